@@ -1,0 +1,212 @@
+/**
+ * GpuContext: the one owner of everything this library puts on a device — the pipeline cache,
+ * the tracked buffers, the error listener. Several contexts (models) may share one device; the
+ * context never assumes it is the device's only user and never destroys a device it did not create.
+ */
+import { type AdapterSummary, type DeviceOptions, requestGpuDevice } from './device';
+import { preprocessWgsl, type ShaderFlags } from './preprocess';
+
+export interface ContextOptions extends DeviceOptions {
+  /** A device the application already owns. It is used as is and never destroyed by us. */
+  device?: GPUDevice;
+  /** Print the final WGSL of every pipeline this context compiles (or set `WEBGPU_MLP_DEBUG_WGSL=1` in Node). */
+  debugShaders?: boolean;
+}
+
+/** What a kernel wrapper asks for. The cache key is derived from all of it. */
+export interface PipelineRequest {
+  /** Shader name, e.g. `'matmul'`: used in labels and error messages. */
+  shader: string;
+  /** WGSL source as read from `shaders/`. */
+  source: string;
+  entryPoint: string;
+  /** `#if ${flag}` values for wgsl-preprocessor. */
+  flags?: ShaderFlags;
+  /** WGSL `override` constants. */
+  constants?: Readonly<Record<string, number>>;
+}
+
+/** The limits our kernels rely on, with the WebGPU defaults as the minimum. */
+export const REQUIRED_LIMITS = {
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupStorageSize: 16384,
+  maxStorageBuffersPerShaderStage: 8,
+} as const;
+
+/** Lists what a device lacks for this library, or `[]`. */
+export function missingCapabilities(device: GPUDevice): string[] {
+  const missing: string[] = [];
+  for (const [name, needed] of Object.entries(REQUIRED_LIMITS)) {
+    const have = device.limits[name as keyof GPUSupportedLimits] as number;
+    if (have < needed) missing.push(`limit ${name} is ${have}, need at least ${needed}`);
+  }
+  return missing;
+}
+
+function envDebug(): boolean {
+  return typeof process !== 'undefined' && process.env?.WEBGPU_MLP_DEBUG_WGSL === '1';
+}
+
+export class GpuContext {
+  readonly device: GPUDevice;
+  /** True when this context created the device (and so destroys it). */
+  readonly ownsDevice: boolean;
+  readonly adapter: AdapterSummary | undefined;
+  readonly hasTimestamps: boolean;
+  /** Uncaptured GPU errors seen on this device since the context was made. */
+  readonly errors: GPUError[] = [];
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  private readonly buffers = new Map<GPUBuffer, number>();
+  private readonly debugShaders: boolean;
+  private readonly onError = (event: Event): void => {
+    this.errors.push((event as GPUUncapturedErrorEvent).error);
+  };
+  private destroyed = false;
+  /** Keeps the GPU instance we created alive as long as this context (see OwnedDevice.gpu). */
+  readonly gpuInstance: GPU | undefined;
+
+  private constructor(
+    device: GPUDevice,
+    owns: boolean,
+    adapter: AdapterSummary | undefined,
+    debug: boolean,
+    gpu?: GPU,
+  ) {
+    this.device = device;
+    this.gpuInstance = gpu;
+    this.ownsDevice = owns;
+    this.adapter = adapter;
+    this.debugShaders = debug;
+    this.hasTimestamps = device.features.has('timestamp-query');
+    // A listener, never `onuncapturederror =`: the application may have its own.
+    device.addEventListener('uncapturederror', this.onError);
+  }
+
+  /** Wraps the application's device, or creates one (browser: navigator.gpu; Node: Dawn). */
+  static async create(options: ContextOptions = {}): Promise<GpuContext> {
+    const debug = options.debugShaders ?? envDebug();
+    if (options.device) {
+      const missing = missingCapabilities(options.device);
+      if (missing.length) throw new Error(`The given GPUDevice cannot run webgpu-mlp: ${missing.join('; ')}.`);
+      return new GpuContext(options.device, false, undefined, debug);
+    }
+    const { device, adapterInfo, gpu } = await requestGpuDevice(options);
+    return new GpuContext(device, true, adapterInfo, debug, gpu);
+  }
+
+  /** Compiles (once per distinct request) and returns a compute pipeline. WGSL errors name the shader and line. */
+  pipeline(req: PipelineRequest): Promise<GPUComputePipeline> {
+    this.assertAlive();
+    const key = JSON.stringify([req.shader, req.entryPoint, req.flags ?? {}, req.constants ?? {}]);
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = this.compile(req);
+      this.pipelines.set(key, p);
+      p.catch(() => this.pipelines.delete(key));
+    }
+    return p;
+  }
+
+  private async compile(req: PipelineRequest): Promise<GPUComputePipeline> {
+    const code = req.flags ? preprocessWgsl(req.source, req.flags, req.shader) : req.source;
+    if (this.debugShaders) {
+      console.log(`// ---- ${req.shader}.${req.entryPoint} ${JSON.stringify(req.constants ?? {})}\n${code}`);
+    }
+    const label = `${req.shader}.${req.entryPoint}`;
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ label: `${label}.module`, code });
+    const info = await module.getCompilationInfo();
+    const scopeError = await this.device.popErrorScope();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    if (errors.length || scopeError) {
+      const lines = code.split('\n');
+      const detail = errors
+        .map((m) => `  line ${m.lineNum}:${m.linePos}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`)
+        .join('\n');
+      throw new Error(
+        `WGSL error in shaders/${req.shader}.wgsl (${req.entryPoint}):\n${detail || scopeError?.message}`,
+      );
+    }
+    try {
+      return await this.device.createComputePipelineAsync({
+        label: `${label}.pipeline`,
+        layout: 'auto',
+        compute: { module, entryPoint: req.entryPoint, constants: { ...req.constants } },
+      });
+    } catch (cause) {
+      throw new Error(`Pipeline ${label} failed to build: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  /** Creates a buffer that this context tracks (for memory accounting and cleanup). */
+  createBuffer(label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false): GPUBuffer {
+    this.assertAlive();
+    const aligned = Math.max(4, Math.ceil(size / 4) * 4);
+    const buffer = this.device.createBuffer({ label, size: aligned, usage, mappedAtCreation });
+    this.buffers.set(buffer, aligned);
+    return buffer;
+  }
+
+  /** Creates a storage buffer holding `data`. */
+  createBufferWith(label: string, data: ArrayBufferView, usage: GPUBufferUsageFlags): GPUBuffer {
+    const buffer = this.createBuffer(label, data.byteLength, usage, true);
+    new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    buffer.unmap();
+    return buffer;
+  }
+
+  /** Destroys a buffer created by this context. Harmless twice. */
+  releaseBuffer(buffer: GPUBuffer): void {
+    if (this.buffers.delete(buffer)) buffer.destroy();
+  }
+
+  /** Bytes currently held in buffers made by this context. */
+  get bytesAllocated(): number {
+    let total = 0;
+    for (const size of this.buffers.values()) total += size;
+    return total;
+  }
+
+  /** Reads a buffer back (async; never call inside a training step). */
+  async read(source: GPUBuffer, byteOffset = 0, byteLength = source.size - byteOffset): Promise<ArrayBuffer> {
+    this.assertAlive();
+    const staging = this.device.createBuffer({
+      label: `${source.label}.readback`,
+      size: byteLength,
+      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+    });
+    const encoder = this.device.createCommandEncoder({ label: `${source.label}.readback` });
+    encoder.copyBufferToBuffer(source, byteOffset, staging, 0, byteLength);
+    this.device.queue.submit([encoder.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+      return staging.getMappedRange().slice(0);
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  async readF32(source: GPUBuffer, offsetFloats = 0, count?: number): Promise<Float32Array> {
+    const n = count ?? source.size / 4 - offsetFloats;
+    return new Float32Array(await this.read(source, offsetFloats * 4, n * 4));
+  }
+
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  assertAlive(): void {
+    if (this.destroyed) throw new Error('This webgpu-mlp context has been destroyed; create a new model.');
+  }
+
+  /** Frees every buffer this context made; destroys the device only if we created it. Harmless twice. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const buffer of this.buffers.keys()) buffer.destroy();
+    this.buffers.clear();
+    this.pipelines.clear();
+    this.device.removeEventListener('uncapturederror', this.onError);
+    if (this.ownsDevice) this.device.destroy();
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Getting a GPUDevice: `navigator.gpu` in a browser or worker, the `webgpu` package (Dawn) in Node.
+ *
+ * Nothing here runs at import time. A device the application already owns is used as it is
+ * (see `GpuContext`); only a device this module creates is ours to destroy.
+ */
+
+/** Options for {@link requestGpuDevice}. */
+export interface DeviceOptions {
+  /** Adapter preference; default `'high-performance'` (a discrete GPU where there is one). */
+  powerPreference?: GPUPowerPreference;
+  /** Node only: extra flags for Dawn's `create()`, e.g. `'disable-dawn-features=timestamp_quantization'`. */
+  nodeFlags?: string[];
+  /** Features to require in addition to the ones this library uses when available. */
+  requiredFeatures?: GPUFeatureName[];
+  /** Label for the created device. */
+  label?: string;
+}
+
+/** A device this library created, with what it was made from. */
+export interface OwnedDevice {
+  device: GPUDevice;
+  adapterInfo: AdapterSummary;
+  /**
+   * The GPU object the device came from. Keep it as long as the device: in Node, Dawn tears its
+   * instance down when this object is garbage-collected, and the device dies with it.
+   */
+  gpu: GPU;
+}
+
+/** What we tell the user about an adapter. */
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for a software (CPU) implementation such as SwiftShader. */
+  isSoftware: boolean;
+}
+
+/** Path of the SwiftShader Vulkan driver that Debian's `chromium` package ships. */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** Limits worth raising above the WebGPU defaults when the adapter allows it. */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+/** Optional features this library takes when the adapter has them. */
+const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query'];
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+/** Summarises `adapter.info` in a form we can print. */
+export function summariseAdapter(adapter: GPUAdapter): AdapterSummary {
+  const info = adapter.info;
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
+  const fallback = (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    isSoftware: fallback || text.includes('swiftshader') || text.includes('llvmpipe') || text.includes('lavapipe'),
+  };
+}
+
+/** One line naming the adapter, e.g. `google swiftshader (SwiftShader driver 5.0.0, software)`. */
+export function describeAdapter(s: AdapterSummary): string {
+  const name = [s.vendor, s.architecture, s.device].filter((x) => x).join(' ') || 'unknown adapter';
+  const extra = [s.description, s.isSoftware ? 'software' : ''].filter((x) => x).join(', ');
+  return extra ? `${name} (${extra})` : name;
+}
+
+/**
+ * Returns the `GPU` object of this platform: `navigator.gpu` in a browser or worker, Dawn in Node.
+ * Throws an error that says what is missing and what to do.
+ */
+export async function getGpu(options: DeviceOptions = {}): Promise<GPU> {
+  if (typeof navigator !== 'undefined' && (navigator as Navigator).gpu) return (navigator as Navigator).gpu;
+  if (isNode()) return nodeGpu(options.nodeFlags ?? []);
+  if (typeof isSecureContext !== 'undefined' && !isSecureContext) {
+    throw new Error(
+      'WebGPU is unavailable: this page is not a secure context. Serve it over https:// or from http://localhost.',
+    );
+  }
+  throw new Error(
+    'WebGPU is unavailable: navigator.gpu is undefined. Use a browser with WebGPU (Chrome/Edge 113+, Safari 26+, Firefox 141+ on Windows) or enable it in the browser flags.',
+  );
+}
+
+async function nodeGpu(flags: string[]): Promise<GPU> {
+  await configureNodeVulkan();
+  let mod: { create: (flags: string[]) => GPU; globals: object };
+  try {
+    const name = 'webgpu';
+    mod = (await import(/* @vite-ignore */ name)) as typeof mod;
+  } catch (cause) {
+    throw new Error('WebGPU in Node needs the `webgpu` package (Dawn): run `npm install webgpu`.', { cause });
+  }
+  // Dawn's classes (GPUBufferUsage, GPUMapMode, …) are globals in a browser; give Node the same.
+  for (const [key, value] of Object.entries(mod.globals)) {
+    if (!(key in globalThis)) (globalThis as Record<string, unknown>)[key] = value;
+  }
+  return mod.create(flags);
+}
+
+/**
+ * Points the Vulkan loader at SwiftShader on a machine with no GPU. Must run before Dawn's first
+ * `create()`. Leaves any driver choice the user made (`VK_ICD_FILENAMES`, `VK_DRIVER_FILES`) alone.
+ */
+async function configureNodeVulkan(): Promise<void> {
+  const env = process.env;
+  env.XDG_RUNTIME_DIR ??= '/tmp'; // silences Dawn's "XDG_RUNTIME_DIR is invalid" on headless machines
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || process.platform !== 'linux') return;
+  const fsName = 'node:fs';
+  const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
+  if (!fs.existsSync(SWIFTSHADER_ICD)) return;
+  const hasGpuNode =
+    (fs.existsSync('/dev/dri') && fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'))) ||
+    fs.existsSync('/dev/nvidia0');
+  if (hasGpuNode)
+    env.VK_ADD_DRIVER_FILES ??= SWIFTSHADER_ICD; // hardware first, SwiftShader as fallback
+  else env.VK_ICD_FILENAMES = SWIFTSHADER_ICD; // only SwiftShader: no noisy probing of absent drivers
+}
+
+/**
+ * Requests an adapter and a device with the limits this library can use raised to the adapter's.
+ * In Node, a hardware adapter is preferred and SwiftShader is the fallback.
+ */
+export async function requestGpuDevice(options: DeviceOptions = {}): Promise<OwnedDevice> {
+  const gpu = await getGpu(options);
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    const hint = isNode()
+      ? `On Linux without a GPU install SwiftShader with \`apt-get install chromium libvulkan1\` (it provides ${SWIFTSHADER_ICD}), or set VK_ICD_FILENAMES to a Vulkan driver.`
+      : 'The browser has WebGPU but no usable GPU adapter: check chrome://gpu (or about:support), update the graphics driver, or enable the fallback adapter.';
+    throw new Error(`WebGPU returned no adapter. ${hint}`);
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) {
+    const value = adapter.limits[name];
+    if (typeof value === 'number') requiredLimits[name] = value;
+  }
+  const requiredFeatures = [
+    ...WANTED_FEATURES.filter((f) => adapter.features.has(f)),
+    ...(options.requiredFeatures ?? []),
+  ];
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({
+      label: options.label ?? 'webgpu-mlp.device',
+      requiredFeatures,
+      requiredLimits,
+    });
+  } catch (cause) {
+    throw new Error(
+      `requestDevice failed on ${describeAdapter(summariseAdapter(adapter))}: ${(cause as Error).message ?? cause}`,
+      { cause },
+    );
+  }
+  return { device, adapterInfo: summariseAdapter(adapter), gpu };
+}

@@ -1,0 +1,40 @@
+// bce: sigmoid + binary cross-entropy per output, summed over outputs                          (seed 003)
+//   loss[r] = Σ_c −[y log σ(z) + (1 − y) log(1 − σ(z))] = Σ_c max(z, 0) − z·y + log1p(exp(−|z|))
+//   dZ = (σ(Z) − Y) / B
+// z: [rows, cols] read   targets Y: [rows, cols] in [0, 1]   dZ: [rows, cols] write   loss: [rows] write
+// The right-hand form never takes the log of an underflowed σ: exp(−|z|) ≤ 1, so it is finite for any finite z.
+import { sigmoidRef } from './activation';
+import { checkBatchSize, checkDim, checkLength } from './check';
+
+/**
+ * Fused sigmoid + binary cross-entropy, forward and backward.
+ * gradOut = (σ(z) − y) / batchSize; lossOut[r] is the row's sum over outputs (not divided by batchSize).
+ */
+export function sigmoidBceRef(
+  z: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  targets: ArrayLike<number>,
+  gradOut: Float64Array,
+  lossOut: Float64Array,
+  batchSize: number = rows,
+): void {
+  checkDim('rows', rows);
+  checkDim('cols', cols);
+  checkBatchSize(batchSize);
+  checkLength('z', z, rows * cols, '[rows, cols]');
+  checkLength('targets', targets, rows * cols, '[rows, cols]');
+  checkLength('gradOut', gradOut, rows * cols, '[rows, cols]');
+  checkLength('lossOut', lossOut, rows, '[rows]');
+  for (let r = 0; r < rows; r++) {
+    let loss = 0;
+    for (let c = 0; c < cols; c++) {
+      const i = r * cols + c;
+      const zi = z[i];
+      const y = targets[i];
+      loss += Math.max(zi, 0) - zi * y + Math.log1p(Math.exp(-Math.abs(zi)));
+      gradOut[i] = (sigmoidRef(zi) - y) / batchSize;
+    }
+    lossOut[r] = loss;
+  }
+}

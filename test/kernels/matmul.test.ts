@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { type MatmulEpilogue, prepareMatmul } from '../../src/kernels/matmul';
+import { OpScope, submitOps } from '../../src/kernels/op';
+import { matmulRef } from '../../src/reference/matmul';
+import { expectClose } from '../helpers/close';
+import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu';
+import { randomArray } from '../helpers/random';
+
+// fp32 accumulation of K products of O(1) terms drifts like √K·2⁻²⁴ in practice; 1e-5·√K leaves
+// ~100× headroom for a different summation order (fma, tiling) while an indexing bug gives O(1) errors.
+const gpu = useGpuContext();
+
+const matmulTol = (K: number) => ({ atol: 1e-5 * Math.sqrt(K), rtol: 1e-5 });
+
+interface Case {
+  M: number;
+  N: number;
+  K: number;
+  transposeA?: boolean;
+  transposeB?: boolean;
+  epilogue?: MatmulEpilogue;
+}
+
+async function check(c: Case, seed: number): Promise<void> {
+  const ctx = gpu();
+  const { M, N, K } = c;
+  const epilogue = c.epilogue ?? 'none';
+  const a = randomArray(M * K, seed);
+  const b = randomArray(K * N, seed + 1);
+  const bias = randomArray(N, seed + 2);
+  // Activation outputs for the mask epilogues: in (0, 1) for sigmoid, (−1, 1) for tanh, ≥ 0 with exact zeros for relu.
+  const act = randomArray(M * N, seed + 3).map((v, i) =>
+    epilogue === 'mask_relu' ? (i % 5 === 0 ? 0 : Math.max(v, 0)) : epilogue === 'mask_sigmoid' ? (v + 1) / 2 : v,
+  );
+  const expected = new Float64Array(M * N);
+  matmulRef(a, b, expected, { ...c, bias, act });
+
+  const scope = new OpScope(ctx);
+  const out = emptyF32(ctx, 'test.C', M * N);
+  const got = await withValidation(ctx, async () => {
+    const op = await prepareMatmul(ctx, scope, {
+      ...c,
+      a: upload(ctx, 'test.A', a),
+      b: upload(ctx, 'test.B', b),
+      out,
+      bias: upload(ctx, 'test.bias', bias),
+      activationOutput: upload(ctx, 'test.act', act),
+    });
+    submitOps(ctx, [op]);
+    return ctx.readF32(out, 0, M * N);
+  });
+  scope.destroy();
+  expectClose(got, expected, matmulTol(K), `matmul ${JSON.stringify(c)}`);
+}
+
+const AWKWARD = [1, 7, 13, 127, 257];
+const FORMS = [
+  { name: 'A·B', transposeA: false, transposeB: false },
+  { name: 'A·Bᵀ', transposeA: false, transposeB: true },
+  { name: 'Aᵀ·B', transposeA: true, transposeB: false },
+] as const;
+
+describe('matmul against the Float64 reference', () => {
+  for (const form of FORMS) {
+    it(`${form.name} on every awkward M, N, K combination of 1, 7, 13, 127, 257`, async () => {
+      let seed = 100;
+      for (const M of AWKWARD) {
+        for (const N of [1, 13, 257]) {
+          for (const K of [1, 7, 127]) {
+            await check({ M, N, K, transposeA: form.transposeA, transposeB: form.transposeB }, seed++);
+          }
+        }
+      }
+    });
+    it(`${form.name} at MLP shapes (batch 1000 × 784 → 257, and 784 / 1000 as K)`, async () => {
+      await check({ M: 1000, N: 257, K: 784, ...form }, 7);
+      await check({ M: 127, N: 1000, K: 13, ...form }, 8);
+      await check({ M: 13, N: 10, K: 1000, ...form }, 9);
+    });
+  }
+
+  const EPILOGUES: MatmulEpilogue[] = [
+    'bias',
+    'bias_relu',
+    'bias_sigmoid',
+    'bias_tanh',
+    'mask_relu',
+    'mask_sigmoid',
+    'mask_tanh',
+  ];
+  for (const epilogue of EPILOGUES) {
+    it(`fuses the '${epilogue}' epilogue`, async () => {
+      const transposeB = epilogue.startsWith('mask'); // the backward form G·Wᵀ carries the mask
+      await check({ M: 127, N: 13, K: 257, transposeB, epilogue }, 31);
+      await check({ M: 7, N: 257, K: 1, transposeB, epilogue }, 32);
+    });
+  }
+
+  it('ReLU epilogue: exactly 0 for negative and zero pre-activations, identity above', async () => {
+    const ctx = gpu();
+    const scope = new OpScope(ctx);
+    // A = I (3×3), B = diag values, bias 0: Z = B; relu(Z) must be exact.
+    const z = new Float32Array([-2, 0, 3.5]);
+    const a = new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    const b = new Float32Array([z[0], 0, 0, 0, z[1], 0, 0, 0, z[2]].map(Number));
+    const out = emptyF32(ctx, 'relu.out', 9);
+    const op = await prepareMatmul(ctx, scope, {
+      a: upload(ctx, 'a', a),
+      b: upload(ctx, 'b', b),
+      out,
+      M: 3,
+      N: 3,
+      K: 3,
+      epilogue: 'bias_relu',
+      bias: upload(ctx, 'bias', [0, 0, 0]),
+    });
+    submitOps(ctx, [op]);
+    const got = await ctx.readF32(out);
+    expect([got[0], got[4], got[8]]).toEqual([0, 0, 3.5]);
+    scope.destroy();
+  });
+
+  it('rejects a missing bias or non-positive dimensions with a clear message', async () => {
+    const ctx = gpu();
+    const scope = new OpScope(ctx);
+    const buf = emptyF32(ctx, 'x', 4);
+    await expect(
+      prepareMatmul(ctx, scope, { a: buf, b: buf, out: buf, M: 2, N: 2, K: 1, epilogue: 'bias' }),
+    ).rejects.toThrow(/needs a bias/);
+    await expect(prepareMatmul(ctx, scope, { a: buf, b: buf, out: buf, M: 0, N: 2, K: 1 })).rejects.toThrow(
+      /M = 0, expected a positive integer/,
+    );
+    scope.destroy();
+  });
+});
