@@ -4,23 +4,10 @@
 import source from '../../shaders/matmul.wgsl?raw';
 import type { GpuContext } from '../gpu/context';
 import type { Activation } from '../model/spec';
+import type { MatmulEpilogue } from '../reference/matmul';
 import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
 
-/**
- * - `none`: C = op(A)·op(B)
- * - `bias`: C = op(A)·op(B) + bias
- * - `bias_<act>`: C = act(op(A)·op(B) + bias)
- * - `mask_<act>`: C = (op(A)·op(B)) ⊙ act'(Y), act' computed from the activation output Y
- */
-export type MatmulEpilogue =
-  | 'none'
-  | 'bias'
-  | 'bias_relu'
-  | 'bias_sigmoid'
-  | 'bias_tanh'
-  | 'mask_relu'
-  | 'mask_sigmoid'
-  | 'mask_tanh';
+export type { MatmulEpilogue };
 
 export interface MatmulArgs {
   /** op(A) is M×K: A is [M,K], or [K,M] with transposeA. */
@@ -42,16 +29,6 @@ export interface MatmulArgs {
 }
 
 const ACT_CODE: Record<Activation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
-
-/** The forward epilogue for a layer: bias, then its activation. */
-export function forwardEpilogue(act: Activation): MatmulEpilogue {
-  return act === 'linear' ? 'bias' : `bias_${act}`;
-}
-
-/** The backward epilogue for the layer below: multiply by its activation's derivative. */
-export function backwardEpilogue(act: Activation): MatmulEpilogue {
-  return act === 'linear' ? 'none' : `mask_${act}`;
-}
 
 export const MATMUL_WG = { x: 16, y: 16, k: 16, rows: 4, cols: 4 } as const;
 

@@ -53,6 +53,35 @@ export function countCorrectRef(
   return correct;
 }
 
+/**
+ * Per-row correctness, as the GPU heads write it; Σ_r out[r] = countCorrectRef(...).
+ * softmax: out[r] = 1 when argmax Z[r,:] equals the label (or the argmax of the dense target row), else 0;
+ * sigmoid: out[r] = the number of c with (Z[r,c] > 0) = (Y[r,c] > 0.5). out: [rows].
+ */
+export function correctRowsRef(
+  z: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  targets: Targets,
+  head: Head,
+  out: Uint32Array,
+): void {
+  checkLength('out', out, rows, '[rows]');
+  countCorrectRef(z, rows, cols, targets, head); // validates shapes, labels and the head/targets pairing
+  for (let r = 0; r < rows; r++) {
+    if (head === 'softmax') {
+      const predicted = argmaxRow(z, r * cols, cols);
+      const expected = targets.kind === 'labels' ? targets.labels[r] : argmaxRow(targets.values, r * cols, cols);
+      out[r] = predicted === expected ? 1 : 0;
+    } else if (targets.kind === 'dense') {
+      // sigmoid: σ(z) > 0.5 ⇔ z > 0 (labels were refused above)
+      let k = 0;
+      for (let c = 0; c < cols; c++) if (z[r * cols + c] > 0 === targets.values[r * cols + c] > 0.5) k++;
+      out[r] = k;
+    }
+  }
+}
+
 function argmaxRow(z: ArrayLike<number>, start: number, cols: number): number {
   let best = 0;
   for (let c = 1; c < cols; c++) {

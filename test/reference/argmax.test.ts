@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { argmaxRef, countCorrectRef } from '../../src/reference/argmax';
+import { argmaxRef, correctRowsRef, countCorrectRef } from '../../src/reference/argmax';
 
 describe('argmaxRef', () => {
   it('picks the largest column, the first one on ties', () => {
@@ -36,5 +36,28 @@ describe('countCorrectRef', () => {
     expect(() => countCorrectRef(z, 3, 3, { kind: 'labels', labels: Uint32Array.from([1, 0, 0]) }, 'sigmoid')).toThrow(
       'the sigmoid head needs dense targets',
     );
+  });
+});
+
+describe('correctRowsRef', () => {
+  const z = Float64Array.from([0.1, 2, -1, 3, 0, 0, 1, 1, 1]); // [3, 3], argmax [1, 0, 0]
+
+  it('softmax head: one flag per row, summing to countCorrectRef', () => {
+    const targets = { kind: 'labels', labels: Uint32Array.from([1, 0, 2]) } as const;
+    const out = new Uint32Array(3);
+    correctRowsRef(z, 3, 3, targets, 'softmax', out);
+    expect(Array.from(out)).toEqual([1, 1, 0]);
+    const dense = { kind: 'dense', values: Float64Array.from([0, 1, 0, 0.2, 0.7, 0.1, 0.5, 0.5, 0]) } as const;
+    correctRowsRef(z, 3, 3, dense, 'softmax', out);
+    expect(Array.from(out)).toEqual([1, 0, 1]);
+    expect(out.reduce((s, v) => s + v, 0)).toBe(countCorrectRef(z, 3, 3, dense, 'softmax'));
+  });
+
+  it('sigmoid head: the number of correct outputs per row', () => {
+    const zs = Float64Array.from([1, -1, 0, 2]); // [2, 2]
+    const y = Float64Array.from([0.9, 0.1, 0.4, 0.5]);
+    const out = new Uint32Array(2);
+    correctRowsRef(zs, 2, 2, { kind: 'dense', values: y }, 'sigmoid', out);
+    expect(Array.from(out)).toEqual([2, 1]);
   });
 });

@@ -1,0 +1,51 @@
+// argmax: out[r] = the first c with Z[r,c] = max_k Z[r,k]   (ties go to the lowest column)
+//   The prediction of the softmax head; softmax is monotonic, so the argmax of Z is that of P.
+// Z: [R, C] f32 read   out: [R] u32 write
+// dispatch: one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R exceeds
+//           the per-dimension limit); each invocation keeps the first strictly larger value over its
+//           columns tid, tid + WG, ...; the tree reduction prefers the lower index on equal values.
+
+struct Dims { rows: u32, cols: u32, pad0: u32, pad1: u32 }
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> Z: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<u32>;
+
+override WG: u32 = 64;  // a power of two
+
+var<workgroup> best_value: array<f32, WG>;
+var<workgroup> best_index: array<u32, WG>;
+
+@compute @workgroup_size(WG)
+fn argmax(
+  @builtin(local_invocation_index) tid: u32,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
+  let r = wid.x + wid.y * nwg.x;
+  if (r >= dims.rows) { return; }  // the tail of a 2D grid (uniform per workgroup)
+  let row = r * dims.cols;
+
+  // Start from column 0, a real element: an invocation without columns never wins wrongly.
+  var v = Z[row];
+  var i = 0u;
+  for (var c = tid; c < dims.cols; c += WG) {
+    let z = Z[row + c];
+    if (z > v) { v = z; i = c; }
+  }
+  best_value[tid] = v;
+  best_index[tid] = i;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) {
+      let w = best_value[tid + s];
+      let j = best_index[tid + s];
+      if (w > best_value[tid] || (w == best_value[tid] && j < best_index[tid])) {
+        best_value[tid] = w;
+        best_index[tid] = j;
+      }
+    }
+    workgroupBarrier();
+  }
+  if (tid == 0u) { out[r] = best_index[0]; }
+}

@@ -1,0 +1,69 @@
+// metrics: folds one step's per-row results into running statistics on the GPU (nothing is read back)
+//   total      = Σ_r loss[r]             (f32 tree sum over this step's rows)
+//   loss_sum  += total                   (Kahan-compensated across steps: loss_comp holds the lost low part)
+//   correct   += Σ_r correct[r]          count += R          steps += 1
+//   last_loss  = total / B               (this step's batch-mean loss)
+//   non_finite += [total is NaN or ±Inf] (tested on the bits, immune to fast-math assumptions)
+//   A non-finite step is still added, so loss_sum turns NaN/Inf too: a diverged run never looks healthy.
+// loss: [R] f32 read (softmax_xent / sigmoid_bce lossRows)   correct: [R] u32 read (correctRows)
+// stats: the Stats struct below, 32 bytes, read-write (zero it with resetStats before an epoch)
+// dispatch: one workgroup of WG invocations striding over the rows and tree-reducing in workgroup
+//           memory; invocation 0 then updates stats. One dispatch per step: steps in one submit run in order.
+
+struct Dims { rows: u32, batch_size: f32, pad0: u32, pad1: u32 }
+struct Stats {
+  loss_sum: f32,
+  loss_comp: f32,   // Kahan compensation: the true sum is loss_sum − loss_comp
+  correct: u32,
+  count: u32,       // rows seen
+  last_loss: f32,
+  steps: u32,
+  non_finite: u32,
+  pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> loss: array<f32>;
+@group(0) @binding(2) var<storage, read> correct: array<u32>;
+@group(0) @binding(3) var<storage, read_write> stats: Stats;
+
+override WG: u32 = 256;  // a power of two
+
+var<workgroup> red_loss: array<f32, WG>;
+var<workgroup> red_correct: array<u32, WG>;
+
+fn is_finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+
+@compute @workgroup_size(WG)
+fn metrics(@builtin(local_invocation_index) tid: u32) {
+  var l = 0.0;
+  var k = 0u;
+  for (var r = tid; r < dims.rows; r += WG) {
+    l += loss[r];
+    k += correct[r];
+  }
+  red_loss[tid] = l;
+  red_correct[tid] = k;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) {
+      red_loss[tid] += red_loss[tid + s];
+      red_correct[tid] += red_correct[tid + s];
+    }
+    workgroupBarrier();
+  }
+  if (tid == 0u) {
+    let total = red_loss[0];
+    let y = total - stats.loss_comp;
+    let t = stats.loss_sum + y;
+    stats.loss_comp = (t - stats.loss_sum) - y;
+    stats.loss_sum = t;
+    stats.correct += red_correct[0];
+    stats.count += dims.rows;
+    stats.last_loss = total / dims.batch_size;
+    stats.steps += 1u;
+    if (!is_finite(total)) { stats.non_finite += 1u; }
+  }
+}

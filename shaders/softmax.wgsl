@@ -1,0 +1,54 @@
+// softmax: P[r,c] = exp(Z[r,c] − m_r) / Σ_k exp(Z[r,k] − m_r),  m_r = max_k Z[r,k]         (seeds 000, 001, 004)
+//   Subtracting the row maximum leaves P unchanged and keeps every exp() in (0, 1]: no overflow, and the
+//   sum is ≥ 1. Used for prediction; training uses the fused softmax_xent.
+// Z: [R, C] f32 read   P: [R, C] f32 write
+// dispatch: one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R exceeds
+//           the per-dimension limit); invocations stride over the columns, then tree-reduce the max and
+//           the sum in workgroup memory.
+
+struct Dims { rows: u32, cols: u32, pad0: u32, pad1: u32 }
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> Z: array<f32>;
+@group(0) @binding(2) var<storage, read_write> P: array<f32>;
+
+override WG: u32 = 64;  // a power of two
+
+var<workgroup> red: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn softmax(
+  @builtin(local_invocation_index) tid: u32,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
+  let r = wid.x + wid.y * nwg.x;
+  if (r >= dims.rows) { return; }  // the tail of a 2D grid (uniform per workgroup)
+  let C = dims.cols;
+  let row = r * C;
+
+  // m = max_c Z[r,c]; every invocation starts from Z[r,0], a real element of the row.
+  var m = Z[row];
+  for (var c = tid; c < C; c += WG) { m = max(m, Z[row + c]); }
+  red[tid] = m;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) { red[tid] = max(red[tid], red[tid + s]); }
+    workgroupBarrier();
+  }
+  let row_max = red[0];
+  workgroupBarrier();  // everyone has read red[0] before it is reused
+
+  // s = Σ_c exp(Z[r,c] − m)
+  var sum = 0.0;
+  for (var c = tid; c < C; c += WG) { sum += exp(Z[row + c] - row_max); }
+  red[tid] = sum;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) { red[tid] += red[tid + s]; }
+    workgroupBarrier();
+  }
+  let total = red[0];
+
+  for (var c = tid; c < C; c += WG) { P[row + c] = exp(Z[row + c] - row_max) / total; }
+}

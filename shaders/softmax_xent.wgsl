@@ -1,0 +1,159 @@
+// softmax_xent: loss[r] = logsumexp(Z[r,:]) − Σ_c Y[r,c]·Z[r,c];   dZ = (softmax(Z) − Y) / B      (seeds 000, 002, 004)
+//   With m = max_c Z[r,c] and s = Σ_c exp(Z[r,c] − m) ≥ 1 (logsumexp = m + log s):
+//     loss[r] = log s − Σ_c Y[r,c]·(Z[r,c] − m) + m·(1 − Σ_c Y[r,c])      (last term 0 when Y sums to 1)
+//   Every exp() argument is ≤ 0 and log(softmax) is never taken, so loss and dZ are finite for any
+//   finite Z (±1e30 included). The gradient (softmax − Y)/B is seed 000's result, B the batch mean.
+//   correct[r] = [argmax_c Z[r,c] = label_r]   (dense Y: = argmax_c Y[r,c]); the first maximum wins ties.
+// Z: [R, C] f32 read      labels: [R] u32 read (LABELS)  or  Y: [R, C] f32 read (DENSE: one-hot or soft)
+// dZ: [R, C] f32 write    loss: [R] f32 write (per row, not divided by B)    correct: [R] u32 write
+// A label ≥ C cannot be checked on the GPU: it gives loss NaN (the metrics count the step as
+// non-finite), correct 0 and dZ = softmax(Z)/B.
+// dispatch: one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R exceeds
+//           the per-dimension limit); invocations stride over the columns, then tree-reduce the max
+//           (with its first index) and the sums in workgroup memory.
+
+struct Dims { rows: u32, cols: u32, batch_size: f32, pad: u32 }
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> Z: array<f32>;
+#if ${LABELS}
+@group(0) @binding(2) var<storage, read> labels: array<u32>;
+#else
+@group(0) @binding(2) var<storage, read> Y: array<f32>;
+#endif
+@group(0) @binding(3) var<storage, read_write> dZ: array<f32>;
+@group(0) @binding(4) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(5) var<storage, read_write> correct: array<u32>;
+
+override WG: u32 = 64;  // a power of two
+
+var<workgroup> red_a: array<f32, WG>;
+var<workgroup> red_b: array<f32, WG>;
+var<workgroup> red_c: array<f32, WG>;
+var<workgroup> arg_a: array<u32, WG>;
+var<workgroup> arg_b: array<u32, WG>;
+
+// (w, j) beats (v, i): larger, or equal with a lower index (the first maximum wins).
+fn beats(w: f32, j: u32, v: f32, i: u32) -> bool {
+  return w > v || (w == v && j < i);
+}
+
+// A quiet NaN, made at run time (a constant NaN is a WGSL compile error).
+fn quiet_nan(bits: u32) -> f32 {
+  return bitcast<f32>(bits);
+}
+
+@compute @workgroup_size(WG)
+fn softmax_xent(
+  @builtin(local_invocation_index) tid: u32,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
+  let r = wid.x + wid.y * nwg.x;
+  if (r >= dims.rows) { return; }  // the tail of a 2D grid (uniform per workgroup)
+  let C = dims.cols;
+  let row = r * C;
+
+  // 1. m = max_c Z[r,c] and its first index; dense: also the target row's argmax.
+  //    Each invocation starts from column 0 (a real element, so it never wins wrongly) and keeps the
+  //    first strictly larger value over its columns tid, tid + WG, ...
+  var zm = Z[row];
+  var zi = 0u;
+#if ${DENSE}
+  var ym = Y[row];
+  var yi = 0u;
+#endif
+  for (var c = tid; c < C; c += WG) {
+    let z = Z[row + c];
+    if (z > zm) { zm = z; zi = c; }
+#if ${DENSE}
+    let y = Y[row + c];
+    if (y > ym) { ym = y; yi = c; }
+#endif
+  }
+  red_a[tid] = zm;
+  arg_a[tid] = zi;
+#if ${DENSE}
+  red_b[tid] = ym;
+  arg_b[tid] = yi;
+#endif
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) {
+      if (beats(red_a[tid + s], arg_a[tid + s], red_a[tid], arg_a[tid])) {
+        red_a[tid] = red_a[tid + s];
+        arg_a[tid] = arg_a[tid + s];
+      }
+#if ${DENSE}
+      if (beats(red_b[tid + s], arg_b[tid + s], red_b[tid], arg_b[tid])) {
+        red_b[tid] = red_b[tid + s];
+        arg_b[tid] = arg_b[tid + s];
+      }
+#endif
+    }
+    workgroupBarrier();
+  }
+  let m = red_a[0];
+  let z_arg = arg_a[0];
+#if ${DENSE}
+  let y_arg = arg_b[0];
+#endif
+  workgroupBarrier();  // everyone has read red_a[0] before it is reused
+
+  // 2. s = Σ_c exp(Z[r,c] − m); dense: also Σ_c Y[r,c] and Σ_{c: Y≠0} Y[r,c]·(Z[r,c] − m)
+  //    (terms with Y = 0 are skipped so that 0·(−huge) never enters).
+  var sum_exp = 0.0;
+  var y_sum = 0.0;
+  var y_dot = 0.0;
+  for (var c = tid; c < C; c += WG) {
+    let z = Z[row + c];
+    sum_exp += exp(z - m);
+#if ${DENSE}
+    let y = Y[row + c];
+    y_sum += y;
+    if (y != 0.0) { y_dot += y * (z - m); }
+#endif
+  }
+  red_a[tid] = sum_exp;
+  red_b[tid] = y_sum;
+  red_c[tid] = y_dot;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) {
+      red_a[tid] += red_a[tid + s];
+#if ${DENSE}
+      red_b[tid] += red_b[tid + s];
+      red_c[tid] += red_c[tid + s];
+#endif
+    }
+    workgroupBarrier();
+  }
+  let s_total = red_a[0];
+
+  // 3. loss and correct (one invocation), dZ (all).
+#if ${LABELS}
+  let label = labels[r];
+  if (tid == 0u) {
+    if (label < C) {
+      loss[r] = log(s_total) - (Z[row + label] - m);
+    } else {
+      loss[r] = quiet_nan(0x7fc00000u);
+    }
+    correct[r] = select(0u, 1u, z_arg == label);
+  }
+#else
+  if (tid == 0u) {
+    loss[r] = log(s_total) - red_c[0] + m * (1.0 - red_b[0]);
+    correct[r] = select(0u, 1u, z_arg == y_arg);
+  }
+#endif
+  for (var c = tid; c < C; c += WG) {
+    let p = exp(Z[row + c] - m) / s_total;
+#if ${LABELS}
+    let y = select(0.0, 1.0, c == label);
+#else
+    let y = Y[row + c];
+#endif
+    dZ[row + c] = (p - y) / dims.batch_size;
+  }
+}

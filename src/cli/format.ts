@@ -1,0 +1,20 @@
+/** Terminal formatting for the CLIs: progress bars and tables. */
+import type { StepProgress } from '../train/fit';
+
+/** `epoch 2/10 [########............] 188/469  812 steps/s  103,936 samples/s  loss 0.1234  acc 96.12%` */
+export function progressLine(p: StepProgress, epochs: number, width = 24): string {
+  const filled = Math.round((width * p.step) / p.stepsPerEpoch);
+  const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
+  const steps = String(p.step).padStart(String(p.stepsPerEpoch).length);
+  return `epoch ${p.epoch}/${epochs} [${bar}] ${steps}/${p.stepsPerEpoch}  ${p.stepsPerSecond.toFixed(1)} steps/s  ${Math.round(p.samplesPerSecond).toLocaleString('en-US')} samples/s  loss ${p.loss.toFixed(4)}  acc ${(100 * p.accuracy).toFixed(2)}%`;
+}
+
+/** A confusion matrix as an aligned table. */
+export function formatConfusion(confusion: number[][]): string {
+  const width = Math.max(5, ...confusion.flat().map((v) => String(v).length + 1));
+  const head = `      ${confusion.map((_, c) => String(c).padStart(width)).join('')}`;
+  const rows = confusion.map(
+    (row, r) => `   ${String(r).padStart(2)} ${row.map((v) => String(v).padStart(width)).join('')}`,
+  );
+  return [head, ...rows].join('\n');
+}

@@ -1,0 +1,198 @@
+/**
+ * `npm run train`: trains an MLP on MNIST in Node (WebGPU through Dawn, or the CPU reference),
+ * shows progress, evaluates on the test set after each epoch and saves the model as safetensors.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { MNIST_CLASSES, type MnistSplit } from '../data/mnist';
+import { loadMnistNode } from '../data/mnist_node';
+import { GpuContext } from '../gpu/context';
+import { describeAdapter } from '../gpu/device';
+import { encodeModel } from '../io/model_file';
+import { paramLayout } from '../model/layout';
+import { CpuBatchTrainer, type HostDataset } from '../train/cpu';
+import { GpuDataset } from '../train/dataset';
+import {
+  type BatchTrainer,
+  type EpochResult,
+  type Evaluation,
+  fit,
+  GpuBatchTrainer,
+  type StepProgress,
+} from '../train/fit';
+import { Model } from '../train/model';
+import { resolveOptimizer, resolveSpec } from '../train/options';
+import { defaultLearningRate, parseTrainArgs, TRAIN_HELP, type TrainArgs } from './args';
+import { formatConfusion, progressLine } from './format';
+
+function hostDataset(split: MnistSplit, limit?: number): HostDataset {
+  const count = Math.min(limit ?? split.count, split.count);
+  return {
+    images: split.images.subarray(0, count * 784),
+    labels: split.labels.subarray(0, count),
+    count,
+    cols: 784,
+    classes: MNIST_CLASSES,
+    scale: 1 / 255,
+  };
+}
+
+async function main(): Promise<number> {
+  let args: TrainArgs;
+  try {
+    args = parseTrainArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`train: ${(error as Error).message}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(TRAIN_HELP);
+    return 0;
+  }
+  const spec = resolveSpec({ layers: args.layers, activation: args.activation });
+  const optimizer = resolveOptimizer({
+    kind: args.optimizer,
+    learningRate: args.learningRate ?? defaultLearningRate(args.optimizer),
+    momentum: args.momentum,
+    weightDecay: args.weightDecay,
+  });
+  const out = resolve(args.out);
+
+  const t0 = performance.now();
+  const mnist = await loadMnistNode();
+  const train = hostDataset(mnist.train, args.limit);
+  const test = hostDataset(mnist.test);
+
+  let ctx: GpuContext | undefined;
+  if (args.backend !== 'cpu') {
+    try {
+      ctx = await GpuContext.create();
+    } catch (error) {
+      if (args.backend === 'webgpu') {
+        console.error(`train: --backend webgpu, but no WebGPU device: ${(error as Error).message}`);
+        return 1;
+      }
+      console.log(`notice: no WebGPU device (${(error as Error).message})`);
+      console.log(
+        'notice: training on the CPU reference instead (Float64, much slower). --backend cpu skips this check.',
+      );
+    }
+  }
+  const backendName = ctx
+    ? `WebGPU on ${ctx.adapter ? describeAdapter(ctx.adapter) : 'the given device'}`
+    : 'CPU (Float64 reference)';
+  const layout = paramLayout(spec);
+  console.log(
+    `network   [${spec.layers.join(', ')}] ${args.activation}, softmax + cross-entropy; ${layout.parameterCount.toLocaleString('en-US')} parameters`,
+  );
+  console.log(
+    `optimizer ${optimizer.kind}, lr ${optimizer.learningRate}${optimizer.kind === 'momentum' ? `, momentum ${optimizer.momentum}` : ''}${optimizer.weightDecay ? `, weight decay ${optimizer.weightDecay}` : ''}; batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`,
+  );
+  console.log(
+    `data      MNIST: ${train.count.toLocaleString('en-US')} training, ${test.count.toLocaleString('en-US')} test images`,
+  );
+  console.log(`backend   ${backendName}`);
+
+  let trainer: BatchTrainer;
+  let model: Model | undefined;
+  let cpu: CpuBatchTrainer | undefined;
+  const cleanup: (() => void | Promise<void>)[] = [];
+  if (ctx) {
+    model = await Model.create({
+      layers: spec.layers,
+      activation: spec.activations,
+      seed: args.seed,
+      optimizer,
+      context: ctx,
+    });
+    const trainData = new GpuDataset(ctx, train, 'mnist.train');
+    const testData = new GpuDataset(ctx, test, 'mnist.test');
+    cleanup.push(
+      () => trainData.destroy(),
+      () => testData.destroy(),
+      () => model?.destroy(),
+      () => ctx?.destroy(),
+    );
+    trainer = new GpuBatchTrainer(model, trainData, testData);
+  } else {
+    cpu = new CpuBatchTrainer(spec, optimizer, train, test, args.seed);
+    trainer = cpu;
+  }
+
+  // Ctrl-C stops at the next progress point; the model trained so far is still saved.
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(130);
+    console.log('\ninterrupted: stopping after this step and saving what was trained (Ctrl-C again to quit now)');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const tty = process.stdout.isTTY === true;
+  let lastQuarter = -1;
+  const results = await fit(trainer, {
+    epochs: args.epochs,
+    batchSize: args.batchSize,
+    seed: args.seed,
+    signal: abort.signal,
+    progressEvery: ctx ? 25 : 5,
+    onStep: (p: StepProgress) => {
+      const line = progressLine(p, args.epochs);
+      if (tty) process.stdout.write(`\r${line}`);
+      else {
+        const quarter = Math.floor((4 * p.step) / p.stepsPerEpoch);
+        if (quarter !== lastQuarter) console.log(line);
+        lastQuarter = p.step === p.stepsPerEpoch ? -1 : quarter;
+      }
+    },
+    onEpoch: (e: EpochResult) => {
+      if (tty) process.stdout.write('\n');
+      console.log(
+        `epoch ${String(e.epoch).padStart(String(args.epochs).length)}/${args.epochs}  train loss ${e.trainLoss.toFixed(4)}  train acc ${(100 * e.trainAccuracy).toFixed(2)}%  test loss ${e.testLoss?.toFixed(4)}  test acc ${(100 * (e.testAccuracy ?? 0)).toFixed(2)}%  ${(e.epochMs / 1000).toFixed(1)} s (${Math.round(e.samplesPerSecond).toLocaleString('en-US')} samples/s)  elapsed ${(e.elapsedMs / 1000).toFixed(1)} s`,
+      );
+    },
+  });
+  process.off('SIGINT', onSigint);
+
+  const evaluation: Evaluation = await (trainer.evaluate as () => Promise<Evaluation>).call(trainer);
+  console.log(
+    `\ntest accuracy ${(100 * evaluation.accuracy).toFixed(2)}%, loss ${evaluation.loss.toFixed(4)}; confusion (rows: true digit, columns: predicted):`,
+  );
+  console.log(formatConfusion(evaluation.confusion));
+
+  const params = model ? await model.readParams() : flatFromCpu(cpu as CpuBatchTrainer);
+  const bytes = encodeModel(spec, params, {
+    trainedWith: 'webgpu-mlp train',
+    backend: backendName,
+    optimizer: JSON.stringify(optimizer),
+    batchSize: String(args.batchSize),
+    epochs: String(results.length),
+    seed: String(args.seed),
+    testAccuracy: evaluation.accuracy.toFixed(4),
+    date: new Date().toISOString(),
+  });
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, bytes);
+  console.log(
+    `saved ${out} (${(bytes.length / 1e6).toFixed(2)} MB, safetensors) after ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  for (const f of cleanup.reverse()) await f();
+  return 0;
+}
+
+function flatFromCpu(cpu: CpuBatchTrainer): Float32Array {
+  const layout = paramLayout(cpu.spec);
+  const flat = new Float32Array(layout.totalFloats);
+  cpu.params.forEach((p, l) => {
+    flat.set(p.w, layout.weights[l].offset);
+    flat.set(p.b, layout.biases[l].offset);
+  });
+  return flat;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(`\ntrain: ${error.message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,102 @@
+/**
+ * Saving and loading a trained network as safetensors, readable by PyTorch and other tools.
+ *
+ * Tensors: `layers.{l}.weight` [fanOut, fanIn] (torch.nn.Linear's layout: our [fanIn, fanOut] W
+ * transposed) and `layers.{l}.bias` [fanOut], f32 little-endian. Metadata: `format` =
+ * `webgpu-mlp/1`, `spec` = the architecture as JSON ({ layers, activations, head }), plus any
+ * extra string fields (training settings, accuracy).
+ */
+import type { ParamLayout } from '../model/layout';
+import { paramLayout } from '../model/layout';
+import type { MlpSpec } from '../model/spec';
+import { resolveSpec } from '../train/options';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsInput } from './safetensors';
+
+export const MODEL_FORMAT = 'webgpu-mlp/1';
+
+export interface LoadedModel {
+  spec: MlpSpec;
+  /** Parameters in the flat GPU layout (see ParamLayout). */
+  params: Float32Array;
+  layout: ParamLayout;
+  metadata: Record<string, string>;
+}
+
+/** Encodes flat parameters (GPU layout) with their architecture. */
+export function encodeModel(spec: MlpSpec, flat: Float32Array, extra: Record<string, string> = {}): Uint8Array {
+  const layout = paramLayout(spec);
+  if (flat.length !== layout.totalFloats) {
+    throw new Error(
+      `params has ${flat.length} floats, expected ${layout.totalFloats} for layers [${spec.layers.join(', ')}]`,
+    );
+  }
+  const tensors: SafetensorsInput[] = [];
+  layout.weights.forEach((w, l) => {
+    const [fanIn, fanOut] = w.shape;
+    const t = new Float32Array(fanIn * fanOut);
+    for (let i = 0; i < fanIn; i++) for (let o = 0; o < fanOut; o++) t[o * fanIn + i] = flat[w.offset + i * fanOut + o];
+    tensors.push({ name: w.name, shape: [fanOut, fanIn], data: t });
+    const b = layout.biases[l];
+    tensors.push({ name: b.name, shape: [b.count], data: flat.slice(b.offset, b.offset + b.count) });
+  });
+  const metadata = {
+    ...extra,
+    format: MODEL_FORMAT,
+    spec: JSON.stringify({ layers: spec.layers, activations: spec.activations, head: spec.head }),
+  };
+  return encodeSafetensors(tensors, metadata);
+}
+
+/** Decodes a model file, checking the architecture against the tensors. Errors name the file and the problem. */
+export function decodeModel(bytes: Uint8Array, name = 'model file'): LoadedModel {
+  const file = decodeSafetensors(bytes, name);
+  const { metadata } = file;
+  if (metadata.format !== MODEL_FORMAT) {
+    throw new Error(
+      `${name}: metadata format is ${JSON.stringify(metadata.format)}, expected "${MODEL_FORMAT}" (a file saved by webgpu-mlp)`,
+    );
+  }
+  let specJson: { layers: number[]; activations: MlpSpec['activations']; head: MlpSpec['head'] };
+  try {
+    specJson = JSON.parse(metadata.spec ?? '');
+  } catch {
+    throw new Error(`${name}: metadata "spec" is not valid JSON: ${JSON.stringify(metadata.spec)?.slice(0, 200)}`);
+  }
+  let spec: MlpSpec;
+  try {
+    spec = resolveSpec({ layers: specJson.layers, activation: specJson.activations, head: specJson.head }, 'spec');
+  } catch (error) {
+    throw new Error(`${name}: metadata ${(error as Error).message}`);
+  }
+  const layout = paramLayout(spec);
+  const flat = new Float32Array(layout.totalFloats);
+  const expected = new Set<string>();
+  layout.weights.forEach((w, l) => {
+    const [fanIn, fanOut] = w.shape;
+    const b = layout.biases[l];
+    expected.add(w.name).add(b.name);
+    const wt = file.tensors.get(w.name);
+    const bt = file.tensors.get(b.name);
+    if (!wt) throw new Error(`${name}: tensor ${w.name} is missing (layers [${spec.layers.join(', ')}] need it)`);
+    if (!bt) throw new Error(`${name}: tensor ${b.name} is missing (layers [${spec.layers.join(', ')}] need it)`);
+    if (wt.shape.length !== 2 || wt.shape[0] !== fanOut || wt.shape[1] !== fanIn) {
+      throw new Error(
+        `${name}: ${w.name} has shape [${wt.shape.join(', ')}], expected [${fanOut}, ${fanIn}] for layers [${spec.layers.join(', ')}]`,
+      );
+    }
+    if (bt.shape.length !== 1 || bt.shape[0] !== fanOut) {
+      throw new Error(`${name}: ${b.name} has shape [${bt.shape.join(', ')}], expected [${fanOut}]`);
+    }
+    for (let i = 0; i < fanIn; i++)
+      for (let o = 0; o < fanOut; o++) flat[w.offset + i * fanOut + o] = wt.data[o * fanIn + i];
+    flat.set(bt.data, b.offset);
+  });
+  for (const key of file.tensors.keys()) {
+    if (!expected.has(key)) throw new Error(`${name}: unexpected tensor ${key} for layers [${spec.layers.join(', ')}]`);
+  }
+  for (let i = 0; i < flat.length; i++) {
+    if (!Number.isFinite(flat[i]))
+      throw new Error(`${name}: a parameter is ${flat[i]} (not finite); the file holds a diverged model`);
+  }
+  return { spec, params: flat, layout, metadata };
+}

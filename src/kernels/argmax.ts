@@ -1,0 +1,44 @@
+/**
+ * argmax: the predicted class of each row, the first maximum on ties (shaders/argmax.wgsl).
+ * Float64 twin: `argmaxRef`.
+ */
+import source from '../../shaders/argmax.wgsl?raw';
+import type { GpuContext } from '../gpu/context';
+import { checkBuffer, checkInt, grid2d, workgroupLimit } from './check';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+
+export interface ArgmaxArgs {
+  /** Z: f32 [rows, cols], read. */
+  logits: BufferRef;
+  rows: number;
+  cols: number;
+  /** u32 [rows], written. */
+  out: BufferRef;
+  /** Testing only: split the rows over a 2D grid at this many workgroups per dimension. */
+  maxWorkgroupsPerDimension?: number;
+}
+
+/** Invocations per row. */
+export const ARGMAX_WG = 64;
+
+export async function prepareArgmax(
+  ctx: GpuContext,
+  scope: OpScope,
+  args: ArgmaxArgs,
+  label = 'argmax',
+): Promise<GpuOp> {
+  const { rows, cols } = args;
+  checkInt(label, 'rows', rows);
+  checkInt(label, 'cols', cols);
+  checkBuffer(label, 'logits', args.logits, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  checkBuffer(label, 'out', args.out, rows * 4, `u32 [${rows}]`);
+  const pipeline = await ctx.pipeline({ shader: 'argmax', source, entryPoint: 'argmax', constants: { WG: ARGMAX_WG } });
+  const dims = scope.uniform(`${label}.dims`, new Uint32Array([rows, cols, 0, 0]));
+  return makeOp(
+    ctx,
+    label,
+    pipeline,
+    { 0: dims, 1: args.logits, 2: args.out },
+    grid2d(rows, workgroupLimit(ctx, label, args.maxWorkgroupsPerDimension)),
+  );
+}

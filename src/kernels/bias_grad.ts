@@ -1,0 +1,49 @@
+/**
+ * bias_grad: db = Σ_rows G, the column sums of an output gradient (shaders/bias_grad.wgsl,
+ * seeds 001, 002, 003). Float64 twin: `biasGradRef`.
+ */
+import source from '../../shaders/bias_grad.wgsl?raw';
+import type { GpuContext } from '../gpu/context';
+import { checkBuffer, checkInt } from './check';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+
+export interface BiasGradArgs {
+  /** G: f32 [rows, cols], read. */
+  grad: BufferRef;
+  rows: number;
+  cols: number;
+  /** db: f32 [cols], written (overwritten, not accumulated). */
+  out: BufferRef;
+}
+
+/** Invocations per workgroup; split into WG_X columns × WG_Y row lanes. */
+export const BIAS_GRAD_INVOCATIONS = 256;
+
+/** Columns per workgroup: the power of two ≥ cols, at most 32; the other 256 / WG_X invocations split the rows. */
+export function biasGradShape(cols: number): { x: number; y: number } {
+  let x = 1;
+  while (x < cols && x < 32) x *= 2;
+  return { x, y: BIAS_GRAD_INVOCATIONS / x };
+}
+
+export async function prepareBiasGrad(
+  ctx: GpuContext,
+  scope: OpScope,
+  args: BiasGradArgs,
+  label = 'bias_grad',
+): Promise<GpuOp> {
+  const { rows, cols } = args;
+  checkInt(label, 'rows', rows);
+  checkInt(label, 'cols', cols);
+  checkBuffer(label, 'grad', args.grad, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  checkBuffer(label, 'out', args.out, cols * 4, `f32 [${cols}]`);
+  const shape = biasGradShape(cols);
+  const pipeline = await ctx.pipeline({
+    shader: 'bias_grad',
+    source,
+    entryPoint: 'bias_grad',
+    constants: { WG_X: shape.x, WG_Y: shape.y },
+  });
+  const dims = scope.uniform(`${label}.dims`, new Uint32Array([rows, cols, 0, 0]));
+  return makeOp(ctx, label, pipeline, { 0: dims, 1: args.grad, 2: args.out }, [Math.ceil(cols / shape.x)]);
+}

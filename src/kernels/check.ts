@@ -1,0 +1,63 @@
+/**
+ * Argument guards and dispatch-size helpers shared by the kernel wrappers. A wrong size is a bug in
+ * the caller, so it fails while preparing (never inside a step) and says what was given, what was
+ * expected and what to do.
+ */
+import type { GpuContext } from '../gpu/context';
+import type { BufferRef } from './op';
+
+/** Throws unless `value` is an integer ≥ `min` (1 by default: a dimension such as rows or cols). */
+export function checkInt(label: string, name: string, value: number, min = 1): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${label}: ${name} = ${value}, expected an integer ≥ ${min}`);
+  }
+}
+
+/** Bytes a binding of `ref` covers: the range's size, or the rest of the buffer after its offset. */
+export function bindingBytes(ref: BufferRef): number {
+  if ('buffer' in ref) return ref.size ?? ref.buffer.size - (ref.offset ?? 0);
+  return ref.size;
+}
+
+/** Throws unless `ref` holds at least `bytes` bytes; `shape` names what it should hold, e.g. `'f32 [rows, cols]'`. */
+export function checkBuffer(label: string, name: string, ref: BufferRef, bytes: number, shape: string): void {
+  const have = bindingBytes(ref);
+  if (have < bytes) {
+    throw new Error(`${label}: ${name} binds ${have} bytes, expected at least ${bytes} for ${shape}`);
+  }
+}
+
+/**
+ * Splits `workgroups` over x and y so that neither exceeds `maxPerDimension`: (workgroups, 1) when it
+ * fits, else (⌈workgroups / y⌉, y) with y = ⌈workgroups / maxPerDimension⌉. The shader numbers the
+ * workgroups linearly, wid.x + wid.y·nwg.x, and skips the few past `workgroups`.
+ */
+export function grid2d(workgroups: number, maxPerDimension: number): [number, number] {
+  if (workgroups <= maxPerDimension) return [workgroups, 1];
+  const y = Math.ceil(workgroups / maxPerDimension);
+  return [Math.ceil(workgroups / y), y];
+}
+
+/**
+ * The per-dimension workgroup limit to split against: the device's, or a smaller one given by a test
+ * to exercise the 2D path without a 16M-element buffer.
+ */
+export function workgroupLimit(ctx: GpuContext, label: string, override?: number): number {
+  const max = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+  if (override === undefined) return max;
+  if (!Number.isInteger(override) || override < 1 || override > max) {
+    throw new Error(`${label}: maxWorkgroupsPerDimension = ${override}, expected an integer in 1..${max}`);
+  }
+  return override;
+}
+
+/** A uniform's words from u32 and f32 fields in order (WGSL struct of 4-byte members, padded to 16 bytes). */
+export function uniformWords(fields: readonly (readonly ['u32' | 'f32', number])[]): Uint32Array {
+  const words = new Uint32Array(Math.ceil(fields.length / 4) * 4);
+  const floats = new Float32Array(words.buffer);
+  fields.forEach(([type, value], i) => {
+    if (type === 'u32') words[i] = value;
+    else floats[i] = value;
+  });
+  return words;
+}

@@ -1,0 +1,140 @@
+/**
+ * gather: copies a batch out of a data set resident on the GPU, row `indices[start + r]` for r < rows,
+ * converting u8 pixels to f32 on the way (shaders/gather.wgsl). Float64 twin: `gatherRef`.
+ */
+import source from '../../shaders/gather.wgsl?raw';
+import type { GpuContext } from '../gpu/context';
+import { bindingBytes, checkBuffer, checkInt, grid2d, uniformWords, workgroupLimit } from './check';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+
+/** What `y[r]` holds when `indices[start + r] ≥ n`: no class at all (softmax_xent then reports a NaN loss). */
+export const GATHER_NO_LABEL = 0xffffffff;
+
+export interface GatherArgs {
+  /** 'u8': images holds bytes packed in u32 words (little-endian); 'f32': images holds f32. */
+  source: 'u8' | 'f32';
+  /** S: [n, cols], row-major; for 'u8' n·cols bytes padded to a multiple of 4 (rows need not be word-aligned). */
+  images: BufferRef;
+  /** u32 [n], read; requires y. */
+  labels?: BufferRef;
+  /** T: f32 [n, targetCols], read; requires targetCols and yDense. */
+  denseTargets?: BufferRef;
+  targetCols?: number;
+  /** u32 [≥ start + rows], read: row r of the batch is data-set row indices[start + r]. */
+  indices: BufferRef;
+  rows: number;
+  cols: number;
+  /** Rows in the data set: an index ≥ n reads nothing and yields zeros (and GATHER_NO_LABEL in y). */
+  n: number;
+  /** u8 only, required there: x = byte·scale (1/255 maps pixels to [0, 1]). */
+  scale?: number;
+  /** X: f32 [rows, cols], written. */
+  x: BufferRef;
+  /** u32 [rows], written with the gathered labels. */
+  y?: BufferRef;
+  /** f32 [rows, targetCols], written with the gathered target rows. */
+  yDense?: BufferRef;
+  /** Testing only: split the workgroups over a 2D grid at this many per dimension. */
+  maxWorkgroupsPerDimension?: number;
+}
+
+/** Invocations per workgroup, one output element each. */
+export const GATHER_WG = 256;
+
+/**
+ * Prepares the gather; `setStart(start)` selects the window indices[start, start + rows). It writes a
+ * uniform with queue.writeBuffer, which takes effect at the next submit: every dispatch of this op
+ * inside one submit sees the same start (prepare one op per step to batch several steps in a submit).
+ * The start is 0 until set.
+ */
+export async function prepareGather(
+  ctx: GpuContext,
+  scope: OpScope,
+  args: GatherArgs,
+  label = 'gather',
+): Promise<GpuOp & { setStart(start: number): void }> {
+  const { source: kind, rows, cols, n } = args;
+  if (kind !== 'u8' && kind !== 'f32') throw new Error(`${label}: source = '${String(kind)}', expected 'u8' or 'f32'`);
+  checkInt(label, 'rows', rows);
+  checkInt(label, 'cols', cols);
+  checkInt(label, 'n', n);
+  if (kind === 'u8' && !Number.isFinite(args.scale)) {
+    throw new Error(
+      `${label}: scale = ${args.scale}, expected a finite number for a u8 source (x = byte·scale, e.g. 1/255)`,
+    );
+  }
+  if (n * cols > 0xffffffff) throw new Error(`${label}: n·cols = ${n * cols} elements exceed 32-bit addressing`);
+  const imageBytes = kind === 'u8' ? Math.ceil((n * cols) / 4) * 4 : n * cols * 4;
+  checkBuffer(label, 'images', args.images, imageBytes, `${kind} [${n}, ${cols}]`);
+  checkBuffer(label, 'indices', args.indices, rows * 4, `u32 [≥ start + ${rows}]`);
+  checkBuffer(label, 'x', args.x, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+
+  if ((args.labels === undefined) !== (args.y === undefined)) {
+    throw new Error(`${label}: labels (u32 [n]) and y (u32 [rows]) go together: give both or neither`);
+  }
+  if (args.labels && args.y) {
+    checkBuffer(label, 'labels', args.labels, n * 4, `u32 [${n}]`);
+    checkBuffer(label, 'y', args.y, rows * 4, `u32 [${rows}]`);
+  }
+  const dense = args.denseTargets !== undefined;
+  if (dense !== (args.yDense !== undefined) || dense !== (args.targetCols !== undefined)) {
+    throw new Error(
+      `${label}: denseTargets (f32 [n, targetCols]), targetCols and yDense go together: give all or none`,
+    );
+  }
+  const targetCols = args.targetCols ?? 0;
+  if (args.denseTargets && args.yDense) {
+    checkInt(label, 'targetCols', targetCols);
+    checkBuffer(label, 'denseTargets', args.denseTargets, n * targetCols * 4, `f32 [${n}, ${targetCols}]`);
+    checkBuffer(label, 'yDense', args.yDense, rows * targetCols * 4, `f32 [${rows}, ${targetCols}]`);
+  }
+  const indexCapacity = Math.floor(bindingBytes(args.indices) / 4);
+
+  const pipeline = await ctx.pipeline({
+    shader: 'gather',
+    source,
+    entryPoint: 'gather',
+    flags: { LABELS: args.labels !== undefined, DENSE: dense },
+    constants: { WG: GATHER_WG, SOURCE_U8: kind === 'u8' ? 1 : 0 },
+  });
+  const dims = scope.uniform(
+    `${label}.dims`,
+    uniformWords([
+      ['u32', rows],
+      ['u32', cols],
+      ['u32', n],
+      ['u32', 0], // start
+      ['u32', targetCols],
+      ['f32', kind === 'u8' ? (args.scale as number) : 1],
+    ]),
+  );
+  const threads = rows * Math.max(cols, targetCols);
+  const op = makeOp(
+    ctx,
+    label,
+    pipeline,
+    {
+      0: dims,
+      1: args.images,
+      2: args.indices,
+      3: args.x,
+      4: args.labels,
+      5: args.y,
+      6: args.denseTargets,
+      7: args.yDense,
+    },
+    grid2d(Math.ceil(threads / GATHER_WG), workgroupLimit(ctx, label, args.maxWorkgroupsPerDimension)),
+  );
+  return {
+    label,
+    encode: op.encode,
+    setStart(start) {
+      if (!Number.isInteger(start) || start < 0 || start + rows > indexCapacity) {
+        throw new Error(
+          `${label}: start = ${start}, expected an integer in 0..${indexCapacity - rows} (indices holds ${indexCapacity}, the batch reads ${rows})`,
+        );
+      }
+      ctx.device.queue.writeBuffer(dims, 12, new Uint32Array([start]));
+    },
+  };
+}

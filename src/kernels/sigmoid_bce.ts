@@ -1,0 +1,72 @@
+/**
+ * sigmoid_bce: the fused sigmoid + binary cross-entropy head, forward and backward in one dispatch
+ * (shaders/sigmoid_bce.wgsl, seed 003). Float64 twin: `sigmoidBceRef`, `correctRowsRef(…, 'sigmoid')`.
+ */
+import source from '../../shaders/sigmoid_bce.wgsl?raw';
+import type { GpuContext } from '../gpu/context';
+import { checkBuffer, checkInt, grid2d, uniformWords, workgroupLimit } from './check';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+
+export interface SigmoidBceArgs {
+  /** Z: f32 [rows, cols], read. */
+  logits: BufferRef;
+  rows: number;
+  cols: number;
+  /** B, the divisor of the batch-mean loss: dZ = (σ(Z) − Y) / batchSize. Usually rows. */
+  batchSize: number;
+  /** Y: f32 [rows, cols] in [0, 1], read. */
+  targets: BufferRef;
+  /** dZ: f32 [rows, cols], written. */
+  gradLogits: BufferRef;
+  /** f32 [rows], written: Σ_c of the binary cross-entropy of the row (not divided by batchSize). */
+  lossRows: BufferRef;
+  /** u32 [rows], written: the number of outputs c with (Z > 0) = (Y > 0.5). */
+  correctRows: BufferRef;
+  /** Testing only: split the rows over a 2D grid at this many workgroups per dimension. */
+  maxWorkgroupsPerDimension?: number;
+}
+
+/** Invocations per row. */
+export const SIGMOID_BCE_WG = 64;
+
+export async function prepareSigmoidBce(
+  ctx: GpuContext,
+  scope: OpScope,
+  args: SigmoidBceArgs,
+  label = 'sigmoid_bce',
+): Promise<GpuOp> {
+  const { rows, cols, batchSize } = args;
+  checkInt(label, 'rows', rows);
+  checkInt(label, 'cols', cols);
+  if (!(batchSize > 0) || !Number.isFinite(batchSize)) {
+    throw new Error(`${label}: batchSize = ${batchSize}, expected a positive number (the batch-mean divisor)`);
+  }
+  const matrix = `f32 [${rows}, ${cols}]`;
+  checkBuffer(label, 'logits', args.logits, rows * cols * 4, matrix);
+  checkBuffer(label, 'targets', args.targets, rows * cols * 4, matrix);
+  checkBuffer(label, 'gradLogits', args.gradLogits, rows * cols * 4, matrix);
+  checkBuffer(label, 'lossRows', args.lossRows, rows * 4, `f32 [${rows}]`);
+  checkBuffer(label, 'correctRows', args.correctRows, rows * 4, `u32 [${rows}]`);
+
+  const pipeline = await ctx.pipeline({
+    shader: 'sigmoid_bce',
+    source,
+    entryPoint: 'sigmoid_bce',
+    constants: { WG: SIGMOID_BCE_WG },
+  });
+  const dims = scope.uniform(
+    `${label}.dims`,
+    uniformWords([
+      ['u32', rows],
+      ['u32', cols],
+      ['f32', batchSize],
+    ]),
+  );
+  return makeOp(
+    ctx,
+    label,
+    pipeline,
+    { 0: dims, 1: args.logits, 2: args.targets, 3: args.gradLogits, 4: args.lossRows, 5: args.correctRows },
+    grid2d(rows, workgroupLimit(ctx, label, args.maxWorkgroupsPerDimension)),
+  );
+}

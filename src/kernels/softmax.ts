@@ -1,0 +1,49 @@
+/**
+ * softmax: P = softmax(Z) row-wise, max-subtracted, for prediction (shaders/softmax.wgsl,
+ * seeds 000, 001, 004). Float64 twin: `softmaxRef`.
+ */
+import source from '../../shaders/softmax.wgsl?raw';
+import type { GpuContext } from '../gpu/context';
+import { checkBuffer, checkInt, grid2d, workgroupLimit } from './check';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+
+export interface SoftmaxArgs {
+  /** Z: f32 [rows, cols], read. */
+  logits: BufferRef;
+  rows: number;
+  cols: number;
+  /** P: f32 [rows, cols], written (may not alias logits). */
+  probs: BufferRef;
+  /** Testing only: split the rows over a 2D grid at this many workgroups per dimension. */
+  maxWorkgroupsPerDimension?: number;
+}
+
+/** Invocations per row. */
+export const SOFTMAX_WG = 64;
+
+export async function prepareSoftmax(
+  ctx: GpuContext,
+  scope: OpScope,
+  args: SoftmaxArgs,
+  label = 'softmax',
+): Promise<GpuOp> {
+  const { rows, cols } = args;
+  checkInt(label, 'rows', rows);
+  checkInt(label, 'cols', cols);
+  checkBuffer(label, 'logits', args.logits, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  checkBuffer(label, 'probs', args.probs, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  const pipeline = await ctx.pipeline({
+    shader: 'softmax',
+    source,
+    entryPoint: 'softmax',
+    constants: { WG: SOFTMAX_WG },
+  });
+  const dims = scope.uniform(`${label}.dims`, new Uint32Array([rows, cols, 0, 0]));
+  return makeOp(
+    ctx,
+    label,
+    pipeline,
+    { 0: dims, 1: args.logits, 2: args.probs },
+    grid2d(rows, workgroupLimit(ctx, label, args.maxWorkgroupsPerDimension)),
+  );
+}

@@ -1,0 +1,86 @@
+/**
+ * softmax_xent: the fused softmax + cross-entropy head, forward and backward in one dispatch
+ * (shaders/softmax_xent.wgsl, seeds 000, 002, 004). Float64 twin: `softmaxXentRef`, `correctRowsRef`.
+ */
+import source from '../../shaders/softmax_xent.wgsl?raw';
+import type { GpuContext } from '../gpu/context';
+import { checkBuffer, checkInt, grid2d, uniformWords, workgroupLimit } from './check';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+
+export interface SoftmaxXentArgs {
+  /** Z: f32 [rows, cols], read. */
+  logits: BufferRef;
+  rows: number;
+  cols: number;
+  /** B, the divisor of the batch-mean loss: dZ = (softmax(Z) − Y) / batchSize. Usually rows. */
+  batchSize: number;
+  /** u32 [rows], class indices in 0..cols−1. Exactly one of labels and targets. */
+  labels?: BufferRef;
+  /** Y: f32 [rows, cols], one-hot or soft targets (rows summing to 1). Exactly one of labels and targets. */
+  targets?: BufferRef;
+  /** dZ: f32 [rows, cols], written. */
+  gradLogits: BufferRef;
+  /** f32 [rows], written: logsumexp(Z_r) − Σ_c Y_rc·Z_rc (not divided by batchSize; NaN for a label ≥ cols). */
+  lossRows: BufferRef;
+  /** u32 [rows], written: 1 where argmax Z_r equals the label (or the target row's argmax), else 0. */
+  correctRows: BufferRef;
+  /** Testing only: split the rows over a 2D grid at this many workgroups per dimension. */
+  maxWorkgroupsPerDimension?: number;
+}
+
+/** Invocations per row. */
+export const SOFTMAX_XENT_WG = 64;
+
+export async function prepareSoftmaxXent(
+  ctx: GpuContext,
+  scope: OpScope,
+  args: SoftmaxXentArgs,
+  label = 'softmax_xent',
+): Promise<GpuOp> {
+  const { rows, cols, batchSize } = args;
+  checkInt(label, 'rows', rows);
+  checkInt(label, 'cols', cols);
+  if (!(batchSize > 0) || !Number.isFinite(batchSize)) {
+    throw new Error(`${label}: batchSize = ${batchSize}, expected a positive number (the batch-mean divisor)`);
+  }
+  if ((args.labels === undefined) === (args.targets === undefined)) {
+    throw new Error(`${label}: give exactly one of labels (u32 [rows]) and targets (f32 [rows, cols])`);
+  }
+  const useLabels = args.labels !== undefined;
+  checkBuffer(label, 'logits', args.logits, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  if (args.labels) checkBuffer(label, 'labels', args.labels, rows * 4, `u32 [${rows}]`);
+  if (args.targets) checkBuffer(label, 'targets', args.targets, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  checkBuffer(label, 'gradLogits', args.gradLogits, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  checkBuffer(label, 'lossRows', args.lossRows, rows * 4, `f32 [${rows}]`);
+  checkBuffer(label, 'correctRows', args.correctRows, rows * 4, `u32 [${rows}]`);
+
+  const pipeline = await ctx.pipeline({
+    shader: 'softmax_xent',
+    source,
+    entryPoint: 'softmax_xent',
+    flags: { LABELS: useLabels, DENSE: !useLabels },
+    constants: { WG: SOFTMAX_XENT_WG },
+  });
+  const dims = scope.uniform(
+    `${label}.dims`,
+    uniformWords([
+      ['u32', rows],
+      ['u32', cols],
+      ['f32', batchSize],
+    ]),
+  );
+  return makeOp(
+    ctx,
+    label,
+    pipeline,
+    {
+      0: dims,
+      1: args.logits,
+      2: args.labels ?? args.targets,
+      3: args.gradLogits,
+      4: args.lossRows,
+      5: args.correctRows,
+    },
+    grid2d(rows, workgroupLimit(ctx, label, args.maxWorkgroupsPerDimension)),
+  );
+}

@@ -1,0 +1,27 @@
+/**
+ * Seeded weight initialisation: He (normal, std √(2/fanIn)) before a ReLU, Glorot (uniform,
+ * ±√(6/(fanIn+fanOut))) otherwise; biases zero. Same seed, same weights, everywhere.
+ */
+import { type ParamLayout, paramLayout } from './layout';
+import { mulberry32, normalSource } from './random';
+import { activationOf, layerCount, layerShape, type MlpSpec } from './spec';
+
+/** The flat parameter vector (see ParamLayout) for a seed. */
+export function initParams(spec: MlpSpec, seed: number, layout: ParamLayout = paramLayout(spec)): Float32Array {
+  const flat = new Float32Array(layout.totalFloats);
+  for (let l = 0; l < layerCount(spec); l++) {
+    const { fanIn, fanOut } = layerShape(spec, l);
+    const slot = layout.weights[l];
+    // One stream per layer: adding a layer does not change the weights of the ones before it.
+    const uniform = mulberry32((seed >>> 0) * 1000003 + l * 7919 + 1);
+    if (activationOf(spec, l) === 'relu') {
+      const normal = normalSource(uniform);
+      const std = Math.sqrt(2 / fanIn);
+      for (let i = 0; i < slot.count; i++) flat[slot.offset + i] = normal() * std;
+    } else {
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      for (let i = 0; i < slot.count; i++) flat[slot.offset + i] = (uniform() * 2 - 1) * limit;
+    }
+  }
+  return flat;
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { prepareArgmax } from '../../src/kernels/argmax';
+import { OpScope, submitOps } from '../../src/kernels/op';
+import { argmaxRef } from '../../src/reference/argmax';
+import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu';
+import { randomArray, randomInts } from '../helpers/random';
+
+const gpu = useGpuContext();
+// Exact: an index, no rounding anywhere.
+
+async function check(z: Float32Array, rows: number, cols: number, maxWorkgroupsPerDimension?: number) {
+  const ctx = gpu();
+  const scope = new OpScope(ctx);
+  const out = emptyF32(ctx, 'test.argmax', rows);
+  const got = await withValidation(ctx, async () => {
+    const op = await prepareArgmax(ctx, scope, {
+      logits: upload(ctx, 'test.Z', z),
+      rows,
+      cols,
+      out,
+      maxWorkgroupsPerDimension,
+    });
+    submitOps(ctx, [op]);
+    return new Uint32Array(await ctx.read(out, 0, rows * 4));
+  });
+  scope.destroy();
+  const expected = new Uint32Array(rows);
+  argmaxRef(z, rows, cols, expected);
+  expect(Array.from(got), `argmax ${rows}×${cols}`).toEqual(Array.from(expected));
+}
+
+/** Values from a few levels only, so most rows have ties for the maximum (and some a late unique one). */
+function tiedLogits(n: number, seed: number): Float32Array {
+  return Float32Array.from(randomInts(n, seed, 4), (v) => v - 2);
+}
+
+describe('argmax against the reference (exact)', () => {
+  it('awkward shapes with random and heavily tied logits: the first maximum wins', async () => {
+    const shapes: [number, number][] = [
+      [1, 1],
+      [7, 13],
+      [13, 1],
+      [127, 10],
+      [1000, 10],
+      [257, 7],
+      [13, 784],
+      [7, 1000],
+    ];
+    let seed = 1;
+    for (const [rows, cols] of shapes) {
+      await check(randomArray(rows * cols, seed++), rows, cols);
+      await check(tiedLogits(rows * cols, seed++), rows, cols);
+    }
+  });
+
+  it('ties across invocations, extreme values, a maximum in the last column', async () => {
+    // cols 130 > 64 invocations: columns 1, 65 and 129 are handled by different lanes or passes
+    const cols = 130;
+    const z = new Float32Array(4 * cols).fill(-1);
+    z[0 * cols + 65] = 5;
+    z[0 * cols + 129] = 5; // row 0 → 65
+    z[1 * cols + 129] = 1e30; // row 1 → 129
+    z.fill(-1e30, 2 * cols, 3 * cols); // row 2 all equal → 0
+    z[3 * cols + 64] = 7;
+    z[3 * cols + 1] = 7; // row 3 → 1
+    await check(z, 4, cols);
+  });
+
+  it('splits many rows over a 2D grid (limit forced to 4 workgroups per dimension)', async () => {
+    await check(tiedLogits(13 * 10, 9), 13, 10, 4);
+  });
+
+  it('rejects a short output buffer with a clear message', async () => {
+    const ctx = gpu();
+    const scope = new OpScope(ctx);
+    await expect(
+      prepareArgmax(ctx, scope, { logits: emptyF32(ctx, 'z', 20), rows: 5, cols: 4, out: emptyF32(ctx, 'o', 2) }),
+    ).rejects.toThrow('argmax: out binds 8 bytes, expected at least 20 for u32 [5]');
+    scope.destroy();
+  });
+});

@@ -1,0 +1,259 @@
+/**
+ * Whole training steps: the GPU scheduler against the Float64 reference, step after step.
+ */
+import { describe, expect, it } from 'vitest';
+import { paramLayout } from '../../src/model/layout';
+import type { Activation, Head, Targets } from '../../src/model/spec';
+import { mlpStepRef, RefOptimizerState } from '../../src/reference/mlp';
+import { checkStep, toRefParams } from '../../src/train/check';
+import { Model } from '../../src/train/model';
+import type { OptimizerConfig } from '../../src/train/options';
+import { expectClose } from '../helpers/close';
+import { useGpuContext, withValidation } from '../helpers/gpu';
+import { mulberry32, randomArray, randomInts } from '../helpers/random';
+
+const gpu = useGpuContext();
+
+// After several fp32 steps the parameters carry the forward/backward rounding (~1e-6 relative per
+// tensor, see the kernel tests) plus its effect through the update; 2e-5 absolute on O(0.1–1)
+// weights is ~100× that drift and far below any real bug (a wrong sign or index moves weights by lr·g ≈ 1e-2).
+const STEP_TOL = { atol: 2e-5, rtol: 1e-4 };
+
+function targetsFor(head: Head, rows: number, C: number, seed: number, dense = false): Targets {
+  if (head === 'softmax' && !dense) return { kind: 'labels', labels: randomInts(rows, seed, C) };
+  const rand = mulberry32(seed);
+  const values = new Float32Array(rows * C);
+  if (head === 'sigmoid') {
+    for (let i = 0; i < values.length; i++) values[i] = rand() < 0.5 ? 0 : 1;
+  } else {
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let c = 0; c < C; c++) sum += values[r * C + c] = rand();
+      for (let c = 0; c < C; c++) values[r * C + c] /= sum; // soft targets summing to 1
+    }
+  }
+  return { kind: 'dense', values };
+}
+
+interface StepCase {
+  layers: number[];
+  activation: Activation | Activation[];
+  head: Head;
+  optimizer: OptimizerConfig;
+  batches: number[];
+  dense?: boolean;
+}
+
+async function trainBoth(c: StepCase): Promise<void> {
+  const ctx = gpu();
+  const model = await Model.create({ ...c, seed: 11, context: ctx });
+  await withValidation(ctx, async () => {
+    const layout = paramLayout(model.spec);
+    const ref = toRefParams(layout, await model.readParams());
+    const o = model.optimizerConfig;
+    const state = new RefOptimizerState(model.spec, {
+      kind: o.kind,
+      lr: o.learningRate,
+      momentum: o.momentum,
+      beta1: o.beta1,
+      beta2: o.beta2,
+      eps: o.eps,
+      weightDecay: o.weightDecay,
+    });
+    const D = c.layers[0];
+    const C = c.layers[c.layers.length - 1];
+    for (const [i, rows] of c.batches.entries()) {
+      const x = randomArray(rows * D, 100 + i);
+      const targets = targetsFor(c.head, rows, C, 200 + i, c.dense);
+      await model.step(x, targets);
+      mlpStepRef(model.spec, ref, x, targets, rows, state);
+    }
+    const got = toRefParams(layout, await model.readParams());
+    ref.forEach((p, l) => {
+      expectClose(got[l].w, p.w, STEP_TOL, `layers.${l}.weight after ${c.batches.length} steps`);
+      expectClose(got[l].b, p.b, STEP_TOL, `layers.${l}.bias after ${c.batches.length} steps`);
+    });
+  });
+  await model.destroy();
+}
+
+describe('training steps, GPU against the Float64 reference', () => {
+  it('five SGD steps of [13, 7, 5] relu/softmax with labels', async () => {
+    await trainBoth({
+      layers: [13, 7, 5],
+      activation: 'relu',
+      head: 'softmax',
+      optimizer: { kind: 'sgd', learningRate: 0.1 },
+      batches: [16, 16, 16, 16, 16],
+    });
+  });
+
+  it('five momentum steps with weight decay, [127, 33, 13, 10] tanh then sigmoid, soft targets', async () => {
+    await trainBoth({
+      layers: [127, 33, 13, 10],
+      activation: ['tanh', 'sigmoid'],
+      head: 'softmax',
+      dense: true,
+      optimizer: { kind: 'momentum', learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3 },
+      batches: [32, 32, 32, 32, 32],
+    });
+  });
+
+  it('five Adam steps with weight decay, [784, 64, 10] relu, then a last partial batch of 7', async () => {
+    await trainBoth({
+      layers: [784, 64, 10],
+      activation: 'relu',
+      head: 'softmax',
+      optimizer: { kind: 'adam', learningRate: 1e-3, weightDecay: 1e-4 },
+      batches: [64, 64, 64, 64, 7],
+    });
+  });
+
+  it('five Adam steps of [2, 8, 1] with the sigmoid + binary cross-entropy head', async () => {
+    await trainBoth({
+      layers: [2, 8, 1],
+      activation: 'tanh',
+      head: 'sigmoid',
+      optimizer: { kind: 'adam', learningRate: 0.01 },
+      batches: [13, 13, 13, 13, 1],
+    });
+  });
+});
+
+describe('the training step as a GPU program', () => {
+  it('is one queue.submit with no buffer mapped, and reuses its plan for the same batch size', async () => {
+    const ctx = gpu();
+    const model = await Model.create({ layers: [20, 16, 4], context: ctx, optimizer: { kind: 'momentum' } });
+    const x = randomArray(8 * 20, 1);
+    const targets: Targets = { kind: 'labels', labels: randomInts(8, 2, 4) };
+    await model.step(x, targets); // first step builds the plan (pipelines, buffers, bind groups)
+    await ctx.device.queue.onSubmittedWorkDone();
+
+    const queue = ctx.device.queue;
+    const submit = queue.submit.bind(queue);
+    const proto = Object.getPrototypeOf(model.params) as GPUBuffer;
+    const mapAsync = proto.mapAsync;
+    const createBuffer = ctx.device.createBuffer.bind(ctx.device);
+    let submits = 0;
+    let maps = 0;
+    let buffersMade = 0;
+    queue.submit = (cbs) => {
+      submits++;
+      submit(cbs);
+    };
+    proto.mapAsync = function (...args) {
+      maps++;
+      return mapAsync.apply(this, args);
+    };
+    ctx.device.createBuffer = (d) => {
+      buffersMade++;
+      return createBuffer(d);
+    };
+    try {
+      await model.step(x, targets);
+    } finally {
+      queue.submit = submit;
+      proto.mapAsync = mapAsync;
+      ctx.device.createBuffer = createBuffer;
+    }
+    expect({ submits, maps, buffersMade }).toEqual({ submits: 1, maps: 0, buffersMade: 0 });
+    expect((await model.readTrainStats()).steps).toBe(2);
+    await model.destroy();
+  });
+
+  it('initialises weights from the seed: same seed, same weights; He scale for relu layers', async () => {
+    const ctx = gpu();
+    const a = await Model.create({ layers: [784, 256, 10], seed: 5, context: ctx });
+    const b = await Model.create({ layers: [784, 256, 10], seed: 5, context: ctx });
+    const c = await Model.create({ layers: [784, 256, 10], seed: 6, context: ctx });
+    const [pa, pb, pc] = await Promise.all([a.readParams(), b.readParams(), c.readParams()]);
+    expect(pb).toEqual(pa);
+    expect(pc).not.toEqual(pa);
+    const w0 = toRefParams(a.layout, pa)[0].w;
+    const std = Math.sqrt(w0.reduce((s, v) => s + v * v, 0) / w0.length);
+    expect(std).toBeGreaterThan(Math.sqrt(2 / 784) * 0.97); // He: √(2/fanIn), 200k samples
+    expect(std).toBeLessThan(Math.sqrt(2 / 784) * 1.03);
+    for (const m of [a, b, c]) await m.destroy();
+  });
+});
+
+describe('check(): one step on the GPU and in the reference, from the API', () => {
+  it('reports every tensor and finds them within fp32 precision; restores the model', async () => {
+    const ctx = gpu();
+    const model = await Model.create({ layers: [257, 13, 7], activation: 'tanh', context: ctx, seed: 3 });
+    const before = await model.readParams();
+    const x = randomArray(127 * 257, 4);
+    const report = await checkStep(model, x, { kind: 'labels', labels: randomInts(127, 5, 7) });
+    const names = report.tensors.map((t) => t.tensor);
+    expect(names).toEqual([
+      'logits',
+      'loss',
+      'logits.grad',
+      'layers.0.weight.grad',
+      'layers.0.bias.grad',
+      'layers.1.weight.grad',
+      'layers.1.bias.grad',
+      'layers.0.weight',
+      'layers.0.bias',
+      'layers.1.weight',
+      'layers.1.bias',
+    ]);
+    // maxRel compares each element to max(|ref|, 1e-3·scale). fp32 rounding of a K-term dot product
+    // is ≈ 2⁻²⁴·√K·scale ≈ 1e-6·scale, i.e. up to ~1e-3 at the floor (seen: 1.5e-4); a bug gives O(1).
+    expect(report.maxRel).toBeLessThan(1e-3);
+    expect(await model.readParams()).toEqual(before);
+    await model.destroy();
+  });
+});
+
+describe('learning', () => {
+  it('XOR: [2, 8, 1] tanh with the sigmoid head reaches a loss near zero', async () => {
+    const ctx = gpu();
+    const model = await Model.create({
+      layers: [2, 8, 1],
+      activation: 'tanh',
+      head: 'sigmoid',
+      seed: 1,
+      context: ctx,
+      optimizer: { kind: 'adam', learningRate: 0.05 },
+    });
+    const x = new Float32Array([0, 0, 0, 1, 1, 0, 1, 1]);
+    const targets: Targets = { kind: 'dense', values: new Float32Array([0, 1, 1, 0]) };
+    for (let i = 0; i < 400; i++) await model.step(x, targets);
+    model.resetTrainStats();
+    await model.step(x, targets);
+    const stats = await model.readTrainStats();
+    expect(stats.lastLoss).toBeLessThan(0.02);
+    expect(stats.accuracy).toBe(1);
+    await model.destroy();
+  });
+
+  it('two spirals: [2, 32, 32, 2] relu/softmax separates them (loss < 0.05, accuracy 100%)', async () => {
+    const ctx = gpu();
+    const n = 200;
+    const x = new Float32Array(n * 2);
+    const labels = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const cls = i % 2;
+      const t = (Math.floor(i / 2) / (n / 2)) * 3 * Math.PI + 0.5;
+      const r = t / (3 * Math.PI + 0.5);
+      x[2 * i] = r * Math.cos(t + cls * Math.PI);
+      x[2 * i + 1] = r * Math.sin(t + cls * Math.PI);
+      labels[i] = cls;
+    }
+    const model = await Model.create({
+      layers: [2, 32, 32, 2],
+      seed: 2,
+      context: ctx,
+      optimizer: { kind: 'adam', learningRate: 0.01 },
+    });
+    const targets: Targets = { kind: 'labels', labels };
+    for (let i = 0; i < 1500; i++) await model.step(x, targets);
+    model.resetTrainStats();
+    await model.step(x, targets);
+    const stats = await model.readTrainStats();
+    expect(stats.lastLoss).toBeLessThan(0.05);
+    expect(stats.accuracy).toBe(1);
+    await model.destroy();
+  });
+});

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vite';
+
+// Builds the Node entry points (src/cli/*.ts) into dist/node/, with the WGSL inlined as in the
+// library. `npm run train` and `npm run bench` build then run them.
+export default defineConfig({
+  build: {
+    ssr: true,
+    outDir: 'dist/node',
+    emptyOutDir: true,
+    target: 'node20',
+    rollupOptions: {
+      input: { train: 'src/cli/train.ts' },
+      external: ['webgpu', /^node:/],
+      output: { entryFileNames: '[name].js' },
+    },
+  },
+  logLevel: 'warn',
+});
