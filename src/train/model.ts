@@ -5,12 +5,14 @@
  * read back inside a step. Loss and accuracy accumulate on the GPU and are read when asked.
  */
 import { GpuContext } from '../gpu/context';
+import { decodeModel, encodeModel } from '../io/model_file';
 import { decodeStats, resetStats, STATS_BYTES } from '../kernels/metrics';
 import { type GpuOp, OpScope } from '../kernels/op';
 import { type OptimizerHyper, prepareOptimizer } from '../kernels/optimizer';
 import { initParams } from '../model/init';
 import { type ParamLayout, paramLayout } from '../model/layout';
 import type { MlpSpec, Targets } from '../model/spec';
+import type { Evaluation } from './fit';
 import {
   type NetworkOptions,
   type OptimizerConfig,
@@ -183,6 +185,7 @@ export class Model implements PlanModel {
   async step(x: Float32Array, targets: Targets, rows = inferRows(x, this.spec.layers[0])): Promise<void> {
     const kind = this.targetKindOf(targets);
     checkBatch(this.spec, x, targets, rows);
+    checkFinite('x', x, this.spec.layers[0]);
     const plan = await this.plan(rows, kind);
     this.uploadBatch(plan, x, targets);
     this.submitStep(plan);
@@ -322,6 +325,96 @@ export class Model implements PlanModel {
     this.stepCount = saved.step;
   }
 
+  /**
+   * Class probabilities (softmax head) or output probabilities (sigmoid head) for inputs x: [rows, D],
+   * computed on the GPU in chunks of at most `chunk` rows. Returns [rows, C].
+   */
+  async predict(x: Float32Array, chunk = 1024): Promise<Float32Array> {
+    this.assertAlive();
+    const D = this.spec.layers[0];
+    const C = this.spec.layers[this.spec.layers.length - 1];
+    const rows = inferRows(x, D);
+    checkFinite('x', x, D);
+    const out = new Float32Array(rows * C);
+    const kind: TargetKind = this.spec.head === 'softmax' ? 'labels' : 'dense';
+    for (let start = 0; start < rows; start += chunk) {
+      const n = Math.min(chunk, rows - start);
+      const plan = await this.plan(n, kind);
+      const xs = x.subarray(start * D, (start + n) * D);
+      this.ctx.device.queue.writeBuffer(plan.x, 0, xs.buffer as ArrayBuffer, xs.byteOffset, xs.byteLength);
+      const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.predict` });
+      const pass = encoder.beginComputePass({ label: `${this.label}.predict` });
+      for (const op of plan.forward) op.encode(pass);
+      plan.probabilities.encode(pass);
+      pass.end();
+      this.ctx.device.queue.submit([encoder.finish()]);
+      out.set(await this.ctx.readF32(plan.probs, 0, n * C), start * C);
+    }
+    return out;
+  }
+
+  /**
+   * Loss, accuracy, confusion matrix (softmax head) and predicted classes for inputs x: [rows, D]
+   * and their targets, on the GPU in chunks of at most `chunk` rows.
+   */
+  async evaluate(x: Float32Array, targets: Targets, chunk = 1024): Promise<Evaluation> {
+    this.assertAlive();
+    const D = this.spec.layers[0];
+    const C = this.spec.layers[this.spec.layers.length - 1];
+    const rows = inferRows(x, D);
+    checkBatch(this.spec, x, targets, rows);
+    checkFinite('x', x, D);
+    const kind = this.targetKindOf(targets);
+    const predictions = this.ctx.createBuffer(
+      `${this.label}.evaluate.predictions`,
+      rows * 4,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+    );
+    try {
+      this.resetEvalStats();
+      for (let start = 0; start < rows; start += chunk) {
+        const n = Math.min(chunk, rows - start);
+        const plan = await this.plan(n, kind);
+        const t: Targets =
+          targets.kind === 'labels'
+            ? { kind: 'labels', labels: targets.labels.subarray(start, start + n) }
+            : { kind: 'dense', values: targets.values.subarray(start * C, (start + n) * C) };
+        this.uploadBatch(plan, x.subarray(start * D, (start + n) * D), t);
+        this.submitEval(plan, [], { buffer: predictions, offset: start * 4 });
+      }
+      const stats = await this.readEvalStats();
+      const predicted = new Uint32Array(await this.ctx.read(predictions));
+      const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+      if (targets.kind === 'labels') {
+        for (let i = 0; i < rows; i++) confusion[targets.labels[i]][predicted[i]]++;
+      }
+      return { loss: stats.meanLoss, accuracy: stats.accuracy, confusion, predictions: predicted };
+    } finally {
+      this.ctx.releaseBuffer(predictions);
+    }
+  }
+
+  /** The model as a safetensors file (architecture in the metadata; weights as torch.nn.Linear [out, in]). */
+  async save(metadata: Record<string, string> = {}): Promise<Uint8Array> {
+    return encodeModel(this.spec, await this.readParams(), metadata);
+  }
+
+  /** Loads a model saved by `save()` (or `npm run train`). Bad files give errors that say what is wrong. */
+  static async load(
+    bytes: Uint8Array,
+    options: Omit<ModelOptions, 'layers' | 'activation' | 'head' | 'seed'> = {},
+  ): Promise<Model> {
+    const file = decodeModel(bytes, 'model file');
+    const model = await Model.create({
+      ...options,
+      layers: file.spec.layers,
+      activation: file.spec.activations,
+      head: file.spec.head,
+    });
+    model.writeParams(file.params);
+    return model;
+  }
+
   get isDestroyed(): boolean {
     return this.destroyed;
   }
@@ -353,6 +446,15 @@ function inferRows(x: Float32Array, D: number): number {
     );
   }
   return x.length / D;
+}
+
+/** Throws on the first NaN or ±Infinity, naming its row and column. */
+export function checkFinite(name: string, values: Float32Array, cols = 1): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new Error(`${name}[${Math.floor(i / cols)}, ${i % cols}] = ${values[i]}: inputs must be finite numbers`);
+    }
+  }
 }
 
 /** Checks a batch's shapes and label range before any GPU work. */

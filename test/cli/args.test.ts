@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parseTrainArgs, TRAIN_DEFAULTS, TRAIN_HELP } from '../../src/cli/args';
+
+describe('train command options', () => {
+  it('has defaults, and parses every option in both --flag value and --flag=value forms', () => {
+    expect(parseTrainArgs([])).toEqual(TRAIN_DEFAULTS);
+    const a = parseTrainArgs([
+      '--layers',
+      '784,128,64,10',
+      '--activation=tanh',
+      '--epochs',
+      '3',
+      '--batch-size=64',
+      '--lr',
+      '0.01',
+      '--optimizer',
+      'adam',
+      '--weight-decay',
+      '1e-4',
+      '--seed',
+      '7',
+      '--backend',
+      'cpu',
+      '--out',
+      'x.safetensors',
+      '--limit',
+      '1000',
+    ]);
+    expect(a).toMatchObject({
+      layers: [784, 128, 64, 10],
+      activation: 'tanh',
+      epochs: 3,
+      batchSize: 64,
+      learningRate: 0.01,
+      optimizer: 'adam',
+      weightDecay: 1e-4,
+      seed: 7,
+      backend: 'cpu',
+      out: 'x.safetensors',
+      limit: 1000,
+    });
+    expect(parseTrainArgs(['--help']).help).toBe(true);
+    expect(TRAIN_HELP).toMatch(/--batch-size N/);
+  });
+
+  it.each([
+    [['--epochs', '0'], /--epochs "0" is invalid: expected an integer in 1\.\.10000/],
+    [['--epochs', '2.5'], /--epochs "2.5" is invalid/],
+    [['--lr', '-1'], /--lr "-1" is invalid: expected a number in \(0, 100\]/],
+    [['--lr', 'NaN'], /--lr "NaN" is invalid/],
+    [['--layers', '784,0,10'], /--layers "0" is invalid/],
+    [['--layers', '100,10'], /first width to be 784/],
+    [['--layers', '784,12'], /last width to be 10/],
+    [['--activation', 'gelu'], /expected one of relu, sigmoid, tanh, linear/],
+    [['--optimizer', 'rmsprop'], /expected one of sgd, momentum, adam/],
+    [['--backend', 'cuda'], /expected one of auto, webgpu, cpu/],
+    [['--batch-size', '2000', '--limit', '1000'], /--batch-size 2000 is larger than the training set \(1000 images\)/],
+    [['--epochs'], /--epochs needs a value/],
+    [['--frobnicate'], /unknown option "--frobnicate"/],
+  ])('rejects %j before any work starts', (argv, message) => {
+    expect(() => parseTrainArgs(argv)).toThrow(message);
+  });
+});
