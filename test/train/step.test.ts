@@ -245,10 +245,10 @@ describe('learning', () => {
       layers: [2, 32, 32, 2],
       seed: 2,
       context: ctx,
-      optimizer: { kind: 'adam', learningRate: 0.01 },
+      optimizer: { kind: 'adam', learningRate: 0.02 },
     });
     const targets: Targets = { kind: 'labels', labels };
-    for (let i = 0; i < 1500; i++) await model.step(x, targets);
+    for (let i = 0; i < 300; i++) await model.step(x, targets);
     model.resetTrainStats();
     await model.step(x, targets);
     const stats = await model.readTrainStats();
