@@ -153,7 +153,7 @@ async function main(): Promise<number> {
   });
   process.off('SIGINT', onSigint);
 
-  const evaluation: Evaluation = await (trainer.evaluate as () => Promise<Evaluation>).call(trainer);
+  const evaluation: Evaluation = await (trainer.evaluate as () => Promise<Evaluation>)();
   console.log(
     `\ntest accuracy ${(100 * evaluation.accuracy).toFixed(2)}%, loss ${evaluation.loss.toFixed(4)}; confusion (rows: true digit, columns: predicted):`,
   );

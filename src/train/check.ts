@@ -20,9 +20,12 @@ export interface TensorDiff {
   tensor: string;
   /** max_i |gpu_i − ref_i| */
   maxAbs: number;
-  /** max_i |gpu_i − ref_i| / max(|ref_i|, 1e-3·max_j |ref_j|): relative error, floored at a thousandth of the tensor's scale. */
+  /**
+   * max_i |gpu_i − ref_i| / max_j |ref_j|: the largest error relative to the tensor's scale.
+   * (Element-wise relative error is meaningless where a sum cancels to nearly zero.)
+   */
   maxRel: number;
-  /** Index of the element with the largest relative error. */
+  /** Index of the element with the largest error. */
   worstIndex: number;
 }
 
@@ -45,19 +48,17 @@ export function diff(tensor: string, gpu: ArrayLike<number>, ref: ArrayLike<numb
   if (gpu.length !== ref.length) throw new Error(`${tensor}: GPU has ${gpu.length} values, reference ${ref.length}`);
   let scale = 0;
   for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]));
-  const floor = Math.max(scale * 1e-3, Number.MIN_VALUE);
   let maxAbs = 0;
-  let maxRel = 0;
   let worstIndex = 0;
   for (let i = 0; i < ref.length; i++) {
     const d = Math.abs(gpu[i] - ref[i]);
-    const rel = Number.isNaN(d) ? Infinity : d / Math.max(Math.abs(ref[i]), floor);
-    maxAbs = Math.max(maxAbs, Number.isNaN(d) ? Infinity : d);
-    if (rel > maxRel) {
-      maxRel = rel;
+    if (Number.isNaN(d) || d > maxAbs) {
+      maxAbs = Number.isNaN(d) ? Infinity : d;
       worstIndex = i;
+      if (maxAbs === Infinity) break;
     }
   }
+  const maxRel = maxAbs === 0 ? 0 : maxAbs / Math.max(scale, Number.MIN_VALUE);
   return { tensor, maxAbs, maxRel, worstIndex };
 }
 

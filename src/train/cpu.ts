@@ -25,6 +25,7 @@ export interface HostDataset {
 
 export class CpuBatchTrainer implements BatchTrainer {
   readonly params: RefParams;
+  readonly evaluate: (() => Promise<Evaluation>) | undefined;
   private readonly state: RefOptimizerState;
   private order: Uint32Array;
   private lossSum = 0;
@@ -52,6 +53,7 @@ export class CpuBatchTrainer implements BatchTrainer {
       weightDecay: optimizer.weightDecay,
     });
     this.order = Uint32Array.from({ length: train.count }, (_, i) => i);
+    this.evaluate = test ? () => evaluateHost(spec, this.params, test) : undefined;
   }
 
   get count(): number {
@@ -101,11 +103,6 @@ export class CpuBatchTrainer implements BatchTrainer {
     this.seen = 0;
     this.steps = 0;
     this.nonFinite = 0;
-  }
-
-  async evaluate(): Promise<Evaluation> {
-    if (!this.test) throw new Error('no test set to evaluate on');
-    return evaluateHost(this.spec, this.params, this.test);
   }
 }
 

@@ -1,26 +1,33 @@
 /**
- * GpuDataset: a labelled data set resident on the GPU, uploaded once. Each epoch gets a seeded
- * permutation (one small upload); each step gathers its batch on the GPU by index, straight into
- * the step plan's input buffers. Pixels stay bytes on the GPU (4× smaller than f32) and are scaled
- * by the gather kernel.
+ * GpuDataset: a data set resident on the GPU, uploaded once (or the application's own buffers,
+ * used in place). Each epoch gets a seeded permutation (one small upload); each step gathers its
+ * batch on the GPU by index, straight into the step plan's input buffers. Byte inputs (MNIST
+ * pixels) stay bytes on the GPU — 4× smaller than f32 — and are scaled by the gather kernel.
  */
 import type { GpuContext } from '../gpu/context';
 import { prepareGather } from '../kernels/gather';
 import { type GpuOp, OpScope } from '../kernels/op';
 import type { StepPlan } from './plan';
 
+/**
+ * Inputs: bytes (scaled by `scale`), floats, or an application's GPUBuffer of f32 [count, cols].
+ * Targets: class labels (host array, or a GPUBuffer of u32 [count]) or dense targets
+ * (Float32Array or a GPUBuffer of f32 [count, targetCols]).
+ */
 export interface DatasetSource {
-  /** Row-major [count, cols] bytes (e.g. MNIST pixels 0..255). */
-  images: Uint8Array;
-  /** One class label per row. */
-  labels: Uint8Array | Uint32Array;
+  images: Uint8Array | Float32Array | GPUBuffer;
+  /** Rows in the data set. */
   count: number;
   /** Values per row (784 for MNIST). */
   cols: number;
-  /** Number of classes; every label must be below it. */
+  /** For byte inputs: each byte is multiplied by this (1/255 maps pixels to [0, 1]). Default 1/255. */
+  scale?: number;
+  /** Class labels, one per row… */
+  labels?: Uint8Array | Uint32Array | GPUBuffer;
+  /** …or dense targets [count, targetCols]. */
+  targets?: Float32Array | GPUBuffer;
+  /** Number of classes (labels) or target columns (dense). */
   classes: number;
-  /** Each byte is multiplied by this (1/255 maps pixels to [0, 1]). */
-  scale: number;
 }
 
 type GatherOp = GpuOp & { setStart(start: number): void };
@@ -29,9 +36,11 @@ export class GpuDataset {
   readonly count: number;
   readonly cols: number;
   readonly classes: number;
+  readonly targetKind: 'labels' | 'dense';
   private readonly scope: OpScope;
   private readonly images: GPUBuffer;
-  private readonly labels: GPUBuffer;
+  private readonly kind: 'u8' | 'f32';
+  private readonly targetBuffer: GPUBuffer;
   private readonly indices: GPUBuffer;
   private readonly scale: number;
   private readonly gathers = new Map<StepPlan, Promise<GatherOp>>();
@@ -41,28 +50,78 @@ export class GpuDataset {
     source: DatasetSource,
     readonly name = 'dataset',
   ) {
-    const { images, labels, count, cols, classes } = source;
-    if (images.length !== count * cols) {
-      throw new Error(`${name}: images has ${images.length} bytes, expected count × cols = ${count} × ${cols}`);
+    const { images, labels, targets, count, cols, classes } = source;
+    for (const [k, v] of [
+      ['count', count],
+      ['cols', cols],
+      ['classes', classes],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: ${k} = ${v}, expected an integer ≥ 1`);
     }
-    if (labels.length !== count) throw new Error(`${name}: ${labels.length} labels for ${count} rows`);
-    for (let i = 0; i < count; i++) {
-      if (labels[i] >= classes) throw new Error(`${name}: labels[${i}] = ${labels[i]} is outside 0..${classes - 1}`);
+    if ((labels === undefined) === (targets === undefined)) {
+      throw new Error(`${name}: give exactly one of labels (class indices) or targets (dense [count, ${classes}])`);
     }
     this.count = count;
     this.cols = cols;
     this.classes = classes;
-    this.scale = source.scale;
+    this.scale = source.scale ?? 1 / 255;
+    this.targetKind = labels !== undefined ? 'labels' : 'dense';
     this.scope = new OpScope(ctx);
-    // Bytes packed four to a u32 word (WGSL has no u8 storage); padded to whole words.
-    const words = new Uint8Array(Math.ceil(images.length / 4) * 4);
-    words.set(images);
-    this.images = this.scope.storage(`${name}.images`, words.byteLength);
-    ctx.device.queue.writeBuffer(this.images, 0, words);
-    this.labels = this.scope.storage(`${name}.labels`, count * 4);
-    ctx.device.queue.writeBuffer(this.labels, 0, Uint32Array.from(labels));
+
+    // Inputs.
+    if (images instanceof Uint8Array) {
+      expectLength(name, 'images', images.length, count * cols, `count × cols = ${count} × ${cols}`);
+      // Bytes packed four to a u32 word (WGSL has no u8 storage); padded to whole words.
+      const words = new Uint8Array(Math.ceil(images.length / 4) * 4);
+      words.set(images);
+      this.images = this.upload(`${name}.images`, words);
+      this.kind = 'u8';
+    } else if (images instanceof Float32Array) {
+      expectLength(name, 'images', images.length, count * cols, `count × cols = ${count} × ${cols}`);
+      for (let i = 0; i < images.length; i++) {
+        if (!Number.isFinite(images[i])) {
+          throw new Error(
+            `${name}: images[${Math.floor(i / cols)}, ${i % cols}] = ${images[i]}: inputs must be finite`,
+          );
+        }
+      }
+      this.images = this.upload(`${name}.images`, images);
+      this.kind = 'f32';
+    } else {
+      expectBytes(name, 'images', images, count * cols * 4);
+      this.images = images; // the application's buffer, used in place (zero copy)
+      this.kind = 'f32';
+    }
+
+    // Targets.
+    if (labels !== undefined) {
+      if (labels instanceof Uint8Array || labels instanceof Uint32Array) {
+        expectLength(name, 'labels', labels.length, count, 'one per row');
+        for (let i = 0; i < count; i++) {
+          if (labels[i] >= classes)
+            throw new Error(`${name}: labels[${i}] = ${labels[i]} is outside 0..${classes - 1}`);
+        }
+        this.targetBuffer = this.upload(`${name}.labels`, Uint32Array.from(labels));
+      } else {
+        expectBytes(name, 'labels', labels, count * 4);
+        this.targetBuffer = labels;
+      }
+    } else if (targets instanceof Float32Array) {
+      expectLength(name, 'targets', targets.length, count * classes, `count × classes = ${count} × ${classes}`);
+      this.targetBuffer = this.upload(`${name}.targets`, targets);
+    } else {
+      expectBytes(name, 'targets', targets as GPUBuffer, count * classes * 4);
+      this.targetBuffer = targets as GPUBuffer;
+    }
+
     this.indices = this.scope.storage(`${name}.indices`, count * 4);
     this.setOrder(undefined);
+  }
+
+  private upload(label: string, data: Uint8Array | Uint32Array | Float32Array): GPUBuffer {
+    const buffer = this.scope.storage(label, data.byteLength);
+    this.ctx.device.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    return buffer;
   }
 
   /** Sets the order rows are visited in (a permutation of 0..count−1), or the natural order. */
@@ -73,46 +132,68 @@ export class GpuDataset {
     this.ctx.device.queue.writeBuffer(this.indices, 0, idx.buffer as ArrayBuffer, idx.byteOffset, idx.byteLength);
   }
 
-  /** The gather dispatch filling `plan`'s x and labels with rows order[start … start + plan.batch). */
+  /** The gather dispatch filling `plan`'s x and targets with rows order[start … start + plan.batch). */
   async gather(plan: StepPlan, start: number): Promise<GatherOp> {
-    if (plan.targetKind !== 'labels')
-      throw new Error(`${this.name}: gather fills class labels; the plan expects dense targets`);
+    if (plan.targetKind !== this.targetKind) {
+      throw new Error(`${this.name}: holds ${this.targetKind} targets but the plan expects ${plan.targetKind}`);
+    }
     if (start < 0 || start + plan.batch > this.count) {
       throw new Error(`${this.name}: rows ${start}..${start + plan.batch - 1} are outside 0..${this.count - 1}`);
     }
     let op = this.gathers.get(plan);
     if (!op) {
+      const dense = this.targetKind === 'dense';
       op = prepareGather(
         this.ctx,
         this.scope,
         {
-          source: 'u8',
+          source: this.kind,
           images: this.images,
-          labels: this.labels,
+          labels: dense ? undefined : this.targetBuffer,
+          denseTargets: dense ? this.targetBuffer : undefined,
+          targetCols: dense ? this.classes : undefined,
           indices: this.indices,
           rows: plan.batch,
           cols: this.cols,
           n: this.count,
-          scale: this.scale,
+          scale: this.kind === 'u8' ? this.scale : undefined,
           x: plan.x,
-          y: plan.targets,
+          y: dense ? undefined : plan.targets,
+          yDense: dense ? plan.targets : undefined,
         },
         `${this.name}.gather.B${plan.batch}`,
       );
       this.gathers.set(plan, op);
+      op.catch(() => this.gathers.delete(plan));
     }
     const ready = await op;
     ready.setStart(start);
     return ready;
   }
 
-  /** The labels as uploaded (in data set order). */
+  /** The labels (in data set order). */
   async readLabels(): Promise<Uint32Array> {
-    return new Uint32Array(await this.ctx.read(this.labels));
+    if (this.targetKind !== 'labels') throw new Error(`${this.name}: holds dense targets, not labels`);
+    return new Uint32Array(await this.ctx.read(this.targetBuffer, 0, this.count * 4));
   }
 
+  /** Frees the buffers this data set uploaded (never the application's own). */
   destroy(): void {
     this.scope.destroy();
     this.gathers.clear();
+  }
+}
+
+function expectLength(name: string, what: string, got: number, want: number, why: string): void {
+  if (got !== want) throw new Error(`${name}: ${what} has ${got} values, expected ${want} (${why})`);
+}
+
+function expectBytes(name: string, what: string, buffer: GPUBuffer, bytes: number): void {
+  if (buffer.size < bytes)
+    throw new Error(`${name}: ${what} buffer has ${buffer.size} bytes, expected at least ${bytes}`);
+  if (!(buffer.usage & GPUBufferUsage.STORAGE)) {
+    throw new Error(
+      `${name}: ${what} buffer lacks GPUBufferUsage.STORAGE; create it with STORAGE usage to use it in place`,
+    );
   }
 }

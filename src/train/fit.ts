@@ -51,7 +51,7 @@ export interface FitOptions {
 export interface Evaluation {
   loss: number;
   accuracy: number;
-  /** confusion[true][predicted] counts, classes × classes. */
+  /** confusion[true][predicted] counts, classes × classes (all zero for dense targets). */
   confusion: number[][];
   /** Predicted class of every row, in data set order. */
   predictions: Uint32Array;
@@ -75,8 +75,8 @@ export interface BatchTrainer {
   /** Training statistics since the last reset (waits for the work submitted so far). */
   readStats(): Promise<Stats>;
   resetStats(): void;
-  /** Evaluation on the held-out set, if there is one. */
-  evaluate?(): Promise<Evaluation>;
+  /** Evaluation on the held-out set; undefined when there is none. */
+  readonly evaluate: (() => Promise<Evaluation>) | undefined;
 }
 
 /** Trains for `epochs` epochs over a BatchTrainer. Returns one result per epoch completed. */
@@ -143,11 +143,15 @@ export async function fit(trainer: BatchTrainer, options: FitOptions): Promise<E
 
 /** The GPU trainer: a Model and a GPU-resident data set, batches gathered on the GPU. */
 export class GpuBatchTrainer implements BatchTrainer {
+  readonly evaluate: (() => Promise<Evaluation>) | undefined;
+
   constructor(
     readonly model: Model,
     readonly train: GpuDataset,
-    readonly test?: GpuDataset,
-  ) {}
+    test?: GpuDataset,
+  ) {
+    this.evaluate = test ? () => evaluateDataset(model, test) : undefined;
+  }
 
   get count(): number {
     return this.train.count;
@@ -162,7 +166,7 @@ export class GpuBatchTrainer implements BatchTrainer {
   }
 
   async step(start: number, rows: number): Promise<void> {
-    const plan = await this.model.plan(rows, 'labels');
+    const plan = await this.model.plan(rows, this.train.targetKind);
     this.model.submitStep(plan, [await this.train.gather(plan, start)]);
   }
 
@@ -173,20 +177,15 @@ export class GpuBatchTrainer implements BatchTrainer {
   resetStats(): void {
     this.model.resetTrainStats();
   }
-
-  evaluate(): Promise<Evaluation> {
-    if (!this.test) throw new Error('no test set to evaluate on');
-    return evaluateDataset(this.model, this.test);
-  }
 }
 
 /** Loss, accuracy, confusion matrix and predictions over a whole data set, on the GPU. */
 export async function evaluateDataset(model: Model, data: GpuDataset, batchSize = 1000): Promise<Evaluation> {
   checkPositiveInt('batchSize', batchSize);
   const B = Math.min(batchSize, data.count);
-  const full = await model.plan(B, 'labels');
+  const full = await model.plan(B, data.targetKind);
   const rest = data.count % B;
-  const last = rest ? await model.plan(rest, 'labels') : full;
+  const last = rest ? await model.plan(rest, data.targetKind) : full;
   const steps = Math.ceil(data.count / B);
   const predictions = model.ctx.createBuffer(
     `${data.name}.predictions`,
@@ -203,10 +202,12 @@ export async function evaluateDataset(model: Model, data: GpuDataset, batchSize 
     }
     const stats = await model.readEvalStats();
     const predicted = new Uint32Array(await model.ctx.read(predictions));
-    const labels = await data.readLabels();
     const C = data.classes;
     const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
-    for (let i = 0; i < data.count; i++) confusion[labels[i]][predicted[i]]++;
+    if (data.targetKind === 'labels') {
+      const labels = await data.readLabels();
+      for (let i = 0; i < data.count; i++) confusion[labels[i]][predicted[i]]++;
+    }
     return { loss: stats.meanLoss, accuracy: stats.accuracy, confusion, predictions: predicted };
   } finally {
     model.ctx.releaseBuffer(predictions);

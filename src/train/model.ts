@@ -47,6 +47,8 @@ export interface ModelOptions extends NetworkOptions {
   context?: GpuContext;
   /** Optimizer; can be changed later with setOptimizer. Default Adam, lr 1e-3. */
   optimizer?: OptimizerConfig;
+  /** Print the final WGSL of every pipeline compiled (when the model creates its own context). */
+  debugShaders?: boolean;
   /** Label prefix for every GPU object of this model. Default `'mlp'`. */
   label?: string;
 }
@@ -104,7 +106,8 @@ export class Model implements PlanModel {
       throw new Error(`options.seed = ${seed} is invalid: expected an integer in 0..4294967295`);
     }
     const ownsContext = !options.context;
-    const ctx = options.context ?? (await GpuContext.create({ device: options.device }));
+    const ctx =
+      options.context ?? (await GpuContext.create({ device: options.device, debugShaders: options.debugShaders }));
     const model = new Model(ctx, ownsContext, spec, optimizer, options.label ?? 'mlp');
     model.writeParams(initParams(spec, seed, model.layout));
     await model.setOptimizer(options.optimizer ?? {});

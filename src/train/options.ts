@@ -96,6 +96,8 @@ export function resolveSpec(options: NetworkOptions, arg = 'options'): MlpSpec {
   });
   const hidden = layers.length - 2;
   const act = options.activation ?? 'relu';
+  if (typeof act === 'string' && !ACTIVATIONS.includes(act))
+    fail(`${arg}.activation`, act, `one of ${ACTIVATIONS.join(', ')}`);
   const activations = typeof act === 'string' ? Array<Activation>(hidden).fill(act) : [...act];
   if (activations.length !== hidden) {
     fail(`${arg}.activation`, act, `one activation or ${hidden} (one per hidden layer)`);

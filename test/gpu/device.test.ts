@@ -13,7 +13,7 @@ describe('getting a device', () => {
   });
 
   it("uses an application's own device without destroying it, and never replaces onuncapturederror", async () => {
-    const { device } = await requestGpuDevice();
+    const { device, gpu } = await requestGpuDevice(); // keep `gpu` alive as long as the device
     const appHandler = () => {};
     device.onuncapturederror = appHandler;
     const ctx = await GpuContext.create({ device });
@@ -31,6 +31,7 @@ describe('getting a device', () => {
     await device.queue.onSubmittedWorkDone();
     expect(() => ctx.createBuffer('x', 4, GPUBufferUsage.STORAGE)).toThrow(/destroyed/);
     device.destroy();
+    expect(gpu).toBeDefined();
   });
 
   it('reports a WGSL error with the shader name and line', async () => {
