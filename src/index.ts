@@ -23,16 +23,7 @@ export type { HostDataset } from './train/cpu';
 export { CpuBatchTrainer, evaluateHost } from './train/cpu';
 export type { DatasetSource } from './train/dataset';
 export { GpuDataset } from './train/dataset';
-export type {
-  BatchTrainer,
-  EpochResult,
-  EpochResult,
-  Evaluation,
-  Evaluation,
-  FitOptions,
-  StepProgress,
-  StepProgress,
-} from './train/fit';
+export type { BatchTrainer, EpochResult, Evaluation, FitOptions as FitLoopOptions, StepProgress } from './train/fit';
 export { evaluateDataset, fit, GpuBatchTrainer } from './train/fit';
 export type { ModelOptions, Stats } from './train/model';
 export { Model } from './train/model';
