@@ -6,11 +6,20 @@
 import { type AdapterSummary, type DeviceOptions, requestGpuDevice } from './device';
 import { preprocessWgsl, type ShaderFlags } from './preprocess';
 
+/**
+ * Which family of kernels to use where two exist: `'tiled'` stages tiles in workgroup memory behind
+ * barriers (fast on GPUs); `'direct'` reads global memory with no workgroup memory and no barriers
+ * (fast on CPU implementations such as SwiftShader, where a barrier is a coroutine switch).
+ */
+export type KernelPreference = 'tiled' | 'direct';
+
 export interface ContextOptions extends DeviceOptions {
   /** A device the application already owns. It is used as is and never destroyed by us. */
   device?: GPUDevice;
   /** Print the final WGSL of every pipeline this context compiles (or set `WEBGPU_MLP_DEBUG_WGSL=1` in Node). */
   debugShaders?: boolean;
+  /** Default: `'direct'` on a software adapter (SwiftShader, llvmpipe), else `'tiled'`. */
+  kernelPreference?: KernelPreference;
 }
 
 /** What a kernel wrapper asks for. The cache key is derived from all of it. */
@@ -47,12 +56,24 @@ function envDebug(): boolean {
   return typeof process !== 'undefined' && process.env?.WEBGPU_MLP_DEBUG_WGSL === '1';
 }
 
+/** Thrown by any GPU operation after the device was lost. Training can resume from a checkpoint on a new device. */
+export class DeviceLostError extends Error {
+  constructor(readonly info: GPUDeviceLostInfo) {
+    super(
+      `The GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}). Create a new model on a new device; fit() checkpoints let training resume where it was.`,
+    );
+    this.name = 'DeviceLostError';
+  }
+}
+
 export class GpuContext {
   readonly device: GPUDevice;
   /** True when this context created the device (and so destroys it). */
   readonly ownsDevice: boolean;
   readonly adapter: AdapterSummary | undefined;
   readonly hasTimestamps: boolean;
+  /** The kernel family the wrappers pick by default (see {@link KernelPreference}). */
+  readonly kernelPreference: KernelPreference;
   /** Uncaptured GPU errors seen on this device since the context was made. */
   readonly errors: GPUError[] = [];
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
@@ -62,6 +83,8 @@ export class GpuContext {
     this.errors.push((event as GPUUncapturedErrorEvent).error);
   };
   private destroyed = false;
+  /** Set when the device is lost (driver reset, `device.destroy()`, tab in the background too long…). */
+  lostInfo: GPUDeviceLostInfo | undefined;
   /** Keeps the GPU instance we created alive as long as this context (see OwnedDevice.gpu). */
   readonly gpuInstance: GPU | undefined;
 
@@ -70,6 +93,7 @@ export class GpuContext {
     owns: boolean,
     adapter: AdapterSummary | undefined,
     debug: boolean,
+    preference: KernelPreference | undefined,
     gpu?: GPU,
   ) {
     this.device = device;
@@ -77,21 +101,29 @@ export class GpuContext {
     this.ownsDevice = owns;
     this.adapter = adapter;
     this.debugShaders = debug;
+    this.kernelPreference = preference ?? (adapter?.isSoftware ? 'direct' : 'tiled');
     this.hasTimestamps = device.features.has('timestamp-query');
     // A listener, never `onuncapturederror =`: the application may have its own.
     device.addEventListener('uncapturederror', this.onError);
+    device.lost.then((info) => {
+      this.lostInfo = info;
+    });
   }
 
   /** Wraps the application's device, or creates one (browser: navigator.gpu; Node: Dawn). */
   static async create(options: ContextOptions = {}): Promise<GpuContext> {
     const debug = options.debugShaders ?? envDebug();
+    const preference = options.kernelPreference;
+    if (preference !== undefined && preference !== 'tiled' && preference !== 'direct') {
+      throw new Error(`kernelPreference = '${String(preference)}', expected 'tiled' or 'direct'`);
+    }
     if (options.device) {
       const missing = missingCapabilities(options.device);
       if (missing.length) throw new Error(`The given GPUDevice cannot run webgpu-mlp: ${missing.join('; ')}.`);
-      return new GpuContext(options.device, false, undefined, debug);
+      return new GpuContext(options.device, false, undefined, debug, preference);
     }
     const { device, adapterInfo, gpu } = await requestGpuDevice(options);
-    return new GpuContext(device, true, adapterInfo, debug, gpu);
+    return new GpuContext(device, true, adapterInfo, debug, preference, gpu);
   }
 
   /** Compiles (once per distinct request) and returns a compute pipeline. WGSL errors name the shader and line. */
@@ -197,6 +229,7 @@ export class GpuContext {
 
   assertAlive(): void {
     if (this.destroyed) throw new Error('This webgpu-mlp context has been destroyed; create a new model.');
+    if (this.lostInfo) throw new DeviceLostError(this.lostInfo);
   }
 
   /** Frees every buffer this context made; destroys the device only if we created it. Harmless twice. */

@@ -6,7 +6,14 @@ import { initParams } from '../model/init';
 import { paramLayout } from '../model/layout';
 import type { MlpSpec } from '../model/spec';
 import { argmaxRef } from '../reference/argmax';
-import { mlpBackwardRef, mlpForwardRef, optimizerUpdateRef, RefOptimizerState, type RefParams } from '../reference/mlp';
+import {
+  cloneParamsRef,
+  mlpBackwardRef,
+  mlpForwardRef,
+  optimizerUpdateRef,
+  RefOptimizerState,
+  type RefParams,
+} from '../reference/mlp';
 import { softmaxXentRef } from '../reference/softmax_xent';
 import { toRefParams } from './check';
 import type { BatchTrainer, Evaluation } from './fit';
@@ -26,7 +33,7 @@ export interface HostDataset {
 export class CpuBatchTrainer implements BatchTrainer {
   readonly params: RefParams;
   readonly evaluate: (() => Promise<Evaluation>) | undefined;
-  private readonly state: RefOptimizerState;
+  private state: RefOptimizerState;
   private order: Uint32Array;
   private lossSum = 0;
   private correct = 0;
@@ -68,6 +75,19 @@ export class CpuBatchTrainer implements BatchTrainer {
     this.order = order;
   }
 
+  async snapshot(): Promise<CpuSnapshot> {
+    return cloneSnapshot(this.spec, { params: this.params, state: this.state });
+  }
+
+  async restore(saved: unknown): Promise<void> {
+    const copy = cloneSnapshot(this.spec, saved as CpuSnapshot);
+    copy.params.forEach((p, l) => {
+      this.params[l].w.set(p.w);
+      this.params[l].b.set(p.b);
+    });
+    this.state = copy.state;
+  }
+
   async step(start: number, rows: number): Promise<void> {
     const { x, labels } = batchOf(this.train, this.order, start, rows);
     const C = this.spec.layers[this.spec.layers.length - 1];
@@ -104,6 +124,26 @@ export class CpuBatchTrainer implements BatchTrainer {
     this.steps = 0;
     this.nonFinite = 0;
   }
+}
+
+interface CpuSnapshot {
+  params: RefParams;
+  state: RefOptimizerState;
+}
+
+/** A deep copy of parameters and optimizer state. */
+function cloneSnapshot(spec: MlpSpec, from: CpuSnapshot): CpuSnapshot {
+  const state = new RefOptimizerState(spec, from.state.config);
+  state.step = from.state.step;
+  const copy = (src: RefParams, dst: RefParams) =>
+    src.forEach((p, l) => {
+      dst[l].w.set(p.w);
+      dst[l].b.set(p.b);
+    });
+  copy(from.state.velocity, state.velocity);
+  copy(from.state.m, state.m);
+  copy(from.state.v, state.v);
+  return { params: cloneParamsRef(from.params), state };
 }
 
 /** Rows order[start, start + rows) as Float64 inputs and labels. */

@@ -3,9 +3,11 @@
  * the GPU, one submit per step, statistics read asynchronously a few times per epoch, evaluation
  * with a confusion matrix at the end of each epoch.
  */
+
+import { DeviceLostError } from '../gpu/context';
 import { permutation } from '../model/random';
 import type { GpuDataset } from './dataset';
-import type { Model, Stats } from './model';
+import type { Checkpoint, Model, Stats } from './model';
 
 export interface StepProgress {
   epoch: number;
@@ -46,6 +48,37 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Steps between statistics reads. Default 25. */
   progressEvery?: number;
+  /**
+   * Steps between checkpoints (rounded up to a statistics read). A checkpoint is also taken at the
+   * start and after every epoch. A diverging run is rolled back to the last one; after a lost device,
+   * the error carries it (`TrainingInterrupted.checkpoint`) so training can resume on a new device.
+   * Default: only at the start and after every epoch.
+   */
+  checkpointEvery?: number;
+  /** Called with every checkpoint (e.g. to write it to a file). */
+  onCheckpoint?: (checkpoint: TrainingCheckpoint) => void | Promise<void>;
+  /** Resume at this point (from a TrainingCheckpoint's epoch and step); the same seed gives the same shuffles. */
+  start?: { epoch: number; step: number };
+}
+
+/** Where training was, and the trainer's state there. */
+export interface TrainingCheckpoint<S = unknown> {
+  /** The epoch (1-based) and the steps of it already done. */
+  epoch: number;
+  step: number;
+  state: S;
+}
+
+/** Thrown when training stops on an error; carries the last good checkpoint to resume from. */
+export class TrainingInterrupted extends Error {
+  constructor(
+    message: string,
+    readonly checkpoint: TrainingCheckpoint | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TrainingInterrupted';
+  }
 }
 
 export interface Evaluation {
@@ -77,6 +110,10 @@ export interface BatchTrainer {
   resetStats(): void;
   /** Evaluation on the held-out set; undefined when there is none. */
   readonly evaluate: (() => Promise<Evaluation>) | undefined;
+  /** The trainer's state, copied to the CPU. */
+  snapshot(): Promise<unknown>;
+  /** Puts a snapshot back. */
+  restore(state: unknown): Promise<void>;
 }
 
 /** Trains for `epochs` epochs over a BatchTrainer. Returns one result per epoch completed. */
@@ -91,18 +128,47 @@ export async function fit(trainer: BatchTrainer, options: FitOptions): Promise<E
   const stepsPerEpoch = Math.ceil(n / batchSize);
   const results: EpochResult[] = [];
   const t0 = performance.now();
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    const te = performance.now();
-    trainer.shuffle(permutation(n, (seed * 7919 + epoch) >>> 0));
-    trainer.resetStats();
-    for (let s = 0; s < stepsPerEpoch; s++) {
-      const start = s * batchSize;
-      await trainer.step(start, Math.min(batchSize, n - start));
-      if ((s + 1) % every === 0 || s === stepsPerEpoch - 1) {
+  const start = options.start ?? { epoch: 1, step: 0 };
+  if (
+    !Number.isInteger(start.epoch) ||
+    start.epoch < 1 ||
+    !Number.isInteger(start.step) ||
+    start.step < 0 ||
+    start.step >= stepsPerEpoch
+  ) {
+    throw new Error(
+      `start = ${JSON.stringify(start)} is invalid: expected epoch ≥ 1 and step in 0..${stepsPerEpoch - 1}`,
+    );
+  }
+  const checkpointEvery = options.checkpointEvery ?? Number.POSITIVE_INFINITY;
+  let last: TrainingCheckpoint | undefined;
+  const takeCheckpoint = async (epoch: number, step: number) => {
+    last = { epoch, step, state: await trainer.snapshot() };
+    await options.onCheckpoint?.(last);
+  };
+  let sinceCheckpoint = 0;
+  try {
+    await takeCheckpoint(start.epoch, start.step);
+    for (let epoch = start.epoch; epoch <= epochs; epoch++) {
+      const te = performance.now();
+      trainer.shuffle(permutation(n, (seed * 7919 + epoch) >>> 0));
+      trainer.resetStats();
+      const first = epoch === start.epoch ? start.step : 0;
+      for (let s = first; s < stepsPerEpoch; s++) {
+        const begin = s * batchSize;
+        await trainer.step(begin, Math.min(batchSize, n - begin));
+        sinceCheckpoint++;
+        if ((s + 1) % every !== 0 && s !== stepsPerEpoch - 1) continue;
         const stats = await trainer.readStats(); // waits for the GPU: keeps the queue short
         if (stats.nonFinite > 0) {
-          throw new Error(
-            `training diverged in epoch ${epoch}, step ${s + 1}: the loss became ${stats.lastLoss} (not finite). Try a smaller learning rate (now ${trainer.learningRate}).`,
+          let restored = '';
+          if (last) {
+            await trainer.restore(last.state);
+            restored = ` The parameters were rolled back to the last good checkpoint (epoch ${last.epoch}, step ${last.step}).`;
+          }
+          throw new TrainingInterrupted(
+            `training diverged in epoch ${epoch}, step ${s + 1}: the loss became ${stats.lastLoss} (not finite). Try a smaller learning rate (now ${trainer.learningRate}).${restored}`,
+            last,
           );
         }
         const seconds = (performance.now() - te) / 1000;
@@ -112,31 +178,48 @@ export async function fit(trainer: BatchTrainer, options: FitOptions): Promise<E
           stepsPerEpoch,
           loss: stats.meanLoss,
           accuracy: stats.accuracy,
-          stepsPerSecond: (s + 1) / seconds,
+          stepsPerSecond: (s + 1 - first) / seconds,
           samplesPerSecond: stats.count / seconds,
           elapsedMs: performance.now() - t0,
         });
         if (options.signal?.aborted) return results;
+        if (sinceCheckpoint >= checkpointEvery && s + 1 < stepsPerEpoch) {
+          await takeCheckpoint(epoch, s + 1);
+          sinceCheckpoint = 0;
+        }
       }
+      const trainStats = await trainer.readStats();
+      const epochMs = performance.now() - te;
+      const result: EpochResult = {
+        epoch,
+        trainLoss: trainStats.meanLoss,
+        trainAccuracy: trainStats.accuracy,
+        epochMs,
+        elapsedMs: 0,
+        samplesPerSecond: trainStats.count / (epochMs / 1000),
+      };
+      if (trainer.evaluate) {
+        const ev = await trainer.evaluate();
+        result.testLoss = ev.loss;
+        result.testAccuracy = ev.accuracy;
+      }
+      result.elapsedMs = performance.now() - t0;
+      results.push(result);
+      if (epoch < epochs) {
+        await takeCheckpoint(epoch + 1, 0);
+        sinceCheckpoint = 0;
+      }
+      await options.onEpoch?.(result);
     }
-    const trainStats = await trainer.readStats();
-    const epochMs = performance.now() - te;
-    const result: EpochResult = {
-      epoch,
-      trainLoss: trainStats.meanLoss,
-      trainAccuracy: trainStats.accuracy,
-      epochMs,
-      elapsedMs: 0,
-      samplesPerSecond: trainStats.count / (epochMs / 1000),
-    };
-    if (trainer.evaluate) {
-      const ev = await trainer.evaluate();
-      result.testLoss = ev.loss;
-      result.testAccuracy = ev.accuracy;
+  } catch (error) {
+    if (error instanceof TrainingInterrupted) throw error;
+    if (error instanceof DeviceLostError) {
+      const where = last
+        ? ` Resume from the last checkpoint (epoch ${last.epoch}, step ${last.step}) on a new device.`
+        : '';
+      throw new TrainingInterrupted(`${error.message}${where}`, last, { cause: error });
     }
-    result.elapsedMs = performance.now() - t0;
-    results.push(result);
-    await options.onEpoch?.(result);
+    throw error;
   }
   return results;
 }
@@ -163,6 +246,14 @@ export class GpuBatchTrainer implements BatchTrainer {
 
   shuffle(order: Uint32Array): void {
     this.train.setOrder(order);
+  }
+
+  snapshot(): Promise<Checkpoint> {
+    return this.model.checkpoint();
+  }
+
+  restore(state: unknown): Promise<void> {
+    return this.model.restore(state as Checkpoint);
   }
 
   async step(start: number, rows: number): Promise<void> {

@@ -22,6 +22,18 @@ import {
 } from './options';
 import { type PlanModel, StepPlan, type TargetKind } from './plan';
 
+/** A model's training state on the CPU: survives the loss of its device. */
+export interface Checkpoint {
+  spec: MlpSpec;
+  optimizer: ResolvedOptimizer;
+  /** Flat parameters (see ParamLayout). */
+  params: Float32Array;
+  /** Optimizer state buffers (momentum velocity, or Adam m and v), flat. */
+  state: Float32Array[];
+  /** Optimizer steps taken. */
+  step: number;
+}
+
 /** Running statistics read back from the GPU. */
 export interface Stats {
   /** Mean loss over the rows seen since the last reset. */
@@ -395,6 +407,41 @@ export class Model implements PlanModel {
     } finally {
       this.ctx.releaseBuffer(predictions);
     }
+  }
+
+  /** Everything needed to continue training elsewhere: parameters, optimizer state and step (read back to the CPU). */
+  async checkpoint(): Promise<Checkpoint> {
+    this.assertAlive();
+    const [params, state] = await Promise.all([this.readParams(), this.readOptimizerState()]);
+    return { spec: this.spec, optimizer: this.optimizerConfig, params, state: state.buffers, step: state.step };
+  }
+
+  /** Puts a checkpoint of this architecture back (parameters, optimizer and its state). */
+  async restore(cp: Checkpoint): Promise<void> {
+    if (JSON.stringify(cp.spec) !== JSON.stringify(this.spec)) {
+      throw new Error(
+        `checkpoint is for layers [${cp.spec.layers.join(', ')}], this model has [${this.spec.layers.join(', ')}]`,
+      );
+    }
+    await this.setOptimizer(cp.optimizer);
+    this.writeParams(cp.params);
+    this.writeOptimizerState({ step: cp.step, buffers: cp.state });
+  }
+
+  /** A new model (on a new device or context, e.g. after a device loss) from a checkpoint. */
+  static async fromCheckpoint(
+    cp: Checkpoint,
+    options: Pick<ModelOptions, 'device' | 'context' | 'label'> = {},
+  ): Promise<Model> {
+    const model = await Model.create({
+      ...options,
+      layers: cp.spec.layers,
+      activation: cp.spec.activations,
+      head: cp.spec.head,
+      optimizer: cp.optimizer,
+    });
+    await model.restore(cp);
+    return model;
   }
 
   /** The model as a safetensors file (architecture in the metadata; weights as torch.nn.Linear [out, in]). */
