@@ -1,13 +1,18 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 
-// One config for the library build (`npm run build` → dist/), the demo pages and the tests.
-// The Node entry points (train, bench) are built by vite.node.config.ts.
+// The library build (`npm run build` → dist/) and the tests. The demo pages are built and served
+// by vite.demo.config.ts (`npm run demo`, and `npm run build` → dist/demo/); the Node entry points
+// (train, bench) by vite.node.config.ts.
 export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
     sourcemap: true,
+    // Minified, whitespace included: Vite's default for an ES library keeps the whitespace (codegen
+    // off) to preserve /* @__PURE__ */ annotations, which the oxc codegen keeps anyway. The
+    // output.minify below takes precedence over this (and over `--minify false`).
+    minify: 'oxc',
     lib: {
       entry: 'src/index.ts',
       formats: ['es'],
@@ -16,6 +21,7 @@ export default defineConfig({
     rollupOptions: {
       // Loaded lazily in Node only; never bundled.
       external: ['webgpu', /^node:/],
+      output: { minify: { codegen: true } },
     },
   },
   test: {

@@ -9,7 +9,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'node20',
     rollupOptions: {
-      input: { train: 'src/cli/train.ts' },
+      input: { train: 'src/cli/train.ts', bench: 'src/cli/bench.ts' },
       external: ['webgpu', /^node:/],
       output: { entryFileNames: '[name].js' },
     },

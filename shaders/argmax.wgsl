@@ -1,9 +1,14 @@
 // argmax: out[r] = the first c with Z[r,c] = max_k Z[r,k]   (ties go to the lowest column)
 //   The prediction of the softmax head; softmax is monotonic, so the argmax of Z is that of P.
 // Z: [R, C] f32 read   out: [R] u32 write
-// dispatch: one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R exceeds
-//           the per-dimension limit); each invocation keeps the first strictly larger value over its
-//           columns tid, tid + WG, ...; the tree reduction prefers the lower index on equal values.
+// Two entry points, the same result:
+//   argmax      one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R exceeds
+//               the per-dimension limit); each invocation keeps the first strictly larger value over its
+//               columns tid, tid + WG, ...; the tree reduction prefers the lower index on equal values.
+//               For wide rows on GPUs.
+//   argmax_row  one invocation per row r = gid.x + gid.y·nwg.x·WG, ceil(R / WG) workgroups (2D likewise),
+//               scanning the row for the first strictly larger value: no workgroup memory, no barriers.
+//               For narrow rows and CPU implementations (SwiftShader).
 
 struct Dims { rows: u32, cols: u32, pad0: u32, pad1: u32 }
 
@@ -48,4 +53,18 @@ fn argmax(
     workgroupBarrier();
   }
   if (tid == 0u) { out[r] = best_index[0]; }
+}
+
+@compute @workgroup_size(WG)
+fn argmax_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= dims.rows) { return; }
+  let row = r * dims.cols;
+  var v = Z[row];
+  var i = 0u;
+  for (var c = 1u; c < dims.cols; c++) {
+    let z = Z[row + c];
+    if (z > v) { v = z; i = c; }
+  }
+  out[r] = i;
 }

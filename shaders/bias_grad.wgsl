@@ -4,6 +4,11 @@
 //           sums column c = w·WG_X + x over rows y, y + WG_Y, ... (consecutive x read consecutive
 //           addresses), then the WG_Y partial sums of each column are tree-reduced in workgroup memory.
 //           The wrapper picks WG_X ≈ C (at most 32) so that narrow outputs still use 256 invocations.
+//           (GPUs.)
+//   bias_grad_direct (CPU implementations: SwiftShader, where a barrier is a coroutine switch):
+//           ceil(C / WG_X) workgroups of WG_X × 1 invocations; invocation c sums column c over all rows
+//           with no workgroup memory and no barriers, in blocks of 64 rows (the block sums added in
+//           turn keep the rounding error ~(64 + R/64)·2⁻²⁴, like the tree's, rather than R·2⁻²⁴).
 
 struct Dims { rows: u32, cols: u32, pad0: u32, pad1: u32 }
 
@@ -36,4 +41,17 @@ fn bias_grad(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wi
   if (lid.y == 0u && c < dims.cols) {
     db[c] = partial[lid.x];
   }
+}
+
+@compute @workgroup_size(WG_X)
+fn bias_grad_direct(@builtin(global_invocation_id) gid: vec3u) {
+  let c = gid.x;
+  if (c >= dims.cols) { return; }
+  var acc = 0.0;
+  for (var r0 = 0u; r0 < dims.rows; r0 += 64u) {
+    var block = 0.0;
+    for (var r = r0; r < min(r0 + 64u, dims.rows); r++) { block += G[r * dims.cols + c]; }
+    acc += block;
+  }
+  db[c] = acc;
 }

@@ -7,8 +7,12 @@
 //   A non-finite step is still added, so loss_sum turns NaN/Inf too: a diverged run never looks healthy.
 // loss: [R] f32 read (softmax_xent / sigmoid_bce lossRows)   correct: [R] u32 read (correctRows)
 // stats: the Stats struct below, 32 bytes, read-write (zero it with resetStats before an epoch)
-// dispatch: one workgroup of WG invocations striding over the rows and tree-reducing in workgroup
-//           memory; invocation 0 then updates stats. One dispatch per step: steps in one submit run in order.
+// dispatch: metrics         one workgroup of WG invocations striding over the rows and tree-reducing in
+//                             workgroup memory; invocation 0 then updates stats (GPUs).
+//           metrics_direct  one workgroup of one invocation, no barriers (CPU implementations:
+//                             SwiftShader, where a barrier is a coroutine switch); it sums the rows in
+//                             blocks of 64, then the block sums, for a rounding error like the tree's.
+//           One dispatch per step: steps in one submit run in order.
 
 struct Dims { rows: u32, batch_size: f32, pad0: u32, pad1: u32 }
 struct Stats {
@@ -36,6 +40,19 @@ fn is_finite(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
+// Folds this step's loss total and correct count into stats.
+fn update(total: f32, correct_rows: u32) {
+  let y = total - stats.loss_comp;
+  let t = stats.loss_sum + y;
+  stats.loss_comp = (t - stats.loss_sum) - y;
+  stats.loss_sum = t;
+  stats.correct += correct_rows;
+  stats.count += dims.rows;
+  stats.last_loss = total / dims.batch_size;
+  stats.steps += 1u;
+  if (!is_finite(total)) { stats.non_finite += 1u; }
+}
+
 @compute @workgroup_size(WG)
 fn metrics(@builtin(local_invocation_index) tid: u32) {
   var l = 0.0;
@@ -54,16 +71,20 @@ fn metrics(@builtin(local_invocation_index) tid: u32) {
     }
     workgroupBarrier();
   }
-  if (tid == 0u) {
-    let total = red_loss[0];
-    let y = total - stats.loss_comp;
-    let t = stats.loss_sum + y;
-    stats.loss_comp = (t - stats.loss_sum) - y;
-    stats.loss_sum = t;
-    stats.correct += red_correct[0];
-    stats.count += dims.rows;
-    stats.last_loss = total / dims.batch_size;
-    stats.steps += 1u;
-    if (!is_finite(total)) { stats.non_finite += 1u; }
+  if (tid == 0u) { update(red_loss[0], red_correct[0]); }
+}
+
+@compute @workgroup_size(1)
+fn metrics_direct() {
+  var l = 0.0;
+  var k = 0u;
+  for (var r0 = 0u; r0 < dims.rows; r0 += 64u) {
+    var block = 0.0;
+    for (var r = r0; r < min(r0 + 64u, dims.rows); r++) {
+      block += loss[r];
+      k += correct[r];
+    }
+    l += block;
   }
+  update(l, k);
 }

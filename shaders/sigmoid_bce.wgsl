@@ -6,9 +6,13 @@
 //   σ is evaluated in the stable form 1/(1 + e) for z ≥ 0 and e/(1 + e) below, e = exp(−|z|).
 // Z: [R, C] f32 read   Y: [R, C] f32 read, in [0, 1]   dZ: [R, C] f32 write
 // loss: [R] f32 write (per row, not divided by B)   correct: [R] u32 write
-// dispatch: one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R exceeds
-//           the per-dimension limit); invocations stride over the columns, then tree-reduce the
-//           row's loss and count in workgroup memory.
+// Two entry points, the same per-element terms; they differ only in who sums them:
+//   sigmoid_bce      one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R
+//                    exceeds the per-dimension limit); invocations stride over the columns, then
+//                    tree-reduce the row's loss and count in workgroup memory. For wide rows on GPUs.
+//   sigmoid_bce_row  one invocation per row r = gid.x + gid.y·nwg.x·WG, ceil(R / WG) workgroups (2D
+//                    likewise), serial over the row: no workgroup memory, no barriers. For narrow rows
+//                    and CPU implementations (SwiftShader).
 
 struct Dims { rows: u32, cols: u32, batch_size: f32, pad: u32 }
 
@@ -42,6 +46,18 @@ fn log1p_unit(x: f32) -> f32 {
   return 2.0 * t * p;
 }
 
+struct Term { loss: f32, correct: u32 }
+
+// Element i = r·C + c: writes dZ[i] and returns its loss and whether it is right.
+fn bce_term(i: u32) -> Term {
+  let z = Z[i];
+  let y = Y[i];
+  let e = exp(-abs(z));
+  let sigma = select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0);
+  dZ[i] = (sigma - y) / dims.batch_size;
+  return Term(max(z, 0.0) - z * y + log1p_unit(e), select(0u, 1u, (z > 0.0) == (y > 0.5)));
+}
+
 @compute @workgroup_size(WG)
 fn sigmoid_bce(
   @builtin(local_invocation_index) tid: u32,
@@ -55,13 +71,9 @@ fn sigmoid_bce(
   var row_loss = 0.0;
   var row_correct = 0u;
   for (var c = tid; c < dims.cols; c += WG) {
-    let z = Z[row + c];
-    let y = Y[row + c];
-    let e = exp(-abs(z));
-    row_loss += max(z, 0.0) - z * y + log1p_unit(e);
-    let sigma = select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0);
-    dZ[row + c] = (sigma - y) / dims.batch_size;
-    row_correct += select(0u, 1u, (z > 0.0) == (y > 0.5));
+    let t = bce_term(row + c);
+    row_loss += t.loss;
+    row_correct += t.correct;
   }
   red_loss[tid] = row_loss;
   red_count[tid] = row_correct;
@@ -77,4 +89,20 @@ fn sigmoid_bce(
     loss[r] = red_loss[0];
     correct[r] = red_count[0];
   }
+}
+
+@compute @workgroup_size(WG)
+fn sigmoid_bce_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= dims.rows) { return; }
+  let row = r * dims.cols;
+  var row_loss = 0.0;
+  var row_correct = 0u;
+  for (var c = 0u; c < dims.cols; c++) {
+    let t = bce_term(row + c);
+    row_loss += t.loss;
+    row_correct += t.correct;
+  }
+  loss[r] = row_loss;
+  correct[r] = row_correct;
 }

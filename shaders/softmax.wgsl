@@ -2,9 +2,13 @@
 //   Subtracting the row maximum leaves P unchanged and keeps every exp() in (0, 1]: no overflow, and the
 //   sum is ≥ 1. Used for prediction; training uses the fused softmax_xent.
 // Z: [R, C] f32 read   P: [R, C] f32 write
-// dispatch: one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R exceeds
-//           the per-dimension limit); invocations stride over the columns, then tree-reduce the max and
-//           the sum in workgroup memory.
+// Two entry points, the same formula:
+//   softmax      one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R exceeds
+//                the per-dimension limit); invocations stride over the columns, then tree-reduce the max
+//                and the sum in workgroup memory. For wide rows on GPUs.
+//   softmax_row  one invocation per row r = gid.x + gid.y·nwg.x·WG, ceil(R / WG) workgroups (2D likewise),
+//                serial over the row: no workgroup memory, no barriers. For narrow rows and CPU
+//                implementations (SwiftShader).
 
 struct Dims { rows: u32, cols: u32, pad0: u32, pad1: u32 }
 
@@ -51,4 +55,16 @@ fn softmax(
   let total = red[0];
 
   for (var c = tid; c < C; c += WG) { P[row + c] = exp(Z[row + c] - row_max) / total; }
+}
+
+@compute @workgroup_size(WG)
+fn softmax_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= dims.rows) { return; }
+  let row = r * dims.cols;
+  var m = Z[row];
+  for (var c = 1u; c < dims.cols; c++) { m = max(m, Z[row + c]); }
+  var total = 0.0;
+  for (var c = 0u; c < dims.cols; c++) { total += exp(Z[row + c] - m); }
+  for (var c = 0u; c < dims.cols; c++) { P[row + c] = exp(Z[row + c] - m) / total; }
 }

@@ -8,9 +8,16 @@
 // dZ: [R, C] f32 write    loss: [R] f32 write (per row, not divided by B)    correct: [R] u32 write
 // A label ≥ C cannot be checked on the GPU: it gives loss NaN (the metrics count the step as
 // non-finite), correct 0 and dZ = softmax(Z)/B.
-// dispatch: one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R exceeds
-//           the per-dimension limit); invocations stride over the columns, then tree-reduce the max
-//           (with its first index) and the sums in workgroup memory.
+// Two entry points, the same formulas in the same three passes (1. max and its first index, 2. sums,
+// 3. outputs); they differ only in who sums (summation order):
+//   softmax_xent      one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R
+//                     exceeds the per-dimension limit); invocations stride over the columns, then
+//                     tree-reduce the max (with its first index) and the sums in workgroup memory.
+//                     For wide rows on GPUs.
+//   softmax_xent_row  one invocation per row r = gid.x + gid.y·nwg.x·WG, ceil(R / WG) workgroups (2D
+//                     likewise), serial over the row's columns: no workgroup memory, no barriers. For
+//                     narrow rows (C = 10 leaves 54 of 64 invocations idle in the workgroup form), and
+//                     for CPU implementations (SwiftShader), where a barrier is a coroutine switch.
 
 struct Dims { rows: u32, cols: u32, batch_size: f32, pad: u32 }
 
@@ -41,6 +48,38 @@ fn beats(w: f32, j: u32, v: f32, i: u32) -> bool {
 // A quiet NaN, made at run time (a constant NaN is a WGSL compile error).
 fn quiet_nan(bits: u32) -> f32 {
   return bitcast<f32>(bits);
+}
+
+// What pass 1 and 2 found for a row: m = max_c Z, its first index, s = Σ_c exp(Z − m); dense targets
+// also the target row's first argmax, Σ_c Y and Σ_{c: Y≠0} Y·(Z − m) (zero with labels).
+struct RowStats { m: f32, z_arg: u32, s: f32, y_arg: u32, y_sum: f32, y_dot: f32 }
+
+// loss[r] and correct[r] (pass 3, once per row).
+fn write_loss(r: u32, st: RowStats) {
+#if ${LABELS}
+  let label = labels[r];
+  if (label < dims.cols) {
+    loss[r] = log(st.s) - (Z[r * dims.cols + label] - st.m);
+  } else {
+    loss[r] = quiet_nan(0x7fc00000u);
+  }
+  correct[r] = select(0u, 1u, st.z_arg == label);
+#else
+  loss[r] = log(st.s) - st.y_dot + st.m * (1.0 - st.y_sum);
+  correct[r] = select(0u, 1u, st.z_arg == st.y_arg);
+#endif
+}
+
+// dZ[r,c] = (exp(Z[r,c] − m) / s − Y[r,c]) / B (pass 3, once per element).
+fn write_grad(r: u32, c: u32, st: RowStats) {
+  let i = r * dims.cols + c;
+  let p = exp(Z[i] - st.m) / st.s;
+#if ${LABELS}
+  let y = select(0.0, 1.0, c == labels[r]);
+#else
+  let y = Y[i];
+#endif
+  dZ[i] = (p - y) / dims.batch_size;
 }
 
 @compute @workgroup_size(WG)
@@ -95,8 +134,9 @@ fn softmax_xent(
   }
   let m = red_a[0];
   let z_arg = arg_a[0];
+  var y_arg = 0u;
 #if ${DENSE}
-  let y_arg = arg_b[0];
+  y_arg = arg_b[0];
 #endif
   workgroupBarrier();  // everyone has read red_a[0] before it is reused
 
@@ -128,32 +168,52 @@ fn softmax_xent(
     }
     workgroupBarrier();
   }
-  let s_total = red_a[0];
+  let st = RowStats(m, z_arg, red_a[0], y_arg, red_b[0], red_c[0]);
 
   // 3. loss and correct (one invocation), dZ (all).
-#if ${LABELS}
-  let label = labels[r];
-  if (tid == 0u) {
-    if (label < C) {
-      loss[r] = log(s_total) - (Z[row + label] - m);
-    } else {
-      loss[r] = quiet_nan(0x7fc00000u);
-    }
-    correct[r] = select(0u, 1u, z_arg == label);
-  }
-#else
-  if (tid == 0u) {
-    loss[r] = log(s_total) - red_c[0] + m * (1.0 - red_b[0]);
-    correct[r] = select(0u, 1u, z_arg == y_arg);
-  }
+  if (tid == 0u) { write_loss(r, st); }
+  for (var c = tid; c < C; c += WG) { write_grad(r, c, st); }
+}
+
+@compute @workgroup_size(WG)
+fn softmax_xent_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= dims.rows) { return; }
+  let C = dims.cols;
+  let row = r * C;
+
+  // 1. m = max_c Z[r,c] and its first index (strictly larger replaces); dense: the target's argmax.
+  var m = Z[row];
+  var z_arg = 0u;
+  var y_arg = 0u;
+#if ${DENSE}
+  var y_max = Y[row];
 #endif
-  for (var c = tid; c < C; c += WG) {
-    let p = exp(Z[row + c] - m) / s_total;
-#if ${LABELS}
-    let y = select(0.0, 1.0, c == label);
-#else
+  for (var c = 1u; c < C; c++) {
+    let z = Z[row + c];
+    if (z > m) { m = z; z_arg = c; }
+#if ${DENSE}
     let y = Y[row + c];
+    if (y > y_max) { y_max = y; y_arg = c; }
 #endif
-    dZ[row + c] = (p - y) / dims.batch_size;
   }
+
+  // 2. s = Σ_c exp(Z[r,c] − m); dense: Σ_c Y[r,c] and Σ_{c: Y≠0} Y[r,c]·(Z[r,c] − m).
+  var s = 0.0;
+  var y_sum = 0.0;
+  var y_dot = 0.0;
+  for (var c = 0u; c < C; c++) {
+    let z = Z[row + c];
+    s += exp(z - m);
+#if ${DENSE}
+    let y = Y[row + c];
+    y_sum += y;
+    if (y != 0.0) { y_dot += y * (z - m); }
+#endif
+  }
+  let st = RowStats(m, z_arg, s, y_arg, y_sum, y_dot);
+
+  // 3. outputs.
+  write_loss(r, st);
+  for (var c = 0u; c < C; c++) { write_grad(r, c, st); }
 }

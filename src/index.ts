@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * webgpu-mlp: train multi-layer perceptrons on the GPU with WebGPU, checked against a Float64
  * reference. This file only re-exports; nothing here touches the GPU at import time.

@@ -4,7 +4,7 @@
  */
 import source from '../../shaders/argmax.wgsl?raw';
 import type { GpuContext } from '../gpu/context';
-import { checkBuffer, checkInt, grid2d, workgroupLimit } from './check';
+import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant } from './check';
 import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
 
 export interface ArgmaxArgs {
@@ -16,9 +16,11 @@ export interface ArgmaxArgs {
   out: BufferRef;
   /** Testing only: split the rows over a 2D grid at this many workgroups per dimension. */
   maxWorkgroupsPerDimension?: number;
+  /** One invocation or one workgroup per row; default from `rowVariant` (narrow rows: 'row'). */
+  variant?: RowVariant;
 }
 
-/** Invocations per row. */
+/** Invocations per workgroup: per row ('workgroup'), or rows per workgroup ('row'). */
 export const ARGMAX_WG = 64;
 
 export async function prepareArgmax(
@@ -32,13 +34,19 @@ export async function prepareArgmax(
   checkInt(label, 'cols', cols);
   checkBuffer(label, 'logits', args.logits, rows * cols * 4, `f32 [${rows}, ${cols}]`);
   checkBuffer(label, 'out', args.out, rows * 4, `u32 [${rows}]`);
-  const pipeline = await ctx.pipeline({ shader: 'argmax', source, entryPoint: 'argmax', constants: { WG: ARGMAX_WG } });
+  const variant = rowVariant(ctx, label, cols, args.variant);
+  const pipeline = await ctx.pipeline({
+    shader: 'argmax',
+    source,
+    entryPoint: variant === 'row' ? 'argmax_row' : 'argmax',
+    constants: { WG: ARGMAX_WG },
+  });
   const dims = scope.uniform(`${label}.dims`, new Uint32Array([rows, cols, 0, 0]));
   return makeOp(
     ctx,
     label,
     pipeline,
     { 0: dims, 1: args.logits, 2: args.out },
-    grid2d(rows, workgroupLimit(ctx, label, args.maxWorkgroupsPerDimension)),
+    rowGrid(ctx, label, rows, variant, ARGMAX_WG, args.maxWorkgroupsPerDimension),
   );
 }

@@ -61,3 +61,43 @@ export function uniformWords(fields: readonly (readonly ['u32' | 'f32', number])
   });
   return words;
 }
+
+/**
+ * How a row-wise kernel (softmax_xent, sigmoid_bce, softmax, argmax) maps rows to invocations:
+ * - `'row'`: one invocation per row, serial over its columns; no workgroup memory, no barriers.
+ * - `'workgroup'`: one workgroup per row, its invocations strided over the columns and tree-reduced.
+ */
+export type RowVariant = 'row' | 'workgroup';
+
+/** Rows up to this many columns take the `'row'` variant on every adapter (C = 10 classes, say). */
+export const ROW_VARIANT_MAX_COLS = 64;
+
+/**
+ * The variant asked for, else `'row'` for narrow rows (cols ≤ ROW_VARIANT_MAX_COLS) or when the context
+ * prefers direct kernels (CPU implementations, where barriers are expensive), else `'workgroup'`.
+ */
+export function rowVariant(ctx: GpuContext, label: string, cols: number, requested?: RowVariant): RowVariant {
+  if (requested === undefined) {
+    return cols <= ROW_VARIANT_MAX_COLS || ctx.kernelPreference === 'direct' ? 'row' : 'workgroup';
+  }
+  if (requested !== 'row' && requested !== 'workgroup') {
+    throw new Error(`${label}: variant = '${String(requested)}', expected 'row' or 'workgroup'`);
+  }
+  return requested;
+}
+
+/**
+ * The workgroup grid of a row-wise kernel: one workgroup per row ('workgroup'), or one invocation per
+ * row in workgroups of `wg` ('row'), split over 2D past the per-dimension limit (see grid2d).
+ */
+export function rowGrid(
+  ctx: GpuContext,
+  label: string,
+  rows: number,
+  variant: RowVariant,
+  wg: number,
+  maxWorkgroupsPerDimension?: number,
+): [number, number] {
+  const workgroups = variant === 'row' ? Math.ceil(rows / wg) : rows;
+  return grid2d(workgroups, workgroupLimit(ctx, label, maxWorkgroupsPerDimension));
+}

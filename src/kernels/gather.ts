@@ -90,11 +90,13 @@ export async function prepareGather(
   }
   const indexCapacity = Math.floor(bindingBytes(args.indices) / 4);
 
+  // u8 rows that start on a word: one invocation per word of 4 pixels.
+  const words = kind === 'u8' && cols % 4 === 0;
   const pipeline = await ctx.pipeline({
     shader: 'gather',
     source,
     entryPoint: 'gather',
-    flags: { LABELS: args.labels !== undefined, DENSE: dense },
+    flags: { LABELS: args.labels !== undefined, DENSE: dense, WORDS: words },
     constants: { WG: GATHER_WG, SOURCE_U8: kind === 'u8' ? 1 : 0 },
   });
   const dims = scope.uniform(
@@ -108,7 +110,7 @@ export async function prepareGather(
       ['f32', kind === 'u8' ? (args.scale as number) : 1],
     ]),
   );
-  const threads = rows * Math.max(cols, targetCols);
+  const threads = Math.max(words ? (rows * cols) / 4 : rows * cols, rows * targetCols, rows);
   const op = makeOp(
     ctx,
     label,

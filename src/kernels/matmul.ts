@@ -2,7 +2,7 @@
  * matmul: C[M,N] = op(A)·op(B) with fused epilogues (shaders/matmul.wgsl, seeds 001, 002, 004).
  */
 import source from '../../shaders/matmul.wgsl?raw';
-import type { GpuContext } from '../gpu/context';
+import type { GpuContext, KernelPreference } from '../gpu/context';
 import type { Activation } from '../model/spec';
 import type { MatmulEpilogue } from '../reference/matmul';
 import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
@@ -26,11 +26,22 @@ export interface MatmulArgs {
   bias?: BufferRef;
   /** [M,N] activation output, for the `mask_*` epilogues. */
   activationOutput?: BufferRef;
+  /**
+   * 'tiled' stages tiles in workgroup memory (GPUs); 'direct' reads global memory with no workgroup
+   * memory or barriers (CPU implementations such as SwiftShader). Default: `ctx.kernelPreference`.
+   */
+  variant?: MatmulVariant;
 }
+
+/** Which matmul kernel: see MatmulArgs.variant. */
+export type MatmulVariant = KernelPreference;
 
 const ACT_CODE: Record<Activation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
 
+/** The tiled kernel: 16×16 invocations, each accumulating 4×4 outputs over K-slices of 16. */
 export const MATMUL_WG = { x: 16, y: 16, k: 16, rows: 4, cols: 4 } as const;
+/** The direct kernel (no workgroup memory): 4×4 invocations, each computing a 16×8 block of C. */
+export const MATMUL_DIRECT_WG = { x: 4, y: 4, rows: 16, cols: 8 } as const;
 
 export async function prepareMatmul(
   ctx: GpuContext,
@@ -52,23 +63,28 @@ export async function prepareMatmul(
   const act = (epilogue.split('_')[1] ?? 'linear') as Activation;
   if (bias && !args.bias) throw new Error(`${label}: epilogue '${epilogue}' needs a bias buffer`);
   if (mask && !args.activationOutput) throw new Error(`${label}: epilogue '${epilogue}' needs activationOutput`);
+  const variant = args.variant ?? ctx.kernelPreference;
+  if (variant !== 'tiled' && variant !== 'direct') {
+    throw new Error(`${label}: variant = '${String(variant)}', expected 'tiled' or 'direct'`);
+  }
+  const shape = variant === 'tiled' ? MATMUL_WG : MATMUL_DIRECT_WG;
   const pipeline = await ctx.pipeline({
     shader: 'matmul',
     source,
-    entryPoint: 'matmul',
+    entryPoint: variant === 'tiled' ? 'matmul' : 'matmul_direct',
     flags: { BIAS: bias, MASK: mask },
     constants: {
-      WG_X: MATMUL_WG.x,
-      WG_Y: MATMUL_WG.y,
-      TILE_K: MATMUL_WG.k,
+      WG_X: shape.x,
+      WG_Y: shape.y,
+      ...(variant === 'tiled' ? { TILE_K: MATMUL_WG.k } : {}),
       TRANSPOSE_A: args.transposeA ? 1 : 0,
       TRANSPOSE_B: args.transposeB ? 1 : 0,
       ACT: ACT_CODE[act],
     },
   });
   const dims = scope.uniform(`${label}.dims`, new Uint32Array([M, N, K, 0]));
-  const tileM = MATMUL_WG.y * MATMUL_WG.rows;
-  const tileN = MATMUL_WG.x * MATMUL_WG.cols;
+  const tileM = shape.y * shape.rows;
+  const tileN = shape.x * shape.cols;
   return makeOp(
     ctx,
     label,

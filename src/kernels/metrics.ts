@@ -4,7 +4,7 @@
  * epoch, or every N steps), and zero it with `resetStats`. Float64 twin: `accumulateStatsRef`.
  */
 import source from '../../shaders/metrics.wgsl?raw';
-import type { GpuContext } from '../gpu/context';
+import type { GpuContext, KernelPreference } from '../gpu/context';
 import { checkBuffer, checkInt, uniformWords } from './check';
 import { type BufferRef, binding, type GpuOp, makeOp, type OpScope } from './op';
 
@@ -21,6 +21,11 @@ export interface MetricsArgs {
   batchSize: number;
   /** STATS_BYTES, read-write, accumulated into. */
   stats: BufferRef;
+  /**
+   * 'tiled': one workgroup tree-reducing in workgroup memory (GPUs); 'direct': one invocation summing
+   * the rows in order, no barriers (CPU implementations). Default: `ctx.kernelPreference`.
+   */
+  variant?: KernelPreference;
 }
 
 /** The running statistics, decoded. */
@@ -56,11 +61,15 @@ export async function prepareMetrics(
   checkBuffer(label, 'lossRows', args.lossRows, rows * 4, `f32 [${rows}]`);
   checkBuffer(label, 'correctRows', args.correctRows, rows * 4, `u32 [${rows}]`);
   checkBuffer(label, 'stats', args.stats, STATS_BYTES, `the ${STATS_BYTES}-byte stats struct`);
+  const variant = args.variant ?? ctx.kernelPreference;
+  if (variant !== 'tiled' && variant !== 'direct') {
+    throw new Error(`${label}: variant = '${String(variant)}', expected 'tiled' or 'direct'`);
+  }
   const pipeline = await ctx.pipeline({
     shader: 'metrics',
     source,
-    entryPoint: 'metrics',
-    constants: { WG: METRICS_WG },
+    entryPoint: variant === 'tiled' ? 'metrics' : 'metrics_direct',
+    constants: variant === 'tiled' ? { WG: METRICS_WG } : {},
   });
   const dims = scope.uniform(
     `${label}.dims`,

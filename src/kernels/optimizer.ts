@@ -48,8 +48,10 @@ export interface OptimizerArgs {
   maxWorkgroupsPerDimension?: number;
 }
 
-/** Invocations per workgroup, one element each. */
+/** Invocations per workgroup. */
 export const OPTIMIZER_WG = 256;
+/** Elements (f32, or vec4f when count is a multiple of 4) each invocation updates. */
+export const OPTIMIZER_PER_INVOCATION = 4;
 
 export async function prepareOptimizer(
   ctx: GpuContext,
@@ -78,14 +80,17 @@ export async function prepareOptimizer(
     checkBuffer(label, 'v', args.v, count * 4, vector);
   }
 
+  // vec4 elements when the count allows (binding offsets are multiples of 256 bytes, so aligned).
+  const vec4 = count % 4 === 0;
+  const elements = vec4 ? count / 4 : count;
   const pipeline = await ctx.pipeline({
     shader: 'optimizer',
     source,
     entryPoint: 'optimizer',
-    flags: { MOMENTUM: kind === 'momentum', ADAM: kind === 'adam' },
-    constants: { WG: OPTIMIZER_WG },
+    flags: { MOMENTUM: kind === 'momentum', ADAM: kind === 'adam', VEC4: vec4 },
+    constants: { WG: OPTIMIZER_WG, PER: OPTIMIZER_PER_INVOCATION },
   });
-  const dims = scope.uniform(`${label}.dims`, new Uint32Array([count, decayCount, 0, 0]));
+  const dims = scope.uniform(`${label}.dims`, new Uint32Array([elements, decayCount, 0, 0]));
   const hyper = scope.uniform(`${label}.hyper`, new Float32Array(8));
   const op = makeOp(
     ctx,
@@ -99,7 +104,10 @@ export async function prepareOptimizer(
       4: kind === 'momentum' ? args.velocity : kind === 'adam' ? args.m : undefined,
       5: kind === 'adam' ? args.v : undefined,
     },
-    grid2d(Math.ceil(count / OPTIMIZER_WG), workgroupLimit(ctx, label, args.maxWorkgroupsPerDimension)),
+    grid2d(
+      Math.ceil(elements / (OPTIMIZER_WG * OPTIMIZER_PER_INVOCATION)),
+      workgroupLimit(ctx, label, args.maxWorkgroupsPerDimension),
+    ),
   );
   let hyperSet = false;
   return {

@@ -4,7 +4,7 @@
  */
 import source from '../../shaders/sigmoid_bce.wgsl?raw';
 import type { GpuContext } from '../gpu/context';
-import { checkBuffer, checkInt, grid2d, uniformWords, workgroupLimit } from './check';
+import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant, uniformWords } from './check';
 import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
 
 export interface SigmoidBceArgs {
@@ -24,9 +24,11 @@ export interface SigmoidBceArgs {
   correctRows: BufferRef;
   /** Testing only: split the rows over a 2D grid at this many workgroups per dimension. */
   maxWorkgroupsPerDimension?: number;
+  /** One invocation or one workgroup per row; default from `rowVariant` (narrow rows: 'row'). */
+  variant?: RowVariant;
 }
 
-/** Invocations per row. */
+/** Invocations per workgroup: per row ('workgroup'), or rows per workgroup ('row'). */
 export const SIGMOID_BCE_WG = 64;
 
 export async function prepareSigmoidBce(
@@ -48,10 +50,11 @@ export async function prepareSigmoidBce(
   checkBuffer(label, 'lossRows', args.lossRows, rows * 4, `f32 [${rows}]`);
   checkBuffer(label, 'correctRows', args.correctRows, rows * 4, `u32 [${rows}]`);
 
+  const variant = rowVariant(ctx, label, cols, args.variant);
   const pipeline = await ctx.pipeline({
     shader: 'sigmoid_bce',
     source,
-    entryPoint: 'sigmoid_bce',
+    entryPoint: variant === 'row' ? 'sigmoid_bce_row' : 'sigmoid_bce',
     constants: { WG: SIGMOID_BCE_WG },
   });
   const dims = scope.uniform(
@@ -67,6 +70,6 @@ export async function prepareSigmoidBce(
     label,
     pipeline,
     { 0: dims, 1: args.logits, 2: args.targets, 3: args.gradLogits, 4: args.lossRows, 5: args.correctRows },
-    grid2d(rows, workgroupLimit(ctx, label, args.maxWorkgroupsPerDimension)),
+    rowGrid(ctx, label, rows, variant, SIGMOID_BCE_WG, args.maxWorkgroupsPerDimension),
   );
 }

@@ -4,7 +4,7 @@
  */
 import source from '../../shaders/softmax.wgsl?raw';
 import type { GpuContext } from '../gpu/context';
-import { checkBuffer, checkInt, grid2d, workgroupLimit } from './check';
+import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant } from './check';
 import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
 
 export interface SoftmaxArgs {
@@ -16,9 +16,11 @@ export interface SoftmaxArgs {
   probs: BufferRef;
   /** Testing only: split the rows over a 2D grid at this many workgroups per dimension. */
   maxWorkgroupsPerDimension?: number;
+  /** One invocation or one workgroup per row; default from `rowVariant` (narrow rows: 'row'). */
+  variant?: RowVariant;
 }
 
-/** Invocations per row. */
+/** Invocations per workgroup: per row ('workgroup'), or rows per workgroup ('row'). */
 export const SOFTMAX_WG = 64;
 
 export async function prepareSoftmax(
@@ -32,10 +34,11 @@ export async function prepareSoftmax(
   checkInt(label, 'cols', cols);
   checkBuffer(label, 'logits', args.logits, rows * cols * 4, `f32 [${rows}, ${cols}]`);
   checkBuffer(label, 'probs', args.probs, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  const variant = rowVariant(ctx, label, cols, args.variant);
   const pipeline = await ctx.pipeline({
     shader: 'softmax',
     source,
-    entryPoint: 'softmax',
+    entryPoint: variant === 'row' ? 'softmax_row' : 'softmax',
     constants: { WG: SOFTMAX_WG },
   });
   const dims = scope.uniform(`${label}.dims`, new Uint32Array([rows, cols, 0, 0]));
@@ -44,6 +47,6 @@ export async function prepareSoftmax(
     label,
     pipeline,
     { 0: dims, 1: args.logits, 2: args.probs },
-    grid2d(rows, workgroupLimit(ctx, label, args.maxWorkgroupsPerDimension)),
+    rowGrid(ctx, label, rows, variant, SOFTMAX_WG, args.maxWorkgroupsPerDimension),
   );
 }

@@ -4,7 +4,7 @@
  */
 import source from '../../shaders/softmax_xent.wgsl?raw';
 import type { GpuContext } from '../gpu/context';
-import { checkBuffer, checkInt, grid2d, uniformWords, workgroupLimit } from './check';
+import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant, uniformWords } from './check';
 import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
 
 export interface SoftmaxXentArgs {
@@ -26,9 +26,11 @@ export interface SoftmaxXentArgs {
   correctRows: BufferRef;
   /** Testing only: split the rows over a 2D grid at this many workgroups per dimension. */
   maxWorkgroupsPerDimension?: number;
+  /** One invocation or one workgroup per row; default from `rowVariant` (narrow rows: 'row'). */
+  variant?: RowVariant;
 }
 
-/** Invocations per row. */
+/** Invocations per workgroup: per row ('workgroup'), or rows per workgroup ('row'). */
 export const SOFTMAX_XENT_WG = 64;
 
 export async function prepareSoftmaxXent(
@@ -54,10 +56,11 @@ export async function prepareSoftmaxXent(
   checkBuffer(label, 'lossRows', args.lossRows, rows * 4, `f32 [${rows}]`);
   checkBuffer(label, 'correctRows', args.correctRows, rows * 4, `u32 [${rows}]`);
 
+  const variant = rowVariant(ctx, label, cols, args.variant);
   const pipeline = await ctx.pipeline({
     shader: 'softmax_xent',
     source,
-    entryPoint: 'softmax_xent',
+    entryPoint: variant === 'row' ? 'softmax_xent_row' : 'softmax_xent',
     flags: { LABELS: useLabels, DENSE: !useLabels },
     constants: { WG: SOFTMAX_XENT_WG },
   });
@@ -81,6 +84,6 @@ export async function prepareSoftmaxXent(
       4: args.lossRows,
       5: args.correctRows,
     },
-    grid2d(rows, workgroupLimit(ctx, label, args.maxWorkgroupsPerDimension)),
+    rowGrid(ctx, label, rows, variant, SOFTMAX_XENT_WG, args.maxWorkgroupsPerDimension),
   );
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prepareArgmax } from '../../src/kernels/argmax';
+import type { RowVariant } from '../../src/kernels/check';
 import { OpScope, submitOps } from '../../src/kernels/op';
 import { argmaxRef } from '../../src/reference/argmax';
 import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu';
@@ -8,7 +9,13 @@ import { randomArray, randomInts } from '../helpers/random';
 const gpu = useGpuContext();
 // Exact: an index, no rounding anywhere.
 
-async function check(z: Float32Array, rows: number, cols: number, maxWorkgroupsPerDimension?: number) {
+/** Which kernel runs, and a forced per-dimension workgroup limit. */
+interface GpuOptions {
+  variant?: RowVariant;
+  maxWorkgroupsPerDimension?: number;
+}
+
+async function check(z: Float32Array, rows: number, cols: number, options: GpuOptions = {}) {
   const ctx = gpu();
   const scope = new OpScope(ctx);
   const out = emptyF32(ctx, 'test.argmax', rows);
@@ -18,7 +25,7 @@ async function check(z: Float32Array, rows: number, cols: number, maxWorkgroupsP
       rows,
       cols,
       out,
-      maxWorkgroupsPerDimension,
+      ...options,
     });
     submitOps(ctx, [op]);
     return new Uint32Array(await ctx.read(out, 0, rows * 4));
@@ -26,7 +33,7 @@ async function check(z: Float32Array, rows: number, cols: number, maxWorkgroupsP
   scope.destroy();
   const expected = new Uint32Array(rows);
   argmaxRef(z, rows, cols, expected);
-  expect(Array.from(got), `argmax ${rows}×${cols}`).toEqual(Array.from(expected));
+  expect(Array.from(got), `argmax (${options.variant}) ${rows}×${cols}`).toEqual(Array.from(expected));
 }
 
 /** Values from a few levels only, so most rows have ties for the maximum (and some a late unique one). */
@@ -34,7 +41,8 @@ function tiedLogits(n: number, seed: number): Float32Array {
   return Float32Array.from(randomInts(n, seed, 4), (v) => v - 2);
 }
 
-describe('argmax against the reference (exact)', () => {
+// Every test runs both kernels: a workgroup per row (wide rows) and an invocation per row (narrow rows, CPUs).
+describe.each(['workgroup', 'row'] as const)('argmax (%s) against the reference (exact)', (variant) => {
   it('awkward shapes with random and heavily tied logits: the first maximum wins', async () => {
     const shapes: [number, number][] = [
       [1, 1],
@@ -48,8 +56,8 @@ describe('argmax against the reference (exact)', () => {
     ];
     let seed = 1;
     for (const [rows, cols] of shapes) {
-      await check(randomArray(rows * cols, seed++), rows, cols);
-      await check(tiedLogits(rows * cols, seed++), rows, cols);
+      await check(randomArray(rows * cols, seed++), rows, cols, { variant });
+      await check(tiedLogits(rows * cols, seed++), rows, cols, { variant });
     }
   });
 
@@ -63,13 +71,15 @@ describe('argmax against the reference (exact)', () => {
     z.fill(-1e30, 2 * cols, 3 * cols); // row 2 all equal → 0
     z[3 * cols + 64] = 7;
     z[3 * cols + 1] = 7; // row 3 → 1
-    await check(z, 4, cols);
+    await check(z, 4, cols, { variant });
   });
 
-  it('splits many rows over a 2D grid (limit forced to 4 workgroups per dimension)', async () => {
-    await check(tiedLogits(13 * 10, 9), 13, 10, 4);
+  it('splits many rows over a 2D grid (limit forced to 4 workgroups per dimension; 300 rows: 5 of 64)', async () => {
+    await check(tiedLogits(300 * 10, 9), 300, 10, { variant, maxWorkgroupsPerDimension: 4 });
   });
+});
 
+describe('argmax', () => {
   it('rejects a short output buffer with a clear message', async () => {
     const ctx = gpu();
     const scope = new OpScope(ctx);

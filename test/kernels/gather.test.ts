@@ -99,6 +99,15 @@ describe('gather against the reference (exact)', () => {
     }
   });
 
+  it('u8 rows that start on a word (cols 4, 12, 784): one invocation per 4 pixels, targets wider or not', async () => {
+    let seed = 20;
+    for (const cols of [4, 12, 784]) {
+      for (const rows of [1, 7, 13, 127]) {
+        await check({ source: 'u8', n: 257, cols, rows, targetCols: rows === 7 ? 300 : 10, starts: [0, 3] }, seed++);
+      }
+    }
+  });
+
   it('u8 at MNIST shape: 1000 rows of 784 bytes, labels and one-hot width 10', async () => {
     await check({ source: 'u8', n: 1000, cols: 784, rows: 257, targetCols: 10, starts: [0, 743] }, 40);
   });
@@ -111,12 +120,17 @@ describe('gather against the reference (exact)', () => {
   it('indices ≥ n read nothing: zero rows and GATHER_NO_LABEL', async () => {
     await check({ source: 'u8', n: 13, cols: 7, rows: 13, targetCols: 3, starts: [0, 4], outOfRange: true }, 60);
     await check({ source: 'f32', n: 13, cols: 7, rows: 13, targetCols: 3, starts: [0], outOfRange: true }, 61);
+    await check({ source: 'u8', n: 13, cols: 8, rows: 13, targetCols: 3, starts: [0, 4], outOfRange: true }, 62);
   });
 
   it('splits many workgroups over a 2D grid (limit forced to 4 per dimension)', async () => {
     await check(
       { source: 'u8', n: 100, cols: 77, rows: 37, targetCols: 10, starts: [1], maxWorkgroupsPerDimension: 4 },
       70,
+    );
+    await check(
+      { source: 'u8', n: 100, cols: 148, rows: 37, targetCols: 10, starts: [1], maxWorkgroupsPerDimension: 4 },
+      71,
     );
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type MatmulEpilogue, prepareMatmul } from '../../src/kernels/matmul';
+import { type MatmulEpilogue, type MatmulVariant, prepareMatmul } from '../../src/kernels/matmul';
 import { OpScope, submitOps } from '../../src/kernels/op';
 import { matmulRef } from '../../src/reference/matmul';
 import { expectClose } from '../helpers/close';
@@ -21,7 +21,7 @@ interface Case {
   epilogue?: MatmulEpilogue;
 }
 
-async function check(c: Case, seed: number): Promise<void> {
+async function check(c: Case, seed: number, variant: MatmulVariant): Promise<void> {
   const ctx = gpu();
   const { M, N, K } = c;
   const epilogue = c.epilogue ?? 'none';
@@ -40,6 +40,7 @@ async function check(c: Case, seed: number): Promise<void> {
   const got = await withValidation(ctx, async () => {
     const op = await prepareMatmul(ctx, scope, {
       ...c,
+      variant,
       a: upload(ctx, 'test.A', a),
       b: upload(ctx, 'test.B', b),
       out,
@@ -50,7 +51,7 @@ async function check(c: Case, seed: number): Promise<void> {
     return ctx.readF32(out, 0, M * N);
   });
   scope.destroy();
-  expectClose(got, expected, matmulTol(K), `matmul ${JSON.stringify(c)}`);
+  expectClose(got, expected, matmulTol(K), `matmul ${variant} ${JSON.stringify(c)}`);
 }
 
 const AWKWARD = [1, 7, 13, 127, 257];
@@ -60,22 +61,23 @@ const FORMS = [
   { name: 'Aᵀ·B', transposeA: true, transposeB: false },
 ] as const;
 
-describe('matmul against the Float64 reference', () => {
+// Every test runs both kernels: 'tiled' (workgroup memory, GPUs) and 'direct' (no barriers, CPUs).
+describe.each(['tiled', 'direct'] as const)('matmul (%s) against the Float64 reference', (variant) => {
   for (const form of FORMS) {
     it(`${form.name} on every awkward M, N, K combination of 1, 7, 13, 127, 257`, async () => {
       let seed = 100;
       for (const M of AWKWARD) {
         for (const N of [1, 13, 257]) {
           for (const K of [1, 7, 127]) {
-            await check({ M, N, K, transposeA: form.transposeA, transposeB: form.transposeB }, seed++);
+            await check({ M, N, K, transposeA: form.transposeA, transposeB: form.transposeB }, seed++, variant);
           }
         }
       }
     });
     it(`${form.name} at MLP shapes (batch 1000 × 784 → 257, and 784 / 1000 as K)`, async () => {
-      await check({ M: 1000, N: 257, K: 784, ...form }, 7);
-      await check({ M: 127, N: 1000, K: 13, ...form }, 8);
-      await check({ M: 13, N: 10, K: 1000, ...form }, 9);
+      await check({ M: 1000, N: 257, K: 784, ...form }, 7, variant);
+      await check({ M: 127, N: 1000, K: 13, ...form }, 8, variant);
+      await check({ M: 13, N: 10, K: 1000, ...form }, 9, variant);
     });
   }
 
@@ -91,8 +93,8 @@ describe('matmul against the Float64 reference', () => {
   for (const epilogue of EPILOGUES) {
     it(`fuses the '${epilogue}' epilogue`, async () => {
       const transposeB = epilogue.startsWith('mask'); // the backward form G·Wᵀ carries the mask
-      await check({ M: 127, N: 13, K: 257, transposeB, epilogue }, 31);
-      await check({ M: 7, N: 257, K: 1, transposeB, epilogue }, 32);
+      await check({ M: 127, N: 13, K: 257, transposeB, epilogue }, 31, variant);
+      await check({ M: 7, N: 257, K: 1, transposeB, epilogue }, 32, variant);
     });
   }
 
@@ -111,6 +113,7 @@ describe('matmul against the Float64 reference', () => {
       M: 3,
       N: 3,
       K: 3,
+      variant,
       epilogue: 'bias_relu',
       bias: upload(ctx, 'bias', [0, 0, 0]),
     });
@@ -118,6 +121,13 @@ describe('matmul against the Float64 reference', () => {
     const got = await ctx.readF32(out);
     expect([got[0], got[4], got[8]]).toEqual([0, 0, 3.5]);
     scope.destroy();
+  });
+});
+
+describe('matmul', () => {
+  it("takes the context's kernel preference by default: direct on a software adapter, else tiled", () => {
+    const ctx = gpu();
+    expect(ctx.kernelPreference).toBe(ctx.adapter?.isSoftware ? 'direct' : 'tiled');
   });
 
   it('rejects a missing bias or non-positive dimensions with a clear message', async () => {
@@ -129,6 +139,10 @@ describe('matmul against the Float64 reference', () => {
     ).rejects.toThrow(/needs a bias/);
     await expect(prepareMatmul(ctx, scope, { a: buf, b: buf, out: buf, M: 0, N: 2, K: 1 })).rejects.toThrow(
       /M = 0, expected a positive integer/,
+    );
+    const variant = 'fast' as MatmulVariant;
+    await expect(prepareMatmul(ctx, scope, { a: buf, b: buf, out: buf, M: 2, N: 2, K: 1, variant })).rejects.toThrow(
+      "matmul: variant = 'fast', expected 'tiled' or 'direct'",
     );
     scope.destroy();
   });

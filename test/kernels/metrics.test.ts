@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { KernelPreference } from '../../src/gpu/context';
 import { decodeStats, prepareMetrics, resetStats, STATS_BYTES } from '../../src/kernels/metrics';
 import { OpScope, submitOps } from '../../src/kernels/op';
 import { accumulateStatsRef, emptyStatsRef } from '../../src/reference/metrics';
@@ -12,7 +13,8 @@ const gpu = useGpuContext();
 // under 1e-6 for R ≤ 4096; Kahan keeps the cross-step sum at that. Counts are exact integers.
 const SUM_TOL = { atol: 0, rtol: 1e-6 };
 
-describe('metrics: per-row results folded into the running stats on the GPU', () => {
+// Every test runs both kernels: a tree in workgroup memory ('tiled', GPUs) and one invocation ('direct', CPUs).
+describe.each(['tiled', 'direct'] as const)('metrics (%s): per-row results folded into stats', (variant) => {
   it('two steps accumulate like the reference (rows 1000 then 257, batch sizes 1000 and 300)', async () => {
     const ctx = gpu();
     const scope = new OpScope(ctx);
@@ -29,6 +31,7 @@ describe('metrics: per-row results folded into the running stats on the GPU', ()
         const correct = randomInts(rows, seed + 1, 2);
         accumulateStatsRef(expected, loss, correct, batchSize);
         const op = await prepareMetrics(ctx, scope, {
+          variant,
           lossRows: upload(ctx, 'test.loss', loss),
           correctRows: uploadU32(ctx, 'test.correct', correct),
           rows,
@@ -56,6 +59,7 @@ describe('metrics: per-row results folded into the running stats on the GPU', ()
     const got = await withValidation(ctx, async () => {
       resetStats(ctx, stats);
       const good = await prepareMetrics(ctx, scope, {
+        variant,
         lossRows: upload(ctx, 'test.loss', [1, 2, 3, 4, 5, 6, 7]),
         correctRows: uploadU32(ctx, 'test.correct', [1, 1, 0, 1, 0, 0, 1]),
         rows: 7,
@@ -63,6 +67,7 @@ describe('metrics: per-row results folded into the running stats on the GPU', ()
         stats,
       });
       const bad = await prepareMetrics(ctx, scope, {
+        variant,
         lossRows: upload(ctx, 'test.nan', [1, Number.NaN]),
         correctRows: uploadU32(ctx, 'test.c2', [1, 0]),
         rows: 2,
@@ -92,6 +97,7 @@ describe('metrics: per-row results folded into the running stats on the GPU', ()
     const got = await withValidation(ctx, async () => {
       resetStats(ctx, stats);
       const big = await prepareMetrics(ctx, scope, {
+        variant,
         lossRows: upload(ctx, 'test.big', [1e6]),
         correctRows: uploadU32(ctx, 'test.c', [0]),
         rows: 1,
@@ -99,6 +105,7 @@ describe('metrics: per-row results folded into the running stats on the GPU', ()
         stats,
       });
       const small = await prepareMetrics(ctx, scope, {
+        variant,
         lossRows: upload(ctx, 'test.small', [0.01]),
         correctRows: uploadU32(ctx, 'test.c', [0]),
         rows: 1,
@@ -112,8 +119,10 @@ describe('metrics: per-row results folded into the running stats on the GPU', ()
     // naive f32: 1e6 + 0.01 rounds back to 1e6 every time (ulp 0.0625), losing all 10
     expectClose([got.lossSum], [1e6 + 1000 * Math.fround(0.01)], { atol: 0.1, rtol: 0 }, 'Kahan sum');
   });
+});
 
-  it('decodeStats and prepareMetrics reject short buffers with a clear message', async () => {
+describe('metrics', () => {
+  it('decodeStats and prepareMetrics reject short buffers and an unknown variant with a clear message', async () => {
     expect(() => decodeStats(new ArrayBuffer(16))).toThrow('decodeStats: got 16 bytes, expected 32');
     const ctx = gpu();
     const scope = new OpScope(ctx);
@@ -121,6 +130,11 @@ describe('metrics: per-row results folded into the running stats on the GPU', ()
     await expect(
       prepareMetrics(ctx, scope, { lossRows: buf, correctRows: buf, rows: 4, batchSize: 4, stats: buf }),
     ).rejects.toThrow('metrics: stats binds 16 bytes, expected at least 32 for the 32-byte stats struct');
+    const stats = emptyF32(ctx, 'stats', STATS_BYTES / 4);
+    const variant = 'fast' as KernelPreference;
+    await expect(
+      prepareMetrics(ctx, scope, { lossRows: buf, correctRows: buf, rows: 4, batchSize: 4, stats, variant }),
+    ).rejects.toThrow("metrics: variant = 'fast', expected 'tiled' or 'direct'");
     scope.destroy();
   });
 });

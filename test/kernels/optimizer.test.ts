@@ -86,14 +86,19 @@ describe('optimizer against the Float64 reference, several steps', () => {
     adam: { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.02 },
   };
   for (const kind of ['sgd', 'momentum', 'adam'] as const) {
+    // Counts that are multiples of 4 take the vec4 path (VEC4), the others one f32 per element.
     it(`${kind}: weight decay on the first decayCount elements only, count 1, 13, 1000`, async () => {
       await check({ kind, count: 1, decayCount: 1, hyper: hypers[kind] }, 1);
       await check({ kind, count: 13, decayCount: 0, hyper: hypers[kind] }, 2);
       await check({ kind, count: 1000, decayCount: 784, hyper: hypers[kind] }, 3);
       await check({ kind, count: 1000, decayCount: 1000, hyper: { ...hypers[kind], weightDecay: 0 } }, 4);
+      await check({ kind, count: 1000, decayCount: 785, hyper: hypers[kind] }, 7); // decay ends inside a vec4
+      await check({ kind, count: 1001, decayCount: 785, hyper: hypers[kind] }, 8);
     });
-    it(`${kind}: a 2D grid (limit forced to 4 workgroups per dimension, 11 workgroups → 4 × 3)`, async () => {
-      await check({ kind, count: 2600, decayCount: 2000, hyper: hypers[kind], maxWorkgroupsPerDimension: 4 }, 5);
+    it(`${kind}: a 2D grid (limit forced to 4 workgroups per dimension, 5 workgroups → 3 × 2)`, async () => {
+      // 1024 elements (f32 or vec4) per workgroup: 5001 f32 and 5000 vec4 both need 5
+      await check({ kind, count: 5001, decayCount: 2000, hyper: hypers[kind], maxWorkgroupsPerDimension: 4 }, 5);
+      await check({ kind, count: 20000, decayCount: 9999, hyper: hypers[kind], maxWorkgroupsPerDimension: 4 }, 9);
     });
   }
 

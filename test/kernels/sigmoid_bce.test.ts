@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { RowVariant } from '../../src/kernels/check';
 import { OpScope, submitOps } from '../../src/kernels/op';
 import { prepareSigmoidBce } from '../../src/kernels/sigmoid_bce';
 import { correctRowsRef } from '../../src/reference/argmax';
@@ -18,6 +19,13 @@ const lossTol = (cols: number) => ({ atol: 1e-6 * cols, rtol: 1e-6 });
 // ~5e-6 relative at |z| = 40; a naive log(1 + x) would give 0 (relative error 1).
 const LOG1P_TOL = { atol: 0, rtol: 1e-5 };
 
+/** The batch-mean divisor (default rows), which kernel runs, and a forced per-dimension workgroup limit. */
+interface GpuOptions {
+  batchSize?: number;
+  variant?: RowVariant;
+  maxWorkgroupsPerDimension?: number;
+}
+
 interface Result {
   grad: Float32Array;
   loss: Float32Array;
@@ -29,8 +37,7 @@ async function runGpu(
   y: Float32Array,
   rows: number,
   cols: number,
-  batchSize = rows,
-  maxWorkgroupsPerDimension?: number,
+  { batchSize = rows, ...options }: GpuOptions = {},
 ): Promise<Result> {
   const ctx = gpu();
   const scope = new OpScope(ctx);
@@ -48,7 +55,7 @@ async function runGpu(
         gradLogits,
         lossRows,
         correctRows,
-        maxWorkgroupsPerDimension,
+        ...options,
       });
       submitOps(ctx, [op]);
       return {
@@ -67,16 +74,16 @@ async function check(
   y: Float32Array,
   rows: number,
   cols: number,
-  batchSize = rows,
-  maxWorkgroupsPerDimension?: number,
+  options: GpuOptions = {},
 ): Promise<Result> {
-  const got = await runGpu(z, y, rows, cols, batchSize, maxWorkgroupsPerDimension);
+  const { batchSize = rows, variant } = options;
+  const got = await runGpu(z, y, rows, cols, options);
   const grad = new Float64Array(rows * cols);
   const loss = new Float64Array(rows);
   const correct = new Uint32Array(rows);
   sigmoidBceRef(z, rows, cols, y, grad, loss, batchSize);
   correctRowsRef(z, rows, cols, { kind: 'dense', values: y }, 'sigmoid', correct);
-  const what = `sigmoid_bce ${rows}×${cols} B=${batchSize}`;
+  const what = `sigmoid_bce (${variant}) ${rows}×${cols} B=${batchSize}`;
   expectClose(got.grad, grad, gradTol(batchSize), `${what} dZ`);
   expectClose(got.loss, loss, lossTol(cols), `${what} loss`);
   expect(Array.from(got.correct), `${what} correct`).toEqual(Array.from(correct));
@@ -92,7 +99,8 @@ function targets(n: number, seed: number): Float32Array {
   });
 }
 
-describe('sigmoid_bce against the Float64 reference', () => {
+// Every test runs both kernels: a workgroup per row (wide rows) and an invocation per row (narrow rows, CPUs).
+describe.each(['workgroup', 'row'] as const)('sigmoid_bce (%s) against the Float64 reference', (variant) => {
   it('awkward shapes (rows and cols from 1, 7, 13, 127, 257, 784, 1000)', async () => {
     const shapes: [number, number][] = [
       [1, 1],
@@ -106,19 +114,19 @@ describe('sigmoid_bce against the Float64 reference', () => {
     ];
     let seed = 1;
     for (const [rows, cols] of shapes) {
-      await check(randomArray(rows * cols, seed, 6), targets(rows * cols, seed + 1), rows, cols);
+      await check(randomArray(rows * cols, seed, 6), targets(rows * cols, seed + 1), rows, cols, { variant });
       seed += 2;
     }
   });
 
   it('divides the gradient by batchSize, not rows', async () => {
-    await check(randomArray(13 * 7, 5, 4), targets(13 * 7, 6), 13, 7, 100);
+    await check(randomArray(13 * 7, 5, 4), targets(13 * 7, 6), 13, 7, { batchSize: 100, variant });
   });
 
   it('is finite and matches the reference for logits ±1e4, ±1e30, and zero rows', async () => {
     const z = Float32Array.from([1e4, -1e4, 1e4, -1e4, 1e30, -1e30, 1e30, -1e30, 0, 0, 0, 0, 1e30, -1e30, 1e4, -1e4]);
     const y = Float32Array.from([1, 0, 0, 1, 1, 0, 0.5, 0.25, 0, 1, 0.5, 0.5, 0, 1, 0.75, 0.1]);
-    const got = await check(z, y, 4, 4);
+    const got = await check(z, y, 4, 4, { variant });
     expect(got.loss.every(Number.isFinite), 'finite loss').toBe(true);
     expect(got.grad.every(Number.isFinite), 'finite dZ').toBe(true);
     expect(got.loss[0]).toBe(2e4); // the two confident right outputs cost ~0, the two wrong ones 1e4 each
@@ -128,7 +136,7 @@ describe('sigmoid_bce against the Float64 reference', () => {
     const zs = [8, -8, 17, -17, 25, -25, 40, -40];
     const z = Float32Array.from(zs);
     const y = Float32Array.from(zs.map((v) => (v > 0 ? 1 : 0))); // confident and right: loss = log1p(e^−|z|)
-    const got = await check(z, y, zs.length, 1);
+    const got = await check(z, y, zs.length, 1, { variant });
     expectClose(
       got.loss,
       zs.map((v) => Math.log1p(Math.exp(-Math.abs(v)))),
@@ -137,10 +145,12 @@ describe('sigmoid_bce against the Float64 reference', () => {
     );
   });
 
-  it('splits many rows over a 2D grid (limit forced to 4 workgroups per dimension)', async () => {
-    await check(randomArray(13 * 10, 8, 4), targets(13 * 10, 9), 13, 10, 13, 4);
+  it('splits many rows over a 2D grid (limit forced to 4 workgroups per dimension; 300 rows: 5 of 64)', async () => {
+    await check(randomArray(300 * 10, 8, 4), targets(300 * 10, 9), 300, 10, { variant, maxWorkgroupsPerDimension: 4 });
   });
+});
 
+describe('sigmoid_bce', () => {
   it('rejects short buffers and a non-positive batch size with a clear message', async () => {
     const ctx = gpu();
     const scope = new OpScope(ctx);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { RowVariant } from '../../src/kernels/check';
 import { OpScope, submitOps } from '../../src/kernels/op';
 import { prepareSoftmax } from '../../src/kernels/softmax';
 import { softmaxRef } from '../../src/reference/softmax';
@@ -12,7 +13,13 @@ const gpu = useGpuContext();
 // relative (SwiftShader: 1.2e-7 absolute at worst); an indexing or reduction bug is O(1/C).
 const PROB_TOL = { atol: 1e-6, rtol: 1e-5 };
 
-async function check(z: Float32Array, rows: number, cols: number, maxWorkgroupsPerDimension?: number) {
+/** Which kernel runs, and a forced per-dimension workgroup limit. */
+interface GpuOptions {
+  variant?: RowVariant;
+  maxWorkgroupsPerDimension?: number;
+}
+
+async function check(z: Float32Array, rows: number, cols: number, options: GpuOptions = {}) {
   const ctx = gpu();
   const scope = new OpScope(ctx);
   const probs = emptyF32(ctx, 'test.P', rows * cols);
@@ -22,7 +29,7 @@ async function check(z: Float32Array, rows: number, cols: number, maxWorkgroupsP
       rows,
       cols,
       probs,
-      maxWorkgroupsPerDimension,
+      ...options,
     });
     submitOps(ctx, [op]);
     return ctx.readF32(probs, 0, rows * cols);
@@ -30,11 +37,12 @@ async function check(z: Float32Array, rows: number, cols: number, maxWorkgroupsP
   scope.destroy();
   const expected = new Float64Array(rows * cols);
   softmaxRef(z, rows, cols, expected);
-  expectClose(got, expected, PROB_TOL, `softmax ${rows}×${cols}`);
+  expectClose(got, expected, PROB_TOL, `softmax (${options.variant}) ${rows}×${cols}`);
   return got;
 }
 
-describe('softmax against the Float64 reference', () => {
+// Every test runs both kernels: a workgroup per row (wide rows) and an invocation per row (narrow rows, CPUs).
+describe.each(['workgroup', 'row'] as const)('softmax (%s) against the Float64 reference', (variant) => {
   it('awkward shapes (rows and cols from 1, 7, 13, 127, 257, 784, 1000)', async () => {
     const shapes: [number, number][] = [
       [1, 1],
@@ -47,7 +55,7 @@ describe('softmax against the Float64 reference', () => {
       [7, 1000],
     ];
     let seed = 1;
-    for (const [rows, cols] of shapes) await check(randomArray(rows * cols, seed++, 8), rows, cols);
+    for (const [rows, cols] of shapes) await check(randomArray(rows * cols, seed++, 8), rows, cols, { variant });
   });
 
   it('is finite and matches for logits ±1e4, ±1e30, all-equal and zero rows', async () => {
@@ -58,15 +66,17 @@ describe('softmax against the Float64 reference', () => {
       ...[3, 3, 3, 3],
       ...[0, 0, 0, 0],
     ]);
-    const got = await check(z, 5, 4);
+    const got = await check(z, 5, 4, { variant });
     expect(got.every(Number.isFinite)).toBe(true);
     expectClose(got.slice(8), new Array(12).fill(0.25), PROB_TOL, 'all-equal rows');
   });
 
-  it('splits many rows over a 2D grid (limit forced to 4 workgroups per dimension)', async () => {
-    await check(randomArray(13 * 10, 7, 4), 13, 10, 4);
+  it('splits many rows over a 2D grid (limit forced to 4 workgroups per dimension; 300 rows: 5 of 64)', async () => {
+    await check(randomArray(300 * 10, 7, 4), 300, 10, { variant, maxWorkgroupsPerDimension: 4 });
   });
+});
 
+describe('softmax', () => {
   it('rejects a short probs buffer with a clear message', async () => {
     const ctx = gpu();
     const scope = new OpScope(ctx);

