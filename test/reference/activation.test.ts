@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ACTIVATIONS } from '../../src/model/spec';
 import { activateRef, activationBackwardRef, activationForwardRef, sigmoidRef } from '../../src/reference/activation';
+import { randomArray } from '../helpers/random';
 import { allFinite, centralDiff, FD_REL_TOL, relError } from './numeric';
-import { randomArray } from './random';
 
 describe('activation backward against finite differences of the forward', () => {
   for (const kind of ACTIVATIONS) {

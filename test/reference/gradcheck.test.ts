@@ -4,8 +4,8 @@ import { activationOf, layerCount, layerShape } from '../../src/model/spec';
 import { gradCheckRef } from '../../src/reference/gradcheck';
 import { matmulRef } from '../../src/reference/matmul';
 import { mlpForwardRef, type RefParams, zeroParamsRef } from '../../src/reference/mlp';
+import { mulberry32, randomArray } from '../helpers/random';
 import { FD_REL_TOL } from './numeric';
-import { mulberry32, randomArray } from './random';
 
 function randomParams(spec: MlpSpec, seed: number): RefParams {
   const params = zeroParamsRef(spec);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Activation } from '../../src/model/spec';
 import { activateRef, activationGradFromOutputRef } from '../../src/reference/activation';
 import { type MatmulEpilogue, matmulRef } from '../../src/reference/matmul';
-import { randomArray } from './random';
+import { randomArray } from '../helpers/random';
 
 // Awkward shapes [M, N, K]: vectors on every side, and sizes that are no multiple of anything.
 const SHAPES: [number, number, number][] = [

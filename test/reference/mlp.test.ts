@@ -12,8 +12,8 @@ import {
   type RefParams,
   zeroParamsRef,
 } from '../../src/reference/mlp';
+import { mulberry32, randomArray } from '../helpers/random';
 import { maxAbsDiff } from './numeric';
-import { mulberry32, randomArray } from './random';
 
 // A [2, 2, 2] ReLU net small enough to do by hand:
 //   x = [1, −1], W0 = [[1, 2], [3, 4]], b0 = [0.5, 3]  →  Z0 = [−1.5, 1], A1 = [0, 1]

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Targets } from '../../src/model/spec';
 import { softmaxRef } from '../../src/reference/softmax';
 import { softmaxXentRef } from '../../src/reference/softmax_xent';
+import { mulberry32, randomArray } from '../helpers/random';
 import { allFinite, centralDiff, FD_REL_TOL, maxAbsDiff, relError } from './numeric';
-import { mulberry32, randomArray } from './random';
 
 function run(z: ArrayLike<number>, rows: number, cols: number, targets: Targets, batchSize = rows) {
   const grad = new Float64Array(rows * cols);
