@@ -6,47 +6,23 @@
  * The page is served by a Vite dev server rooted at demo/ (as `npm run demo` serves it), started
  * here without the demo config so that this test needs nothing but the page and the library.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateBenchReport } from '../../src/bench/schema';
 import type { BenchReport } from '../../src/bench/types';
+import { ARTIFACTS_DIR as ARTIFACTS, type Chromium, freePort, launchChromium, openPage } from '../helpers/chromium';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let server: ViteDevServer;
 let baseUrl: string;
+/** Where the downloaded report is saved. */
 let profile: string;
-let browser: BrowserContext;
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createNetServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => ok(port));
-    });
-  });
-}
+let browser: Chromium;
 
 beforeAll(async () => {
   const port = await freePort();
@@ -59,14 +35,7 @@ beforeAll(async () => {
   await server.listen();
   baseUrl = `http://127.0.0.1:${port}`;
   profile = mkdtempSync(join(tmpdir(), 'webgpu-mlp-bench-e2e-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    args: ARGS,
-    headless: true,
-    viewport: { width: 1400, height: 1000 },
-    acceptDownloads: true,
-  });
-  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launchChromium({ viewport: { width: 1400, height: 1000 } });
 }, 120_000);
 
 afterAll(async () => {
@@ -77,14 +46,8 @@ afterAll(async () => {
 
 describe('demo/bench.html in headless Chromium', () => {
   it('runs the quick suite, verifies every figure, plots, downloads and compares', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
     const t0 = Date.now();
-    await page.goto(`${baseUrl}/bench.html?autorun=quick`);
+    const { page, errors } = await openPage(browser.context, `${baseUrl}/bench.html?autorun=quick`);
     await page.waitForFunction(
       () => ['done', 'failed'].includes(document.getElementById('status')?.dataset.state ?? ''),
       undefined,
