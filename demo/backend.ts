@@ -21,9 +21,9 @@ import {
   type MnistSplit,
   Model,
   type ResolvedOptimizer,
-} from '../src/index';
-import { argmaxRef } from '../src/reference/argmax';
-import { mlpBackwardRef, mlpForwardRef } from '../src/reference/mlp';
+} from '../src/index.js';
+import { argmaxRef } from '../src/reference/argmax.js';
+import { mlpBackwardRef, mlpForwardRef } from '../src/reference/mlp.js';
 
 export interface RunConfig {
   spec: MlpSpec;

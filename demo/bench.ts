@@ -5,14 +5,14 @@
  *
  * URL parameters: `?autorun=quick` (or `full`) starts a run on load.
  */
-import { defaultReportPath } from '../src/bench/args';
-import { MATMUL_FORMS } from '../src/bench/matmul';
-import { runBench } from '../src/bench/run';
-import { parseBenchReport, validateBenchReport } from '../src/bench/schema';
-import { COMPARE_HEADER, figureCells, reportHeader, TABLE_HEADER } from '../src/bench/table';
-import type { BenchFigure, BenchReport } from '../src/bench/types';
-import { GpuContext } from '../src/gpu/context';
-import { type BarRow, drawBars, drawLines, type LineSeries } from './bench-plot';
+import { defaultReportPath } from '../src/bench/args.js';
+import { MATMUL_FORMS } from '../src/bench/matmul.js';
+import { runBench } from '../src/bench/run.js';
+import { parseBenchReport, validateBenchReport } from '../src/bench/schema.js';
+import { COMPARE_HEADER, figureCells, reportHeader, TABLE_HEADER } from '../src/bench/table.js';
+import type { BenchFigure, BenchReport } from '../src/bench/types.js';
+import { GpuContext } from '../src/gpu/context.js';
+import { type BarRow, drawBars, drawLines, type LineSeries } from './bench-plot.js';
 
 const FORM_COLORS = ['#4f46e5', '#e4572e', '#0f9d6a'];
 

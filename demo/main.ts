@@ -10,14 +10,14 @@ import {
   paramLayout,
   resolveOptimizer,
   resolveSpec,
-} from '../src/index';
-import { type Backend, CpuBackend, GpuBackend, hostDataset, type Run, type RunConfig } from './backend';
-import { LineChart, type Point, smooth } from './charts';
-import { loadMnist, type Mnist } from './data';
-import { DrawingPad, saliencyImage } from './pad';
-import { parseHidden, parseParams } from './params';
-import { type ChunkReport, type EvaluationReport, Session, type SessionState } from './session';
-import { ConfusionView, DigitGrid, WeightsView } from './views';
+} from '../src/index.js';
+import { type Backend, CpuBackend, GpuBackend, hostDataset, type Run, type RunConfig } from './backend.js';
+import { LineChart, type Point, smooth } from './charts.js';
+import { loadMnist, type Mnist } from './data.js';
+import { DrawingPad, saliencyImage } from './pad.js';
+import { parseHidden, parseParams } from './params.js';
+import { type ChunkReport, type EvaluationReport, Session, type SessionState } from './session.js';
+import { ConfusionView, DigitGrid, WeightsView } from './views.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);

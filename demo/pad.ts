@@ -6,7 +6,7 @@
  * ratio, to fit a 20×20 box with anti-aliasing (here: exact area averaging), then placed in the
  * 28×28 field so that its centre of mass sits at the centre (14, 14).
  */
-import { MNIST_PIXELS } from '../src/index';
+import { MNIST_PIXELS } from '../src/index.js';
 
 /** Side of the ink canvas, in ink units (the pad is drawn at any size over it). */
 const INK = 280;

@@ -4,9 +4,9 @@
  * stays responsive and can pause. On the GPU a chunk is a few dozen submits and one readback; on
  * the CPU it is as many steps as fit in a frame's budget.
  */
-import type { Evaluation } from '../src/index';
-import { permutation } from '../src/model/random';
-import type { Run } from './backend';
+import type { Evaluation } from '../src/index.js';
+import { permutation } from '../src/model/random.js';
+import type { Run } from './backend.js';
 
 export type SessionState = 'ready' | 'running' | 'paused' | 'done' | 'failed';
 

@@ -2,7 +2,7 @@
  * What the network has learned, drawn on plain canvases: test digits with their predicted labels,
  * the confusion matrix, and the first layer's weights as 28×28 images.
  */
-import { MNIST_PIXELS, type MnistSplit } from '../src/index';
+import { MNIST_PIXELS, type MnistSplit } from '../src/index.js';
 
 const SIDE = 28;
 

@@ -8,10 +8,10 @@
  * const probabilities = await mlp.predict(testImages);
  * ```
  */
-import { slotBinding } from './model/layout';
-import type { Activation, Head, Targets } from './model/spec';
-import { type CheckReport, checkStep } from './train/check';
-import { GpuDataset } from './train/dataset';
+import { slotBinding } from './model/layout.js';
+import type { Activation, Head, Targets } from './model/spec.js';
+import { type CheckReport, checkStep } from './train/check.js';
+import { GpuDataset } from './train/dataset.js';
 import {
   type EpochResult,
   type Evaluation,
@@ -19,9 +19,9 @@ import {
   fit,
   GpuBatchTrainer,
   type StepProgress,
-} from './train/fit';
-import { Model } from './train/model';
-import { checkKeys, formatValue, type NetworkOptions, type OptimizerKind } from './train/options';
+} from './train/fit.js';
+import { Model } from './train/model.js';
+import { checkKeys, formatValue, type NetworkOptions, type OptimizerKind } from './train/options.js';
 
 export interface CreateMLPOptions extends NetworkOptions {
   /** Seed of the initial weights (He for ReLU layers, Glorot otherwise). Default 0. */

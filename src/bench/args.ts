@@ -1,5 +1,5 @@
 /** Command-line options of `npm run bench`, parsed and validated before any GPU work. */
-import { SUITES, type SuiteName } from './types';
+import { SUITES, type SuiteName } from './types.js';
 
 export interface BenchArgs {
   quick: boolean;

@@ -3,15 +3,15 @@
  * the optimizer updates. GB/s counts the bytes each kernel must read and write once (its inputs and
  * outputs, no re-reads): a kernel that moves more than that shows as a lower figure.
  */
-import { prepareActivation } from '../kernels/activation';
-import { type OptimizerKind, prepareOptimizer } from '../kernels/optimizer';
-import { prepareSoftmaxXent } from '../kernels/softmax_xent';
-import { activationBackwardRef, activationForwardRef } from '../reference/activation';
-import { correctRowsRef } from '../reference/argmax';
-import { adamRef, momentumRef, sgdRef } from '../reference/optimizer';
-import { softmaxXentRef } from '../reference/softmax_xent';
-import { type KernelCase, uploadTo } from './case';
-import { CheckBuilder, randomF32, randomU32, sampleIndices, seedOf, type Tolerance } from './verify';
+import { prepareActivation } from '../kernels/activation.js';
+import { type OptimizerKind, prepareOptimizer } from '../kernels/optimizer.js';
+import { prepareSoftmaxXent } from '../kernels/softmax_xent.js';
+import { activationBackwardRef, activationForwardRef } from '../reference/activation.js';
+import { correctRowsRef } from '../reference/argmax.js';
+import { adamRef, momentumRef, sgdRef } from '../reference/optimizer.js';
+import { softmaxXentRef } from '../reference/softmax_xent.js';
+import { type KernelCase, uploadTo } from './case.js';
+import { CheckBuilder, randomF32, randomU32, sampleIndices, seedOf, type Tolerance } from './verify.js';
 
 /** Outputs up to this many elements are checked in full; larger ones at sampled rows or elements. */
 export const FULL_CHECK_ELEMENTS = 2 ** 22;

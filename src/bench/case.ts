@@ -2,9 +2,9 @@
  * A kernel figure: how to prepare its buffers and dispatch, what one iteration costs, and how to
  * check its output. The runner (run.ts) prepares it, runs one iteration, checks, then times it.
  */
-import type { GpuContext } from '../gpu/context';
-import type { GpuOp, OpScope } from '../kernels/op';
-import type { Check, SuiteName, Unit } from './types';
+import type { GpuContext } from '../gpu/context.js';
+import type { GpuOp, OpScope } from '../kernels/op.js';
+import type { Check, SuiteName, Unit } from './types.js';
 
 export interface PreparedKernel {
   /** One iteration: these ops, encoded in order into one compute pass. */

@@ -1,12 +1,12 @@
 // The benchmark suites, platform-neutral: `npm run bench` (src/cli/bench.ts) and demo/bench.html run them.
-export * from './args';
-export * from './case';
-export * from './matmul';
-export type { BenchSettings } from './measure';
-export * from './run';
-export * from './schema';
-export * from './step';
-export * from './table';
-export * from './timer';
-export * from './types';
-export * from './verify';
+export * from './args.js';
+export * from './case.js';
+export * from './matmul.js';
+export type { BenchSettings } from './measure.js';
+export * from './run.js';
+export * from './schema.js';
+export * from './step.js';
+export * from './table.js';
+export * from './timer.js';
+export * from './types.js';
+export * from './verify.js';

@@ -4,10 +4,10 @@
  * Checked against `matmulRef`: in full up to FULL_CHECK_MACS multiply-adds, else at sampled
  * elements, each a 1×1 `matmulRef` (a Float64 dot product) of a row of op(A) and a column of op(B).
  */
-import { type MatmulArgs, type MatmulEpilogue, prepareMatmul } from '../kernels/matmul';
-import { matmulRef } from '../reference/matmul';
-import { type KernelCase, uploadTo } from './case';
-import { CheckBuilder, randomF32, sampleIndices, seedOf, type Tolerance } from './verify';
+import { type MatmulArgs, type MatmulEpilogue, prepareMatmul } from '../kernels/matmul.js';
+import { matmulRef } from '../reference/matmul.js';
+import { type KernelCase, uploadTo } from './case.js';
+import { CheckBuilder, randomF32, sampleIndices, seedOf, type Tolerance } from './verify.js';
 
 export type MatmulForm = 'A·B' | 'A·Bᵀ' | 'Aᵀ·B';
 export const MATMUL_FORMS: readonly MatmulForm[] = ['A·B', 'A·Bᵀ', 'Aᵀ·B'];

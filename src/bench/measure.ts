@@ -2,9 +2,9 @@
  * The timing loop shared by every GPU figure: calibrate the iterations per sample from one warm
  * iteration, fit the plan into the per-figure time budget, warm up, then take the samples.
  */
-import { summarise } from './stats';
-import type { TimedSample } from './timer';
-import type { Summary, TimingMethod } from './types';
+import { summarise } from './stats.js';
+import type { TimedSample } from './timer.js';
+import type { Summary, TimingMethod } from './types.js';
 
 /** How hard to measure; see `resolveBenchSettings` for the defaults of `--quick` and of a full run. */
 export interface BenchSettings {

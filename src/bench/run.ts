@@ -2,15 +2,15 @@
  * The benchmark: which figures a run has (`--quick` or full), and running them on a GpuContext.
  * Platform-neutral: the Node CLI (src/cli/bench.ts) and the page (demo/bench.ts) both call `runBench`.
  */
-import type { GpuContext } from '../gpu/context';
-import { OpScope } from '../kernels/op';
-import { activationCase, optimizerCase, softmaxXentCase } from './bandwidth';
-import type { KernelCase } from './case';
-import { MATMUL_FORMS, type MatmulShape, matmulCase } from './matmul';
-import { type BenchSettings, MIN_RUNS, measure } from './measure';
-import { type BenchEnv, limitProblem, runStepModel, STEP_MODELS, type StepModelName } from './step';
-import { BenchTimer, type QuantisationProbe } from './timer';
-import { BENCH_SCHEMA, type BenchFigure, type BenchReport, type SuiteName, type TimingInfo } from './types';
+import type { GpuContext } from '../gpu/context.js';
+import { OpScope } from '../kernels/op.js';
+import { activationCase, optimizerCase, softmaxXentCase } from './bandwidth.js';
+import type { KernelCase } from './case.js';
+import { MATMUL_FORMS, type MatmulShape, matmulCase } from './matmul.js';
+import { type BenchSettings, MIN_RUNS, measure } from './measure.js';
+import { type BenchEnv, limitProblem, runStepModel, STEP_MODELS, type StepModelName } from './step.js';
+import { BenchTimer, type QuantisationProbe } from './timer.js';
+import { BENCH_SCHEMA, type BenchFigure, type BenchReport, type SuiteName, type TimingInfo } from './types.js';
 
 export interface BenchOptions extends Partial<BenchSettings> {
   /** Only these suites (`step` brings its CPU twin `step_cpu`). Default: all. */

@@ -3,7 +3,7 @@
  * (types.ts), and that its figures are consistent: an `ok` figure is verified and timed, a
  * `failed` one has a reason, a `skipped` one a note. Returns the problems, [] when there are none.
  */
-import { BENCH_SCHEMA, type BenchReport, SUITES } from './types';
+import { BENCH_SCHEMA, type BenchReport, SUITES } from './types.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 /** Summaries of repeated timings. */
-import type { Summary } from './types';
+import type { Summary } from './types.js';
 
 /** The q-quantile (0 ≤ q ≤ 1) of sorted values, linearly interpolated. */
 export function quantile(sorted: readonly number[], q: number): number {

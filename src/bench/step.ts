@@ -11,11 +11,11 @@
  *   elements of every dW, db, dZ and updated weight, each from a Float64 reference call on the
  *   slice of GPU inputs it depends on.
  */
-import type { GpuContext } from '../gpu/context';
-import type { ParamLayout } from '../model/layout';
-import type { MlpSpec, Targets } from '../model/spec';
-import { biasGradRef } from '../reference/bias_grad';
-import { matmulRef } from '../reference/matmul';
+import type { GpuContext } from '../gpu/context.js';
+import type { ParamLayout } from '../model/layout.js';
+import type { MlpSpec, Targets } from '../model/spec.js';
+import { biasGradRef } from '../reference/bias_grad.js';
+import { matmulRef } from '../reference/matmul.js';
 import {
   cloneParamsRef,
   mlpBackwardRef,
@@ -23,19 +23,19 @@ import {
   optimizerUpdateRef,
   RefOptimizerState,
   type RefParams,
-} from '../reference/mlp';
-import { adamRef } from '../reference/optimizer';
-import { softmaxXentRef } from '../reference/softmax_xent';
-import { toRefParams } from '../train/check';
-import { Model } from '../train/model';
-import type { ResolvedOptimizer } from '../train/options';
-import type { StepPlan } from '../train/plan';
-import { formatBytes } from './case';
-import { type BenchSettings, MIN_RUNS, measure } from './measure';
-import { summarise } from './stats';
-import type { BenchTimer } from './timer';
-import type { BenchFigure, Check } from './types';
-import { CheckBuilder, randomF32, randomU32, sampleIndices, seedOf } from './verify';
+} from '../reference/mlp.js';
+import { adamRef } from '../reference/optimizer.js';
+import { softmaxXentRef } from '../reference/softmax_xent.js';
+import { toRefParams } from '../train/check.js';
+import { Model } from '../train/model.js';
+import type { ResolvedOptimizer } from '../train/options.js';
+import type { StepPlan } from '../train/plan.js';
+import { formatBytes } from './case.js';
+import { type BenchSettings, MIN_RUNS, measure } from './measure.js';
+import { summarise } from './stats.js';
+import type { BenchTimer } from './timer.js';
+import type { BenchFigure, Check } from './types.js';
+import { CheckBuilder, randomF32, randomU32, sampleIndices, seedOf } from './verify.js';
 
 export type StepModelName = 'S' | 'M' | 'L';
 

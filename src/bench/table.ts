@@ -1,7 +1,7 @@
 /** The report as a table: rows for the terminal (aligned text) and for the page (cells). */
-import { describeAdapter } from '../gpu/device';
-import { formatMs, formatValue } from './run';
-import type { BenchFigure, BenchReport } from './types';
+import { describeAdapter } from '../gpu/device.js';
+import { formatMs, formatValue } from './run.js';
+import type { BenchFigure, BenchReport } from './types.js';
 
 export const TABLE_HEADER = ['suite', 'figure', 'time / iteration: median [min–max]', 'value', 'check', 'note'];
 export const COMPARE_HEADER = ['earlier', 'ratio'];

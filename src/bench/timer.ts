@@ -5,8 +5,8 @@
  * many iterations per sample, so the resolution (and Dawn's timestamp quantisation, 2¹⁶ ns unless
  * disabled) is small against the sample.
  */
-import type { GpuContext } from '../gpu/context';
-import type { GpuOp } from '../kernels/op';
+import type { GpuContext } from '../gpu/context.js';
+import type { GpuOp } from '../kernels/op.js';
 
 export interface TimedSample {
   /** GPU time (timestamps) or wall time (without), in ms, for the whole sample. */

@@ -3,8 +3,8 @@
  * fast wrong kernel cannot score. Small outputs are compared in full; large ones at sampled
  * elements, each recomputed by the reference function on a slice (a 1×1 matmul is a Float64 dot product).
  */
-import { mulberry32 } from '../model/random';
-import type { Check } from './types';
+import { mulberry32 } from '../model/random.js';
+import type { Check } from './types.js';
 
 /** Element rule |gpu − ref| ≤ atol + rtol·|ref|. */
 export interface Tolerance {

@@ -1,8 +1,8 @@
 /**
  * Command-line options of `npm run train`, parsed and validated before any work starts.
  */
-import { ACTIVATIONS, type Activation } from '../model/spec';
-import { OPTIMIZERS, type OptimizerKind } from '../train/options';
+import { ACTIVATIONS, type Activation } from '../model/spec.js';
+import { OPTIMIZERS, type OptimizerKind } from '../train/options.js';
 
 export type Backend = 'auto' | 'webgpu' | 'cpu';
 

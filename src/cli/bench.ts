@@ -6,12 +6,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BENCH_HELP, defaultReportPath, parseBenchArgs } from '../bench/args';
-import { runBench } from '../bench/run';
-import { formatTable } from '../bench/table';
-import type { BenchReport } from '../bench/types';
-import { GpuContext } from '../gpu/context';
-import { describeAdapter } from '../gpu/device';
+import { BENCH_HELP, defaultReportPath, parseBenchArgs } from '../bench/args.js';
+import { runBench } from '../bench/run.js';
+import { formatTable } from '../bench/table.js';
+import type { BenchReport } from '../bench/types.js';
+import { GpuContext } from '../gpu/context.js';
+import { describeAdapter } from '../gpu/device.js';
 
 /** Dawn quantises timestamps to 2¹⁶ ns unless this toggle is off. */
 export const NODE_FLAGS = ['disable-dawn-features=timestamp_quantization'];

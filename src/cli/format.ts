@@ -1,5 +1,5 @@
 /** Terminal formatting for the CLIs: progress bars and tables. */
-import type { StepProgress } from '../train/fit';
+import type { StepProgress } from '../train/fit.js';
 
 /** `epoch 2/10 [########............] 188/469  812 steps/s  103,936 samples/s  loss 0.1234  acc 96.12%` */
 export function progressLine(p: StepProgress, epochs: number, width = 24): string {

@@ -4,14 +4,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { MNIST_CLASSES, type MnistSplit } from '../data/mnist';
-import { loadMnistNode } from '../data/mnist_node';
-import { GpuContext } from '../gpu/context';
-import { describeAdapter } from '../gpu/device';
-import { encodeModel } from '../io/model_file';
-import { paramLayout } from '../model/layout';
-import { CpuBatchTrainer, type HostDataset } from '../train/cpu';
-import { GpuDataset } from '../train/dataset';
+import { MNIST_CLASSES, type MnistSplit } from '../data/mnist.js';
+import { loadMnistNode } from '../data/mnist_node.js';
+import { GpuContext } from '../gpu/context.js';
+import { describeAdapter } from '../gpu/device.js';
+import { encodeModel } from '../io/model_file.js';
+import { paramLayout } from '../model/layout.js';
+import { CpuBatchTrainer, type HostDataset } from '../train/cpu.js';
+import { GpuDataset } from '../train/dataset.js';
 import {
   type BatchTrainer,
   type EpochResult,
@@ -19,11 +19,11 @@ import {
   fit,
   GpuBatchTrainer,
   type StepProgress,
-} from '../train/fit';
-import { Model } from '../train/model';
-import { resolveOptimizer, resolveSpec } from '../train/options';
-import { defaultLearningRate, parseTrainArgs, TRAIN_HELP, type TrainArgs } from './args';
-import { formatConfusion, progressLine } from './format';
+} from '../train/fit.js';
+import { Model } from '../train/model.js';
+import { resolveOptimizer, resolveSpec } from '../train/options.js';
+import { defaultLearningRate, parseTrainArgs, TRAIN_HELP, type TrainArgs } from './args.js';
+import { formatConfusion, progressLine } from './format.js';
 
 function hostDataset(split: MnistSplit, limit?: number): HostDataset {
   const count = Math.min(limit ?? split.count, split.count);

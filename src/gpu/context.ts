@@ -3,8 +3,8 @@
  * the tracked buffers, the error listener. Several contexts (models) may share one device; the
  * context never assumes it is the device's only user and never destroys a device it did not create.
  */
-import { type AdapterSummary, type DeviceOptions, requestGpuDevice } from './device';
-import { preprocessWgsl, type ShaderFlags } from './preprocess';
+import { type AdapterSummary, type DeviceOptions, requestGpuDevice } from './device.js';
+import { preprocessWgsl, type ShaderFlags } from './preprocess.js';
 
 /**
  * Which family of kernels to use where two exist: `'tiled'` stages tiles in workgroup memory behind

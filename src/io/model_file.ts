@@ -6,11 +6,11 @@
  * `webgpu-mlp/1`, `spec` = the architecture as JSON ({ layers, activations, head }), plus any
  * extra string fields (training settings, accuracy).
  */
-import type { ParamLayout } from '../model/layout';
-import { paramLayout } from '../model/layout';
-import type { MlpSpec } from '../model/spec';
-import { resolveSpec } from '../train/options';
-import { decodeSafetensors, encodeSafetensors, type SafetensorsInput } from './safetensors';
+import type { ParamLayout } from '../model/layout.js';
+import { paramLayout } from '../model/layout.js';
+import type { MlpSpec } from '../model/spec.js';
+import { resolveSpec } from '../train/options.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsInput } from './safetensors.js';
 
 export const MODEL_FORMAT = 'webgpu-mlp/1';
 

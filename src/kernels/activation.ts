@@ -3,11 +3,12 @@
  * epilogue does not cover (shaders/activation.wgsl, seed 001). Float64 twins: `activationForwardRef`,
  * `activationBackwardRef`.
  */
+// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/activation.wgsl?raw';
-import type { GpuContext } from '../gpu/context';
-import type { Activation } from '../model/spec';
-import { checkBuffer, checkInt, grid2d, workgroupLimit } from './check';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+import type { GpuContext } from '../gpu/context.js';
+import type { Activation } from '../model/spec.js';
+import { checkBuffer, checkInt, grid2d, workgroupLimit } from './check.js';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 
 interface ActivationCommon {
   kind: Activation;

@@ -2,10 +2,11 @@
  * argmax: the predicted class of each row, the first maximum on ties (shaders/argmax.wgsl).
  * Float64 twin: `argmaxRef`.
  */
+// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/argmax.wgsl?raw';
-import type { GpuContext } from '../gpu/context';
-import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant } from './check';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+import type { GpuContext } from '../gpu/context.js';
+import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant } from './check.js';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 
 export interface ArgmaxArgs {
   /** Z: f32 [rows, cols], read. */

@@ -2,10 +2,11 @@
  * bias_grad: db = Σ_rows G, the column sums of an output gradient (shaders/bias_grad.wgsl,
  * seeds 001, 002, 003). Float64 twin: `biasGradRef`.
  */
+// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/bias_grad.wgsl?raw';
-import type { GpuContext, KernelPreference } from '../gpu/context';
-import { checkBuffer, checkInt } from './check';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+import type { GpuContext, KernelPreference } from '../gpu/context.js';
+import { checkBuffer, checkInt } from './check.js';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 
 export interface BiasGradArgs {
   /** G: f32 [rows, cols], read. */

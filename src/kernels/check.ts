@@ -3,8 +3,8 @@
  * the caller, so it fails while preparing (never inside a step) and says what was given, what was
  * expected and what to do.
  */
-import type { GpuContext } from '../gpu/context';
-import type { BufferRef } from './op';
+import type { GpuContext } from '../gpu/context.js';
+import type { BufferRef } from './op.js';
 
 /** Throws unless `value` is an integer ≥ `min` (1 by default: a dimension such as rows or cols). */
 export function checkInt(label: string, name: string, value: number, min = 1): void {

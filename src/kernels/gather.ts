@@ -2,10 +2,11 @@
  * gather: copies a batch out of a data set resident on the GPU, row `indices[start + r]` for r < rows,
  * converting u8 pixels to f32 on the way (shaders/gather.wgsl). Float64 twin: `gatherRef`.
  */
+// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/gather.wgsl?raw';
-import type { GpuContext } from '../gpu/context';
-import { bindingBytes, checkBuffer, checkInt, grid2d, uniformWords, workgroupLimit } from './check';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+import type { GpuContext } from '../gpu/context.js';
+import { bindingBytes, checkBuffer, checkInt, grid2d, uniformWords, workgroupLimit } from './check.js';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 
 /** What `y[r]` holds when `indices[start + r] ≥ n`: no class at all (softmax_xent then reports a NaN loss). */
 export const GATHER_NO_LABEL = 0xffffffff;

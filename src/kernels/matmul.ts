@@ -1,11 +1,12 @@
 /**
  * matmul: C[M,N] = op(A)·op(B) with fused epilogues (shaders/matmul.wgsl, seeds 001, 002, 004).
  */
+// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/matmul.wgsl?raw';
-import type { GpuContext, KernelPreference } from '../gpu/context';
-import type { Activation } from '../model/spec';
-import type { MatmulEpilogue } from '../reference/matmul';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+import type { GpuContext, KernelPreference } from '../gpu/context.js';
+import type { Activation } from '../model/spec.js';
+import type { MatmulEpilogue } from '../reference/matmul.js';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 
 export type { MatmulEpilogue };
 

@@ -3,10 +3,11 @@
  * (shaders/metrics.wgsl); read it with `ctx.read(stats)` + `decodeStats` when someone asks (once per
  * epoch, or every N steps), and zero it with `resetStats`. Float64 twin: `accumulateStatsRef`.
  */
+// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/metrics.wgsl?raw';
-import type { GpuContext, KernelPreference } from '../gpu/context';
-import { checkBuffer, checkInt, uniformWords } from './check';
-import { type BufferRef, binding, type GpuOp, makeOp, type OpScope } from './op';
+import type { GpuContext, KernelPreference } from '../gpu/context.js';
+import { checkBuffer, checkInt, uniformWords } from './check.js';
+import { type BufferRef, binding, type GpuOp, makeOp, type OpScope } from './op.js';
 
 /** Size of the stats buffer: struct { loss_sum, loss_comp: f32; correct, count: u32; last_loss: f32; steps, non_finite, pad: u32 }. */
 export const STATS_BYTES = 32;

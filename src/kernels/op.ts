@@ -2,7 +2,7 @@
  * What every kernel wrapper produces: a prepared dispatch with its bind group and sizes fixed,
  * ready to be encoded into a compute pass as often as wanted. Preparing allocates; encoding never does.
  */
-import type { GpuContext } from '../gpu/context';
+import type { GpuContext } from '../gpu/context.js';
 
 /** A buffer, or a range of one (offsets must be multiples of the device's minStorageBufferOffsetAlignment). */
 export type BufferRef = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };

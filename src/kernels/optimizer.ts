@@ -4,10 +4,11 @@
  * `adamRef`. The hyperparameters live in a uniform that `setHyper` rewrites (queue.writeBuffer), so a
  * learning-rate schedule or Adam's step count never rebuilds the op.
  */
+// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/optimizer.wgsl?raw';
-import type { GpuContext } from '../gpu/context';
-import { checkBuffer, checkInt, grid2d, workgroupLimit } from './check';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+import type { GpuContext } from '../gpu/context.js';
+import { checkBuffer, checkInt, grid2d, workgroupLimit } from './check.js';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 
 export type OptimizerKind = 'sgd' | 'momentum' | 'adam';
 

@@ -2,10 +2,11 @@
  * sigmoid_bce: the fused sigmoid + binary cross-entropy head, forward and backward in one dispatch
  * (shaders/sigmoid_bce.wgsl, seed 003). Float64 twin: `sigmoidBceRef`, `correctRowsRef(…, 'sigmoid')`.
  */
+// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/sigmoid_bce.wgsl?raw';
-import type { GpuContext } from '../gpu/context';
-import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant, uniformWords } from './check';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+import type { GpuContext } from '../gpu/context.js';
+import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant, uniformWords } from './check.js';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 
 export interface SigmoidBceArgs {
   /** Z: f32 [rows, cols], read. */

@@ -2,10 +2,11 @@
  * softmax: P = softmax(Z) row-wise, max-subtracted, for prediction (shaders/softmax.wgsl,
  * seeds 000, 001, 004). Float64 twin: `softmaxRef`.
  */
+// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/softmax.wgsl?raw';
-import type { GpuContext } from '../gpu/context';
-import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant } from './check';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+import type { GpuContext } from '../gpu/context.js';
+import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant } from './check.js';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 
 export interface SoftmaxArgs {
   /** Z: f32 [rows, cols], read. */

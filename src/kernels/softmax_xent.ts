@@ -2,10 +2,11 @@
  * softmax_xent: the fused softmax + cross-entropy head, forward and backward in one dispatch
  * (shaders/softmax_xent.wgsl, seeds 000, 002, 004). Float64 twin: `softmaxXentRef`, `correctRowsRef`.
  */
+// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/softmax_xent.wgsl?raw';
-import type { GpuContext } from '../gpu/context';
-import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant, uniformWords } from './check';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op';
+import type { GpuContext } from '../gpu/context.js';
+import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant, uniformWords } from './check.js';
+import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 
 export interface SoftmaxXentArgs {
   /** Z: f32 [rows, cols], read. */

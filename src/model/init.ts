@@ -2,9 +2,9 @@
  * Seeded weight initialisation: He (normal, std √(2/fanIn)) before a ReLU, Glorot (uniform,
  * ±√(6/(fanIn+fanOut))) otherwise; biases zero. Same seed, same weights, everywhere.
  */
-import { type ParamLayout, paramLayout } from './layout';
-import { mulberry32, normalSource } from './random';
-import { activationOf, layerCount, layerShape, type MlpSpec } from './spec';
+import { type ParamLayout, paramLayout } from './layout.js';
+import { mulberry32, normalSource } from './random.js';
+import { activationOf, layerCount, layerShape, type MlpSpec } from './spec.js';
 
 /** The flat parameter vector (see ParamLayout) for a seed. */
 export function initParams(spec: MlpSpec, seed: number, layout: ParamLayout = paramLayout(spec)): Float32Array {

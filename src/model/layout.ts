@@ -6,7 +6,7 @@
  * that L2 decay applies to elements [0, decayCount) and never to biases; the gradient and the
  * optimizer state buffers share this layout, so one optimizer dispatch updates every parameter.
  */
-import { layerCount, layerShape, type MlpSpec } from './spec';
+import { layerCount, layerShape, type MlpSpec } from './spec.js';
 
 /** Floats per alignment unit: 256 bytes. */
 export const ALIGN_FLOATS = 64;

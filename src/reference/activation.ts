@@ -6,8 +6,8 @@
 // The derivative is written in terms of the activation OUTPUT A, as the GPU backward mask reads it.
 // ReLU convention: the derivative at exactly Z = 0 is 0 (seed 004's [s > 0]; seed 002 writes z ≥ 0).
 // Since A = max(Z, 0), [A > 0] = [Z > 0], so the output carries everything the mask needs.
-import type { Activation } from '../model/spec';
-import { checkLength } from './check';
+import type { Activation } from '../model/spec.js';
+import { checkLength } from './check.js';
 
 /**
  * The logistic sigmoid 1 / (1 + e^(−z)), stable for any finite z: e^(−|z|) never overflows,

@@ -2,9 +2,9 @@
 // z: [rows, cols] read   out: [rows] write
 // countCorrect, softmax head: Σ_r [argmax Z[r,:] = label_r]   (or the argmax of the dense target row)
 //               sigmoid head: Σ_{r,c} [(Z[r,c] > 0) = (Y[r,c] > 0.5)]   (σ(z) > 0.5 ⇔ z > 0; seed 003)
-import type { Head, Targets } from '../model/spec';
-import { checkDim, checkLength } from './check';
-import { validateLabelsRef } from './softmax_xent';
+import type { Head, Targets } from '../model/spec.js';
+import { checkDim, checkLength } from './check.js';
+import { validateLabelsRef } from './softmax_xent.js';
 
 /** out[r] = argmax_c z[r,c]; on ties the first (lowest) column wins. z: [rows, cols], out: [rows]. */
 export function argmaxRef(z: ArrayLike<number>, rows: number, cols: number, out: Uint32Array): void {

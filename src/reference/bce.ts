@@ -3,8 +3,8 @@
 //   dZ = (σ(Z) − Y) / B
 // z: [rows, cols] read   targets Y: [rows, cols] in [0, 1]   dZ: [rows, cols] write   loss: [rows] write
 // The right-hand form never takes the log of an underflowed σ: exp(−|z|) ≤ 1, so it is finite for any finite z.
-import { sigmoidRef } from './activation';
-import { checkBatchSize, checkDim, checkLength } from './check';
+import { sigmoidRef } from './activation.js';
+import { checkBatchSize, checkDim, checkLength } from './check.js';
 
 /**
  * Fused sigmoid + binary cross-entropy, forward and backward.

@@ -1,7 +1,7 @@
 // gather: out[r,c] = S[j,c]·scale with j = indices[start + r], or `fill` when j ≥ n (the GPU reads nothing then)
 // source S: [n, cols]   indices: [≥ start + rows]   out: [rows, cols] write
 // Used for the inputs (u8 pixels with scale 1/255, or f32), the labels (cols 1) and dense targets.
-import { checkDim, checkLength } from './check';
+import { checkDim, checkLength } from './check.js';
 
 /** out[r·cols + c] = source[indices[start + r]·cols + c]·scale, or fill where that index is ≥ n. */
 export function gatherRef(

@@ -8,8 +8,8 @@
 // The floor keeps entries where both are (near) zero — a dead ReLU unit gives exactly 0 for both — from
 // dividing 0 by 0; maxAbsError is reported beside it for entries near that floor.
 // Caveat: ReLU has a kink at 0; keep pre-activations further than 2h·max|input| from it or the check is meaningless.
-import type { MlpSpec, Targets } from '../model/spec';
-import { cloneParamsRef, mlpBackwardRef, mlpLossRef, type RefParams } from './mlp';
+import type { MlpSpec, Targets } from '../model/spec.js';
+import { cloneParamsRef, mlpBackwardRef, mlpLossRef, type RefParams } from './mlp.js';
 
 export interface GradCheckEntry {
   /** `params[l].w`, `params[l].b` or `x`. */

@@ -7,9 +7,9 @@
 //             dA = (G·Wᵀ) ⊙ act'(A)              transposeB, epilogue 'mask_relu' / 'mask_sigmoid' / 'mask_tanh'
 // act' is read from the activation OUTPUT (option `act`): relu' = [a > 0] (0 at exactly 0, seed 004's
 // s > 0), sigmoid' = a(1 − a), tanh' = 1 − a² (seed 001). Accumulation is in Float64; out is overwritten.
-import type { Activation } from '../model/spec';
-import { activateRef, activationGradFromOutputRef } from './activation';
-import { checkDim, checkLength } from './check';
+import type { Activation } from '../model/spec.js';
+import { activateRef, activationGradFromOutputRef } from './activation.js';
+import { checkDim, checkLength } from './check.js';
 
 /** What the GPU matmul fuses after the product. */
 export type MatmulEpilogue =

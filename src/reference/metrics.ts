@@ -2,7 +2,7 @@
 //   lossSum += Σ_r loss[r];  correct += Σ_r correct[r];  count += R;  steps += 1
 //   lastLoss = Σ_r loss[r] / B;  nonFinite += [Σ_r loss[r] is NaN or ±Inf]
 // loss: [R] per-row losses   correct: [R] per-row correct counts
-import { checkBatchSize, checkLength } from './check';
+import { checkBatchSize, checkLength } from './check.js';
 
 export interface StatsRef {
   lossSum: number;

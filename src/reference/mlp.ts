@@ -9,15 +9,15 @@
 //                       db_l = Σ_rows G                         [n_{l+1}]
 //                       G    = (G·W_lᵀ) ⊙ act'_{l−1}(acts[l])    for l > 0, act' from the output (ReLU' = [A > 0])
 //   dX = G·W_0ᵀ   (no mask: X has no activation), only when asked
-import { activationOf, layerCount, layerShape, type MlpSpec, type Targets } from '../model/spec';
-import { activationForwardRef } from './activation';
-import { sigmoidBceRef } from './bce';
-import { biasGradRef } from './bias_grad';
-import { checkDim, checkLength } from './check';
-import { biasEpilogueFor, maskEpilogueFor, matmulRef } from './matmul';
-import { adamRef, momentumRef, sgdRef } from './optimizer';
-import { softmaxRef } from './softmax';
-import { softmaxXentRef } from './softmax_xent';
+import { activationOf, layerCount, layerShape, type MlpSpec, type Targets } from '../model/spec.js';
+import { activationForwardRef } from './activation.js';
+import { sigmoidBceRef } from './bce.js';
+import { biasGradRef } from './bias_grad.js';
+import { checkDim, checkLength } from './check.js';
+import { biasEpilogueFor, maskEpilogueFor, matmulRef } from './matmul.js';
+import { adamRef, momentumRef, sgdRef } from './optimizer.js';
+import { softmaxRef } from './softmax.js';
+import { softmaxXentRef } from './softmax_xent.js';
 
 /** One `{ w, b }` per dense layer: w: [fanIn, fanOut] row-major, b: [fanOut]. */
 export type RefParams = { w: Float64Array; b: Float64Array }[];

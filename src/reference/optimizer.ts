@@ -7,7 +7,7 @@
 // params, velocity, m, v: [n] Float64 updated in place   grads: [n] read
 // The flat layout stores all weights first and all biases after, so decayCount = number of weights
 // decays the weights and not the biases. decayCount defaults to n (everything decayed).
-import { checkLength } from './check';
+import { checkLength } from './check.js';
 
 export interface SgdRefConfig {
   readonly lr: number;

@@ -1,7 +1,7 @@
 // softmax: P[r,c] = exp(Z[r,c] − m_r) / Σ_k exp(Z[r,k] − m_r),  m_r = max_k Z[r,k]       (seeds 000, 001, 004)
 // z: [rows, cols] read   out: [rows, cols] write
 // Subtracting the row maximum leaves P unchanged and keeps every exp() in (0, 1]: no overflow.
-import { checkDim, checkLength } from './check';
+import { checkDim, checkLength } from './check.js';
 
 /** out = softmax(z) row-wise. z, out: [rows, cols]. */
 export function softmaxRef(z: ArrayLike<number>, rows: number, cols: number, out: Float64Array): void {

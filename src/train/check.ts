@@ -4,16 +4,16 @@
  * the largest differences per tensor. By default the model is put back as it was afterwards.
  */
 
-import type { ParamLayout } from '../model/layout';
-import { layerCount, type Targets } from '../model/spec';
+import type { ParamLayout } from '../model/layout.js';
+import { layerCount, type Targets } from '../model/spec.js';
 import {
   cloneParamsRef,
   mlpBackwardRef,
   optimizerUpdateRef,
   RefOptimizerState,
   type RefParams,
-} from '../reference/mlp';
-import { checkBatch, type Model } from './model';
+} from '../reference/mlp.js';
+import { checkBatch, type Model } from './model.js';
 
 export interface TensorDiff {
   /** e.g. `logits`, `loss`, `layers.0.weight.grad`, `layers.0.weight` (after the update). */

@@ -2,10 +2,10 @@
  * The CPU backend: the same training loop on the Float64 reference (src/reference). Used where no
  * WebGPU adapter exists, so the main job works on any machine — much slower, and exact.
  */
-import { initParams } from '../model/init';
-import { paramLayout } from '../model/layout';
-import type { MlpSpec } from '../model/spec';
-import { argmaxRef } from '../reference/argmax';
+import { initParams } from '../model/init.js';
+import { paramLayout } from '../model/layout.js';
+import type { MlpSpec } from '../model/spec.js';
+import { argmaxRef } from '../reference/argmax.js';
 import {
   cloneParamsRef,
   mlpBackwardRef,
@@ -13,12 +13,12 @@ import {
   optimizerUpdateRef,
   RefOptimizerState,
   type RefParams,
-} from '../reference/mlp';
-import { softmaxXentRef } from '../reference/softmax_xent';
-import { toRefParams } from './check';
-import type { BatchTrainer, Evaluation } from './fit';
-import type { Stats } from './model';
-import type { ResolvedOptimizer } from './options';
+} from '../reference/mlp.js';
+import { softmaxXentRef } from '../reference/softmax_xent.js';
+import { toRefParams } from './check.js';
+import type { BatchTrainer, Evaluation } from './fit.js';
+import type { Stats } from './model.js';
+import type { ResolvedOptimizer } from './options.js';
 
 /** A labelled byte data set in host memory (MNIST-like). */
 export interface HostDataset {

@@ -4,10 +4,10 @@
  * batch on the GPU by index, straight into the step plan's input buffers. Byte inputs (MNIST
  * pixels) stay bytes on the GPU — 4× smaller than f32 — and are scaled by the gather kernel.
  */
-import type { GpuContext } from '../gpu/context';
-import { prepareGather } from '../kernels/gather';
-import { type GpuOp, OpScope } from '../kernels/op';
-import type { StepPlan } from './plan';
+import type { GpuContext } from '../gpu/context.js';
+import { prepareGather } from '../kernels/gather.js';
+import { type GpuOp, OpScope } from '../kernels/op.js';
+import type { StepPlan } from './plan.js';
 
 /**
  * Inputs: bytes (scaled by `scale`), floats, or an application's GPUBuffer of f32 [count, cols].

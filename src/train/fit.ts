@@ -4,10 +4,10 @@
  * with a confusion matrix at the end of each epoch.
  */
 
-import { DeviceLostError } from '../gpu/context';
-import { permutation } from '../model/random';
-import type { GpuDataset } from './dataset';
-import type { Checkpoint, Model, Stats } from './model';
+import { DeviceLostError } from '../gpu/context.js';
+import { permutation } from '../model/random.js';
+import type { GpuDataset } from './dataset.js';
+import type { Checkpoint, Model, Stats } from './model.js';
 
 export interface StepProgress {
   epoch: number;

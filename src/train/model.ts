@@ -4,23 +4,23 @@
  * One training step is one command encoder, one compute pass and one `queue.submit`; nothing is
  * read back inside a step. Loss and accuracy accumulate on the GPU and are read when asked.
  */
-import { GpuContext } from '../gpu/context';
-import { decodeModel, encodeModel } from '../io/model_file';
-import { decodeStats, resetStats, STATS_BYTES } from '../kernels/metrics';
-import { type GpuOp, OpScope } from '../kernels/op';
-import { type OptimizerHyper, prepareOptimizer } from '../kernels/optimizer';
-import { initParams } from '../model/init';
-import { type ParamLayout, paramLayout } from '../model/layout';
-import type { MlpSpec, Targets } from '../model/spec';
-import type { Evaluation } from './fit';
+import { GpuContext } from '../gpu/context.js';
+import { decodeModel, encodeModel } from '../io/model_file.js';
+import { decodeStats, resetStats, STATS_BYTES } from '../kernels/metrics.js';
+import { type GpuOp, OpScope } from '../kernels/op.js';
+import { type OptimizerHyper, prepareOptimizer } from '../kernels/optimizer.js';
+import { initParams } from '../model/init.js';
+import { type ParamLayout, paramLayout } from '../model/layout.js';
+import type { MlpSpec, Targets } from '../model/spec.js';
+import type { Evaluation } from './fit.js';
 import {
   type NetworkOptions,
   type OptimizerConfig,
   type ResolvedOptimizer,
   resolveOptimizer,
   resolveSpec,
-} from './options';
-import { type PlanModel, StepPlan, type TargetKind } from './plan';
+} from './options.js';
+import { type PlanModel, StepPlan, type TargetKind } from './plan.js';
 
 /** A model's training state on the CPU: survives the loss of its device. */
 export interface Checkpoint {

@@ -2,7 +2,7 @@
  * Public options and their validation. Every check runs before any GPU work and names the
  * argument, the bad value and what was expected.
  */
-import { ACTIVATIONS, type Activation, HEADS, type Head, type MlpSpec } from '../model/spec';
+import { ACTIVATIONS, type Activation, HEADS, type Head, type MlpSpec } from '../model/spec.js';
 
 export type OptimizerKind = 'sgd' | 'momentum' | 'adam';
 

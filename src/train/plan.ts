@@ -11,19 +11,19 @@
  *              dX = dZ_0·W_0ᵀ                               only for saliency (seed 004)
  *   update     W −= lr·f(dW)                                one optimizer dispatch over all parameters
  */
-import type { GpuContext } from '../gpu/context';
-import { prepareActivation } from '../kernels/activation';
-import { prepareArgmax } from '../kernels/argmax';
-import { prepareBiasGrad } from '../kernels/bias_grad';
-import { prepareMatmul } from '../kernels/matmul';
-import { prepareMetrics } from '../kernels/metrics';
-import { type GpuOp, OpScope } from '../kernels/op';
-import { prepareSigmoidBce } from '../kernels/sigmoid_bce';
-import { prepareSoftmax } from '../kernels/softmax';
-import { prepareSoftmaxXent } from '../kernels/softmax_xent';
-import { type ParamLayout, slotBinding } from '../model/layout';
-import { activationOf, layerCount, type MlpSpec } from '../model/spec';
-import { biasEpilogueFor, maskEpilogueFor } from '../reference/matmul';
+import type { GpuContext } from '../gpu/context.js';
+import { prepareActivation } from '../kernels/activation.js';
+import { prepareArgmax } from '../kernels/argmax.js';
+import { prepareBiasGrad } from '../kernels/bias_grad.js';
+import { prepareMatmul } from '../kernels/matmul.js';
+import { prepareMetrics } from '../kernels/metrics.js';
+import { type GpuOp, OpScope } from '../kernels/op.js';
+import { prepareSigmoidBce } from '../kernels/sigmoid_bce.js';
+import { prepareSoftmax } from '../kernels/softmax.js';
+import { prepareSoftmaxXent } from '../kernels/softmax_xent.js';
+import { type ParamLayout, slotBinding } from '../model/layout.js';
+import { activationOf, layerCount, type MlpSpec } from '../model/spec.js';
+import { biasEpilogueFor, maskEpilogueFor } from '../reference/matmul.js';
 
 export type TargetKind = 'labels' | 'dense';
 

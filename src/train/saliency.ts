@@ -9,8 +9,8 @@
  * are left as they were. The backward pass does write the model's gradient buffer (`readGrads`).
  * Float64 twin: `mlpBackwardRef(spec, params, x, targets, B, { inputGrad: true })`.
  */
-import type { Targets } from '../model/spec';
-import { checkBatch, checkFinite, type Model } from './model';
+import type { Targets } from '../model/spec.js';
+import { checkBatch, checkFinite, type Model } from './model.js';
 
 export interface InputGradient {
   /** Class probabilities (softmax head) or output probabilities (sigmoid head): [B, C]. */

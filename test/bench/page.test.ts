@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateBenchReport } from '../../src/bench/schema';
-import type { BenchReport } from '../../src/bench/types';
-import { ARTIFACTS_DIR as ARTIFACTS, type Chromium, freePort, launchChromium, openPage } from '../helpers/chromium';
+import { validateBenchReport } from '../../src/bench/schema.js';
+import type { BenchReport } from '../../src/bench/types.js';
+import { ARTIFACTS_DIR as ARTIFACTS, type Chromium, freePort, launchChromium, openPage } from '../helpers/chromium.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

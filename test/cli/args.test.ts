@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTrainArgs, TRAIN_DEFAULTS, TRAIN_HELP } from '../../src/cli/args';
+import { parseTrainArgs, TRAIN_DEFAULTS, TRAIN_HELP } from '../../src/cli/args.js';
 
 describe('train command options', () => {
   it('has defaults, and parses every option in both --flag value and --flag=value forms', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GpuContext, missingCapabilities } from '../../src/gpu/context';
-import { describeAdapter, requestGpuDevice } from '../../src/gpu/device';
+import { GpuContext, missingCapabilities } from '../../src/gpu/context.js';
+import { describeAdapter, requestGpuDevice } from '../../src/gpu/device.js';
 
 describe('getting a device', () => {
   it('finds an adapter on this machine (hardware, or SwiftShader as the fallback) and names it', async () => {

@@ -3,7 +3,7 @@
  * CI must not pass on a machine where the GPU tests silently did not run.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import { GpuContext } from '../../src/gpu/context';
+import { GpuContext } from '../../src/gpu/context.js';
 
 /**
  * Call once at the top of a test file: creates one context before the file's tests, and after them

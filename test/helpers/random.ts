@@ -1,5 +1,5 @@
 /** Seeded pseudo-random test inputs (the PRNG is the library's own, src/model/random.ts). */
-import { mulberry32 } from '../../src/model/random';
+import { mulberry32 } from '../../src/model/random.js';
 
 export { mulberry32 };
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decodeModel, encodeModel } from '../../src/io/model_file';
-import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors';
-import { initParams } from '../../src/model/init';
-import type { MlpSpec } from '../../src/model/spec';
+import { decodeModel, encodeModel } from '../../src/io/model_file.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
+import { initParams } from '../../src/model/init.js';
+import type { MlpSpec } from '../../src/model/spec.js';
 
 const spec: MlpSpec = { layers: [5, 3, 2], activations: ['tanh'], head: 'softmax' };
 

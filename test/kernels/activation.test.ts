@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { prepareActivation } from '../../src/kernels/activation';
-import { OpScope, submitOps } from '../../src/kernels/op';
-import type { Activation } from '../../src/model/spec';
-import { activationBackwardRef, activationForwardRef } from '../../src/reference/activation';
-import { expectClose, type Tolerance } from '../helpers/close';
-import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu';
-import { mulberry32, randomArray } from '../helpers/random';
+import { prepareActivation } from '../../src/kernels/activation.js';
+import { OpScope, submitOps } from '../../src/kernels/op.js';
+import type { Activation } from '../../src/model/spec.js';
+import { activationBackwardRef, activationForwardRef } from '../../src/reference/activation.js';
+import { expectClose, type Tolerance } from '../helpers/close.js';
+import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu.js';
+import { mulberry32, randomArray } from '../helpers/random.js';
 
 const gpu = useGpuContext();
 

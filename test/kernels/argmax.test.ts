@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { prepareArgmax } from '../../src/kernels/argmax';
-import type { RowVariant } from '../../src/kernels/check';
-import { OpScope, submitOps } from '../../src/kernels/op';
-import { argmaxRef } from '../../src/reference/argmax';
-import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu';
-import { randomArray, randomInts } from '../helpers/random';
+import { prepareArgmax } from '../../src/kernels/argmax.js';
+import type { RowVariant } from '../../src/kernels/check.js';
+import { OpScope, submitOps } from '../../src/kernels/op.js';
+import { argmaxRef } from '../../src/reference/argmax.js';
+import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu.js';
+import { randomArray, randomInts } from '../helpers/random.js';
 
 const gpu = useGpuContext();
 // Exact: an index, no rounding anywhere.

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { KernelPreference } from '../../src/gpu/context';
-import { biasGradShape, prepareBiasGrad } from '../../src/kernels/bias_grad';
-import { OpScope, submitOps } from '../../src/kernels/op';
-import { biasGradRef } from '../../src/reference/bias_grad';
-import { expectClose } from '../helpers/close';
-import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu';
-import { randomArray } from '../helpers/random';
+import type { KernelPreference } from '../../src/gpu/context.js';
+import { biasGradShape, prepareBiasGrad } from '../../src/kernels/bias_grad.js';
+import { OpScope, submitOps } from '../../src/kernels/op.js';
+import { biasGradRef } from '../../src/reference/bias_grad.js';
+import { expectClose } from '../helpers/close.js';
+import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu.js';
+import { randomArray } from '../helpers/random.js';
 
 const gpu = useGpuContext();
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { GATHER_NO_LABEL, prepareGather } from '../../src/kernels/gather';
-import { OpScope, submitOps } from '../../src/kernels/op';
-import { gatherRef } from '../../src/reference/gather';
-import { expectClose } from '../helpers/close';
-import { emptyF32, upload, uploadU32, useGpuContext, withValidation } from '../helpers/gpu';
-import { randomArray, randomInts } from '../helpers/random';
+import { GATHER_NO_LABEL, prepareGather } from '../../src/kernels/gather.js';
+import { OpScope, submitOps } from '../../src/kernels/op.js';
+import { gatherRef } from '../../src/reference/gather.js';
+import { expectClose } from '../helpers/close.js';
+import { emptyF32, upload, uploadU32, useGpuContext, withValidation } from '../helpers/gpu.js';
+import { randomArray, randomInts } from '../helpers/random.js';
 
 const gpu = useGpuContext();
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type MatmulEpilogue, type MatmulVariant, prepareMatmul } from '../../src/kernels/matmul';
-import { OpScope, submitOps } from '../../src/kernels/op';
-import { matmulRef } from '../../src/reference/matmul';
-import { expectClose } from '../helpers/close';
-import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu';
-import { randomArray } from '../helpers/random';
+import { type MatmulEpilogue, type MatmulVariant, prepareMatmul } from '../../src/kernels/matmul.js';
+import { OpScope, submitOps } from '../../src/kernels/op.js';
+import { matmulRef } from '../../src/reference/matmul.js';
+import { expectClose } from '../helpers/close.js';
+import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu.js';
+import { randomArray } from '../helpers/random.js';
 
 // fp32 accumulation of K products of O(1) terms drifts like √K·2⁻²⁴ in practice; 1e-5·√K leaves
 // ~100× headroom for a different summation order (fma, tiling) while an indexing bug gives O(1) errors.

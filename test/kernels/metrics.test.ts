@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { KernelPreference } from '../../src/gpu/context';
-import { decodeStats, prepareMetrics, resetStats, STATS_BYTES } from '../../src/kernels/metrics';
-import { OpScope, submitOps } from '../../src/kernels/op';
-import { accumulateStatsRef, emptyStatsRef } from '../../src/reference/metrics';
-import { expectClose } from '../helpers/close';
-import { emptyF32, upload, uploadU32, useGpuContext, withValidation } from '../helpers/gpu';
-import { randomArray, randomInts } from '../helpers/random';
+import type { KernelPreference } from '../../src/gpu/context.js';
+import { decodeStats, prepareMetrics, resetStats, STATS_BYTES } from '../../src/kernels/metrics.js';
+import { OpScope, submitOps } from '../../src/kernels/op.js';
+import { accumulateStatsRef, emptyStatsRef } from '../../src/reference/metrics.js';
+import { expectClose } from '../helpers/close.js';
+import { emptyF32, upload, uploadU32, useGpuContext, withValidation } from '../helpers/gpu.js';
+import { randomArray, randomInts } from '../helpers/random.js';
 
 const gpu = useGpuContext();
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { OpScope, submitOps } from '../../src/kernels/op';
-import { type OptimizerHyper, type OptimizerKind, prepareOptimizer } from '../../src/kernels/optimizer';
-import { adamRef, momentumRef, sgdRef } from '../../src/reference/optimizer';
-import { expectClose } from '../helpers/close';
-import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu';
-import { randomArray } from '../helpers/random';
+import { OpScope, submitOps } from '../../src/kernels/op.js';
+import { type OptimizerHyper, type OptimizerKind, prepareOptimizer } from '../../src/kernels/optimizer.js';
+import { adamRef, momentumRef, sgdRef } from '../../src/reference/optimizer.js';
+import { expectClose } from '../helpers/close.js';
+import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu.js';
+import { randomArray } from '../helpers/random.js';
 
 const gpu = useGpuContext();
 

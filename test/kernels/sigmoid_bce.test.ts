@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { RowVariant } from '../../src/kernels/check';
-import { OpScope, submitOps } from '../../src/kernels/op';
-import { prepareSigmoidBce } from '../../src/kernels/sigmoid_bce';
-import { correctRowsRef } from '../../src/reference/argmax';
-import { sigmoidBceRef } from '../../src/reference/bce';
-import { expectClose } from '../helpers/close';
-import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu';
-import { mulberry32, randomArray } from '../helpers/random';
+import type { RowVariant } from '../../src/kernels/check.js';
+import { OpScope, submitOps } from '../../src/kernels/op.js';
+import { prepareSigmoidBce } from '../../src/kernels/sigmoid_bce.js';
+import { correctRowsRef } from '../../src/reference/argmax.js';
+import { sigmoidBceRef } from '../../src/reference/bce.js';
+import { expectClose } from '../helpers/close.js';
+import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu.js';
+import { mulberry32, randomArray } from '../helpers/random.js';
 
 const gpu = useGpuContext();
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { RowVariant } from '../../src/kernels/check';
-import { OpScope, submitOps } from '../../src/kernels/op';
-import { prepareSoftmax } from '../../src/kernels/softmax';
-import { softmaxRef } from '../../src/reference/softmax';
-import { expectClose } from '../helpers/close';
-import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu';
-import { randomArray } from '../helpers/random';
+import type { RowVariant } from '../../src/kernels/check.js';
+import { OpScope, submitOps } from '../../src/kernels/op.js';
+import { prepareSoftmax } from '../../src/kernels/softmax.js';
+import { softmaxRef } from '../../src/reference/softmax.js';
+import { expectClose } from '../helpers/close.js';
+import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu.js';
+import { randomArray } from '../helpers/random.js';
 
 const gpu = useGpuContext();
 

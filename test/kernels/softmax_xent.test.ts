@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ROW_VARIANT_MAX_COLS, type RowVariant, rowVariant } from '../../src/kernels/check';
-import { OpScope, submitOps } from '../../src/kernels/op';
-import { prepareSoftmaxXent } from '../../src/kernels/softmax_xent';
-import type { Targets } from '../../src/model/spec';
-import { argmaxRef, correctRowsRef } from '../../src/reference/argmax';
-import { softmaxXentRef } from '../../src/reference/softmax_xent';
-import { expectClose } from '../helpers/close';
-import { emptyF32, upload, uploadU32, useGpuContext, withValidation } from '../helpers/gpu';
-import { mulberry32, randomArray, randomInts } from '../helpers/random';
+import { ROW_VARIANT_MAX_COLS, type RowVariant, rowVariant } from '../../src/kernels/check.js';
+import { OpScope, submitOps } from '../../src/kernels/op.js';
+import { prepareSoftmaxXent } from '../../src/kernels/softmax_xent.js';
+import type { Targets } from '../../src/model/spec.js';
+import { argmaxRef, correctRowsRef } from '../../src/reference/argmax.js';
+import { softmaxXentRef } from '../../src/reference/softmax_xent.js';
+import { expectClose } from '../helpers/close.js';
+import { emptyF32, upload, uploadU32, useGpuContext, withValidation } from '../helpers/gpu.js';
+import { mulberry32, randomArray, randomInts } from '../helpers/random.js';
 
 const gpu = useGpuContext();
 

@@ -3,9 +3,9 @@
  * save / loadMLP / destroy, on the application's own device and buffers.
  */
 import { describe, expect, it } from 'vitest';
-import { requestGpuDevice } from '../../src/gpu/device';
-import { createMLP, loadMLP } from '../../src/mlp';
-import { randomArray } from '../helpers/random';
+import { requestGpuDevice } from '../../src/gpu/device.js';
+import { createMLP, loadMLP } from '../../src/mlp.js';
+import { randomArray } from '../helpers/random.js';
 
 /** Two Gaussian blobs per class on a ring: 4 classes in 2-D, linearly inseparable as a whole. */
 function blobs(n: number, seed: number): { x: Float32Array<ArrayBuffer>; y: Uint32Array<ArrayBuffer> } {

@@ -13,20 +13,22 @@
  */
 
 import { describe, it } from 'vitest';
+// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import gatherSource from '../../shaders/gather.wgsl?raw';
+// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import optimizerSource from '../../shaders/optimizer.wgsl?raw';
-import { GpuContext, type KernelPreference } from '../../src/gpu/context';
-import { prepareBiasGrad } from '../../src/kernels/bias_grad';
-import { uniformWords } from '../../src/kernels/check';
-import { prepareGather } from '../../src/kernels/gather';
-import { prepareMatmul } from '../../src/kernels/matmul';
-import { prepareMetrics, STATS_BYTES } from '../../src/kernels/metrics';
-import { type GpuOp, makeOp, OpScope } from '../../src/kernels/op';
-import { prepareOptimizer } from '../../src/kernels/optimizer';
-import { prepareSoftmaxXent } from '../../src/kernels/softmax_xent';
-import { paramLayout, slotBinding } from '../../src/model/layout';
-import type { MlpSpec } from '../../src/model/spec';
-import { randomArray, randomInts } from '../helpers/random';
+import { GpuContext, type KernelPreference } from '../../src/gpu/context.js';
+import { prepareBiasGrad } from '../../src/kernels/bias_grad.js';
+import { uniformWords } from '../../src/kernels/check.js';
+import { prepareGather } from '../../src/kernels/gather.js';
+import { prepareMatmul } from '../../src/kernels/matmul.js';
+import { prepareMetrics, STATS_BYTES } from '../../src/kernels/metrics.js';
+import { type GpuOp, makeOp, OpScope } from '../../src/kernels/op.js';
+import { prepareOptimizer } from '../../src/kernels/optimizer.js';
+import { prepareSoftmaxXent } from '../../src/kernels/softmax_xent.js';
+import { paramLayout, slotBinding } from '../../src/model/layout.js';
+import type { MlpSpec } from '../../src/model/spec.js';
+import { randomArray, randomInts } from '../helpers/random.js';
 
 const B = 128;
 const REPS = Number(process.env.PERF_REPS ?? 10);

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ACTIVATIONS } from '../../src/model/spec';
-import { activateRef, activationBackwardRef, activationForwardRef, sigmoidRef } from '../../src/reference/activation';
-import { randomArray } from '../helpers/random';
-import { allFinite, centralDiff, FD_REL_TOL, relError } from './numeric';
+import { ACTIVATIONS } from '../../src/model/spec.js';
+import {
+  activateRef,
+  activationBackwardRef,
+  activationForwardRef,
+  sigmoidRef,
+} from '../../src/reference/activation.js';
+import { randomArray } from '../helpers/random.js';
+import { allFinite, centralDiff, FD_REL_TOL, relError } from './numeric.js';
 
 describe('activation backward against finite differences of the forward', () => {
   for (const kind of ACTIVATIONS) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { argmaxRef, correctRowsRef, countCorrectRef } from '../../src/reference/argmax';
+import { argmaxRef, correctRowsRef, countCorrectRef } from '../../src/reference/argmax.js';
 
 describe('argmaxRef', () => {
   it('picks the largest column, the first one on ties', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { sigmoidRef } from '../../src/reference/activation';
-import { sigmoidBceRef } from '../../src/reference/bce';
-import { mulberry32, randomArray } from '../helpers/random';
-import { allFinite, centralDiff, FD_REL_TOL, relError } from './numeric';
+import { sigmoidRef } from '../../src/reference/activation.js';
+import { sigmoidBceRef } from '../../src/reference/bce.js';
+import { mulberry32, randomArray } from '../helpers/random.js';
+import { allFinite, centralDiff, FD_REL_TOL, relError } from './numeric.js';
 
 function run(z: ArrayLike<number>, rows: number, cols: number, y: ArrayLike<number>, batchSize = rows) {
   const grad = new Float64Array(rows * cols);

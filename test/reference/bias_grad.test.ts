@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { biasGradRef } from '../../src/reference/bias_grad';
+import { biasGradRef } from '../../src/reference/bias_grad.js';
 
 describe('biasGradRef', () => {
   it('sums columns', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gatherRef } from '../../src/reference/gather';
+import { gatherRef } from '../../src/reference/gather.js';
 
 describe('gatherRef', () => {
   it('copies the indexed rows, scaled, and fills rows whose index is out of range', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { MlpSpec, Targets } from '../../src/model/spec';
-import { activationOf, layerCount, layerShape } from '../../src/model/spec';
-import { gradCheckRef } from '../../src/reference/gradcheck';
-import { matmulRef } from '../../src/reference/matmul';
-import { mlpForwardRef, type RefParams, zeroParamsRef } from '../../src/reference/mlp';
-import { mulberry32, randomArray } from '../helpers/random';
-import { FD_REL_TOL } from './numeric';
+import type { MlpSpec, Targets } from '../../src/model/spec.js';
+import { activationOf, layerCount, layerShape } from '../../src/model/spec.js';
+import { gradCheckRef } from '../../src/reference/gradcheck.js';
+import { matmulRef } from '../../src/reference/matmul.js';
+import { mlpForwardRef, type RefParams, zeroParamsRef } from '../../src/reference/mlp.js';
+import { mulberry32, randomArray } from '../helpers/random.js';
+import { FD_REL_TOL } from './numeric.js';
 
 function randomParams(spec: MlpSpec, seed: number): RefParams {
   const params = zeroParamsRef(spec);

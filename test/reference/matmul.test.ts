@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Activation } from '../../src/model/spec';
-import { activateRef, activationGradFromOutputRef } from '../../src/reference/activation';
-import { type MatmulEpilogue, matmulRef } from '../../src/reference/matmul';
-import { randomArray } from '../helpers/random';
+import type { Activation } from '../../src/model/spec.js';
+import { activateRef, activationGradFromOutputRef } from '../../src/reference/activation.js';
+import { type MatmulEpilogue, matmulRef } from '../../src/reference/matmul.js';
+import { randomArray } from '../helpers/random.js';
 
 // Awkward shapes [M, N, K]: vectors on every side, and sizes that are no multiple of anything.
 const SHAPES: [number, number, number][] = [

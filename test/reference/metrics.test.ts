@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accumulateStatsRef, emptyStatsRef } from '../../src/reference/metrics';
+import { accumulateStatsRef, emptyStatsRef } from '../../src/reference/metrics.js';
 
 describe('accumulateStatsRef', () => {
   it('sums losses and corrects, counts rows and steps, keeps the last batch-mean loss', () => {

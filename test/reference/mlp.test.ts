@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MlpSpec, Targets } from '../../src/model/spec';
+import type { MlpSpec, Targets } from '../../src/model/spec.js';
 import {
   cloneParamsRef,
   mlpBackwardRef,
@@ -11,9 +11,9 @@ import {
   RefOptimizerState,
   type RefParams,
   zeroParamsRef,
-} from '../../src/reference/mlp';
-import { mulberry32, randomArray } from '../helpers/random';
-import { maxAbsDiff } from './numeric';
+} from '../../src/reference/mlp.js';
+import { mulberry32, randomArray } from '../helpers/random.js';
+import { maxAbsDiff } from './numeric.js';
 
 // A [2, 2, 2] ReLU net small enough to do by hand:
 //   x = [1, −1], W0 = [[1, 2], [3, 4]], b0 = [0.5, 3]  →  Z0 = [−1.5, 1], A1 = [0, 1]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adamRef, momentumRef, sgdRef } from '../../src/reference/optimizer';
+import { adamRef, momentumRef, sgdRef } from '../../src/reference/optimizer.js';
 
 describe('sgdRef', () => {
   it('w −= lr·(g + wd·w), decay only on [0, decayCount)', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { softmaxRef } from '../../src/reference/softmax';
-import { randomArray } from '../helpers/random';
-import { allFinite, maxAbsDiff } from './numeric';
+import { softmaxRef } from '../../src/reference/softmax.js';
+import { randomArray } from '../helpers/random.js';
+import { allFinite, maxAbsDiff } from './numeric.js';
 
 describe('softmaxRef', () => {
   it('matches exp(z)/Σexp(z) for moderate logits, rows sum to 1', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Targets } from '../../src/model/spec';
-import { softmaxRef } from '../../src/reference/softmax';
-import { softmaxXentRef } from '../../src/reference/softmax_xent';
-import { mulberry32, randomArray } from '../helpers/random';
-import { allFinite, centralDiff, FD_REL_TOL, maxAbsDiff, relError } from './numeric';
+import type { Targets } from '../../src/model/spec.js';
+import { softmaxRef } from '../../src/reference/softmax.js';
+import { softmaxXentRef } from '../../src/reference/softmax_xent.js';
+import { mulberry32, randomArray } from '../helpers/random.js';
+import { allFinite, centralDiff, FD_REL_TOL, maxAbsDiff, relError } from './numeric.js';
 
 function run(z: ArrayLike<number>, rows: number, cols: number, targets: Targets, batchSize = rows) {
   const grad = new Float64Array(rows * cols);

@@ -3,12 +3,12 @@
  * one device, and an application's own work on the same queue.
  */
 import { describe, expect, it } from 'vitest';
-import { GpuContext } from '../../src/gpu/context';
-import type { Targets } from '../../src/model/spec';
-import { GpuDataset } from '../../src/train/dataset';
-import { fit, GpuBatchTrainer, TrainingInterrupted } from '../../src/train/fit';
-import { Model } from '../../src/train/model';
-import { randomArray } from '../helpers/random';
+import { GpuContext } from '../../src/gpu/context.js';
+import type { Targets } from '../../src/model/spec.js';
+import { GpuDataset } from '../../src/train/dataset.js';
+import { fit, GpuBatchTrainer, TrainingInterrupted } from '../../src/train/fit.js';
+import { Model } from '../../src/train/model.js';
+import { randomArray } from '../helpers/random.js';
 
 /** Four Gaussian blobs on a ring, as bytes-free f32 data. */
 function blobs(n: number, seed: number) {
@@ -65,7 +65,7 @@ describe('numerical health', () => {
       const params = new Float32Array(model.layout.totalFloats);
       params.set([big, -big, 0], model.layout.weights[0].offset);
       model.writeParams(params);
-      const report = await import('../../src/train/check').then((m) =>
+      const report = await import('../../src/train/check.js').then((m) =>
         m.checkStep(model, new Float32Array([1, 1]), { kind: 'labels', labels: new Uint32Array([1, 2]) }),
       );
       const loss = report.tensors.find((t) => t.tensor === 'loss');

@@ -3,12 +3,12 @@
  * gathered on the GPU, evaluation, save → load → the same predictions.
  */
 import { describe, expect, it } from 'vitest';
-import { MNIST_CLASSES } from '../../src/data/mnist';
-import { loadMnistNode } from '../../src/data/mnist_node';
-import { GpuDataset } from '../../src/train/dataset';
-import { type EpochResult, evaluateDataset, fit, GpuBatchTrainer } from '../../src/train/fit';
-import { Model } from '../../src/train/model';
-import { useGpuContext } from '../helpers/gpu';
+import { MNIST_CLASSES } from '../../src/data/mnist.js';
+import { loadMnistNode } from '../../src/data/mnist_node.js';
+import { GpuDataset } from '../../src/train/dataset.js';
+import { type EpochResult, evaluateDataset, fit, GpuBatchTrainer } from '../../src/train/fit.js';
+import { Model } from '../../src/train/model.js';
+import { useGpuContext } from '../helpers/gpu.js';
 
 const gpu = useGpuContext();
 

@@ -3,14 +3,14 @@
  * and the promise that it leaves the parameters, the optimizer and the statistics alone.
  */
 import { describe, expect, it } from 'vitest';
-import type { Activation, Targets } from '../../src/model/spec';
-import { mlpBackwardRef } from '../../src/reference/mlp';
-import { toRefParams } from '../../src/train/check';
-import { Model } from '../../src/train/model';
-import { inputGradient } from '../../src/train/saliency';
-import { expectClose } from '../helpers/close';
-import { useGpuContext, withValidation } from '../helpers/gpu';
-import { randomArray, randomInts } from '../helpers/random';
+import type { Activation, Targets } from '../../src/model/spec.js';
+import { mlpBackwardRef } from '../../src/reference/mlp.js';
+import { toRefParams } from '../../src/train/check.js';
+import { Model } from '../../src/train/model.js';
+import { inputGradient } from '../../src/train/saliency.js';
+import { expectClose } from '../helpers/close.js';
+import { useGpuContext, withValidation } from '../helpers/gpu.js';
+import { randomArray, randomInts } from '../helpers/random.js';
 
 const gpu = useGpuContext();
 

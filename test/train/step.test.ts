@@ -2,15 +2,15 @@
  * Whole training steps: the GPU scheduler against the Float64 reference, step after step.
  */
 import { describe, expect, it } from 'vitest';
-import { paramLayout } from '../../src/model/layout';
-import type { Activation, Head, Targets } from '../../src/model/spec';
-import { mlpStepRef, RefOptimizerState } from '../../src/reference/mlp';
-import { checkStep, toRefParams } from '../../src/train/check';
-import { Model } from '../../src/train/model';
-import type { OptimizerConfig } from '../../src/train/options';
-import { expectClose } from '../helpers/close';
-import { useGpuContext, withValidation } from '../helpers/gpu';
-import { mulberry32, randomArray, randomInts } from '../helpers/random';
+import { paramLayout } from '../../src/model/layout.js';
+import type { Activation, Head, Targets } from '../../src/model/spec.js';
+import { mlpStepRef, RefOptimizerState } from '../../src/reference/mlp.js';
+import { checkStep, toRefParams } from '../../src/train/check.js';
+import { Model } from '../../src/train/model.js';
+import type { OptimizerConfig } from '../../src/train/options.js';
+import { expectClose } from '../helpers/close.js';
+import { useGpuContext, withValidation } from '../helpers/gpu.js';
+import { mulberry32, randomArray, randomInts } from '../helpers/random.js';
 
 const gpu = useGpuContext();
 

@@ -6,7 +6,7 @@
  * test/types/api.test.ts removes the markers and checks that each error says what is wrong.
  * Never run: only type-checked.
  */
-import { createMLP, loadMLP } from '../../src/index';
+import { createMLP, loadMLP } from '../../src/index.js';
 
 export async function misuses(): Promise<void> {
   const x = new Float32Array([0, 0, 0, 1, 1, 0, 1, 1]);
