@@ -2,11 +2,11 @@
  * URL parameters: preset the controls and size the data, e.g. `?subset=2000&test=1000&epochs=1`
  * for a quick run (the end-to-end test) or `?backend=cpu` to try the CPU reference.
  *
- *   hidden=256,128  act=relu|tanh|sigmoid|linear  opt=adam|momentum|sgd  lr=0.001  batch=64
- *   epochs=5  seed=1  subset=N (training images)  test=N (test images)  backend=auto|webgpu|cpu
+ *   hidden=256,128  act=relu|tanh|sigmoid|linear  opt=adam|momentum|sgd  lr=0.05  batch=128
+ *   epochs=10  seed=1  subset=N (training images)  test=N (test images)  backend=auto|webgpu|cpu
  *   autostart=1 (train as soon as the data is ready)
  */
-import type { Activation, OptimizerKind } from '../src/index';
+import type { Activation, OptimizerKind } from '../src/index.js';
 
 export interface DemoParams {
   hidden?: number[];

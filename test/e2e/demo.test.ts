@@ -21,13 +21,13 @@ import {
   freePort,
   launchChromium,
   openPage as openPageIn,
-} from '../helpers/chromium';
+} from '../helpers/chromium.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // 6,000 training images, one epoch of 188 Adam steps (batch 32), then 2,000 test images: this
 // short-trained network scores 86.4% (the Float64 CPU reference: the same); 80% leaves room for other
 // adapters' rounding while any broken piece (data, gather, backward, update) stays near 10%.
-const QUICK = '?subset=6000&test=2000&epochs=1&batch=32';
+const QUICK = '?subset=6000&test=2000&epochs=1&batch=32&hidden=128&opt=adam';
 const MIN_ACCURACY = 0.8;
 
 let server: ViteDevServer;
@@ -192,7 +192,7 @@ describe('demo/index.html in headless Chromium', () => {
   ];
   for (const [what, init] of noWebGpu) {
     it(`says so with ${what} and trains on the CPU reference instead`, async () => {
-      const { page, errors } = await openPage('?subset=600&test=500&epochs=1&batch=50', init);
+      const { page, errors } = await openPage('?subset=600&test=500&epochs=1&batch=50&hidden=128&opt=adam', init);
       await untilReady(page);
       expect(await page.locator('#backend').getAttribute('data-kind')).toBe('cpu');
       await expect.poll(() => page.locator('.notice', { hasText: 'No WebGPU in this browser' }).count()).toBe(1);
