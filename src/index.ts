@@ -9,9 +9,11 @@ export { parseIdx } from './data/idx.js';
 export type { MnistSplit } from './data/mnist.js';
 export { MNIST_CLASSES, MNIST_COLS, MNIST_PIXELS, MNIST_ROWS, mnistFromIdx, pixelsToFloat } from './data/mnist.js';
 export type { ContextOptions } from './gpu/context.js';
-export { GpuContext, missingCapabilities } from './gpu/context.js';
+export { DeviceLostError, GpuContext, missingCapabilities } from './gpu/context.js';
 export type { AdapterSummary, DeviceOptions, OwnedDevice } from './gpu/device.js';
 export { describeAdapter, requestGpuDevice } from './gpu/device.js';
+export type { MLPCheckpoint } from './io/checkpoint_file.js';
+export { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from './io/checkpoint_file.js';
 export type { CreateMLPOptions, FitOptions, Inputs, Labels } from './mlp.js';
 export { createMLP, loadMLP, MLP } from './mlp.js';
 export { initParams } from './model/init.js';
@@ -24,9 +26,16 @@ export type { HostDataset } from './train/cpu.js';
 export { CpuBatchTrainer, evaluateHost } from './train/cpu.js';
 export type { DatasetSource } from './train/dataset.js';
 export { GpuDataset } from './train/dataset.js';
-export type { BatchTrainer, EpochResult, Evaluation, FitOptions as FitLoopOptions, StepProgress } from './train/fit.js';
-export { evaluateDataset, fit, GpuBatchTrainer } from './train/fit.js';
-export type { ModelOptions, Stats } from './train/model.js';
+export type {
+  BatchTrainer,
+  EpochResult,
+  Evaluation,
+  FitOptions as FitLoopOptions,
+  StepProgress,
+  TrainingCheckpoint,
+} from './train/fit.js';
+export { evaluateDataset, fit, GpuBatchTrainer, TrainingInterrupted } from './train/fit.js';
+export type { Checkpoint, ModelOptions, Stats } from './train/model.js';
 export { Model } from './train/model.js';
 export type { NetworkOptions, OptimizerConfig, OptimizerKind, ResolvedOptimizer } from './train/options.js';
 export { resolveOptimizer, resolveSpec } from './train/options.js';

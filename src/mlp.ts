@@ -8,6 +8,7 @@
  * const probabilities = await mlp.predict(testImages);
  * ```
  */
+import type { MLPCheckpoint } from './io/checkpoint_file.js';
 import { slotBinding } from './model/layout.js';
 import type { Activation, Head, Targets } from './model/spec.js';
 import { type CheckReport, checkStep } from './train/check.js';
@@ -19,6 +20,7 @@ import {
   fit,
   GpuBatchTrainer,
   type StepProgress,
+  type TrainingCheckpoint,
 } from './train/fit.js';
 import { Model } from './train/model.js';
 import { checkKeys, formatValue, type NetworkOptions, type OptimizerKind } from './train/options.js';
@@ -80,6 +82,21 @@ export interface FitOptions {
   onEpoch?: (result: EpochResult) => void | Promise<void>;
   /** Stops training cleanly at the next progress point; the parameters keep what was learned. */
   signal?: AbortSignal;
+  /**
+   * Steps between checkpoints (parameters, optimizer state and position, read back to the CPU). One
+   * is also taken at the start and between epochs. Default: only those.
+   */
+  checkpointEvery?: number;
+  /** Called with every checkpoint; `encodeCheckpoint(checkpoint)` turns it into bytes for a file. */
+  onCheckpoint?: (checkpoint: MLPCheckpoint) => void | Promise<void>;
+  /**
+   * Continue a run from a checkpoint (`TrainingInterrupted.checkpoint`, `onCheckpoint`'s, or
+   * `decodeCheckpoint(bytes)`): its parameters, optimizer state and position are restored and the
+   * remaining steps run. With the same data, `batchSize`, `epochs` and `seed`, the result is that of
+   * an uninterrupted run. `learningRate`, `momentum` and `weightDecay`, if given, replace the
+   * checkpoint's (e.g. a smaller rate after a divergence); a different `optimizer` is an error.
+   */
+  resume?: MLPCheckpoint;
 }
 
 const FIT_KEYS = [
@@ -94,6 +111,9 @@ const FIT_KEYS = [
   'onStep',
   'onEpoch',
   'signal',
+  'checkpointEvery',
+  'onCheckpoint',
+  'resume',
 ];
 
 export class MLP {
@@ -135,11 +155,21 @@ export class MLP {
   async fit(inputs: Inputs, labels: Labels, options: FitOptions = {}): Promise<EpochResult[]> {
     checkKeys('options', options, FIT_KEYS);
     const model = this.model;
+    const { resume } = options;
+    if (resume) {
+      checkResume(resume, options.optimizer);
+      await model.restore(resume.state);
+    }
     await model.setOptimizer({
-      kind: options.optimizer ?? 'adam',
-      learningRate: options.learningRate,
-      momentum: options.momentum,
-      weightDecay: options.weightDecay,
+      kind: resume ? resume.state.optimizer.kind : (options.optimizer ?? 'adam'),
+      learningRate: options.learningRate ?? resume?.state.optimizer.learningRate,
+      momentum: options.momentum ?? resume?.state.optimizer.momentum,
+      weightDecay: options.weightDecay ?? resume?.state.optimizer.weightDecay,
+      ...(resume && {
+        beta1: resume.state.optimizer.beta1,
+        beta2: resume.state.optimizer.beta2,
+        eps: resume.state.optimizer.eps,
+      }),
     });
     const train = this.dataset(inputs, labels, 'inputs', 'labels');
     const test = options.validation
@@ -154,6 +184,9 @@ export class MLP {
         onEpoch: options.onEpoch,
         signal: options.signal,
         progressEvery: 25,
+        checkpointEvery: options.checkpointEvery,
+        onCheckpoint: options.onCheckpoint as ((checkpoint: TrainingCheckpoint) => void | Promise<void>) | undefined,
+        start: resume && { epoch: resume.epoch, step: resume.step },
       });
     } finally {
       train.destroy();
@@ -252,6 +285,25 @@ export class MLP {
     return t.kind === 'labels'
       ? new GpuDataset(this.model.ctx, { ...source, labels: t.labels }, inputName)
       : new GpuDataset(this.model.ctx, { ...source, targets: Float32Array.from(t.values) }, inputName);
+  }
+}
+
+function checkResume(resume: MLPCheckpoint, optimizer: OptimizerKind | undefined): void {
+  const ok =
+    typeof resume === 'object' &&
+    resume !== null &&
+    typeof resume.state === 'object' &&
+    resume.state !== null &&
+    resume.state.params instanceof Float32Array;
+  if (!ok) {
+    throw new Error(
+      `options.resume = ${formatValue(resume)} is invalid: expected a checkpoint (from onCheckpoint, TrainingInterrupted.checkpoint or decodeCheckpoint)`,
+    );
+  }
+  if (optimizer !== undefined && optimizer !== resume.state.optimizer.kind) {
+    throw new Error(
+      `options.optimizer = ${formatValue(optimizer)} is invalid: the checkpoint being resumed was trained with ${formatValue(resume.state.optimizer.kind)}; leave optimizer out or pass that`,
+    );
   }
 }
 

@@ -20,6 +20,11 @@ export interface TrainArgs {
   out: string;
   /** Use only the first N training images (quick runs, tests). */
   limit: number | undefined;
+  /** Write a training checkpoint to this file between epochs (and every `checkpointEvery` steps). */
+  checkpoint: string | undefined;
+  checkpointEvery: number | undefined;
+  /** Continue the run saved in this checkpoint file. */
+  resume: string | undefined;
   help: boolean;
 }
 
@@ -36,6 +41,9 @@ export const TRAIN_DEFAULTS: TrainArgs = {
   backend: 'auto',
   out: 'out/mnist-mlp.safetensors',
   limit: undefined,
+  checkpoint: undefined,
+  checkpointEvery: undefined,
+  resume: undefined,
   help: false,
 };
 
@@ -62,6 +70,12 @@ Options:
   --backend NAME          auto (WebGPU if an adapter exists, else CPU), webgpu, cpu   (default auto)
   --out PATH              where to save the trained model              (default ${TRAIN_DEFAULTS.out})
   --limit N               train on the first N training images only    (default: all 60,000)
+  --checkpoint PATH       write a checkpoint (parameters, optimizer state, position) to PATH
+                          between epochs, replacing it each time (WebGPU backend)
+  --checkpoint-every N    also every N steps                           (default: between epochs)
+  --resume PATH           continue the run saved in a checkpoint: network and optimizer come from
+                          the file (--lr may change the rate); give the same --epochs,
+                          --batch-size, --seed and --limit
   -h, --help              show this help
 `;
 
@@ -81,6 +95,11 @@ function num(flag: string, v: string, min: number, max: number, minExclusive = f
     bad(flag, v, `a number in ${minExclusive ? '(' : '['}${min}, ${max}]`);
   }
   return n;
+}
+
+function path(flag: string, v: string): string {
+  if (v.trim() === '') bad(flag, v, 'a file path');
+  return v;
 }
 
 /** Parses argv (without node and script). Throws on the first bad option. */
@@ -150,18 +169,30 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
         args.backend = v;
         break;
       }
-      case '--out': {
-        const v = take();
-        if (v.trim() === '') bad(flag, v, 'a file path');
-        args.out = v;
+      case '--out':
+        args.out = path(flag, take());
         break;
-      }
       case '--limit':
         args.limit = int(flag, take(), 1, 60_000);
+        break;
+      case '--checkpoint':
+        args.checkpoint = path(flag, take());
+        break;
+      case '--checkpoint-every':
+        args.checkpointEvery = int(flag, take(), 1, Number.MAX_SAFE_INTEGER);
+        break;
+      case '--resume':
+        args.resume = path(flag, take());
         break;
       default:
         throw new Error(`unknown option ${JSON.stringify(argv[i])}. See --help.`);
     }
+  }
+  if (args.checkpointEvery !== undefined && args.checkpoint === undefined) {
+    throw new Error('--checkpoint-every needs --checkpoint PATH (where to write them). See --help.');
+  }
+  if ((args.checkpoint || args.resume) && args.backend === 'cpu') {
+    throw new Error('--checkpoint and --resume need the WebGPU backend; --backend cpu has no checkpoints. See --help.');
   }
   const rows = args.limit ?? 60_000;
   if (args.batchSize > rows) {

@@ -2,12 +2,13 @@
  * `npm run train`: trains an MLP on MNIST in Node (WebGPU through Dawn, or the CPU reference),
  * shows progress, evaluates on the test set after each epoch and saves the model as safetensors.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { MNIST_CLASSES, type MnistSplit } from '../data/mnist.js';
 import { loadMnistNode } from '../data/mnist_node.js';
 import { GpuContext } from '../gpu/context.js';
 import { describeAdapter } from '../gpu/device.js';
+import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../io/checkpoint_file.js';
 import { encodeModel } from '../io/model_file.js';
 import { paramLayout } from '../model/layout.js';
 import { CpuBatchTrainer, type HostDataset } from '../train/cpu.js';
@@ -19,6 +20,7 @@ import {
   fit,
   GpuBatchTrainer,
   type StepProgress,
+  TrainingInterrupted,
 } from '../train/fit.js';
 import { Model } from '../train/model.js';
 import { resolveOptimizer, resolveSpec } from '../train/options.js';
@@ -49,13 +51,28 @@ async function main(): Promise<number> {
     console.log(TRAIN_HELP);
     return 0;
   }
-  const spec = resolveSpec({ layers: args.layers, activation: args.activation });
-  const optimizer = resolveOptimizer({
-    kind: args.optimizer,
-    learningRate: args.learningRate ?? defaultLearningRate(args.optimizer),
-    momentum: args.momentum,
-    weightDecay: args.weightDecay,
-  });
+  let resume: MLPCheckpoint | undefined;
+  if (args.resume) {
+    try {
+      resume = decodeCheckpoint(new Uint8Array(readFileSync(args.resume)), args.resume);
+    } catch (error) {
+      console.error(`train: --resume: ${(error as Error).message}`);
+      return 2;
+    }
+  }
+  const spec = resume?.state.spec ?? resolveSpec({ layers: args.layers, activation: args.activation });
+  // Resuming keeps the checkpoint's optimizer; --lr may lower its rate (e.g. after a divergence).
+  const optimizer = resume
+    ? resolveOptimizer({
+        ...resume.state.optimizer,
+        learningRate: args.learningRate ?? resume.state.optimizer.learningRate,
+      })
+    : resolveOptimizer({
+        kind: args.optimizer,
+        learningRate: args.learningRate ?? defaultLearningRate(args.optimizer),
+        momentum: args.momentum,
+        weightDecay: args.weightDecay,
+      });
   const out = resolve(args.out);
 
   const t0 = performance.now();
@@ -92,19 +109,26 @@ async function main(): Promise<number> {
     `data      MNIST: ${train.count.toLocaleString('en-US')} training, ${test.count.toLocaleString('en-US')} test images`,
   );
   console.log(`backend   ${backendName}`);
+  if (resume) {
+    console.log(
+      `resume    ${args.resume}: epoch ${resume.epoch}, step ${resume.step} (${resume.state.step.toLocaleString('en-US')} steps trained); network and optimizer from the file`,
+    );
+  }
 
   let trainer: BatchTrainer;
   let model: Model | undefined;
   let cpu: CpuBatchTrainer | undefined;
   const cleanup: (() => void | Promise<void>)[] = [];
   if (ctx) {
-    model = await Model.create({
-      layers: spec.layers,
-      activation: spec.activations,
-      seed: args.seed,
-      optimizer,
-      context: ctx,
-    });
+    model = resume
+      ? await Model.fromCheckpoint({ ...resume.state, optimizer }, { context: ctx })
+      : await Model.create({
+          layers: spec.layers,
+          activation: spec.activations,
+          seed: args.seed,
+          optimizer,
+          context: ctx,
+        });
     const trainData = new GpuDataset(ctx, train, 'mnist.train');
     const testData = new GpuDataset(ctx, test, 'mnist.test');
     cleanup.push(
@@ -115,6 +139,10 @@ async function main(): Promise<number> {
     );
     trainer = new GpuBatchTrainer(model, trainData, testData);
   } else {
+    if (resume || args.checkpoint) {
+      console.error('train: --checkpoint and --resume need the WebGPU backend, and no WebGPU device was found');
+      return 1;
+    }
     cpu = new CpuBatchTrainer(spec, optimizer, train, test, args.seed);
     trainer = cpu;
   }
@@ -129,28 +157,44 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSigint);
   const tty = process.stdout.isTTY === true;
   let lastQuarter = -1;
-  const results = await fit(trainer, {
-    epochs: args.epochs,
-    batchSize: args.batchSize,
-    seed: args.seed,
-    signal: abort.signal,
-    progressEvery: ctx ? 25 : 5,
-    onStep: (p: StepProgress) => {
-      const line = progressLine(p, args.epochs);
-      if (tty) process.stdout.write(`\r${line}`);
-      else {
-        const quarter = Math.floor((4 * p.step) / p.stepsPerEpoch);
-        if (quarter !== lastQuarter) console.log(line);
-        lastQuarter = p.step === p.stepsPerEpoch ? -1 : quarter;
-      }
-    },
-    onEpoch: (e: EpochResult) => {
-      if (tty) process.stdout.write('\n');
-      console.log(
-        `epoch ${String(e.epoch).padStart(String(args.epochs).length)}/${args.epochs}  train loss ${e.trainLoss.toFixed(4)}  train acc ${(100 * e.trainAccuracy).toFixed(2)}%  test loss ${e.testLoss?.toFixed(4)}  test acc ${(100 * (e.testAccuracy ?? 0)).toFixed(2)}%  ${(e.epochMs / 1000).toFixed(1)} s (${Math.round(e.samplesPerSecond).toLocaleString('en-US')} samples/s)  elapsed ${(e.elapsedMs / 1000).toFixed(1)} s`,
+  let results: EpochResult[];
+  try {
+    results = await fit(trainer, {
+      epochs: args.epochs,
+      batchSize: args.batchSize,
+      seed: args.seed,
+      signal: abort.signal,
+      progressEvery: ctx ? 25 : 5,
+      start: resume && { epoch: resume.epoch, step: resume.step },
+      checkpointEvery: args.checkpointEvery,
+      onCheckpoint: args.checkpoint
+        ? (cp) => writeCheckpoint(args.checkpoint as string, cp as MLPCheckpoint)
+        : undefined,
+      onStep: (p: StepProgress) => {
+        const line = progressLine(p, args.epochs);
+        if (tty) process.stdout.write(`\r${line}`);
+        else {
+          const quarter = Math.floor((4 * p.step) / p.stepsPerEpoch);
+          if (quarter !== lastQuarter) console.log(line);
+          lastQuarter = p.step === p.stepsPerEpoch ? -1 : quarter;
+        }
+      },
+      onEpoch: (e: EpochResult) => {
+        if (tty) process.stdout.write('\n');
+        console.log(
+          `epoch ${String(e.epoch).padStart(String(args.epochs).length)}/${args.epochs}  train loss ${e.trainLoss.toFixed(4)}  train acc ${(100 * e.trainAccuracy).toFixed(2)}%  test loss ${e.testLoss?.toFixed(4)}  test acc ${(100 * (e.testAccuracy ?? 0)).toFixed(2)}%  ${(e.epochMs / 1000).toFixed(1)} s (${Math.round(e.samplesPerSecond).toLocaleString('en-US')} samples/s)  elapsed ${(e.elapsedMs / 1000).toFixed(1)} s`,
+        );
+      },
+    });
+  } catch (error) {
+    if (error instanceof TrainingInterrupted && args.checkpoint && error.checkpoint) {
+      const { epoch, step } = error.checkpoint;
+      throw new Error(
+        `${error.message}\nThe checkpoint of epoch ${epoch}, step ${step} is in ${args.checkpoint}: run the same command with --resume ${args.checkpoint} to continue (with a smaller --lr after a divergence).`,
       );
-    },
-  });
+    }
+    throw error;
+  }
   process.off('SIGINT', onSigint);
 
   const evaluation: Evaluation = await (trainer.evaluate as () => Promise<Evaluation>)();
@@ -177,6 +221,14 @@ async function main(): Promise<number> {
   );
   for (const f of cleanup.reverse()) await f();
   return 0;
+}
+
+/** Replaces the checkpoint file atomically: a crash mid-write leaves the previous one intact. */
+function writeCheckpoint(path: string, checkpoint: MLPCheckpoint): void {
+  const file = resolve(path);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, encodeCheckpoint(checkpoint, { trainedWith: 'webgpu-mlp train' }));
+  renameSync(`${file}.tmp`, file);
 }
 
 function flatFromCpu(cpu: CpuBatchTrainer): Float32Array {

@@ -3,7 +3,7 @@
  * the tracked buffers, the error listener. Several contexts (models) may share one device; the
  * context never assumes it is the device's only user and never destroys a device it did not create.
  */
-import { type AdapterSummary, type DeviceOptions, requestGpuDevice } from './device.js';
+import { type AdapterSummary, type DeviceOptions, requestGpuDevice, summariseAdapter } from './device.js';
 import { preprocessWgsl, type ShaderFlags } from './preprocess.js';
 
 /**
@@ -58,9 +58,13 @@ function envDebug(): boolean {
 
 /** Thrown by any GPU operation after the device was lost. Training can resume from a checkpoint on a new device. */
 export class DeviceLostError extends Error {
-  constructor(readonly info: GPUDeviceLostInfo) {
+  constructor(
+    readonly info: GPUDeviceLostInfo,
+    options?: { cause?: unknown },
+  ) {
     super(
       `The GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}). Create a new model on a new device; fit() checkpoints let training resume where it was.`,
+      options,
     );
     this.name = 'DeviceLostError';
   }
@@ -70,6 +74,7 @@ export class GpuContext {
   readonly device: GPUDevice;
   /** True when this context created the device (and so destroys it). */
   readonly ownsDevice: boolean;
+  /** The adapter, from `requestAdapter` or the given device's `adapterInfo` (undefined where a browser lacks it). */
   readonly adapter: AdapterSummary | undefined;
   readonly hasTimestamps: boolean;
   /** The kernel family the wrappers pick by default (see {@link KernelPreference}). */
@@ -120,7 +125,9 @@ export class GpuContext {
     if (options.device) {
       const missing = missingCapabilities(options.device);
       if (missing.length) throw new Error(`The given GPUDevice cannot run webgpu-mlp: ${missing.join('; ')}.`);
-      return new GpuContext(options.device, false, undefined, debug, preference);
+      // Older browsers lack GPUDevice.adapterInfo: then the adapter is unknown and the kernels tiled.
+      const info = (options.device as Partial<GPUDevice>).adapterInfo;
+      return new GpuContext(options.device, false, info && summariseAdapter(info), debug, preference);
     }
     const { device, adapterInfo, gpu } = await requestGpuDevice(options);
     return new GpuContext(device, true, adapterInfo, debug, preference, gpu);
@@ -199,6 +206,11 @@ export class GpuContext {
     return total;
   }
 
+  /** Buffers currently held (made by this context and not yet released). */
+  get bufferCount(): number {
+    return this.buffers.size;
+  }
+
   /** Reads a buffer back (async; never call inside a training step). */
   async read(source: GPUBuffer, byteOffset = 0, byteLength = source.size - byteOffset): Promise<ArrayBuffer> {
     this.assertAlive();
@@ -213,9 +225,24 @@ export class GpuContext {
     try {
       await staging.mapAsync(GPUMapMode.READ);
       return staging.getMappedRange().slice(0);
+    } catch (error) {
+      throw await this.explain(error);
     } finally {
       staging.destroy();
     }
+  }
+
+  /**
+   * A failed GPU call is often the first sign of a lost device (mapAsync rejects with an AbortError
+   * before `device.lost` settles): wait briefly for `lost`, and report the loss rather than the symptom.
+   */
+  private async explain(error: unknown): Promise<unknown> {
+    const info =
+      this.lostInfo ??
+      (await Promise.race([this.device.lost, new Promise<undefined>((ok) => setTimeout(ok, 1000, undefined))]));
+    if (!info) return error;
+    this.lostInfo = info;
+    return new DeviceLostError(info, { cause: error });
   }
 
   async readF32(source: GPUBuffer, offsetFloats = 0, count?: number): Promise<Float32Array> {

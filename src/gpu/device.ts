@@ -59,9 +59,8 @@ function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
-/** Summarises `adapter.info` in a form we can print. */
-export function summariseAdapter(adapter: GPUAdapter): AdapterSummary {
-  const info = adapter.info;
+/** Summarises `adapter.info` (or a device's `adapterInfo`) in a form we can print. */
+export function summariseAdapter(info: GPUAdapterInfo): AdapterSummary {
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
   const fallback = (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   return {
@@ -163,9 +162,9 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Own
     });
   } catch (cause) {
     throw new Error(
-      `requestDevice failed on ${describeAdapter(summariseAdapter(adapter))}: ${(cause as Error).message ?? cause}`,
+      `requestDevice failed on ${describeAdapter(summariseAdapter(adapter.info))}: ${(cause as Error).message ?? cause}`,
       { cause },
     );
   }
-  return { device, adapterInfo: summariseAdapter(adapter), gpu };
+  return { device, adapterInfo: summariseAdapter(adapter.info), gpu };
 }

@@ -10,7 +10,7 @@ import type { ParamLayout } from '../model/layout.js';
 import { paramLayout } from '../model/layout.js';
 import type { MlpSpec } from '../model/spec.js';
 import { resolveSpec } from '../train/options.js';
-import { decodeSafetensors, encodeSafetensors, type SafetensorsInput } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsInput } from './safetensors.js';
 
 export const MODEL_FORMAT = 'webgpu-mlp/1';
 
@@ -30,15 +30,7 @@ export function encodeModel(spec: MlpSpec, flat: Float32Array, extra: Record<str
       `params has ${flat.length} floats, expected ${layout.totalFloats} for layers [${spec.layers.join(', ')}]`,
     );
   }
-  const tensors: SafetensorsInput[] = [];
-  layout.weights.forEach((w, l) => {
-    const [fanIn, fanOut] = w.shape;
-    const t = new Float32Array(fanIn * fanOut);
-    for (let i = 0; i < fanIn; i++) for (let o = 0; o < fanOut; o++) t[o * fanIn + i] = flat[w.offset + i * fanOut + o];
-    tensors.push({ name: w.name, shape: [fanOut, fanIn], data: t });
-    const b = layout.biases[l];
-    tensors.push({ name: b.name, shape: [b.count], data: flat.slice(b.offset, b.offset + b.count) });
-  });
+  const tensors = layerTensors(layout, flat);
   const metadata = {
     ...extra,
     format: MODEL_FORMAT,
@@ -56,6 +48,19 @@ export function decodeModel(bytes: Uint8Array, name = 'model file'): LoadedModel
       `${name}: metadata format is ${JSON.stringify(metadata.format)}, expected "${MODEL_FORMAT}" (a file saved by webgpu-mlp)`,
     );
   }
+  const spec = decodeSpec(metadata, name);
+  const layout = paramLayout(spec);
+  const flat = readLayerTensors(file, layout, name);
+  checkTensorNames(file, new Set(layout.weights.flatMap((w, l) => [w.name, layout.biases[l].name])), spec, name);
+  for (let i = 0; i < flat.length; i++) {
+    if (!Number.isFinite(flat[i]))
+      throw new Error(`${name}: a parameter is ${flat[i]} (not finite); the file holds a diverged model`);
+  }
+  return { spec, params: flat, layout, metadata };
+}
+
+/** The architecture from a file's `spec` metadata, checked like `createMLP`'s options. */
+export function decodeSpec(metadata: Record<string, string>, name: string): MlpSpec {
   let specJson: { layers: number[]; activations: MlpSpec['activations']; head: MlpSpec['head'] };
   try {
     specJson = JSON.parse(metadata.spec ?? '');
@@ -68,35 +73,55 @@ export function decodeModel(bytes: Uint8Array, name = 'model file'): LoadedModel
   } catch (error) {
     throw new Error(`${name}: metadata ${(error as Error).message}`);
   }
-  const layout = paramLayout(spec);
+  return spec;
+}
+
+/**
+ * One flat buffer (GPU layout, e.g. the parameters or an optimizer's state) as safetensors tensors
+ * `{prefix}layers.{l}.weight` [fanOut, fanIn] and `{prefix}layers.{l}.bias` [fanOut].
+ */
+export function layerTensors(layout: ParamLayout, flat: Float32Array, prefix = ''): SafetensorsInput[] {
+  const tensors: SafetensorsInput[] = [];
+  layout.weights.forEach((w, l) => {
+    const [fanIn, fanOut] = w.shape;
+    const t = new Float32Array(fanIn * fanOut);
+    for (let i = 0; i < fanIn; i++) for (let o = 0; o < fanOut; o++) t[o * fanIn + i] = flat[w.offset + i * fanOut + o];
+    tensors.push({ name: prefix + w.name, shape: [fanOut, fanIn], data: t });
+    const b = layout.biases[l];
+    tensors.push({ name: prefix + b.name, shape: [b.count], data: flat.slice(b.offset, b.offset + b.count) });
+  });
+  return tensors;
+}
+
+/** The reverse of `layerTensors`: every tensor must be there with its shape. */
+export function readLayerTensors(file: SafetensorsFile, layout: ParamLayout, name: string, prefix = ''): Float32Array {
   const flat = new Float32Array(layout.totalFloats);
-  const expected = new Set<string>();
+  const layers = `layers [${[layout.weights[0].shape[0], ...layout.weights.map((w) => w.shape[1])].join(', ')}]`;
   layout.weights.forEach((w, l) => {
     const [fanIn, fanOut] = w.shape;
     const b = layout.biases[l];
-    expected.add(w.name).add(b.name);
-    const wt = file.tensors.get(w.name);
-    const bt = file.tensors.get(b.name);
-    if (!wt) throw new Error(`${name}: tensor ${w.name} is missing (layers [${spec.layers.join(', ')}] need it)`);
-    if (!bt) throw new Error(`${name}: tensor ${b.name} is missing (layers [${spec.layers.join(', ')}] need it)`);
+    const wt = file.tensors.get(prefix + w.name);
+    const bt = file.tensors.get(prefix + b.name);
+    if (!wt) throw new Error(`${name}: tensor ${prefix}${w.name} is missing (${layers} need it)`);
+    if (!bt) throw new Error(`${name}: tensor ${prefix}${b.name} is missing (${layers} need it)`);
     if (wt.shape.length !== 2 || wt.shape[0] !== fanOut || wt.shape[1] !== fanIn) {
       throw new Error(
-        `${name}: ${w.name} has shape [${wt.shape.join(', ')}], expected [${fanOut}, ${fanIn}] for layers [${spec.layers.join(', ')}]`,
+        `${name}: ${prefix}${w.name} has shape [${wt.shape.join(', ')}], expected [${fanOut}, ${fanIn}] for ${layers}`,
       );
     }
     if (bt.shape.length !== 1 || bt.shape[0] !== fanOut) {
-      throw new Error(`${name}: ${b.name} has shape [${bt.shape.join(', ')}], expected [${fanOut}]`);
+      throw new Error(`${name}: ${prefix}${b.name} has shape [${bt.shape.join(', ')}], expected [${fanOut}]`);
     }
     for (let i = 0; i < fanIn; i++)
       for (let o = 0; o < fanOut; o++) flat[w.offset + i * fanOut + o] = wt.data[o * fanIn + i];
     flat.set(bt.data, b.offset);
   });
+  return flat;
+}
+
+/** Rejects tensors a file should not have. */
+export function checkTensorNames(file: SafetensorsFile, expected: Set<string>, spec: MlpSpec, name: string): void {
   for (const key of file.tensors.keys()) {
     if (!expected.has(key)) throw new Error(`${name}: unexpected tensor ${key} for layers [${spec.layers.join(', ')}]`);
   }
-  for (let i = 0; i < flat.length; i++) {
-    if (!Number.isFinite(flat[i]))
-      throw new Error(`${name}: a parameter is ${flat[i]} (not finite); the file holds a diverged model`);
-  }
-  return { spec, params: flat, layout, metadata };
 }

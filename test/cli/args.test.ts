@@ -20,11 +20,16 @@ describe('train command options', () => {
       '--seed',
       '7',
       '--backend',
-      'cpu',
+      'webgpu',
       '--out',
       'x.safetensors',
       '--limit',
       '1000',
+      '--checkpoint',
+      'ck.ckpt',
+      '--checkpoint-every=100',
+      '--resume',
+      'old.ckpt',
     ]);
     expect(a).toMatchObject({
       layers: [784, 128, 64, 10],
@@ -35,9 +40,12 @@ describe('train command options', () => {
       optimizer: 'adam',
       weightDecay: 1e-4,
       seed: 7,
-      backend: 'cpu',
+      backend: 'webgpu',
       out: 'x.safetensors',
       limit: 1000,
+      checkpoint: 'ck.ckpt',
+      checkpointEvery: 100,
+      resume: 'old.ckpt',
     });
     expect(parseTrainArgs(['--help']).help).toBe(true);
     expect(TRAIN_HELP).toMatch(/--batch-size N/);
@@ -57,6 +65,9 @@ describe('train command options', () => {
     [['--batch-size', '2000', '--limit', '1000'], /--batch-size 2000 is larger than the training set \(1000 images\)/],
     [['--epochs'], /--epochs needs a value/],
     [['--frobnicate'], /unknown option "--frobnicate"/],
+    [['--checkpoint-every', '10'], /--checkpoint-every needs --checkpoint PATH/],
+    [['--checkpoint', 'x', '--backend', 'cpu'], /--checkpoint and --resume need the WebGPU backend/],
+    [['--resume', ''], /--resume "" is invalid: expected a file path/],
   ])('rejects %j before any work starts', (argv, message) => {
     expect(() => parseTrainArgs(argv)).toThrow(message);
   });

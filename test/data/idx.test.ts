@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IDX_MAX_ELEMENTS, parseIdx } from '../../src/data/idx.js';
+import { mulberry32 } from '../../src/model/random.js';
 
 /** An IDX file: magic, type byte, dims, then `data` (already big-endian) appended. */
 function idx(type: number, dims: number[], data: number[] | Uint8Array): Uint8Array {
@@ -21,18 +22,6 @@ function be(size: number, values: number[], set: (v: DataView, at: number, x: nu
   const view = new DataView(out.buffer);
   for (const [i, x] of values.entries()) set(view, size * i, x);
   return out;
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 describe('parseIdx: each element type', () => {

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MNIST_PIXELS, mnistFromIdx, pixelsToFloat } from '../../src/data/mnist.js';
 import { loadMnistNode, MNIST_FILES, mnistDataPackageDir } from '../../src/data/mnist_node.js';
+import { mulberry32 } from '../../src/model/random.js';
 
 /** An IDX file of type byte `type`, dims `dims`, data bytes `data`. */
 function idx(type: number, dims: number[], data: ArrayLike<number>): Uint8Array {
@@ -30,18 +31,6 @@ function tinySplit(n: number): { images: Uint8Array; labels: Uint8Array } {
       [n],
       Array.from({ length: n }, (_, i) => i % 10),
     ),
-  };
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
 }
 

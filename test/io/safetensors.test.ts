@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, SAFETENSORS_MAX_HEADER_BYTES } from '../../src/io/safetensors.js';
+import { mulberry32 } from '../../src/model/random.js';
 
 /** A file from a header object (or raw header text) and a data buffer, header length set right. */
 function build(header: unknown, buffer: Uint8Array = new Uint8Array(0)): Uint8Array {
@@ -15,18 +16,6 @@ function build(header: unknown, buffer: Uint8Array = new Uint8Array(0)): Uint8Ar
 function headerOf(file: Uint8Array): Record<string, unknown> {
   const n = new DataView(file.buffer, file.byteOffset).getUint32(0, true);
   return JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + n)));
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 const f32 = (n: number, seed: number): Float32Array => {

@@ -3,7 +3,7 @@
  * save / loadMLP / destroy, on the application's own device and buffers.
  */
 import { describe, expect, it } from 'vitest';
-import { requestGpuDevice } from '../../src/gpu/device.js';
+import { requestGpuDevice, summariseAdapter } from '../../src/gpu/device.js';
 import { createMLP, loadMLP } from '../../src/mlp.js';
 import { randomArray } from '../helpers/random.js';
 
@@ -88,6 +88,9 @@ describe('createMLP / fit / evaluate / predict', () => {
 
     const mlp = await createMLP({ layers: [2, 16, 4], activation: 'tanh', seed: 2, device });
     expect(mlp.device).toBe(device);
+    // the given device's adapterInfo picks the kernels, as for a device the library requests
+    expect(mlp.model.ctx.adapter).toEqual(summariseAdapter(device.adapterInfo));
+    expect(mlp.model.ctx.kernelPreference).toBe(device.adapterInfo.isFallbackAdapter ? 'direct' : expect.any(String));
     const results = await mlp.fit(
       { buffer: xBuffer, count: 128 },
       { buffer: yBuffer },

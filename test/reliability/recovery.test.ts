@@ -4,6 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../src/gpu/context.js';
+import { requestGpuDevice } from '../../src/gpu/device.js';
+import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../../src/io/checkpoint_file.js';
+import { createMLP } from '../../src/mlp.js';
 import type { Targets } from '../../src/model/spec.js';
 import { GpuDataset } from '../../src/train/dataset.js';
 import { fit, GpuBatchTrainer, TrainingInterrupted } from '../../src/train/fit.js';
@@ -132,6 +135,57 @@ describe('device loss', () => {
   });
 });
 
+describe('device loss, through the public API', () => {
+  it('mlp.fit on a device that dies mid-run resumes from a checkpoint file on a new device, ending as an uninterrupted run', async () => {
+    const data = blobs(256, 6);
+    const options = { epochs: 3, batchSize: 16, optimizer: 'adam', learningRate: 0.02, seed: 5 } as const;
+
+    // The same run without interruption, for comparison.
+    const reference = await createMLP({ layers: [2, 12, 4], seed: 9 });
+    await reference.fit(data.x, data.labels, options);
+    const expected = await reference.predict(data.x);
+    await reference.destroy();
+
+    // Keep `gpu` referenced while the device is used: Dawn frees its instance with this object.
+    const first = await requestGpuDevice();
+    const mlp = await createMLP({ layers: [2, 12, 4], seed: 9, device: first.device });
+    const files: Uint8Array[] = [];
+    let interrupted: unknown;
+    try {
+      await mlp.fit(data.x, data.labels, {
+        ...options,
+        checkpointEvery: 5,
+        onCheckpoint: (cp) => {
+          files.push(encodeCheckpoint(cp)); // what an app would write to a file
+        },
+        onStep: (p) => {
+          if (p.epoch === 2 && p.step >= 10) first.device.destroy();
+        },
+      });
+    } catch (error) {
+      interrupted = error;
+    }
+    expect(interrupted).toBeInstanceOf(TrainingInterrupted);
+    const lastFile = decodeCheckpoint(files[files.length - 1]);
+    const carried = (interrupted as TrainingInterrupted).checkpoint as MLPCheckpoint;
+    expect([lastFile.epoch, lastFile.step]).toEqual([carried.epoch, carried.step]);
+    expect(lastFile.epoch).toBe(2);
+    await mlp.destroy(); // harmless on a lost device
+
+    const second = await requestGpuDevice();
+    const resumed = await createMLP({ layers: [2, 12, 4], device: second.device });
+    const rest = await resumed.fit(data.x, data.labels, { ...options, resume: lastFile });
+    expect(rest.map((r) => r.epoch)).toEqual([2, 3]);
+    // Same data, shuffles, parameters and optimizer state: the same arithmetic as the uninterrupted run.
+    expect(await resumed.predict(data.x)).toEqual(expected);
+    await expect(resumed.fit(data.x, data.labels, { ...options, optimizer: 'sgd', resume: lastFile })).rejects.toThrow(
+      'options.optimizer = "sgd" is invalid: the checkpoint being resumed was trained with "adam"',
+    );
+    await resumed.destroy();
+    second.device.destroy();
+  });
+});
+
 describe('resources', () => {
   it('a hundred create/destroy cycles leave the tracked GPU memory at its baseline; destroy twice is harmless', async () => {
     const ctx = await GpuContext.create();
@@ -158,21 +212,33 @@ describe('resources', () => {
     ctx.destroy();
   });
 
-  it('thousands of steps keep GPU memory flat (plans and bind groups are reused)', async () => {
+  it('ten thousand steps keep GPU memory flat (plans and bind groups are reused)', async () => {
     const ctx = await GpuContext.create();
     const data = blobs(64, 3);
     const model = await Model.create({ layers: [2, 8, 4], context: ctx });
     const train = new GpuDataset(ctx, { images: data.x, labels: data.labels, count: 64, cols: 2, classes: 4 });
     await fit(new GpuBatchTrainer(model, train), { epochs: 1, batchSize: 16 });
     const settled = ctx.bytesAllocated;
-    // 4 steps per epoch × 500 epochs = 2000 steps, with a checkpoint and evaluation-free epochs.
-    await fit(new GpuBatchTrainer(model, train), { epochs: 500, batchSize: 16, progressEvery: 100 });
+    const buffers = ctx.bufferCount;
+    // 4 steps per epoch × 2,500 epochs = 10,000 steps, with a checkpoint (a readback) between epochs;
+    // memory is sampled along the way, not only at the end.
+    const seen = new Set<number>();
+    await fit(new GpuBatchTrainer(model, train), {
+      epochs: 2500,
+      batchSize: 16,
+      progressEvery: 100,
+      onEpoch: (e) => {
+        if (e.epoch % 250 === 0) seen.add(ctx.bytesAllocated);
+      },
+    });
+    expect([...seen]).toEqual([settled]);
     expect(ctx.bytesAllocated).toBe(settled);
-    expect(model.steps).toBe(4 + 2000);
+    expect(ctx.bufferCount).toBe(buffers);
+    expect(model.steps).toBe(4 + 10_000);
     train.destroy();
     await model.destroy();
     ctx.destroy();
-  });
+  }, 300_000);
 });
 
 describe('sharing a device', () => {
