@@ -26,6 +26,7 @@ function xor(n: number): { x: Float32Array; y: Uint32Array } {
   return { x, y };
 }
 
+// #region own-device
 // Recipe: train on your own device. The network shares it and never destroys it.
 async function trainOnMyDevice(x: Float32Array, y: Uint32Array): Promise<{ device: GPUDevice; mlp: MLP }> {
   const adapter = await navigator.gpu.requestAdapter();
@@ -35,7 +36,9 @@ async function trainOnMyDevice(x: Float32Array, y: Uint32Array): Promise<{ devic
   await mlp.fit(x, y, { epochs: 25, batchSize: 64, learningRate: 0.05 });
   return { device, mlp };
 }
+// #endregion
 
+// #region weights
 // Recipe: read a weight matrix from its GPU buffer. `mlp.weights[l].weight` is a GPUBufferBinding
 // (buffer, offset, size) you can also bind in your own shaders: f32, row-major [layers[l], layers[l+1]].
 async function readWeight(mlp: MLP, layer: number): Promise<Float32Array> {
@@ -49,13 +52,17 @@ async function readWeight(mlp: MLP, layer: number): Promise<Float32Array> {
   staging.destroy();
   return values;
 }
+// #endregion
 
+// #region save-load
 // Recipe: save (safetensors bytes, readable by PyTorch) and load.
 async function saveAndLoad(mlp: MLP, device: GPUDevice): Promise<MLP> {
   const bytes = await mlp.save({ task: 'xor' }); // a Uint8Array: write it to a file, IndexedDB, a download…
   return loadMLP(bytes, { device });
 }
+// #endregion
 
+// #region worker
 // Recipe: train in a worker (see worker.ts), keep the page responsive, get the model back as bytes.
 function trainInWorker(x: Float32Array, y: Uint32Array, onEpoch: (epoch: number) => void): Promise<Uint8Array> {
   const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
@@ -73,6 +80,7 @@ function trainInWorker(x: Float32Array, y: Uint32Array, onEpoch: (epoch: number)
     worker.postMessage({ x, y });
   });
 }
+// #endregion
 
 const status = document.querySelector<HTMLElement>('#status')!;
 const report = document.querySelector<HTMLElement>('#report')!;

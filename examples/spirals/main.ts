@@ -66,6 +66,7 @@ function draw(probabilities: Float32Array, x: Float32Array, y: Uint32Array): voi
   }
 }
 
+// #region train-and-plot
 async function main(): Promise<void> {
   const { x, y } = spirals(400);
   const mlp = await createMLP({ layers: [2, 32, 32, 2], activation: 'relu', seed: 1 });
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
     await mlp.destroy();
   }
 }
+// #endregion
 
 main().catch((error: unknown) => {
   status.textContent = `Failed: ${error instanceof Error ? error.message : String(error)}`;
