@@ -12,7 +12,7 @@ import { paramLayout } from '../model/layout.js';
 import type { TrainingCheckpoint } from '../train/fit.js';
 import type { Checkpoint } from '../train/model.js';
 import { type OptimizerKind, resolveOptimizer } from '../train/options.js';
-import { checkTensorNames, decodeSpec, layerTensors, readLayerTensors } from './model_file.js';
+import { checkTensorNames, decodeSpec, layerTensors, readLayerTensors, tensorNames } from './model_file.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp-checkpoint/1';
@@ -85,11 +85,8 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint file'): M
   const names = STATE_NAMES[optimizer.kind];
   const params = readLayerTensors(file, layout, name);
   const state = names.map((n) => readLayerTensors(file, layout, name, `optimizer.${n}.`));
-  const expected = new Set<string>();
-  for (const prefix of ['', ...names.map((n) => `optimizer.${n}.`)]) {
-    layout.weights.forEach((w, l) => expected.add(prefix + w.name).add(prefix + layout.biases[l].name));
-  }
-  checkTensorNames(file, expected, spec, name);
+  const prefixes = ['', ...names.map((n) => `optimizer.${n}.`)];
+  checkTensorNames(file, new Set(prefixes.flatMap((p) => tensorNames(layout, p))), spec, name);
   const buffers: [string, Float32Array][] = [
     ['a parameter', params],
     ...state.map((s, i): [string, Float32Array] => [`optimizer ${names[i]}`, s]),

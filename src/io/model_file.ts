@@ -51,7 +51,7 @@ export function decodeModel(bytes: Uint8Array, name = 'model file'): LoadedModel
   const spec = decodeSpec(metadata, name);
   const layout = paramLayout(spec);
   const flat = readLayerTensors(file, layout, name);
-  checkTensorNames(file, new Set(layout.weights.flatMap((w, l) => [w.name, layout.biases[l].name])), spec, name);
+  checkTensorNames(file, new Set(tensorNames(layout)), spec, name);
   for (let i = 0; i < flat.length; i++) {
     if (!Number.isFinite(flat[i]))
       throw new Error(`${name}: a parameter is ${flat[i]} (not finite); the file holds a diverged model`);
@@ -117,6 +117,11 @@ export function readLayerTensors(file: SafetensorsFile, layout: ParamLayout, nam
     flat.set(bt.data, b.offset);
   });
   return flat;
+}
+
+/** The names `layerTensors` gives. */
+export function tensorNames(layout: ParamLayout, prefix = ''): string[] {
+  return layout.weights.flatMap((w, l) => [prefix + w.name, prefix + layout.biases[l].name]);
 }
 
 /** Rejects tensors a file should not have. */
