@@ -21,23 +21,7 @@ override WG: u32 = 256;
 // 0 linear, 1 relu, 2 sigmoid, 3 tanh (the codes of matmul.wgsl's ACT)
 override ACT: u32 = 0;
 
-fn activate(x: f32) -> f32 {
-  switch ACT {
-    case 1u: { return max(x, 0.0); }
-    case 2u: { return 1.0 / (1.0 + exp(-clamp(x, -88.0, 88.0))); }
-    case 3u: { return tanh(clamp(x, -15.0, 15.0)); }
-    default: { return x; }
-  }
-}
-
-fn activation_grad(y: f32) -> f32 {
-  switch ACT {
-    case 1u: { return select(0.0, 1.0, y > 0.0); }
-    case 2u: { return y * (1.0 - y); }
-    case 3u: { return 1.0 - y * y; }
-    default: { return 1.0; }
-  }
-}
+// activate() and activation_grad(): act.wgsl, appended by src/kernels/activation.ts.
 
 @compute @workgroup_size(WG)
 fn activation_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

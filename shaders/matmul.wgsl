@@ -57,23 +57,7 @@ fn load_b(k: u32, n: u32) -> f32 {
   return B[k * dims.N + n];
 }
 
-fn activate(x: f32) -> f32 {
-  switch ACT {
-    case 1u: { return max(x, 0.0); }
-    case 2u: { return 1.0 / (1.0 + exp(-clamp(x, -88.0, 88.0))); }
-    case 3u: { return tanh(clamp(x, -15.0, 15.0)); }
-    default: { return x; }
-  }
-}
-
-fn activation_grad(y: f32) -> f32 {
-  switch ACT {
-    case 1u: { return select(0.0, 1.0, y > 0.0); }
-    case 2u: { return y * (1.0 - y); }
-    case 3u: { return 1.0 - y * y; }
-    default: { return 1.0; }
-  }
-}
+// activate() and activation_grad(): act.wgsl, appended by src/kernels/matmul.ts.
 
 // C[m,n] = the epilogue applied to the product v.
 fn store(m: u32, n: u32, v: f32) {

@@ -7,6 +7,7 @@
 import source from '../../shaders/activation.wgsl?raw';
 import type { GpuContext } from '../gpu/context.js';
 import type { Activation } from '../model/spec.js';
+import { withActivations } from './act.js';
 import { checkBuffer, checkInt, grid2d, workgroupLimit } from './check.js';
 import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 
@@ -68,7 +69,7 @@ export async function prepareActivation(
   }
   const pipeline = await ctx.pipeline({
     shader: 'activation',
-    source,
+    source: withActivations(source),
     entryPoint: `activation_${direction}`,
     constants: { WG: ACTIVATION_WG, ACT: ACTIVATION_CODE[kind] },
   });

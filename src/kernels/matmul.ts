@@ -6,6 +6,7 @@ import source from '../../shaders/matmul.wgsl?raw';
 import type { GpuContext, KernelPreference } from '../gpu/context.js';
 import type { Activation } from '../model/spec.js';
 import type { MatmulEpilogue } from '../reference/matmul.js';
+import { withActivations } from './act.js';
 import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 
 export type { MatmulEpilogue };
@@ -71,7 +72,7 @@ export async function prepareMatmul(
   const shape = variant === 'tiled' ? MATMUL_WG : MATMUL_DIRECT_WG;
   const pipeline = await ctx.pipeline({
     shader: 'matmul',
-    source,
+    source: withActivations(source),
     entryPoint: variant === 'tiled' ? 'matmul' : 'matmul_direct',
     flags: { BIAS: bias, MASK: mask },
     constants: {
