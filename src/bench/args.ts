@@ -1,4 +1,5 @@
 /** Command-line options of `npm run bench`, parsed and validated before any GPU work. */
+import { bad, forEachFlag, int, num, path } from '../cli/flags.js';
 import { SUITES, type SuiteName } from './types.js';
 
 export interface BenchArgs {
@@ -33,10 +34,6 @@ Open demo/bench.html (npm run demo) to run the same suites in the browser, plot 
 with an earlier JSON.
 `;
 
-function bad(flag: string, value: string, expected: string): never {
-  throw new Error(`${flag} ${JSON.stringify(value)} is invalid: expected ${expected}. See --help.`);
-}
-
 /** Parses argv (without node and script). Throws on the first bad option. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const args: BenchArgs = {
@@ -47,23 +44,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     maxFigureS: undefined,
     help: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    let flag = argv[i];
-    let value: string | undefined;
-    const eq = flag.indexOf('=');
-    if (flag.startsWith('--') && eq > 0) {
-      value = flag.slice(eq + 1);
-      flag = flag.slice(0, eq);
-    }
-    const take = (): string => {
-      if (value !== undefined) return value;
-      const next = argv[++i];
-      if (next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value. See --help.`);
-      return next;
-    };
-    const noValue = () => {
-      if (value !== undefined) bad(flag, value, 'no value');
-    };
+  forEachFlag(argv, (f) => {
+    const flag = f.name;
+    const take = f.value;
+    const noValue = f.none;
     switch (flag) {
       case '-h':
       case '--help':
@@ -74,12 +58,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         noValue();
         args.quick = true;
         break;
-      case '--out': {
-        const v = take();
-        if (v.trim() === '') bad(flag, v, 'a file path');
-        args.out = v;
+      case '--out':
+        args.out = path(flag, take());
         break;
-      }
       case '--suites': {
         const v = take();
         const names = v.split(',').map((s) => s.trim());
@@ -89,25 +70,16 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         args.suites = names as SuiteName[];
         break;
       }
-      case '--reps': {
-        const v = take();
-        const n = Number(v);
-        if (!/^\d+$/.test(v) || n < 1 || n > 1000) bad(flag, v, 'an integer in 1..1000');
-        args.reps = n;
+      case '--reps':
+        args.reps = int(flag, take(), 1, 1000);
         break;
-      }
-      case '--max-figure-s': {
-        const v = take();
-        const n = Number(v);
-        if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 86_400)
-          bad(flag, v, 'a number of seconds in (0, 86400]');
-        args.maxFigureS = n;
+      case '--max-figure-s':
+        args.maxFigureS = num(flag, take(), 0, 86_400, true);
         break;
-      }
       default:
-        throw new Error(`unknown option ${JSON.stringify(argv[i])}. See --help.`);
+        f.unknown();
     }
-  }
+  });
   return args;
 }
 

@@ -3,6 +3,7 @@
  */
 import { ACTIVATIONS, type Activation } from '../model/spec.js';
 import { OPTIMIZERS, type OptimizerKind } from '../train/options.js';
+import { bad, forEachFlag, int, num, path } from './flags.js';
 
 export type Backend = 'auto' | 'webgpu' | 'cpu';
 
@@ -79,50 +80,12 @@ Options:
   -h, --help              show this help
 `;
 
-function bad(flag: string, value: string, expected: string): never {
-  throw new Error(`${flag} ${JSON.stringify(value)} is invalid: expected ${expected}. See --help.`);
-}
-
-function int(flag: string, v: string, min: number, max: number): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) bad(flag, v, `an integer in ${min}..${max}`);
-  return n;
-}
-
-function num(flag: string, v: string, min: number, max: number, minExclusive = false): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (minExclusive ? n <= min : n < min) || n > max) {
-    bad(flag, v, `a number in ${minExclusive ? '(' : '['}${min}, ${max}]`);
-  }
-  return n;
-}
-
-function path(flag: string, v: string): string {
-  if (v.trim() === '') bad(flag, v, 'a file path');
-  return v;
-}
-
 /** Parses argv (without node and script). Throws on the first bad option. */
 export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   const args: TrainArgs = { ...TRAIN_DEFAULTS, layers: [...TRAIN_DEFAULTS.layers] };
-  for (let i = 0; i < argv.length; i++) {
-    let flag = argv[i];
-    let value: string | undefined;
-    const eq = flag.indexOf('=');
-    if (flag.startsWith('--') && eq > 0) {
-      value = flag.slice(eq + 1);
-      flag = flag.slice(0, eq);
-    }
-    if (flag === '-h' || flag === '--help') {
-      args.help = true;
-      continue;
-    }
-    const take = (): string => {
-      if (value !== undefined) return value;
-      const next = argv[++i];
-      if (next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value. See --help.`);
-      return next;
-    };
+  forEachFlag(argv, (f) => {
+    const flag = f.name;
+    const take = f.value;
     switch (flag) {
       case '--layers': {
         const v = take();
@@ -184,10 +147,15 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       case '--resume':
         args.resume = path(flag, take());
         break;
+      case '-h':
+      case '--help':
+        f.none();
+        args.help = true;
+        break;
       default:
-        throw new Error(`unknown option ${JSON.stringify(argv[i])}. See --help.`);
+        f.unknown();
     }
-  }
+  });
   if (args.checkpointEvery !== undefined && args.checkpoint === undefined) {
     throw new Error('--checkpoint-every needs --checkpoint PATH (where to write them). See --help.');
   }
