@@ -101,3 +101,34 @@ export function rowGrid(
   const workgroups = variant === 'row' ? Math.ceil(rows / wg) : rows;
   return grid2d(workgroups, workgroupLimit(ctx, label, maxWorkgroupsPerDimension));
 }
+
+/** What the two loss heads (softmax_xent, sigmoid_bce) share: logits in, dZ and per-row statistics out. */
+export interface LossHeadArgs {
+  logits: BufferRef;
+  rows: number;
+  cols: number;
+  batchSize: number;
+  gradLogits: BufferRef;
+  lossRows: BufferRef;
+  correctRows: BufferRef;
+}
+
+/** Checks a loss head's shared arguments and returns its dims uniform (rows, cols, batchSize). */
+export function lossHeadDims(label: string, args: LossHeadArgs): Uint32Array {
+  const { rows, cols, batchSize } = args;
+  checkInt(label, 'rows', rows);
+  checkInt(label, 'cols', cols);
+  if (!(batchSize > 0) || !Number.isFinite(batchSize)) {
+    throw new Error(`${label}: batchSize = ${batchSize}, expected a positive number (the batch-mean divisor)`);
+  }
+  const matrix = `f32 [${rows}, ${cols}]`;
+  checkBuffer(label, 'logits', args.logits, rows * cols * 4, matrix);
+  checkBuffer(label, 'gradLogits', args.gradLogits, rows * cols * 4, matrix);
+  checkBuffer(label, 'lossRows', args.lossRows, rows * 4, `f32 [${rows}]`);
+  checkBuffer(label, 'correctRows', args.correctRows, rows * 4, `u32 [${rows}]`);
+  return uniformWords([
+    ['u32', rows],
+    ['u32', cols],
+    ['f32', batchSize],
+  ]);
+}

@@ -5,7 +5,7 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/sigmoid_bce.wgsl?raw';
 import type { GpuContext } from '../gpu/context.js';
-import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant, uniformWords } from './check.js';
+import { checkBuffer, lossHeadDims, type RowVariant, rowGrid, rowVariant } from './check.js';
 import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 
 export interface SigmoidBceArgs {
@@ -38,18 +38,9 @@ export async function prepareSigmoidBce(
   args: SigmoidBceArgs,
   label = 'sigmoid_bce',
 ): Promise<GpuOp> {
-  const { rows, cols, batchSize } = args;
-  checkInt(label, 'rows', rows);
-  checkInt(label, 'cols', cols);
-  if (!(batchSize > 0) || !Number.isFinite(batchSize)) {
-    throw new Error(`${label}: batchSize = ${batchSize}, expected a positive number (the batch-mean divisor)`);
-  }
-  const matrix = `f32 [${rows}, ${cols}]`;
-  checkBuffer(label, 'logits', args.logits, rows * cols * 4, matrix);
-  checkBuffer(label, 'targets', args.targets, rows * cols * 4, matrix);
-  checkBuffer(label, 'gradLogits', args.gradLogits, rows * cols * 4, matrix);
-  checkBuffer(label, 'lossRows', args.lossRows, rows * 4, `f32 [${rows}]`);
-  checkBuffer(label, 'correctRows', args.correctRows, rows * 4, `u32 [${rows}]`);
+  const { rows, cols } = args;
+  const words = lossHeadDims(label, args);
+  checkBuffer(label, 'targets', args.targets, rows * cols * 4, `f32 [${rows}, ${cols}]`);
 
   const variant = rowVariant(ctx, label, cols, args.variant);
   const pipeline = await ctx.pipeline({
@@ -58,14 +49,7 @@ export async function prepareSigmoidBce(
     entryPoint: variant === 'row' ? 'sigmoid_bce_row' : 'sigmoid_bce',
     constants: { WG: SIGMOID_BCE_WG },
   });
-  const dims = scope.uniform(
-    `${label}.dims`,
-    uniformWords([
-      ['u32', rows],
-      ['u32', cols],
-      ['f32', batchSize],
-    ]),
-  );
+  const dims = scope.uniform(`${label}.dims`, words);
   return makeOp(
     ctx,
     label,

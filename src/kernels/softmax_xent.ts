@@ -5,7 +5,7 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/softmax_xent.wgsl?raw';
 import type { GpuContext } from '../gpu/context.js';
-import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant, uniformWords } from './check.js';
+import { checkBuffer, lossHeadDims, type RowVariant, rowGrid, rowVariant } from './check.js';
 import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 
 export interface SoftmaxXentArgs {
@@ -40,22 +40,14 @@ export async function prepareSoftmaxXent(
   args: SoftmaxXentArgs,
   label = 'softmax_xent',
 ): Promise<GpuOp> {
-  const { rows, cols, batchSize } = args;
-  checkInt(label, 'rows', rows);
-  checkInt(label, 'cols', cols);
-  if (!(batchSize > 0) || !Number.isFinite(batchSize)) {
-    throw new Error(`${label}: batchSize = ${batchSize}, expected a positive number (the batch-mean divisor)`);
-  }
+  const { rows, cols } = args;
+  const words = lossHeadDims(label, args);
   if ((args.labels === undefined) === (args.targets === undefined)) {
     throw new Error(`${label}: give exactly one of labels (u32 [rows]) and targets (f32 [rows, cols])`);
   }
   const useLabels = args.labels !== undefined;
-  checkBuffer(label, 'logits', args.logits, rows * cols * 4, `f32 [${rows}, ${cols}]`);
   if (args.labels) checkBuffer(label, 'labels', args.labels, rows * 4, `u32 [${rows}]`);
   if (args.targets) checkBuffer(label, 'targets', args.targets, rows * cols * 4, `f32 [${rows}, ${cols}]`);
-  checkBuffer(label, 'gradLogits', args.gradLogits, rows * cols * 4, `f32 [${rows}, ${cols}]`);
-  checkBuffer(label, 'lossRows', args.lossRows, rows * 4, `f32 [${rows}]`);
-  checkBuffer(label, 'correctRows', args.correctRows, rows * 4, `u32 [${rows}]`);
 
   const variant = rowVariant(ctx, label, cols, args.variant);
   const pipeline = await ctx.pipeline({
@@ -65,14 +57,7 @@ export async function prepareSoftmaxXent(
     flags: { LABELS: useLabels, DENSE: !useLabels },
     constants: { WG: SOFTMAX_XENT_WG },
   });
-  const dims = scope.uniform(
-    `${label}.dims`,
-    uniformWords([
-      ['u32', rows],
-      ['u32', cols],
-      ['f32', batchSize],
-    ]),
-  );
+  const dims = scope.uniform(`${label}.dims`, words);
   return makeOp(
     ctx,
     label,
