@@ -21,14 +21,14 @@ import {
   mlpBackwardRef,
   mlpForwardRef,
   optimizerUpdateRef,
-  RefOptimizerState,
+  type RefOptimizerState,
   type RefParams,
 } from '../reference/mlp.js';
 import { adamRef } from '../reference/optimizer.js';
 import { softmaxXentRef } from '../reference/softmax_xent.js';
 import { toRefParams } from '../train/check.js';
 import { Model } from '../train/model.js';
-import type { ResolvedOptimizer } from '../train/options.js';
+import { type ResolvedOptimizer, refOptimizerState } from '../train/options.js';
 import type { StepPlan } from '../train/plan.js';
 import { formatBytes } from './case.js';
 import { type BenchSettings, MIN_RUNS, measure } from './measure.js';
@@ -282,15 +282,7 @@ async function readStep(ctx: GpuContext, m: Model, plan: StepPlan): Promise<Step
 
 /** The reference optimizer with the model's settings, at step 0. */
 function adamState(spec: MlpSpec, o: ResolvedOptimizer): RefOptimizerState {
-  return new RefOptimizerState(spec, {
-    kind: o.kind,
-    lr: o.learningRate,
-    momentum: o.momentum,
-    beta1: o.beta1,
-    beta2: o.beta2,
-    eps: o.eps,
-    weightDecay: o.weightDecay,
-  });
+  return refOptimizerState(spec, o);
 }
 
 /** One reference step (forward, backward, Adam) from `params`, timed; `params` is left as it was. */

@@ -6,14 +6,9 @@
 
 import type { ParamLayout } from '../model/layout.js';
 import { layerCount, type Targets } from '../model/spec.js';
-import {
-  cloneParamsRef,
-  mlpBackwardRef,
-  optimizerUpdateRef,
-  RefOptimizerState,
-  type RefParams,
-} from '../reference/mlp.js';
+import { cloneParamsRef, mlpBackwardRef, optimizerUpdateRef, type RefParams } from '../reference/mlp.js';
 import { checkBatch, type Model } from './model.js';
+import { refOptimizerState } from './options.js';
 
 export interface TensorDiff {
   /** e.g. `logits`, `loss`, `layers.0.weight.grad`, `layers.0.weight` (after the update). */
@@ -102,15 +97,7 @@ export async function checkStep(
   const refParams = toRefParams(layout, paramsBefore);
   const ref = mlpBackwardRef(spec, refParams, x, targets, rows);
   const o = model.optimizerConfig;
-  const state = new RefOptimizerState(spec, {
-    kind: o.kind,
-    lr: o.learningRate,
-    momentum: o.momentum,
-    beta1: o.beta1,
-    beta2: o.beta2,
-    eps: o.eps,
-    weightDecay: o.weightDecay,
-  });
+  const state = refOptimizerState(spec, o);
   state.step = stateBefore.step;
   const slots = o.kind === 'momentum' ? [state.velocity] : o.kind === 'adam' ? [state.m, state.v] : [];
   slots.forEach((s, i) => {

@@ -18,7 +18,7 @@ import { softmaxXentRef } from '../reference/softmax_xent.js';
 import { toRefParams } from './check.js';
 import type { BatchTrainer, Evaluation } from './fit.js';
 import type { Stats } from './model.js';
-import type { ResolvedOptimizer } from './options.js';
+import { type ResolvedOptimizer, refOptimizerState } from './options.js';
 
 /** A labelled byte data set in host memory (MNIST-like). */
 export interface HostDataset {
@@ -50,15 +50,7 @@ export class CpuBatchTrainer implements BatchTrainer {
     seed: number,
   ) {
     this.params = toRefParams(paramLayout(spec), initParams(spec, seed));
-    this.state = new RefOptimizerState(spec, {
-      kind: optimizer.kind,
-      lr: optimizer.learningRate,
-      momentum: optimizer.momentum,
-      beta1: optimizer.beta1,
-      beta2: optimizer.beta2,
-      eps: optimizer.eps,
-      weightDecay: optimizer.weightDecay,
-    });
+    this.state = refOptimizerState(spec, optimizer);
     this.order = Uint32Array.from({ length: train.count }, (_, i) => i);
     this.evaluate = test ? () => evaluateHost(spec, this.params, test) : undefined;
   }

@@ -3,6 +3,7 @@
  * argument, the bad value and what was expected.
  */
 import { ACTIVATIONS, type Activation, HEADS, type Head, type MlpSpec } from '../model/spec.js';
+import { RefOptimizerState } from '../reference/mlp.js';
 
 export type OptimizerKind = 'sgd' | 'momentum' | 'adam';
 
@@ -115,4 +116,17 @@ export function resolveSpec(options: NetworkOptions, arg = 'options'): MlpSpec {
     );
   }
   return { layers: [...layers], activations, head };
+}
+
+/** A fresh Float64 reference optimizer (state all zeros, as on a new GPU model) with these settings. */
+export function refOptimizerState(spec: MlpSpec, o: ResolvedOptimizer): RefOptimizerState {
+  return new RefOptimizerState(spec, {
+    kind: o.kind,
+    lr: o.learningRate,
+    momentum: o.momentum,
+    beta1: o.beta1,
+    beta2: o.beta2,
+    eps: o.eps,
+    weightDecay: o.weightDecay,
+  });
 }

@@ -10,30 +10,28 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateBenchReport } from '../../src/bench/schema.js';
 import type { BenchReport } from '../../src/bench/types.js';
-import { ARTIFACTS_DIR as ARTIFACTS, type Chromium, freePort, launchChromium, openPage } from '../helpers/chromium.js';
+import {
+  ARTIFACTS_DIR as ARTIFACTS,
+  type Chromium,
+  launchChromium,
+  openPage,
+  serveWithVite,
+} from '../helpers/chromium.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-let server: ViteDevServer;
+let server: Awaited<ReturnType<typeof serveWithVite>>;
 let baseUrl: string;
 /** Where the downloaded report is saved. */
 let profile: string;
 let browser: Chromium;
 
 beforeAll(async () => {
-  const port = await freePort();
-  server = await createServer({
-    configFile: false,
-    root: join(ROOT, 'demo'),
-    server: { host: '127.0.0.1', port, strictPort: true, hmr: false, fs: { allow: [ROOT] } },
-    logLevel: 'warn',
-  });
-  await server.listen();
-  baseUrl = `http://127.0.0.1:${port}`;
+  server = await serveWithVite({ configFile: false, root: join(ROOT, 'demo'), server: { fs: { allow: [ROOT] } } });
+  baseUrl = server.baseUrl;
   profile = mkdtempSync(join(tmpdir(), 'webgpu-mlp-bench-e2e-'));
   browser = await launchChromium({ viewport: { width: 1400, height: 1000 } });
 }, 120_000);

@@ -10,26 +10,19 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ARTIFACTS_DIR, type Chromium, freePort, launchChromium, openPage } from '../helpers/chromium.js';
+import { ARTIFACTS_DIR, type Chromium, launchChromium, openPage, serveWithVite } from '../helpers/chromium.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TARGET = 0.98;
 
-let server: ViteDevServer;
+let server: Awaited<ReturnType<typeof serveWithVite>>;
 let browser: Chromium;
 let baseUrl: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  server = await createServer({
-    configFile: join(ROOT, 'vite.demo.config.ts'),
-    server: { host: '127.0.0.1', port, strictPort: true, hmr: false },
-    logLevel: 'warn',
-  });
-  await server.listen();
-  baseUrl = `http://127.0.0.1:${port}`;
+  server = await serveWithVite({ configFile: join(ROOT, 'vite.demo.config.ts') });
+  baseUrl = server.baseUrl;
   browser = await launchChromium({ viewport: { width: 1400, height: 1000 } });
 });
 

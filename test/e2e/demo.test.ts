@@ -12,15 +12,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ARTIFACTS_DIR,
   CHROMIUM_PATH,
   type Chromium,
-  freePort,
   launchChromium,
   openPage as openPageIn,
+  serveWithVite,
 } from '../helpers/chromium.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -30,7 +29,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const QUICK = '?subset=6000&test=2000&epochs=1&batch=32&hidden=128&opt=adam';
 const MIN_ACCURACY = 0.8;
 
-let server: ViteDevServer;
+let server: Awaited<ReturnType<typeof serveWithVite>>;
 let baseUrl: string;
 let browser: Chromium;
 
@@ -83,14 +82,8 @@ async function drawSeven(page: Page): Promise<void> {
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  server = await createServer({
-    configFile: join(ROOT, 'vite.demo.config.ts'),
-    server: { host: '127.0.0.1', port, strictPort: true, hmr: false },
-    logLevel: 'warn',
-  });
-  await server.listen();
-  baseUrl = `http://127.0.0.1:${port}`;
+  server = await serveWithVite({ configFile: join(ROOT, 'vite.demo.config.ts') });
+  baseUrl = server.baseUrl;
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it (Debian: apt-get install chromium libvulkan1)`);
   }

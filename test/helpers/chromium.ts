@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { createServer as createViteServer, type InlineConfig } from 'vite';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -97,4 +98,16 @@ export async function openPage(
   if (init) await page.addInitScript(init);
   await page.goto(url);
   return { page, errors };
+}
+
+/** A Vite dev server on a free port of 127.0.0.1 (a secure context, as WebGPU needs), without HMR. */
+export async function serveWithVite(config: InlineConfig): Promise<{ baseUrl: string; close(): Promise<void> }> {
+  const port = await freePort();
+  const server = await createViteServer({
+    logLevel: 'warn',
+    ...config,
+    server: { ...config.server, host: '127.0.0.1', port, strictPort: true, hmr: false },
+  });
+  await server.listen();
+  return { baseUrl: `http://127.0.0.1:${port}`, close: () => server.close() };
 }

@@ -4,10 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { paramLayout } from '../../src/model/layout.js';
 import type { Activation, Head, Targets } from '../../src/model/spec.js';
-import { mlpStepRef, RefOptimizerState } from '../../src/reference/mlp.js';
+import { mlpStepRef } from '../../src/reference/mlp.js';
 import { checkStep, toRefParams } from '../../src/train/check.js';
 import { Model } from '../../src/train/model.js';
-import type { OptimizerConfig } from '../../src/train/options.js';
+import { type OptimizerConfig, refOptimizerState } from '../../src/train/options.js';
 import { expectClose } from '../helpers/close.js';
 import { useGpuContext, withValidation } from '../helpers/gpu.js';
 import { mulberry32, randomArray, randomInts } from '../helpers/random.js';
@@ -51,15 +51,7 @@ async function trainBoth(c: StepCase): Promise<void> {
     const layout = paramLayout(model.spec);
     const ref = toRefParams(layout, await model.readParams());
     const o = model.optimizerConfig;
-    const state = new RefOptimizerState(model.spec, {
-      kind: o.kind,
-      lr: o.learningRate,
-      momentum: o.momentum,
-      beta1: o.beta1,
-      beta2: o.beta2,
-      eps: o.eps,
-      weightDecay: o.weightDecay,
-    });
+    const state = refOptimizerState(model.spec, o);
     const D = c.layers[0];
     const C = c.layers[c.layers.length - 1];
     for (const [i, rows] of c.batches.entries()) {
