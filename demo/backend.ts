@@ -16,9 +16,6 @@ import {
   type HostDataset,
   inputGradient,
   type MlpSpec,
-  MNIST_CLASSES,
-  MNIST_PIXELS,
-  type MnistSplit,
   Model,
   type ResolvedOptimizer,
 } from '../src/index.js';
@@ -55,18 +52,6 @@ export interface Backend {
   readonly description: string;
   createRun(config: RunConfig): Promise<Run>;
   destroy(): void;
-}
-
-export function hostDataset(split: MnistSplit, count: number): HostDataset {
-  const n = Math.min(count, split.count);
-  return {
-    images: split.images.subarray(0, n * MNIST_PIXELS),
-    labels: split.labels.subarray(0, n),
-    count: n,
-    cols: MNIST_PIXELS,
-    classes: MNIST_CLASSES,
-    scale: 1 / 255,
-  };
 }
 
 function argmax(values: ArrayLike<number>): number {

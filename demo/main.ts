@@ -6,12 +6,13 @@ import {
   type Evaluation,
   GpuContext,
   type MnistSplit,
+  mnistDataset,
   type OptimizerKind,
   paramLayout,
   resolveOptimizer,
   resolveSpec,
 } from '../src/index.js';
-import { type Backend, CpuBackend, GpuBackend, hostDataset, type Run, type RunConfig } from './backend.js';
+import { type Backend, CpuBackend, GpuBackend, type Run, type RunConfig } from './backend.js';
 import { LineChart, type Point, smooth } from './charts.js';
 import { loadMnist, type Mnist } from './data.js';
 import { DrawingPad, saliencyImage } from './pad.js';
@@ -515,8 +516,8 @@ async function restartBackend(): Promise<void> {
 
 async function chooseBackend(): Promise<void> {
   if (!mnist) return;
-  const train = hostDataset(mnist.train, trainCount);
-  const test = hostDataset(mnist.test, testCount);
+  const train = mnistDataset(mnist.train, trainCount);
+  const test = mnistDataset(mnist.test, testCount);
   if (params.backend !== 'cpu') {
     try {
       setBackendBadge('pending', 'looking for a GPU…');
@@ -541,7 +542,7 @@ async function chooseBackend(): Promise<void> {
   const cpuTrain = params.subset ?? Math.min(trainCount, CPU_DEFAULT_TRAIN);
   const cpuTest = params.test ?? Math.min(testCount, CPU_DEFAULT_TEST);
   setTrainCount(cpuTrain, cpuTest);
-  backend = new CpuBackend(hostDataset(mnist.train, cpuTrain), hostDataset(mnist.test, cpuTest));
+  backend = new CpuBackend(mnistDataset(mnist.train, cpuTrain), mnistDataset(mnist.test, cpuTest));
   setBackendBadge('cpu', backend.description);
 }
 

@@ -7,7 +7,15 @@
 export type { IdxDtype, IdxTensor } from './data/idx.js';
 export { parseIdx } from './data/idx.js';
 export type { MnistSplit } from './data/mnist.js';
-export { MNIST_CLASSES, MNIST_COLS, MNIST_PIXELS, MNIST_ROWS, mnistFromIdx, pixelsToFloat } from './data/mnist.js';
+export {
+  MNIST_CLASSES,
+  MNIST_COLS,
+  MNIST_PIXELS,
+  MNIST_ROWS,
+  mnistDataset,
+  mnistFromIdx,
+  pixelsToFloat,
+} from './data/mnist.js';
 export type { ContextOptions } from './gpu/context.js';
 export { DeviceLostError, GpuContext, missingCapabilities } from './gpu/context.js';
 export type { AdapterSummary, DeviceOptions, OwnedDevice } from './gpu/device.js';

@@ -4,14 +4,14 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { MNIST_CLASSES, type MnistSplit } from '../data/mnist.js';
+import { mnistDataset } from '../data/mnist.js';
 import { loadMnistNode } from '../data/mnist_node.js';
 import { GpuContext } from '../gpu/context.js';
 import { describeAdapter } from '../gpu/device.js';
 import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../io/checkpoint_file.js';
 import { encodeModel } from '../io/model_file.js';
 import { paramLayout } from '../model/layout.js';
-import { CpuBatchTrainer, type HostDataset } from '../train/cpu.js';
+import { CpuBatchTrainer } from '../train/cpu.js';
 import { GpuDataset } from '../train/dataset.js';
 import {
   type BatchTrainer,
@@ -26,18 +26,6 @@ import { Model } from '../train/model.js';
 import { resolveOptimizer, resolveSpec } from '../train/options.js';
 import { defaultLearningRate, parseTrainArgs, TRAIN_HELP, type TrainArgs } from './args.js';
 import { formatConfusion, progressLine } from './format.js';
-
-function hostDataset(split: MnistSplit, limit?: number): HostDataset {
-  const count = Math.min(limit ?? split.count, split.count);
-  return {
-    images: split.images.subarray(0, count * 784),
-    labels: split.labels.subarray(0, count),
-    count,
-    cols: 784,
-    classes: MNIST_CLASSES,
-    scale: 1 / 255,
-  };
-}
 
 async function main(): Promise<number> {
   let args: TrainArgs;
@@ -77,8 +65,8 @@ async function main(): Promise<number> {
 
   const t0 = performance.now();
   const mnist = await loadMnistNode();
-  const train = hostDataset(mnist.train, args.limit);
-  const test = hostDataset(mnist.test);
+  const train = mnistDataset(mnist.train, args.limit);
+  const test = mnistDataset(mnist.test);
 
   let ctx: GpuContext | undefined;
   if (args.backend !== 'cpu') {

@@ -90,3 +90,22 @@ export function pixelsToFloat(images: Uint8Array, start: number, count: number, 
   for (let i = 0; i < dst.length; i++) dst[i] = images[base + i] / 255;
   return dst;
 }
+
+/**
+ * The first `count` images of a split (all by default) as a data set for the trainers: pixels as
+ * bytes, scaled by 1/255 when read (a GpuDataset source, or the CPU trainer's HostDataset).
+ */
+export function mnistDataset(
+  split: MnistSplit,
+  count = split.count,
+): { images: Uint8Array; labels: Uint8Array; count: number; cols: number; classes: number; scale: number } {
+  const n = Math.min(count, split.count);
+  return {
+    images: split.images.subarray(0, n * MNIST_PIXELS),
+    labels: split.labels.subarray(0, n),
+    count: n,
+    cols: MNIST_PIXELS,
+    classes: MNIST_CLASSES,
+    scale: 1 / 255,
+  };
+}

@@ -3,7 +3,7 @@
  * gathered on the GPU, evaluation, save → load → the same predictions.
  */
 import { describe, expect, it } from 'vitest';
-import { MNIST_CLASSES } from '../../src/data/mnist.js';
+import { mnistDataset } from '../../src/data/mnist.js';
 import { loadMnistNode } from '../../src/data/mnist_node.js';
 import { GpuDataset } from '../../src/train/dataset.js';
 import { type EpochResult, evaluateDataset, fit, GpuBatchTrainer } from '../../src/train/fit.js';
@@ -19,16 +19,8 @@ describe('MNIST on the GPU', () => {
   it('learns from a subset: test accuracy climbs from chance to above 85% in 3 epochs; save → load → same predictions', async () => {
     const ctx = gpu();
     const mnist = await loadMnistNode();
-    const subset = (split: typeof mnist.train, count: number) => ({
-      images: split.images.subarray(0, count * 784),
-      labels: split.labels.subarray(0, count),
-      count,
-      cols: 784,
-      classes: MNIST_CLASSES,
-      scale: 1 / 255,
-    });
-    const train = new GpuDataset(ctx, subset(mnist.train, TRAIN_ROWS), 'train');
-    const test = new GpuDataset(ctx, subset(mnist.test, TEST_ROWS), 'test');
+    const train = new GpuDataset(ctx, mnistDataset(mnist.train, TRAIN_ROWS), 'train');
+    const test = new GpuDataset(ctx, mnistDataset(mnist.test, TEST_ROWS), 'test');
     const model = await Model.create({
       layers: [784, 64, 10],
       seed: 1,
