@@ -113,7 +113,7 @@ describe('training steps, GPU against the Float64 reference', () => {
 });
 
 describe('the training step as a GPU program', () => {
-  it('is one queue.submit with no buffer mapped, and reuses its plan for the same batch size', async () => {
+  it('is one queue.submit of one compute pass of 4L + 2 dispatches, maps nothing, and reuses its plan', async () => {
     const ctx = gpu();
     const model = await Model.create({ layers: [20, 16, 4], context: ctx, optimizer: { kind: 'momentum' } });
     const x = randomArray(8 * 20, 1);
@@ -126,9 +126,27 @@ describe('the training step as a GPU program', () => {
     const proto = Object.getPrototypeOf(model.params) as GPUBuffer;
     const mapAsync = proto.mapAsync;
     const createBuffer = ctx.device.createBuffer.bind(ctx.device);
+    const createCommandEncoder = ctx.device.createCommandEncoder.bind(ctx.device);
     let submits = 0;
     let maps = 0;
     let buffersMade = 0;
+    let passes = 0;
+    let dispatches = 0;
+    ctx.device.createCommandEncoder = (d) => {
+      const encoder = createCommandEncoder(d);
+      const beginComputePass = encoder.beginComputePass.bind(encoder);
+      encoder.beginComputePass = (pd) => {
+        passes++;
+        const pass = beginComputePass(pd);
+        const dispatch = pass.dispatchWorkgroups.bind(pass);
+        pass.dispatchWorkgroups = (x, y, z) => {
+          dispatches++;
+          dispatch(x, y, z);
+        };
+        return pass;
+      };
+      return encoder;
+    };
     queue.submit = (cbs) => {
       submits++;
       submit(cbs);
@@ -147,8 +165,18 @@ describe('the training step as a GPU program', () => {
       queue.submit = submit;
       proto.mapAsync = mapAsync;
       ctx.device.createBuffer = createBuffer;
+      ctx.device.createCommandEncoder = createCommandEncoder;
     }
-    expect({ submits, maps, buffersMade }).toEqual({ submits: 1, maps: 0, buffersMade: 0 });
+    // One pass of 4L + 2 dispatches for L layers: L forward matmuls (bias + activation fused), the
+    // fused softmax + cross-entropy, the statistics, L dW, L db and L − 1 dZ (act' mask fused), and
+    // one optimizer update over every parameter. The performance issue's budget for S is ~15.
+    expect({ submits, maps, buffersMade, passes, dispatches }).toEqual({
+      submits: 1,
+      maps: 0,
+      buffersMade: 0,
+      passes: 1,
+      dispatches: 4 * 2 + 2,
+    });
     expect((await model.readTrainStats()).steps).toBe(2);
     await model.destroy();
   });
