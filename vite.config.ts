@@ -1,10 +1,12 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
+import { wgsl } from './scripts/vite-plugin-wgsl.js';
 
 // The library build (`npm run build` → dist/) and the tests. The demo pages are built and served
 // by vite.demo.config.ts (`npm run demo`, and `npm run build` → dist/demo/); the Node entry points
 // (train, bench) by vite.node.config.ts.
 export default defineConfig({
+  plugins: [wgsl()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
+import { wgsl } from './scripts/vite-plugin-wgsl.js';
 
 // The demo pages (demo/index.html: MNIST; demo/bench.html: benchmarks) as a static site.
 //   npm run demo    dev server            npm run build   → dist/demo/ (relative paths: host it anywhere)
@@ -59,7 +60,7 @@ export default defineConfig({
   root: 'demo',
   base: './',
   publicDir: 'public',
-  plugins: [mnistAssets()],
+  plugins: [wgsl(), mnistAssets()],
   server: { fs: { allow: [root] } },
   build: {
     outDir: resolve(root, 'dist/demo'),

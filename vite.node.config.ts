@@ -1,8 +1,10 @@
 import { defineConfig } from 'vite';
+import { wgsl } from './scripts/vite-plugin-wgsl.js';
 
 // Builds the Node entry points (src/cli/*.ts) into dist/node/, with the WGSL inlined as in the
 // library. `npm run train` and `npm run bench` build then run them.
 export default defineConfig({
+  plugins: [wgsl()],
   build: {
     ssr: true,
     outDir: 'dist/node',
