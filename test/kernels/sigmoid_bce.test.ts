@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { RowVariant } from '../../src/kernels/check.js';
-import { OpScope, submitOps } from '../../src/kernels/op.js';
+import { OpScope } from '../../src/kernels/op.js';
 import { prepareSigmoidBce } from '../../src/kernels/sigmoid_bce.js';
 import { correctRowsRef } from '../../src/reference/argmax.js';
 import { sigmoidBceRef } from '../../src/reference/bce.js';
 import { expectClose } from '../helpers/close.js';
-import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu.js';
+import { emptyF32, upload, useGpuContext } from '../helpers/gpu.js';
+import { type LossHeadOptions, type LossHeadResult, runLossHead } from '../helpers/loss_head.js';
 import { mulberry32, randomArray } from '../helpers/random.js';
 
 const gpu = useGpuContext();
@@ -19,54 +19,25 @@ const lossTol = (cols: number) => ({ atol: 1e-6 * cols, rtol: 1e-6 });
 // ~5e-6 relative at |z| = 40; a naive log(1 + x) would give 0 (relative error 1).
 const LOG1P_TOL = { atol: 0, rtol: 1e-5 };
 
-/** The batch-mean divisor (default rows), which kernel runs, and a forced per-dimension workgroup limit. */
-interface GpuOptions {
-  batchSize?: number;
-  variant?: RowVariant;
-  maxWorkgroupsPerDimension?: number;
-}
-
-interface Result {
-  grad: Float32Array;
-  loss: Float32Array;
-  correct: Uint32Array;
-}
-
-async function runGpu(
+function runGpu(
   z: Float32Array,
   y: Float32Array,
   rows: number,
   cols: number,
-  { batchSize = rows, ...options }: GpuOptions = {},
-): Promise<Result> {
+  { batchSize = rows, ...options }: LossHeadOptions = {},
+): Promise<LossHeadResult> {
   const ctx = gpu();
-  const scope = new OpScope(ctx);
-  const gradLogits = emptyF32(ctx, 'test.dZ', rows * cols);
-  const lossRows = emptyF32(ctx, 'test.loss', rows);
-  const correctRows = emptyF32(ctx, 'test.correct', rows);
-  try {
-    return await withValidation(ctx, async () => {
-      const op = await prepareSigmoidBce(ctx, scope, {
-        logits: upload(ctx, 'test.Z', z),
-        targets: upload(ctx, 'test.Y', y),
-        rows,
-        cols,
-        batchSize,
-        gradLogits,
-        lossRows,
-        correctRows,
-        ...options,
-      });
-      submitOps(ctx, [op]);
-      return {
-        grad: await ctx.readF32(gradLogits, 0, rows * cols),
-        loss: await ctx.readF32(lossRows, 0, rows),
-        correct: new Uint32Array(await ctx.read(correctRows, 0, rows * 4)),
-      };
-    });
-  } finally {
-    scope.destroy();
-  }
+  return runLossHead(ctx, rows, cols, (scope, outputs) =>
+    prepareSigmoidBce(ctx, scope, {
+      logits: upload(ctx, 'test.Z', z),
+      targets: upload(ctx, 'test.Y', y),
+      rows,
+      cols,
+      batchSize,
+      ...outputs,
+      ...options,
+    }),
+  );
 }
 
 async function check(
@@ -74,8 +45,8 @@ async function check(
   y: Float32Array,
   rows: number,
   cols: number,
-  options: GpuOptions = {},
-): Promise<Result> {
+  options: LossHeadOptions = {},
+): Promise<LossHeadResult> {
   const { batchSize = rows, variant } = options;
   const got = await runGpu(z, y, rows, cols, options);
   const grad = new Float64Array(rows * cols);

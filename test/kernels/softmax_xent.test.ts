@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ROW_VARIANT_MAX_COLS, type RowVariant, rowVariant } from '../../src/kernels/check.js';
-import { OpScope, submitOps } from '../../src/kernels/op.js';
+import { OpScope } from '../../src/kernels/op.js';
 import { prepareSoftmaxXent } from '../../src/kernels/softmax_xent.js';
 import type { Targets } from '../../src/model/spec.js';
 import { argmaxRef, correctRowsRef } from '../../src/reference/argmax.js';
 import { softmaxXentRef } from '../../src/reference/softmax_xent.js';
 import { expectClose } from '../helpers/close.js';
-import { emptyF32, upload, uploadU32, useGpuContext, withValidation } from '../helpers/gpu.js';
+import { emptyF32, upload, uploadU32, useGpuContext } from '../helpers/gpu.js';
+import { type LossHeadOptions, type LossHeadResult, runLossHead } from '../helpers/loss_head.js';
 import { mulberry32, randomArray, randomInts } from '../helpers/random.js';
 
 const gpu = useGpuContext();
@@ -18,56 +19,27 @@ const gradTol = (batchSize: number) => ({ atol: 1e-6 / batchSize, rtol: 1e-5 });
 // z_y − m is one f32 subtraction, good to 2⁻²⁴ relative: rtol 1e-6 covers the 2e30 losses of the extreme rows.
 const LOSS_TOL = { atol: 1e-5, rtol: 1e-6 };
 
-/** The batch-mean divisor (default rows), which kernel runs, and a forced per-dimension workgroup limit. */
-interface GpuOptions {
-  batchSize?: number;
-  variant?: RowVariant;
-  maxWorkgroupsPerDimension?: number;
-}
-
-interface Result {
-  grad: Float32Array;
-  loss: Float32Array;
-  correct: Uint32Array;
-}
-
-async function runGpu(
+function runGpu(
   z: Float32Array,
   rows: number,
   cols: number,
   targets: Targets,
-  { batchSize = rows, ...options }: GpuOptions = {},
-): Promise<Result> {
+  { batchSize = rows, ...options }: LossHeadOptions = {},
+): Promise<LossHeadResult> {
   const ctx = gpu();
-  const scope = new OpScope(ctx);
-  const gradLogits = emptyF32(ctx, 'test.dZ', rows * cols);
-  const lossRows = emptyF32(ctx, 'test.loss', rows);
-  const correctRows = emptyF32(ctx, 'test.correct', rows);
-  try {
-    return await withValidation(ctx, async () => {
-      const op = await prepareSoftmaxXent(ctx, scope, {
-        logits: upload(ctx, 'test.Z', z),
-        rows,
-        cols,
-        batchSize,
-        ...(targets.kind === 'labels'
-          ? { labels: uploadU32(ctx, 'test.labels', targets.labels) }
-          : { targets: upload(ctx, 'test.Y', targets.values) }),
-        gradLogits,
-        lossRows,
-        correctRows,
-        ...options,
-      });
-      submitOps(ctx, [op]);
-      return {
-        grad: await ctx.readF32(gradLogits, 0, rows * cols),
-        loss: await ctx.readF32(lossRows, 0, rows),
-        correct: new Uint32Array(await ctx.read(correctRows, 0, rows * 4)),
-      };
-    });
-  } finally {
-    scope.destroy();
-  }
+  return runLossHead(ctx, rows, cols, (scope, outputs) =>
+    prepareSoftmaxXent(ctx, scope, {
+      logits: upload(ctx, 'test.Z', z),
+      rows,
+      cols,
+      batchSize,
+      ...(targets.kind === 'labels'
+        ? { labels: uploadU32(ctx, 'test.labels', targets.labels) }
+        : { targets: upload(ctx, 'test.Y', targets.values) }),
+      ...outputs,
+      ...options,
+    }),
+  );
 }
 
 async function check(
@@ -75,8 +47,8 @@ async function check(
   rows: number,
   cols: number,
   targets: Targets,
-  options: GpuOptions = {},
-): Promise<Result> {
+  options: LossHeadOptions = {},
+): Promise<LossHeadResult> {
   const { batchSize = rows, variant } = options;
   const got = await runGpu(z, rows, cols, targets, options);
   const grad = new Float64Array(rows * cols);
