@@ -1,21 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { prepareArgmax } from '../../src/kernels/argmax.js';
-import type { RowVariant } from '../../src/kernels/check.js';
 import { OpScope, submitOps } from '../../src/kernels/op.js';
 import { argmaxRef } from '../../src/reference/argmax.js';
 import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu.js';
 import { randomArray, randomInts } from '../helpers/random.js';
+import { ROW_SHAPES, type RowKernelOptions } from '../helpers/rows.js';
 
 const gpu = useGpuContext();
 // Exact: an index, no rounding anywhere.
 
-/** Which kernel runs, and a forced per-dimension workgroup limit. */
-interface GpuOptions {
-  variant?: RowVariant;
-  maxWorkgroupsPerDimension?: number;
-}
-
-async function check(z: Float32Array, rows: number, cols: number, options: GpuOptions = {}) {
+async function check(z: Float32Array, rows: number, cols: number, options: RowKernelOptions = {}) {
   const ctx = gpu();
   const scope = new OpScope(ctx);
   const out = emptyF32(ctx, 'test.argmax', rows);
@@ -44,16 +38,7 @@ function tiedLogits(n: number, seed: number): Float32Array {
 // Every test runs both kernels: a workgroup per row (wide rows) and an invocation per row (narrow rows, CPUs).
 describe.each(['workgroup', 'row'] as const)('argmax (%s) against the reference (exact)', (variant) => {
   it('awkward shapes with random and heavily tied logits: the first maximum wins', async () => {
-    const shapes: [number, number][] = [
-      [1, 1],
-      [7, 13],
-      [13, 1],
-      [127, 10],
-      [1000, 10],
-      [257, 7],
-      [13, 784],
-      [7, 1000],
-    ];
+    const shapes = ROW_SHAPES;
     let seed = 1;
     for (const [rows, cols] of shapes) {
       await check(randomArray(rows * cols, seed++), rows, cols, { variant });

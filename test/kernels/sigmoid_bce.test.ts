@@ -5,8 +5,8 @@ import { correctRowsRef } from '../../src/reference/argmax.js';
 import { sigmoidBceRef } from '../../src/reference/bce.js';
 import { expectClose } from '../helpers/close.js';
 import { emptyF32, upload, useGpuContext } from '../helpers/gpu.js';
-import { type LossHeadOptions, type LossHeadResult, runLossHead } from '../helpers/loss_head.js';
 import { mulberry32, randomArray } from '../helpers/random.js';
+import { type LossHeadOptions, type LossHeadResult, ROW_SHAPES, runLossHead } from '../helpers/rows.js';
 
 const gpu = useGpuContext();
 
@@ -73,16 +73,7 @@ function targets(n: number, seed: number): Float32Array {
 // Every test runs both kernels: a workgroup per row (wide rows) and an invocation per row (narrow rows, CPUs).
 describe.each(['workgroup', 'row'] as const)('sigmoid_bce (%s) against the Float64 reference', (variant) => {
   it('awkward shapes (rows and cols from 1, 7, 13, 127, 257, 784, 1000)', async () => {
-    const shapes: [number, number][] = [
-      [1, 1],
-      [7, 13],
-      [13, 1],
-      [127, 10],
-      [257, 7],
-      [1000, 3],
-      [13, 784],
-      [7, 1000],
-    ];
+    const shapes = ROW_SHAPES;
     let seed = 1;
     for (const [rows, cols] of shapes) {
       await check(randomArray(rows * cols, seed, 6), targets(rows * cols, seed + 1), rows, cols, { variant });

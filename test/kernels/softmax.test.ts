@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { RowVariant } from '../../src/kernels/check.js';
 import { OpScope, submitOps } from '../../src/kernels/op.js';
 import { prepareSoftmax } from '../../src/kernels/softmax.js';
 import { softmaxRef } from '../../src/reference/softmax.js';
 import { expectClose } from '../helpers/close.js';
 import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu.js';
 import { randomArray } from '../helpers/random.js';
+import { ROW_SHAPES, type RowKernelOptions } from '../helpers/rows.js';
 
 const gpu = useGpuContext();
 
@@ -13,13 +13,7 @@ const gpu = useGpuContext();
 // relative (SwiftShader: 1.2e-7 absolute at worst); an indexing or reduction bug is O(1/C).
 const PROB_TOL = { atol: 1e-6, rtol: 1e-5 };
 
-/** Which kernel runs, and a forced per-dimension workgroup limit. */
-interface GpuOptions {
-  variant?: RowVariant;
-  maxWorkgroupsPerDimension?: number;
-}
-
-async function check(z: Float32Array, rows: number, cols: number, options: GpuOptions = {}) {
+async function check(z: Float32Array, rows: number, cols: number, options: RowKernelOptions = {}) {
   const ctx = gpu();
   const scope = new OpScope(ctx);
   const probs = emptyF32(ctx, 'test.P', rows * cols);
@@ -44,16 +38,7 @@ async function check(z: Float32Array, rows: number, cols: number, options: GpuOp
 // Every test runs both kernels: a workgroup per row (wide rows) and an invocation per row (narrow rows, CPUs).
 describe.each(['workgroup', 'row'] as const)('softmax (%s) against the Float64 reference', (variant) => {
   it('awkward shapes (rows and cols from 1, 7, 13, 127, 257, 784, 1000)', async () => {
-    const shapes: [number, number][] = [
-      [1, 1],
-      [7, 13],
-      [13, 1],
-      [127, 10],
-      [1000, 10],
-      [257, 7],
-      [13, 784],
-      [7, 1000],
-    ];
+    const shapes = ROW_SHAPES;
     let seed = 1;
     for (const [rows, cols] of shapes) await check(randomArray(rows * cols, seed++, 8), rows, cols, { variant });
   });

@@ -7,8 +7,8 @@ import { argmaxRef, correctRowsRef } from '../../src/reference/argmax.js';
 import { softmaxXentRef } from '../../src/reference/softmax_xent.js';
 import { expectClose } from '../helpers/close.js';
 import { emptyF32, upload, uploadU32, useGpuContext } from '../helpers/gpu.js';
-import { type LossHeadOptions, type LossHeadResult, runLossHead } from '../helpers/loss_head.js';
 import { mulberry32, randomArray, randomInts } from '../helpers/random.js';
+import { type LossHeadOptions, type LossHeadResult, ROW_SHAPES, runLossHead } from '../helpers/rows.js';
 
 const gpu = useGpuContext();
 
@@ -111,17 +111,7 @@ function extremeRows(): { z: Float32Array; labels: Uint32Array; rows: number; co
 // Every test runs both kernels: a workgroup per row (wide rows) and an invocation per row (narrow rows, CPUs).
 describe.each(['workgroup', 'row'] as const)('softmax_xent (%s) against the Float64 reference', (variant) => {
   it('labels on awkward shapes (rows and cols from 1, 7, 13, 127, 257, 784, 1000)', async () => {
-    const shapes: [number, number][] = [
-      [1, 1],
-      [1, 7],
-      [7, 13],
-      [13, 1],
-      [127, 10],
-      [257, 7],
-      [1000, 10],
-      [13, 784],
-      [7, 1000],
-    ];
+    const shapes = [...ROW_SHAPES, [1, 7]] as const;
     let seed = 1;
     for (const [rows, cols] of shapes) {
       await check(randomArray(rows * cols, seed, 4), rows, cols, labelsOf(rows, cols, seed + 1), { variant });

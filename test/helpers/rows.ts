@@ -1,18 +1,35 @@
 /**
- * The two loss heads (softmax_xent, sigmoid_bce) write the same outputs: dZ [rows, cols], the loss
- * of each row and the count of correct outputs per row. One way to run them and read those back.
+ * For the tests of the row kernels (softmax, argmax, softmax_xent, sigmoid_bce): their options, the
+ * awkward shapes they all run, and one way to run a loss head (softmax_xent, sigmoid_bce: both write
+ * dZ [rows, cols], each row's loss and each row's count of correct outputs) and read it back.
  */
 import type { GpuContext } from '../../src/gpu/context.js';
 import type { RowVariant } from '../../src/kernels/check.js';
 import { type GpuOp, OpScope, submitOps } from '../../src/kernels/op.js';
 import { emptyF32, withValidation } from './gpu.js';
 
-/** The batch-mean divisor (default rows), which kernel runs, and a forced per-dimension workgroup limit. */
-export interface LossHeadOptions {
-  batchSize?: number;
+/** Which kernel runs (a workgroup or an invocation per row), and a forced per-dimension workgroup limit. */
+export interface RowKernelOptions {
   variant?: RowVariant;
   maxWorkgroupsPerDimension?: number;
 }
+
+/** …and for a loss head, the batch-mean divisor (default rows). */
+export interface LossHeadOptions extends RowKernelOptions {
+  batchSize?: number;
+}
+
+/** [rows, cols]: single rows and columns, primes around the workgroup sizes, MNIST's 784, wide rows. */
+export const ROW_SHAPES: readonly (readonly [number, number])[] = [
+  [1, 1],
+  [7, 13],
+  [13, 1],
+  [127, 10],
+  [1000, 10],
+  [257, 7],
+  [13, 784],
+  [7, 1000],
+];
 
 export interface LossHeadResult {
   grad: Float32Array;
