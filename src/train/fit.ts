@@ -41,7 +41,11 @@ export interface FitOptions {
   batchSize: number;
   /** Seed of the per-epoch shuffles. Default 0. */
   seed?: number;
-  /** Called a few times per epoch (every `progressEvery` steps) with statistics read from the GPU. */
+  /**
+   * Called a few times per epoch (every `progressEvery` steps) with statistics read from the GPU.
+   * Each read is awaited at the next progress point, so the GPU never drains for it: the call for
+   * step s comes while steps s + 1 … s + progressEvery are already queued.
+   */
   onStep?: (p: StepProgress) => void;
   onEpoch?: (e: EpochResult) => void | Promise<void>;
   /** Aborting stops training at the next progress point; parameters stay as trained so far. */
@@ -154,12 +158,12 @@ export async function fit(trainer: BatchTrainer, options: FitOptions): Promise<E
       trainer.shuffle(permutation(n, (seed * 7919 + epoch) >>> 0));
       trainer.resetStats();
       const first = epoch === start.epoch ? start.step : 0;
-      for (let s = first; s < stepsPerEpoch; s++) {
-        const begin = s * batchSize;
-        await trainer.step(begin, Math.min(batchSize, n - begin));
-        sinceCheckpoint++;
-        if ((s + 1) % every !== 0 && s !== stepsPerEpoch - 1) continue;
-        const stats = await trainer.readStats(); // waits for the GPU: keeps the queue short
+      // Statistics are read one progress point late: the read of point k is queued behind its steps
+      // and awaited at point k + 1, so the GPU keeps working on the next steps meanwhile instead of
+      // draining. Checkpoints and the end of the epoch wait for the current point.
+      let pending: { stats: Promise<Stats>; step: number } | undefined;
+      const report = async (point: { stats: Promise<Stats>; step: number }) => {
+        const stats = await point.stats;
         if (stats.nonFinite > 0) {
           let restored = '';
           if (last) {
@@ -167,23 +171,39 @@ export async function fit(trainer: BatchTrainer, options: FitOptions): Promise<E
             restored = ` The parameters were rolled back to the last good checkpoint (epoch ${last.epoch}, step ${last.step}).`;
           }
           throw new TrainingInterrupted(
-            `training diverged in epoch ${epoch}, step ${s + 1}: the loss became ${stats.lastLoss} (not finite). Try a smaller learning rate (now ${trainer.learningRate}).${restored}`,
+            `training diverged in epoch ${epoch}, step ${point.step}: the loss became ${stats.lastLoss} (not finite). Try a smaller learning rate (now ${trainer.learningRate}).${restored}`,
             last,
           );
         }
         const seconds = (performance.now() - te) / 1000;
         options.onStep?.({
           epoch,
-          step: s + 1,
+          step: point.step,
           stepsPerEpoch,
           loss: stats.meanLoss,
           accuracy: stats.accuracy,
-          stepsPerSecond: (s + 1 - first) / seconds,
+          stepsPerSecond: (point.step - first) / seconds,
           samplesPerSecond: stats.count / seconds,
           elapsedMs: performance.now() - t0,
         });
+      };
+      for (let s = first; s < stepsPerEpoch; s++) {
+        const begin = s * batchSize;
+        await trainer.step(begin, Math.min(batchSize, n - begin));
+        sinceCheckpoint++;
+        const lastStep = s === stepsPerEpoch - 1;
+        if ((s + 1) % every !== 0 && !lastStep) continue;
+        const point = { stats: trainer.readStats(), step: s + 1 };
+        point.stats.catch(() => {}); // a failure surfaces where it is awaited, never as an unhandled rejection
+        if (pending) await report(pending);
+        pending = point;
+        const checkpointDue = sinceCheckpoint >= checkpointEvery && !lastStep;
+        if (lastStep || checkpointDue || options.signal?.aborted) {
+          pending = undefined;
+          await report(point);
+        }
         if (options.signal?.aborted) return results;
-        if (sinceCheckpoint >= checkpointEvery && s + 1 < stepsPerEpoch) {
+        if (checkpointDue) {
           await takeCheckpoint(epoch, s + 1);
           sinceCheckpoint = 0;
         }
