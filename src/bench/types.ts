@@ -7,8 +7,16 @@ import type { AdapterSummary } from '../gpu/device.js';
 /** The `schema` field of every report this version writes. */
 export const BENCH_SCHEMA = 'webgpu-mlp-bench/1';
 
-export type SuiteName = 'matmul' | 'softmax_xent' | 'activation' | 'optimizer' | 'step' | 'step_cpu';
-export const SUITES: readonly SuiteName[] = ['matmul', 'softmax_xent', 'activation', 'optimizer', 'step', 'step_cpu'];
+export type SuiteName = 'matmul' | 'softmax_xent' | 'activation' | 'optimizer' | 'step' | 'step_cpu' | 'mnist';
+export const SUITES: readonly SuiteName[] = [
+  'matmul',
+  'softmax_xent',
+  'activation',
+  'optimizer',
+  'step',
+  'step_cpu',
+  'mnist',
+];
 
 /** What a figure's value counts: floating-point operations, bytes moved, or training samples, per second. */
 export type Unit = 'GFLOP/s' | 'GB/s' | 'samples/s';

@@ -10,6 +10,7 @@ import { BENCH_HELP, defaultReportPath, parseBenchArgs } from '../bench/args.js'
 import { runBench } from '../bench/run.js';
 import { formatTable } from '../bench/table.js';
 import type { BenchReport } from '../bench/types.js';
+import { loadMnistNode } from '../data/mnist_node.js';
 import { GpuContext } from '../gpu/context.js';
 import { describeAdapter } from '../gpu/device.js';
 
@@ -56,6 +57,7 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
       maxFigureS: args.maxFigureS,
       environment: { runtime: 'node', version: `Node ${process.versions.node}, webgpu (Dawn) on ${process.platform}` },
       log: (line) => io.log(line),
+      mnist: () => loadMnistNode(),
     });
     if (report.timing.quantized) {
       io.error(
