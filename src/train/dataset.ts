@@ -43,7 +43,8 @@ export class GpuDataset {
   private readonly targetBuffer: GPUBuffer;
   private readonly indices: GPUBuffer;
   private readonly scale: number;
-  private readonly gathers = new Map<StepPlan, Promise<GatherOp>>();
+  /** Per plan, one gather per slot: the steps of one submit each read their own start (see Model.submitSteps). */
+  private readonly gathers = new Map<StepPlan, Promise<GatherOp>[]>();
 
   constructor(
     private readonly ctx: GpuContext,
@@ -132,15 +133,23 @@ export class GpuDataset {
     this.ctx.device.queue.writeBuffer(this.indices, 0, idx.buffer as ArrayBuffer, idx.byteOffset, idx.byteLength);
   }
 
-  /** The gather dispatch filling `plan`'s x and targets with rows order[start … start + plan.batch). */
-  async gather(plan: StepPlan, start: number): Promise<GatherOp> {
+  /**
+   * The gather dispatch filling `plan`'s x and targets with rows order[start … start + plan.batch).
+   * `slot` picks one of several such ops with their own start, for several steps in one submit.
+   */
+  async gather(plan: StepPlan, start: number, slot = 0): Promise<GatherOp> {
     if (plan.targetKind !== this.targetKind) {
       throw new Error(`${this.name}: holds ${this.targetKind} targets but the plan expects ${plan.targetKind}`);
     }
     if (start < 0 || start + plan.batch > this.count) {
       throw new Error(`${this.name}: rows ${start}..${start + plan.batch - 1} are outside 0..${this.count - 1}`);
     }
-    let op = this.gathers.get(plan);
+    let slots = this.gathers.get(plan);
+    if (!slots) {
+      slots = [];
+      this.gathers.set(plan, slots);
+    }
+    let op = slots[slot];
     if (!op) {
       const dense = this.targetKind === 'dense';
       op = prepareGather(
@@ -161,10 +170,11 @@ export class GpuDataset {
           y: dense ? undefined : plan.targets,
           yDense: dense ? plan.targets : undefined,
         },
-        `${this.name}.gather.B${plan.batch}`,
+        `${this.name}.gather.B${plan.batch}${slot ? `.slot${slot}` : ''}`,
       );
-      this.gathers.set(plan, op);
-      op.catch(() => this.gathers.delete(plan));
+      const held = slots;
+      held[slot] = op;
+      op.catch(() => delete held[slot]);
     }
     const ready = await op;
     ready.setStart(start);

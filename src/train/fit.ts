@@ -53,6 +53,11 @@ export interface FitOptions {
   /** Steps between statistics reads. Default 25. */
   progressEvery?: number;
   /**
+   * Steps encoded into one submission when the trainer can (`BatchTrainer.stepMany`): fewer submits,
+   * the same arithmetic. Groups never cross a statistics read. Default 8.
+   */
+  stepsPerSubmit?: number;
+  /**
    * Steps between checkpoints (rounded up to a statistics read). A checkpoint is also taken at the
    * start and after every epoch. A diverging run is rolled back to the last one; after a lost device,
    * the error carries it (`TrainingInterrupted.checkpoint`) so training can resume on a new device.
@@ -109,6 +114,8 @@ export interface BatchTrainer {
   readonly learningRate: number;
   shuffle(order: Uint32Array): void;
   step(start: number, rows: number): Promise<void>;
+  /** Optional: several steps of `rows` rows at these starts, as one submission (the same result as one by one). */
+  stepMany?(starts: readonly number[], rows: number): Promise<void>;
   /** Training statistics since the last reset (waits for the work submitted so far). */
   readStats(): Promise<Stats>;
   resetStats(): void;
@@ -127,6 +134,8 @@ export async function fit(trainer: BatchTrainer, options: FitOptions): Promise<E
   checkPositiveInt('batchSize', batchSize, trainer.count);
   const every = options.progressEvery ?? 25;
   checkPositiveInt('progressEvery', every);
+  const group = options.stepsPerSubmit ?? 8;
+  checkPositiveInt('stepsPerSubmit', group, 256);
   const seed = options.seed ?? 0;
   const n = trainer.count;
   const stepsPerEpoch = Math.ceil(n / batchSize);
@@ -187,13 +196,27 @@ export async function fit(trainer: BatchTrainer, options: FitOptions): Promise<E
           elapsedMs: performance.now() - t0,
         });
       };
-      for (let s = first; s < stepsPerEpoch; s++) {
-        const begin = s * batchSize;
-        await trainer.step(begin, Math.min(batchSize, n - begin));
-        sinceCheckpoint++;
-        const lastStep = s === stepsPerEpoch - 1;
-        if ((s + 1) % every !== 0 && !lastStep) continue;
-        const point = { stats: trainer.readStats(), step: s + 1 };
+      const rowsAt = (step: number) => Math.min(batchSize, n - step * batchSize);
+      for (let s = first; s < stepsPerEpoch; ) {
+        // A group: up to `group` steps of equal size, ending at or before the next statistics read.
+        const nextRead = Math.min(stepsPerEpoch, (Math.floor(s / every) + 1) * every);
+        const rows = rowsAt(s);
+        let size = 1;
+        while (size < group && s + size < nextRead && rowsAt(s + size) === rows) size++;
+        if (size > 1 && trainer.stepMany) {
+          await trainer.stepMany(
+            Array.from({ length: size }, (_, i) => (s + i) * batchSize),
+            rows,
+          );
+        } else {
+          size = 1;
+          await trainer.step(s * batchSize, rows);
+        }
+        s += size;
+        sinceCheckpoint += size;
+        const lastStep = s === stepsPerEpoch;
+        if (s % every !== 0 && !lastStep) continue;
+        const point = { stats: trainer.readStats(), step: s };
         point.stats.catch(() => {}); // a failure surfaces where it is awaited, never as an unhandled rejection
         if (pending) await report(pending);
         pending = point;
@@ -204,7 +227,7 @@ export async function fit(trainer: BatchTrainer, options: FitOptions): Promise<E
         }
         if (options.signal?.aborted) return results;
         if (checkpointDue) {
-          await takeCheckpoint(epoch, s + 1);
+          await takeCheckpoint(epoch, s);
           sinceCheckpoint = 0;
         }
       }
@@ -279,6 +302,15 @@ export class GpuBatchTrainer implements BatchTrainer {
   async step(start: number, rows: number): Promise<void> {
     const plan = await this.model.plan(rows, this.train.targetKind);
     this.model.submitStep(plan, [await this.train.gather(plan, start)]);
+  }
+
+  async stepMany(starts: readonly number[], rows: number): Promise<void> {
+    const plan = await this.model.plan(rows, this.train.targetKind);
+    const gathers = await Promise.all(starts.map((start, slot) => this.train.gather(plan, start, slot)));
+    await this.model.submitSteps(
+      plan,
+      gathers.map((g) => [g]),
+    );
   }
 
   readStats(): Promise<Stats> {

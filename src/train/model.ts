@@ -22,6 +22,8 @@ import {
 } from './options.js';
 import { type PlanModel, StepPlan, type TargetKind } from './plan.js';
 
+type UpdateOp = GpuOp & { setHyper(h: OptimizerHyper): void };
+
 /** A model's training state on the CPU: survives the loss of its device. */
 export interface Checkpoint {
   spec: MlpSpec;
@@ -81,7 +83,9 @@ export class Model implements PlanModel {
   private optimizer: ResolvedOptimizer;
   /** Optimizer state: momentum velocity, or Adam m and v; same layout as params. */
   private state: GPUBuffer[] = [];
-  private update: (GpuOp & { setHyper(h: OptimizerHyper): void }) | undefined;
+  private update: UpdateOp | undefined;
+  /** One optimizer op per step of a multi-step submit (see `submitSteps`); [0] is `update`. */
+  private updateSlots: Promise<UpdateOp>[] = [];
   private updateScope: OpScope | undefined;
   /** Optimizer steps taken (Adam's t). */
   private stepCount = 0;
@@ -148,25 +152,40 @@ export class Model implements PlanModel {
     const bytes = this.layout.totalFloats * 4;
     const names = resolved.kind === 'momentum' ? ['velocity'] : resolved.kind === 'adam' ? ['m', 'v'] : [];
     this.state = names.map((n) => this.ctx.createBuffer(`${this.label}.optimizer.${n}`, bytes, STORAGE_RW()));
-    const [s1, s2] = this.state;
-    const scope = new OpScope(this.ctx);
-    this.updateScope = scope;
-    this.update = await prepareOptimizer(
-      this.ctx,
-      scope,
-      {
-        kind: resolved.kind,
-        params: this.params,
-        grads: this.grads,
-        velocity: resolved.kind === 'momentum' ? s1 : undefined,
-        m: resolved.kind === 'adam' ? s1 : undefined,
-        v: resolved.kind === 'adam' ? s2 : undefined,
-        count: this.layout.totalFloats,
-        decayCount: this.layout.decayCount,
-      },
-      `${this.label}.optimizer`,
-    );
+    this.updateScope = new OpScope(this.ctx);
+    this.updateSlots = [];
+    this.update = await this.updateSlot(0);
     this.stepCount = 0;
+  }
+
+  /**
+   * The optimizer op of a slot. Each has its own hyperparameter uniform, so that the steps of one
+   * submit can carry different step counts (Adam's bias correction).
+   */
+  private updateSlot(slot: number): Promise<UpdateOp> {
+    let op = this.updateSlots[slot];
+    if (!op) {
+      const [s1, s2] = this.state;
+      const kind = this.optimizer.kind;
+      op = prepareOptimizer(
+        this.ctx,
+        this.updateScope as OpScope,
+        {
+          kind,
+          params: this.params,
+          grads: this.grads,
+          velocity: kind === 'momentum' ? s1 : undefined,
+          m: kind === 'adam' ? s1 : undefined,
+          v: kind === 'adam' ? s2 : undefined,
+          count: this.layout.totalFloats,
+          decayCount: this.layout.decayCount,
+        },
+        slot === 0 ? `${this.label}.optimizer` : `${this.label}.optimizer.slot${slot}`,
+      );
+      this.updateSlots[slot] = op;
+      op.catch(() => delete this.updateSlots[slot]);
+    }
+    return op;
   }
 
   /** The plan for a batch size and target kind, made once and cached. */
@@ -217,27 +236,44 @@ export class Model implements PlanModel {
   /** Encodes one step (after optional input ops such as a GPU gather) and submits it. */
   submitStep(plan: StepPlan, inputOps: readonly GpuOp[] = []): void {
     this.assertAlive();
-    const update = this.update;
-    if (!update) throw new Error('internal: optimizer not prepared');
-    this.stepCount++;
+    if (!this.update) throw new Error('internal: optimizer not prepared');
+    this.submit(plan, [inputOps], [this.update]);
+  }
+
+  /**
+   * Several steps of one plan, each after its own input ops (e.g. gathers of different rows), in
+   * one compute pass and one submit: the same work as that many `submitStep`s, with one submit's
+   * overhead. Each step's optimizer update has its own uniform (its step count).
+   */
+  async submitSteps(plan: StepPlan, inputOps: readonly (readonly GpuOp[])[]): Promise<void> {
+    this.assertAlive();
+    const updates = await Promise.all(inputOps.map((_, i) => this.updateSlot(i)));
+    this.submit(plan, inputOps, updates);
+  }
+
+  private submit(plan: StepPlan, inputOps: readonly (readonly GpuOp[])[], updates: readonly UpdateOp[]): void {
     const o = this.optimizer;
-    update.setHyper({
-      lr: o.learningRate,
-      momentum: o.momentum,
-      beta1: o.beta1,
-      beta2: o.beta2,
-      eps: o.eps,
-      weightDecay: o.weightDecay,
-      step: this.stepCount,
-    });
     const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.step` });
     const pass = encoder.beginComputePass({ label: `${this.label}.step` });
-    for (const op of inputOps) op.encode(pass);
-    for (const op of plan.forward) op.encode(pass);
-    for (const op of plan.loss) op.encode(pass);
-    plan.trainMetrics.encode(pass);
-    for (const op of plan.backward) op.encode(pass);
-    update.encode(pass);
+    inputOps.forEach((ops, i) => {
+      this.stepCount++;
+      const update = updates[i];
+      update.setHyper({
+        lr: o.learningRate,
+        momentum: o.momentum,
+        beta1: o.beta1,
+        beta2: o.beta2,
+        eps: o.eps,
+        weightDecay: o.weightDecay,
+        step: this.stepCount,
+      });
+      for (const op of ops) op.encode(pass);
+      for (const op of plan.forward) op.encode(pass);
+      for (const op of plan.loss) op.encode(pass);
+      plan.trainMetrics.encode(pass);
+      for (const op of plan.backward) op.encode(pass);
+      update.encode(pass);
+    });
     pass.end();
     this.ctx.device.queue.submit([encoder.finish()]);
   }

@@ -23,16 +23,27 @@ it('steps per second of a tiny network ([4, 8, 2], batch 4)', async () => {
   });
   const lines: string[] = [`adapter: ${ctx.adapter?.vendor} ${ctx.adapter?.architecture}`];
   for (const optimizer of ['momentum', 'adam'] as const) {
-    for (const progressEvery of [25, 1000]) {
+    for (const [progressEvery, stepsPerSubmit] of [
+      [25, 1],
+      [25, 8],
+      [1000, 1],
+      [1000, 8],
+    ]) {
       const model = await Model.create({ layers: [4, 8, 2], context: ctx, optimizer: { kind: optimizer } });
       const trainer = new GpuBatchTrainer(model, data);
-      await fit(trainer, { epochs: 1, batchSize: 4, progressEvery }); // warm: plans, pipelines
-      // CPU time inside step(): gather setup, uniform writes, encoding and submit
+      await fit(trainer, { epochs: 1, batchSize: 4, progressEvery, stepsPerSubmit }); // warm: plans, pipelines
+      // CPU time inside step()/stepMany(): gather setup, uniform writes, encoding and submit
       const step = trainer.step.bind(trainer);
+      const stepMany = trainer.stepMany.bind(trainer);
       let cpuMs = 0;
       trainer.step = async (start, n) => {
         const t = performance.now();
         await step(start, n);
+        cpuMs += performance.now() - t;
+      };
+      trainer.stepMany = async (starts, n) => {
+        const t = performance.now();
+        await stepMany(starts, n);
         cpuMs += performance.now() - t;
       };
       // the best of three runs of two epochs (1,024 steps each)
@@ -40,11 +51,11 @@ it('steps per second of a tiny network ([4, 8, 2], batch 4)', async () => {
       for (let run = 0; run < 3; run++) {
         cpuMs = 0;
         const t0 = performance.now();
-        await fit(trainer, { epochs: 2, batchSize: 4, progressEvery });
+        await fit(trainer, { epochs: 2, batchSize: 4, progressEvery, stepsPerSubmit });
         ms = Math.min(ms, performance.now() - t0);
       }
       lines.push(
-        `${optimizer}, stats every ${progressEvery} steps: ${((2 * 1024) / (ms / 1000)).toFixed(0)} steps/s (${((ms * 1000) / 2048).toFixed(0)} µs/step, of which ${((cpuMs * 1000) / 2048).toFixed(0)} µs encoding and submitting)`,
+        `${optimizer}, stats every ${progressEvery} steps, ${stepsPerSubmit} per submit: ${((2 * 1024) / (ms / 1000)).toFixed(0)} steps/s (${((ms * 1000) / 2048).toFixed(0)} µs/step, of which ${((cpuMs * 1000) / 2048).toFixed(0)} µs encoding and submitting)`,
       );
       await model.destroy();
     }
