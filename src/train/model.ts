@@ -16,6 +16,7 @@ import type { Evaluation } from './fit.js';
 import {
   type NetworkOptions,
   type OptimizerConfig,
+  optimizerHyper,
   type ResolvedOptimizer,
   resolveOptimizer,
   resolveSpec,
@@ -252,21 +253,13 @@ export class Model implements PlanModel {
   }
 
   private submit(plan: StepPlan, inputOps: readonly (readonly GpuOp[])[], updates: readonly UpdateOp[]): void {
-    const o = this.optimizer;
+    const hyper = optimizerHyper(this.optimizer);
     const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.step` });
     const pass = encoder.beginComputePass({ label: `${this.label}.step` });
     inputOps.forEach((ops, i) => {
       this.stepCount++;
       const update = updates[i];
-      update.setHyper({
-        lr: o.learningRate,
-        momentum: o.momentum,
-        beta1: o.beta1,
-        beta2: o.beta2,
-        eps: o.eps,
-        weightDecay: o.weightDecay,
-        step: this.stepCount,
-      });
+      update.setHyper({ ...hyper, step: this.stepCount });
       for (const op of ops) op.encode(pass);
       for (const op of plan.forward) op.encode(pass);
       for (const op of plan.loss) op.encode(pass);

@@ -118,15 +118,26 @@ export function resolveSpec(options: NetworkOptions, arg = 'options'): MlpSpec {
   return { layers: [...layers], activations, head };
 }
 
-/** A fresh Float64 reference optimizer (state all zeros, as on a new GPU model) with these settings. */
-export function refOptimizerState(spec: MlpSpec, o: ResolvedOptimizer): RefOptimizerState {
-  return new RefOptimizerState(spec, {
-    kind: o.kind,
+/** The settings as the optimizer kernel and the Float64 reference name them. */
+export function optimizerHyper(o: ResolvedOptimizer): {
+  lr: number;
+  momentum: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+} {
+  return {
     lr: o.learningRate,
     momentum: o.momentum,
     beta1: o.beta1,
     beta2: o.beta2,
     eps: o.eps,
     weightDecay: o.weightDecay,
-  });
+  };
+}
+
+/** A fresh Float64 reference optimizer (state all zeros, as on a new GPU model) with these settings. */
+export function refOptimizerState(spec: MlpSpec, o: ResolvedOptimizer): RefOptimizerState {
+  return new RefOptimizerState(spec, { kind: o.kind, ...optimizerHyper(o) });
 }
