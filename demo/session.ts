@@ -4,7 +4,7 @@
  * stays responsive and can pause. On the GPU a chunk is a few dozen submits and one readback; on
  * the CPU it is as many steps as fit in a frame's budget.
  */
-import type { Evaluation } from '../src/index.js';
+import { type Evaluation, runSteps } from '../src/index.js';
 import { permutation } from '../src/model/random.js';
 import type { Run } from './backend.js';
 
@@ -133,13 +133,10 @@ export class Session {
         }
         trainer.resetStats();
         const t0 = performance.now();
-        let done = 0;
-        while (done < this.chunkSteps && this.step < this.stepsPerEpoch) {
-          const start = this.step * batchSize;
-          await trainer.step(start, Math.min(batchSize, n - start));
-          this.step++;
-          done++;
-        }
+        const to = Math.min(this.step + this.chunkSteps, this.stepsPerEpoch);
+        await runSteps(trainer, this.step, to, batchSize);
+        const done = to - this.step;
+        this.step = to;
         const stats = await trainer.readStats(); // waits for the GPU: keeps the queue short
         const ms = Math.max(performance.now() - t0, 0.1);
         if (this.destroyed) return;

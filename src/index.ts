@@ -42,7 +42,7 @@ export type {
   StepProgress,
   TrainingCheckpoint,
 } from './train/fit.js';
-export { evaluateDataset, fit, GpuBatchTrainer, TrainingInterrupted } from './train/fit.js';
+export { evaluateDataset, fit, GpuBatchTrainer, runSteps, TrainingInterrupted } from './train/fit.js';
 export type { Checkpoint, ModelOptions, Stats } from './train/model.js';
 export { Model } from './train/model.js';
 export type { NetworkOptions, OptimizerConfig, OptimizerKind, ResolvedOptimizer } from './train/options.js';

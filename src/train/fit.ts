@@ -127,6 +127,36 @@ export interface BatchTrainer {
   restore(state: unknown): Promise<void>;
 }
 
+/**
+ * Runs steps [from, to) of an epoch: step s trains on rows [s·batchSize, s·batchSize + batchSize)
+ * of the trainer's order (fewer for the last). Up to `group` consecutive steps of equal size go in
+ * one submission where the trainer can (`stepMany`); the result is the same either way.
+ */
+export async function runSteps(
+  trainer: BatchTrainer,
+  from: number,
+  to: number,
+  batchSize: number,
+  group = 8,
+): Promise<void> {
+  const rowsAt = (step: number) => Math.min(batchSize, trainer.count - step * batchSize);
+  for (let s = from; s < to; ) {
+    const rows = rowsAt(s);
+    let size = 1;
+    while (size < group && s + size < to && rowsAt(s + size) === rows) size++;
+    if (size > 1 && trainer.stepMany) {
+      await trainer.stepMany(
+        Array.from({ length: size }, (_, i) => (s + i) * batchSize),
+        rows,
+      );
+    } else {
+      size = 1;
+      await trainer.step(s * batchSize, rows);
+    }
+    s += size;
+  }
+}
+
 /** Trains for `epochs` epochs over a BatchTrainer. Returns one result per epoch completed. */
 export async function fit(trainer: BatchTrainer, options: FitOptions): Promise<EpochResult[]> {
   const { epochs, batchSize } = options;
@@ -196,26 +226,13 @@ export async function fit(trainer: BatchTrainer, options: FitOptions): Promise<E
           elapsedMs: performance.now() - t0,
         });
       };
-      const rowsAt = (step: number) => Math.min(batchSize, n - step * batchSize);
+      // From one statistics read (every `every` steps, and at the end of the epoch) to the next.
       for (let s = first; s < stepsPerEpoch; ) {
-        // A group: up to `group` steps of equal size, ending at or before the next statistics read.
         const nextRead = Math.min(stepsPerEpoch, (Math.floor(s / every) + 1) * every);
-        const rows = rowsAt(s);
-        let size = 1;
-        while (size < group && s + size < nextRead && rowsAt(s + size) === rows) size++;
-        if (size > 1 && trainer.stepMany) {
-          await trainer.stepMany(
-            Array.from({ length: size }, (_, i) => (s + i) * batchSize),
-            rows,
-          );
-        } else {
-          size = 1;
-          await trainer.step(s * batchSize, rows);
-        }
-        s += size;
-        sinceCheckpoint += size;
+        await runSteps(trainer, s, nextRead, batchSize, group);
+        sinceCheckpoint += nextRead - s;
+        s = nextRead;
         const lastStep = s === stepsPerEpoch;
-        if (s % every !== 0 && !lastStep) continue;
         const point = { stats: trainer.readStats(), step: s };
         point.stats.catch(() => {}); // a failure surfaces where it is awaited, never as an unhandled rejection
         if (pending) await report(pending);
