@@ -1,12 +1,25 @@
 /** Terminal formatting for the CLIs: progress bars and tables. */
 import type { StepProgress } from '../train/fit.js';
 
-/** `epoch 2/10 [########............] 188/469  812 steps/s  103,936 samples/s  loss 0.1234  acc 96.12%` */
+/**
+ * `epoch 2/10 [########............] 188/469  812 steps/s  103,936 samples/s  loss 0.1234  acc 96.12%  ETA 4m05s`
+ * (the time left at this pace, evaluations not counted).
+ */
 export function progressLine(p: StepProgress, epochs: number, width = 24): string {
   const filled = Math.round((width * p.step) / p.stepsPerEpoch);
   const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
   const steps = String(p.step).padStart(String(p.stepsPerEpoch).length);
-  return `epoch ${p.epoch}/${epochs} [${bar}] ${steps}/${p.stepsPerEpoch}  ${p.stepsPerSecond.toFixed(1)} steps/s  ${Math.round(p.samplesPerSecond).toLocaleString('en-US')} samples/s  loss ${p.loss.toFixed(4)}  acc ${(100 * p.accuracy).toFixed(2)}%`;
+  const left = (epochs - p.epoch) * p.stepsPerEpoch + (p.stepsPerEpoch - p.step);
+  const eta = p.stepsPerSecond > 0 ? `  ETA ${formatDuration(left / p.stepsPerSecond)}` : '';
+  return `epoch ${p.epoch}/${epochs} [${bar}] ${steps}/${p.stepsPerEpoch}  ${p.stepsPerSecond.toFixed(1)} steps/s  ${Math.round(p.samplesPerSecond).toLocaleString('en-US')} samples/s  loss ${p.loss.toFixed(4)}  acc ${(100 * p.accuracy).toFixed(2)}%${eta}`;
+}
+
+/** 42 → `42s`, 245 → `4m05s`, 5400 → `1h30m`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** A confusion matrix as an aligned table. */
