@@ -50,6 +50,9 @@ export async function misuses(): Promise<void> {
   // @ts-expect-error Argument of type 'string' is not assignable to parameter of type 'Uint8Array<ArrayBufferLike>'
   await loadMLP('model.safetensors');
 
+  // @ts-expect-error Type 'Uint8Array<ArrayBuffer>' is missing the following properties from type 'TrainingCheckpoint<Checkpoint>': epoch, step, state … (at `resume`)
+  await mlp.fit(x, y, { resume: new Uint8Array(8) });
+
   // @ts-expect-error Property 'accuracy' does not exist on type 'EpochResult[]'
   const { accuracy } = await mlp.fit(x, y);
   console.log(accuracy);
