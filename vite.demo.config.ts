@@ -44,14 +44,18 @@ function mnistAssets(): Plugin {
           const dst = join(outDir, `${name}.gzip`);
           if (!existsSync(dst) || statSync(dst).mtimeMs < statSync(src).mtimeMs) {
             const packed = await promisify(gzip)(await readFile(src), { level: 9 });
-            await writeFile(`${dst}.tmp`, packed);
-            await rename(`${dst}.tmp`, dst); // never a half-written file under the final name
+            // never a half-written file under the final name, even with several builds at once (tests)
+            const tmp = `${dst}.${process.pid}.tmp`;
+            await writeFile(tmp, packed);
+            await rename(tmp, dst);
           }
           return [key, { path: `${name}.gzip`, bytes: statSync(dst).size, rawBytes: statSync(src).size }] as const;
         }),
       );
       const manifest = { files: Object.fromEntries(entries) };
-      await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      const manifestTmp = join(outDir, `manifest.json.${process.pid}.tmp`);
+      await writeFile(manifestTmp, `${JSON.stringify(manifest, null, 2)}\n`);
+      await rename(manifestTmp, join(outDir, 'manifest.json'));
     },
   };
 }

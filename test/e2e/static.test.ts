@@ -1,0 +1,112 @@
+/**
+ * `npm run build` writes the demo as a static site (dist/demo/) that works from any static host:
+ * built here into a temporary folder, served by a plain file server (no Vite) under a sub-path,
+ * opened in headless Chromium: the data loads, a short run trains, and the bench page opens.
+ */
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Chromium, freePort, launchChromium, openPage } from '../helpers/chromium.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SUBPATH = '/some/where/demo/';
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.gzip': 'application/octet-stream', // as any static host: no Content-Encoding
+};
+
+let out: string;
+let server: Server;
+let baseUrl: string;
+let browser: Chromium;
+
+beforeAll(async () => {
+  out = mkdtempSync(join(tmpdir(), 'webgpu-mlp-static-'));
+  await build({
+    configFile: join(ROOT, 'vite.demo.config.ts'),
+    build: { outDir: out, emptyOutDir: true },
+    logLevel: 'warn',
+  });
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (!url.pathname.startsWith(SUBPATH)) {
+      res.writeHead(404).end();
+      return;
+    }
+    let file = normalize(join(out, decodeURIComponent(url.pathname.slice(SUBPATH.length))));
+    if (!file.startsWith(out)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  const port = await freePort();
+  await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
+  baseUrl = `http://127.0.0.1:${port}${SUBPATH}`;
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((ok) => server?.close(ok));
+  if (out) rmSync(out, { recursive: true, force: true });
+});
+
+describe('the built demo on a plain static server, under a sub-path', () => {
+  it('has the pages, the compressed data set and no absolute asset paths', () => {
+    for (const f of ['index.html', 'bench.html', 'mnist/manifest.json', 'mnist/train-images-idx3-ubyte.gzip']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    for (const page of ['index.html', 'bench.html']) {
+      const html = readFileSync(join(out, page), 'utf8');
+      expect(html.match(/(?:src|href)="\/[^"]*"/g) ?? [], `${page}: root-absolute paths`).toEqual([]);
+      expect(html).toMatch(/src="\.\/assets\//);
+    }
+  });
+
+  it('loads MNIST and trains a short run', async () => {
+    const { page, errors } = await openPage(
+      browser.context,
+      `${baseUrl}index.html?subset=2000&test=1000&epochs=1&batch=32&hidden=64&opt=adam&lr=0.003`,
+    );
+    await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'ready', undefined, {
+      timeout: 120_000,
+    });
+    expect(await page.locator('#backend').getAttribute('data-kind')).toBe('webgpu');
+    await page.locator('#train').click();
+    await page.waitForFunction(
+      () => ['done', 'failed'].includes(document.getElementById('status')?.dataset.state ?? ''),
+      undefined,
+      { timeout: 120_000 },
+    );
+    expect(
+      await page.locator('#status').getAttribute('data-state'),
+      (await page.locator('#status').textContent()) ?? '',
+    ).toBe('done');
+    expect(Number(await page.locator('#test-accuracy').getAttribute('data-value'))).toBeGreaterThan(0.7);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('opens the benchmark page', async () => {
+    const { page, errors } = await openPage(browser.context, `${baseUrl}bench.html`);
+    await page.locator('#run-quick').waitFor({ timeout: 30_000 });
+    expect(await page.locator('#run-quick').isEnabled()).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
