@@ -13,6 +13,7 @@ import type { BenchReport } from '../bench/types.js';
 import { loadMnistNode } from '../data/mnist_node.js';
 import { GpuContext } from '../gpu/context.js';
 import { describeAdapter } from '../gpu/device.js';
+import { spaceOutDawnPolling } from '../gpu/polling.js';
 
 /** Dawn quantises timestamps to 2¹⁶ ns unless this toggle is off. */
 export const NODE_FLAGS = ['disable-dawn-features=timestamp_quantization'];
@@ -48,6 +49,8 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
     io.error(`bench: no WebGPU device: ${(error as Error).message}`);
     return { code: 1 };
   }
+  // A software adapter runs on the CPU cores that Dawn's busy polling would otherwise take.
+  const restorePolling = ctx.adapter?.isSoftware ? spaceOutDawnPolling() : () => {};
   try {
     io.log(`adapter: ${ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown'}; kernels: ${ctx.kernelPreference}`);
     const report = await runBench(ctx, {
@@ -81,6 +84,7 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
     io.error(`bench: ${(error as Error).stack ?? error}`);
     return { code: 1 };
   } finally {
+    restorePolling();
     ctx.destroy();
   }
 }

@@ -8,6 +8,7 @@ import { mnistDataset } from '../data/mnist.js';
 import { loadMnistNode } from '../data/mnist_node.js';
 import { GpuContext } from '../gpu/context.js';
 import { describeAdapter } from '../gpu/device.js';
+import { spaceOutDawnPolling } from '../gpu/polling.js';
 import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../io/checkpoint_file.js';
 import { encodeModel } from '../io/model_file.js';
 import { paramLayout } from '../model/layout.js';
@@ -83,6 +84,8 @@ async function main(): Promise<number> {
       );
     }
   }
+  // A software adapter runs on the CPU cores that Dawn's busy polling would otherwise take.
+  if (ctx?.adapter?.isSoftware) spaceOutDawnPolling();
   const backendName = ctx
     ? `WebGPU on ${ctx.adapter ? describeAdapter(ctx.adapter) : 'the given device'}`
     : 'CPU (Float64 reference)';
