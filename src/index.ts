@@ -20,6 +20,7 @@ export type { ContextOptions } from './gpu/context.js';
 export { DeviceLostError, GpuContext, missingCapabilities } from './gpu/context.js';
 export type { AdapterSummary, DeviceOptions, OwnedDevice } from './gpu/device.js';
 export { describeAdapter, requestGpuDevice } from './gpu/device.js';
+export { spaceOutDawnPolling } from './gpu/polling.js';
 export type { MLPCheckpoint } from './io/checkpoint_file.js';
 export { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from './io/checkpoint_file.js';
 export type { CreateMLPOptions, FitOptions, Inputs, Labels } from './mlp.js';
