@@ -12,8 +12,8 @@ import { paramLayout } from '../model/layout.js';
 import type { TrainingCheckpoint } from '../train/fit.js';
 import type { Checkpoint } from '../train/model.js';
 import { type OptimizerKind, resolveOptimizer } from '../train/options.js';
-import { checkTensorNames, decodeSpec, layerTensors, readLayerTensors, tensorNames } from './model_file.js';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { checkTensorNames, layerTensors, openWebgpuMlpFile, readLayerTensors, tensorNames } from './model_file.js';
+import { encodeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp-checkpoint/1';
 
@@ -66,14 +66,8 @@ function count(metadata: Record<string, string>, key: string, min: number, name:
 
 /** Reads a checkpoint file. Bad files give errors that name the file and what is wrong. */
 export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint file'): MLPCheckpoint {
-  const file = decodeSafetensors(bytes, name);
+  const { file, spec } = openWebgpuMlpFile(bytes, name, CHECKPOINT_FORMAT, 'a checkpoint saved by webgpu-mlp');
   const { metadata } = file;
-  if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new Error(
-      `${name}: metadata format is ${JSON.stringify(metadata.format)}, expected "${CHECKPOINT_FORMAT}" (a checkpoint saved by webgpu-mlp)`,
-    );
-  }
-  const spec = decodeSpec(metadata, name);
   let optimizer: ReturnType<typeof resolveOptimizer>;
   try {
     optimizer = resolveOptimizer(JSON.parse(metadata.optimizer ?? ''), 'optimizer');

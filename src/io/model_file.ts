@@ -41,14 +41,8 @@ export function encodeModel(spec: MlpSpec, flat: Float32Array, extra: Record<str
 
 /** Decodes a model file, checking the architecture against the tensors. Errors name the file and the problem. */
 export function decodeModel(bytes: Uint8Array, name = 'model file'): LoadedModel {
-  const file = decodeSafetensors(bytes, name);
+  const { file, spec } = openWebgpuMlpFile(bytes, name, MODEL_FORMAT, 'a file saved by webgpu-mlp');
   const { metadata } = file;
-  if (metadata.format !== MODEL_FORMAT) {
-    throw new Error(
-      `${name}: metadata format is ${JSON.stringify(metadata.format)}, expected "${MODEL_FORMAT}" (a file saved by webgpu-mlp)`,
-    );
-  }
-  const spec = decodeSpec(metadata, name);
   const layout = paramLayout(spec);
   const flat = readLayerTensors(file, layout, name);
   checkTensorNames(file, new Set(tensorNames(layout)), spec, name);
@@ -57,6 +51,22 @@ export function decodeModel(bytes: Uint8Array, name = 'model file'): LoadedModel
       throw new Error(`${name}: a parameter is ${flat[i]} (not finite); the file holds a diverged model`);
   }
   return { spec, params: flat, layout, metadata };
+}
+
+/** A safetensors file of ours: its container, `format` and architecture checked. */
+export function openWebgpuMlpFile(
+  bytes: Uint8Array,
+  name: string,
+  format: string,
+  what: string,
+): { file: SafetensorsFile; spec: MlpSpec } {
+  const file = decodeSafetensors(bytes, name);
+  if (file.metadata.format !== format) {
+    throw new Error(
+      `${name}: metadata format is ${JSON.stringify(file.metadata.format)}, expected "${format}" (${what})`,
+    );
+  }
+  return { file, spec: decodeSpec(file.metadata, name) };
 }
 
 /** The architecture from a file's `spec` metadata, checked like `createMLP`'s options. */
