@@ -1,7 +1,8 @@
 /**
  * Whole training steps: the GPU scheduler against the Float64 reference, step after step.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { GpuContext } from '../../src/gpu/context.js';
 import { paramLayout } from '../../src/model/layout.js';
 import type { Activation, Head, Targets } from '../../src/model/spec.js';
 import { mlpStepRef } from '../../src/reference/mlp.js';
@@ -44,8 +45,7 @@ interface StepCase {
   dense?: boolean;
 }
 
-async function trainBoth(c: StepCase): Promise<void> {
-  const ctx = gpu();
+async function trainBoth(c: StepCase, ctx: GpuContext = gpu()): Promise<void> {
   const model = await Model.create({ ...c, seed: 11, context: ctx });
   await withValidation(ctx, async () => {
     const layout = paramLayout(model.spec);
@@ -109,6 +109,58 @@ describe('training steps, GPU against the Float64 reference', () => {
       optimizer: { kind: 'adam', learningRate: 0.01 },
       batches: [13, 13, 13, 13, 1],
     });
+  });
+});
+
+// What a GPU adapter runs (the tiled kernels: workgroup memory, tree reductions), forced here on
+// whatever adapter this is, so the path the H100 takes is checked where CI runs.
+describe("training steps with the GPU kernel family ('tiled'), against the Float64 reference", () => {
+  let tiled: GpuContext | undefined;
+  afterAll(() => {
+    const errors = tiled?.errors.map((e) => e.message) ?? [];
+    tiled?.destroy();
+    expect(errors).toEqual([]);
+  });
+  const context = async () => {
+    tiled ??= await GpuContext.create({ kernelPreference: 'tiled', label: 'test.tiled' });
+    return tiled;
+  };
+
+  it('five Adam steps with weight decay, [784, 64, 10] relu, then a last partial batch of 7', async () => {
+    const ctx = await context();
+    expect(ctx.kernelPreference).toBe('tiled');
+    await trainBoth(
+      {
+        layers: [784, 64, 10],
+        activation: 'relu',
+        head: 'softmax',
+        optimizer: { kind: 'adam', learningRate: 1e-3, weightDecay: 1e-4 },
+        batches: [64, 64, 64, 64, 7],
+      },
+      ctx,
+    );
+  });
+
+  it('five momentum steps of [127, 33, 13, 10] tanh then sigmoid, soft targets', async () => {
+    await trainBoth(
+      {
+        layers: [127, 33, 13, 10],
+        activation: ['tanh', 'sigmoid'],
+        head: 'softmax',
+        dense: true,
+        optimizer: { kind: 'momentum', learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3 },
+        batches: [32, 32, 32, 32, 32],
+      },
+      await context(),
+    );
+  });
+
+  it('checkStep: every tensor of a [257, 129, 10] step within 1e-4 of its scale', async () => {
+    const ctx = await context();
+    const model = await Model.create({ layers: [257, 129, 10], seed: 3, context: ctx });
+    const report = await checkStep(model, randomArray(33 * 257, 5), { kind: 'labels', labels: randomInts(33, 6, 10) });
+    expect(report.maxRel, report.worst).toBeLessThan(1e-4);
+    await model.destroy();
   });
 });
 
