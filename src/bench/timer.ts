@@ -88,7 +88,7 @@ export class BenchTimer {
    * Times the submits that `body` makes: with timestamps, an empty pass before them writes the start
    * and an empty pass after them the end, so the figure is GPU time from the first to the last.
    */
-  timeSubmits(body: () => void, label = 'bench.submits'): Promise<TimedSample> {
+  async timeSubmits(body: () => void | Promise<void>, label = 'bench.submits'): Promise<TimedSample> {
     const device = this.ctx.device;
     const t0 = performance.now();
     if (this.querySet) {
@@ -101,7 +101,7 @@ export class BenchTimer {
         .end();
       device.queue.submit([begin.finish()]);
     }
-    body();
+    await body();
     const end = device.createCommandEncoder({ label: `${label}.end` });
     if (this.querySet) {
       end
