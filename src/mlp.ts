@@ -83,8 +83,9 @@ export interface FitOptions {
   /** Stops training cleanly at the next progress point; the parameters keep what was learned. */
   signal?: AbortSignal;
   /**
-   * Steps between checkpoints (parameters, optimizer state and position, read back to the CPU). One
-   * is also taken at the start and between epochs. Default: only those.
+   * Steps between checkpoints (parameters, optimizer state and position, read back to the CPU),
+   * rounded up to the next statistics read (every 25 steps). One is also taken at the start and
+   * between epochs. Default: only those.
    */
   checkpointEvery?: number;
   /** Called with every checkpoint; `encodeCheckpoint(checkpoint)` turns it into bytes for a file. */
