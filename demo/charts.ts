@@ -2,6 +2,7 @@
  * A small line chart on a plain canvas: epochs on x, a linear or logarithmic y, crisp at any
  * device pixel ratio, redrawn at most once per frame.
  */
+import { sizeCanvas } from './canvas.js';
 
 export interface Point {
   x: number;
@@ -51,19 +52,9 @@ export class LineChart {
   }
 
   private draw(): void {
-    const canvas = this.canvas;
-    const dpr = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth;
-    const height = canvas.clientHeight;
-    if (width === 0 || height === 0) return;
-    if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
-      canvas.width = Math.round(width * dpr);
-      canvas.height = Math.round(height * dpr);
-    }
-    const g = canvas.getContext('2d');
-    if (!g) return;
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.clearRect(0, 0, width, height);
+    const sized = sizeCanvas(this.canvas);
+    if (!sized) return;
+    const { g, width, height } = sized;
     g.font = FONT;
 
     const all = this.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.y));

@@ -3,6 +3,7 @@
  * the confusion matrix, and the first layer's weights as 28×28 images.
  */
 import { MNIST_PIXELS, type MnistSplit } from '../src/index.js';
+import { sizeCanvas } from './canvas.js';
 
 const SIDE = 28;
 
@@ -112,17 +113,9 @@ export class ConfusionView {
   }
 
   private draw(): void {
-    const { canvas } = this;
-    const dpr = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth;
-    const height = canvas.clientHeight;
-    if (!width || !height) return;
-    canvas.width = Math.round(width * dpr);
-    canvas.height = Math.round(height * dpr);
-    const g = canvas.getContext('2d');
-    if (!g) return;
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.clearRect(0, 0, width, height);
+    const sized = sizeCanvas(this.canvas);
+    if (!sized) return;
+    const { g, width, height } = sized;
     const C = 10;
     const m = this.confusion ?? Array.from({ length: C }, () => new Array<number>(C).fill(0));
     const label = 22;
