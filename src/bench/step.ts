@@ -17,14 +17,7 @@ import type { ParamLayout } from '../model/layout.js';
 import type { MlpSpec, Targets } from '../model/spec.js';
 import { biasGradRef } from '../reference/bias_grad.js';
 import { matmulRef } from '../reference/matmul.js';
-import {
-  cloneParamsRef,
-  mlpBackwardRef,
-  mlpForwardRef,
-  optimizerUpdateRef,
-  type RefOptimizerState,
-  type RefParams,
-} from '../reference/mlp.js';
+import { cloneParamsRef, mlpBackwardRef, mlpForwardRef, optimizerUpdateRef, type RefParams } from '../reference/mlp.js';
 import { adamRef } from '../reference/optimizer.js';
 import { softmaxXentRef } from '../reference/softmax_xent.js';
 import { toRefParams } from '../train/check.js';
@@ -290,11 +283,6 @@ async function readStep(ctx: GpuContext, m: Model, plan: StepPlan): Promise<Step
   return { outputs, dz, lossRows, grads, after };
 }
 
-/** The reference optimizer with the model's settings, at step 0. */
-function adamState(spec: MlpSpec, o: ResolvedOptimizer): RefOptimizerState {
-  return refOptimizerState(spec, o);
-}
-
 /** One reference step (forward, backward, Adam) from `params`, timed; `params` is left as it was. */
 function referenceStepMs(
   spec: MlpSpec,
@@ -305,7 +293,7 @@ function referenceStepMs(
   B: number,
 ): number {
   const p = cloneParamsRef(params);
-  const state = adamState(spec, o);
+  const state = refOptimizerState(spec, o);
   const t0 = performance.now();
   const { grads } = mlpBackwardRef(spec, p, x, targets, B);
   optimizerUpdateRef(state, p, grads);
@@ -328,7 +316,7 @@ function checkStepFull(
   const refAfter = cloneParamsRef(refBefore);
   const t0 = performance.now();
   const ref = mlpBackwardRef(spec, refAfter, x, targets, B);
-  optimizerUpdateRef(adamState(spec, o), refAfter, ref.grads);
+  optimizerUpdateRef(refOptimizerState(spec, o), refAfter, ref.grads);
   const cpuMs = performance.now() - t0;
 
   const c = new CheckBuilder('full', 'rel', RULE, STEP_REL_FLOOR);
@@ -343,7 +331,7 @@ function checkStepFull(
   }
   // The update, from the GPU's own gradients (checked just above).
   const expected = cloneParamsRef(refBefore);
-  optimizerUpdateRef(adamState(spec, o), expected, gpuGrads);
+  optimizerUpdateRef(refOptimizerState(spec, o), expected, gpuGrads);
   const gpuAfter = toRefParams(layout, gpu.after);
   for (let l = 0; l < L; l++) {
     c.rel(`layers.${l}.weight (updated)`, gpuAfter[l].w, expected[l].w, STEP_REL_TOL);
