@@ -45,6 +45,25 @@ interface StepCase {
   dense?: boolean;
 }
 
+/** Momentum with weight decay, [127, 33, 13, 10] tanh then sigmoid, soft targets. */
+const MOMENTUM_SOFT_TARGETS: StepCase = {
+  layers: [127, 33, 13, 10],
+  activation: ['tanh', 'sigmoid'],
+  head: 'softmax',
+  dense: true,
+  optimizer: { kind: 'momentum', learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3 },
+  batches: [32, 32, 32, 32, 32],
+};
+
+/** Adam with weight decay, [784, 64, 10] relu, then a last partial batch of 7. */
+const ADAM_PARTIAL_BATCH: StepCase = {
+  layers: [784, 64, 10],
+  activation: 'relu',
+  head: 'softmax',
+  optimizer: { kind: 'adam', learningRate: 1e-3, weightDecay: 1e-4 },
+  batches: [64, 64, 64, 64, 7],
+};
+
 async function trainBoth(c: StepCase, ctx: GpuContext = gpu()): Promise<void> {
   const model = await Model.create({ ...c, seed: 11, context: ctx });
   await withValidation(ctx, async () => {
@@ -81,24 +100,11 @@ describe('training steps, GPU against the Float64 reference', () => {
   });
 
   it('five momentum steps with weight decay, [127, 33, 13, 10] tanh then sigmoid, soft targets', async () => {
-    await trainBoth({
-      layers: [127, 33, 13, 10],
-      activation: ['tanh', 'sigmoid'],
-      head: 'softmax',
-      dense: true,
-      optimizer: { kind: 'momentum', learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3 },
-      batches: [32, 32, 32, 32, 32],
-    });
+    await trainBoth(MOMENTUM_SOFT_TARGETS);
   });
 
   it('five Adam steps with weight decay, [784, 64, 10] relu, then a last partial batch of 7', async () => {
-    await trainBoth({
-      layers: [784, 64, 10],
-      activation: 'relu',
-      head: 'softmax',
-      optimizer: { kind: 'adam', learningRate: 1e-3, weightDecay: 1e-4 },
-      batches: [64, 64, 64, 64, 7],
-    });
+    await trainBoth(ADAM_PARTIAL_BATCH);
   });
 
   it('five Adam steps of [2, 8, 1] with the sigmoid + binary cross-entropy head', async () => {
@@ -129,30 +135,11 @@ describe("training steps with the GPU kernel family ('tiled'), against the Float
   it('five Adam steps with weight decay, [784, 64, 10] relu, then a last partial batch of 7', async () => {
     const ctx = await context();
     expect(ctx.kernelPreference).toBe('tiled');
-    await trainBoth(
-      {
-        layers: [784, 64, 10],
-        activation: 'relu',
-        head: 'softmax',
-        optimizer: { kind: 'adam', learningRate: 1e-3, weightDecay: 1e-4 },
-        batches: [64, 64, 64, 64, 7],
-      },
-      ctx,
-    );
+    await trainBoth(ADAM_PARTIAL_BATCH, ctx);
   });
 
   it('five momentum steps of [127, 33, 13, 10] tanh then sigmoid, soft targets', async () => {
-    await trainBoth(
-      {
-        layers: [127, 33, 13, 10],
-        activation: ['tanh', 'sigmoid'],
-        head: 'softmax',
-        dense: true,
-        optimizer: { kind: 'momentum', learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3 },
-        batches: [32, 32, 32, 32, 32],
-      },
-      await context(),
-    );
+    await trainBoth(MOMENTUM_SOFT_TARGETS, await context());
   });
 
   it('checkStep: every tensor of a [257, 129, 10] step within 1e-4 of its scale', async () => {
