@@ -1,8 +1,9 @@
 /**
  * Model: an MLP living on the GPU — its parameters, gradients, optimizer state and step plans.
  *
- * One training step is one command encoder, one compute pass and one `queue.submit`; nothing is
- * read back inside a step. Loss and accuracy accumulate on the GPU and are read when asked.
+ * One training step is one compute pass and one `queue.submit` (`submitStep`), or several steps share
+ * them (`submitSteps`); nothing is read back inside a step. Loss and accuracy accumulate on the GPU
+ * and are read when asked.
  */
 import { GpuContext } from '../gpu/context.js';
 import { decodeModel, encodeModel } from '../io/model_file.js';
