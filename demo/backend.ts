@@ -19,8 +19,8 @@ import {
   Model,
   type ResolvedOptimizer,
 } from '../src/index.js';
+import { mlpBackwardRef, mlpForwardRef } from '../src/model/reference.js';
 import { argmaxRef } from '../src/reference/argmax.js';
-import { mlpBackwardRef, mlpForwardRef } from '../src/reference/mlp.js';
 
 export interface RunConfig {
   spec: MlpSpec;
@@ -97,7 +97,8 @@ export class GpuBackend implements Backend {
       context: this.ctx,
       label: 'demo.mlp',
     });
-    const trainer = new GpuBatchTrainer(model, this.trainData, this.testData);
+    // No test set in the trainer: the session evaluates (and draws) at the end of each epoch itself.
+    const trainer = new GpuBatchTrainer(model, this.trainData);
     const w0 = model.layout.weights[0];
     return {
       trainer,
@@ -134,7 +135,7 @@ export class CpuBackend implements Backend {
   ) {}
 
   async createRun(config: RunConfig): Promise<Run> {
-    const trainer = new CpuBatchTrainer(config.spec, config.optimizer, this.train, this.test, config.seed);
+    const trainer = new CpuBatchTrainer(config.spec, config.optimizer, this.train, undefined, config.seed);
     const { spec } = config;
     return {
       trainer,

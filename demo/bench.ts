@@ -1,16 +1,16 @@
 /**
- * demo/bench.html: runs the benchmark suites of src/bench in the browser (the same code as
+ * demo/bench.html: runs the benchmark suites of bench/ in the browser (the same code as
  * `npm run bench`), shows the table and plots, downloads the report as JSON, and opens or compares
  * earlier reports (from the page or from `npm run bench`).
  *
  * URL parameters: `?autorun=quick` (or `full`) starts a run on load.
  */
-import { defaultReportPath } from '../src/bench/args.js';
-import { MATMUL_FORMS } from '../src/bench/matmul.js';
-import { runBench } from '../src/bench/run.js';
-import { parseBenchReport, validateBenchReport } from '../src/bench/schema.js';
-import { COMPARE_HEADER, figureCells, reportHeader, TABLE_HEADER } from '../src/bench/table.js';
-import type { BenchFigure, BenchReport } from '../src/bench/types.js';
+import { defaultReportPath } from '../bench/args.js';
+import { MATMUL_FORMS } from '../bench/matmul.js';
+import { runBench } from '../bench/run.js';
+import { parseBenchReport, validateBenchReport } from '../bench/schema.js';
+import { COMPARE_HEADER, figureCells, reportHeader, TABLE_HEADER } from '../bench/table.js';
+import type { BenchFigure, BenchReport } from '../bench/types.js';
 import { GpuContext } from '../src/gpu/context.js';
 import { type BarRow, drawBars, drawLines, type LineSeries } from './bench-plot.js';
 import { loadMnist } from './data.js';

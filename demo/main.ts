@@ -3,11 +3,16 @@
  * the training session, the charts, the views and the drawing pad together.
  */
 import {
+  ACTIVATION_REGISTRY,
+  ACTIVATIONS,
   type Evaluation,
   GpuContext,
   type MnistSplit,
   mnistDataset,
+  OPTIMIZER_REGISTRY,
+  OPTIMIZERS,
   type OptimizerKind,
+  optimizerDefinition,
   paramLayout,
   resolveOptimizer,
   resolveSpec,
@@ -27,7 +32,8 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
 };
 
 const params = parseParams(location.search);
-const DEFAULT_LR: Record<OptimizerKind, number> = { adam: 0.001, momentum: 0.05, sgd: 0.1 };
+/** A new optimizer's learning rate in the form: its definition's default. */
+const defaultLearningRate = (kind: OptimizerKind) => optimizerDefinition(kind).hyper.learningRate?.default ?? 0.01;
 /** Without WebGPU, a smaller default data set keeps the Float64 reference pleasant. */
 const CPU_DEFAULT_TRAIN = 10_000;
 const CPU_DEFAULT_TEST = 2_000;
@@ -115,11 +121,30 @@ function setBackendBadge(kind: 'webgpu' | 'cpu' | 'lost' | 'pending', text: stri
 
 // ---- controls -----------------------------------------------------------------------------------
 
+/** The menus list the registered activations and optimizers (the page's markup names the defaults). */
+function fillMenus(): void {
+  const fill = (select: HTMLSelectElement, entries: [string, string][]) => {
+    const selected = select.value;
+    select.replaceChildren(...entries.map(([value, title]) => new Option(title, value, false, value === selected)));
+  };
+  fill(
+    ui.activation,
+    ACTIVATIONS.map((a) => [a, ACTIVATION_REGISTRY[a].title]),
+  );
+  fill(
+    ui.optimizer,
+    OPTIMIZERS.map((k) => [k, OPTIMIZER_REGISTRY[k].title]),
+  );
+  const lr = OPTIMIZER_REGISTRY.sgd.hyper.learningRate;
+  ui.lr.max = String(lr.max);
+}
+
 function applyParams(): void {
+  fillMenus();
   if (params.hidden) ui.hidden.value = params.hidden.join(', ');
   if (params.activation) ui.activation.value = params.activation;
   if (params.optimizer) ui.optimizer.value = params.optimizer;
-  ui.lr.value = String(params.learningRate ?? DEFAULT_LR[ui.optimizer.value as OptimizerKind]);
+  ui.lr.value = String(params.learningRate ?? defaultLearningRate(ui.optimizer.value as OptimizerKind));
   if (params.batchSize) {
     if (![...ui.batch.options].some((o) => o.value === String(params.batchSize))) {
       ui.batch.add(new Option(String(params.batchSize)));
@@ -134,12 +159,17 @@ function readConfig(): { config: RunConfig; batchSize: number; epochs: number } 
   const hidden = parseHidden(ui.hidden.value);
   if (!hidden) return { error: 'hidden layers: widths 1–4096, comma-separated (at most 6), e.g. 256, 128' };
   const lr = Number(ui.lr.value);
-  if (!(lr > 0 && lr <= 10)) return { error: 'learning rate: a number in (0, 10]' };
   const epochs = Number(ui.epochs.value);
   if (!Number.isInteger(epochs) || epochs < 1 || epochs > 100) return { error: 'epochs: an integer in 1..100' };
   try {
     const spec = resolveSpec({ layers: [784, ...hidden, 10], activation: ui.activation.value as never });
-    const optimizer = resolveOptimizer({ kind: ui.optimizer.value as OptimizerKind, learningRate: lr });
+    let optimizer: ReturnType<typeof resolveOptimizer>;
+    try {
+      optimizer = resolveOptimizer({ kind: ui.optimizer.value as OptimizerKind, learningRate: lr });
+    } catch {
+      const range = OPTIMIZER_REGISTRY.sgd.hyper.learningRate;
+      return { error: `learning rate: a number in (${range.min}, ${range.max}]` };
+    }
     return { config: { spec, optimizer, seed: params.seed }, batchSize: Number(ui.batch.value), epochs };
   } catch (error) {
     return { error: (error as Error).message };
@@ -569,7 +599,7 @@ async function main(): Promise<void> {
     });
   }
   ui.optimizer.addEventListener('change', () => {
-    ui.lr.value = String(DEFAULT_LR[ui.optimizer.value as OptimizerKind]);
+    ui.lr.value = String(defaultLearningRate(ui.optimizer.value as OptimizerKind));
     describeConfig();
   });
   ui.train.addEventListener('click', () => void onTrain());

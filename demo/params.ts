@@ -6,11 +6,19 @@
  *   epochs=10  seed=1  subset=N (training images)  test=N (test images)  backend=auto|webgpu|cpu
  *   autostart=1 (train as soon as the data is ready)
  */
-import type { Activation, OptimizerKind } from '../src/index.js';
+import {
+  ACTIVATIONS,
+  type ActivationName,
+  describeRange,
+  inRange,
+  OPTIMIZER_REGISTRY,
+  OPTIMIZERS,
+  type OptimizerKind,
+} from '../src/index.js';
 
 export interface DemoParams {
   hidden?: number[];
-  activation?: Activation;
+  activation?: ActivationName;
   optimizer?: OptimizerKind;
   learningRate?: number;
   batchSize?: number;
@@ -24,8 +32,8 @@ export interface DemoParams {
   ignored: string[];
 }
 
-const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'linear'] as const;
-const OPTIMIZERS = ['adam', 'momentum', 'sgd'] as const;
+/** The learning rate's range, the same for every optimizer and the library's. */
+const LEARNING_RATE = OPTIMIZER_REGISTRY.sgd.hyper.learningRate;
 
 export function parseParams(search: string): DemoParams {
   const q = new URLSearchParams(search);
@@ -56,8 +64,8 @@ export function parseParams(search: string): DemoParams {
   const rawLr = q.get('lr');
   if (rawLr !== null) {
     const v = Number(rawLr);
-    if (Number.isFinite(v) && v > 0 && v <= 10) learningRate = v;
-    else ignored.push(`lr=${rawLr} (expected a number in (0, 10])`);
+    if (inRange(LEARNING_RATE, v)) learningRate = v;
+    else ignored.push(`lr=${rawLr} (expected ${describeRange(LEARNING_RATE)})`);
   }
   return {
     hidden,

@@ -1,9 +1,13 @@
 /**
  * A Vite plugin for the `?raw` imports of shaders/*.wgsl: the WGSL ships without comments or
  * indentation, line for line, so the line numbers that WGSL errors report stay those of the file.
- * Used by every build (library, demo, Node CLI) and by the tests, which so test what ships.
+ * A line `#include "file.wgsl"` (relative to the including file) becomes an empty line, and the
+ * included file, shipped the same way, is appended after the last line (WGSL lets functions and
+ * variables be used before they are declared), each file once. Used by every build (library,
+ * demo, Node CLI) and by the tests, which so test what ships.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Plugin } from 'vite';
 
 /** The source with `//` comments and surrounding whitespace removed from every line; the line count is kept. */
@@ -17,15 +21,45 @@ export function compactWgsl(source: string): string {
     .join('\n');
 }
 
+const INCLUDE = /^#include\s+"([^"]+)"$/;
+
+/**
+ * The shipped text of a shader file: compacted, `#include` lines emptied and the included files
+ * appended (recursively, each once). `files` are the paths read, for the watcher.
+ */
+export function shipWgsl(file: string, files: string[] = []): string {
+  const seen = new Set<string>();
+  const appended: string[] = [];
+  const visit = (path: string): string => {
+    seen.add(path);
+    files.push(path);
+    const lines = compactWgsl(readFileSync(path, 'utf8')).split('\n');
+    return lines
+      .map((line) => {
+        const m = INCLUDE.exec(line);
+        if (!m) return line;
+        const target = resolve(dirname(path), m[1] as string);
+        if (!seen.has(target)) appended.push(visit(target));
+        return '';
+      })
+      .join('\n');
+  };
+  const main = visit(resolve(file));
+  return [main, ...appended].join('\n');
+}
+
 export function wgsl(): Plugin {
   return {
     name: 'webgpu-mlp:wgsl',
     enforce: 'pre',
     load(id) {
-      if (!id.endsWith('.wgsl?raw')) return null;
-      const file = id.slice(0, -'?raw'.length);
-      this.addWatchFile(file);
-      return `export default ${JSON.stringify(compactWgsl(readFileSync(file, 'utf8')))};`;
+      // `file.wgsl?raw`, or in the dev server `file.wgsl?import&raw` and the like.
+      const [file, query = ''] = id.split('?');
+      if (!file?.endsWith('.wgsl') || !query.split('&').includes('raw')) return null;
+      const files: string[] = [];
+      const code = shipWgsl(file, files);
+      for (const f of files) this.addWatchFile(f);
+      return `export default ${JSON.stringify(code)};`;
     },
   };
 }

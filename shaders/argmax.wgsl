@@ -4,7 +4,8 @@
 // Two entry points, the same result:
 //   argmax      one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R exceeds
 //               the per-dimension limit); each invocation keeps the first strictly larger value over its
-//               columns tid, tid + WG, ...; the tree reduction prefers the lower index on equal values.
+//               columns tid, tid + WG, ...; the tree reduction (rows.wgsl) prefers the lower index on
+//               equal values.
 //               For wide rows on GPUs.
 //   argmax_row  one invocation per row r = gid.x + gid.y·nwg.x·WG, ceil(R / WG) workgroups (2D likewise),
 //               scanning the row for the first strictly larger value: no workgroup memory, no barriers.
@@ -18,8 +19,7 @@ struct Dims { rows: u32, cols: u32, pad0: u32, pad1: u32 }
 
 override WG: u32 = 64;  // a power of two
 
-var<workgroup> best_value: array<f32, WG>;
-var<workgroup> best_index: array<u32, WG>;
+#include "rows.wgsl"
 
 @compute @workgroup_size(WG)
 fn argmax(
@@ -38,21 +38,8 @@ fn argmax(
     let z = Z[row + c];
     if (z > v) { v = z; i = c; }
   }
-  best_value[tid] = v;
-  best_index[tid] = i;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) {
-      let w = best_value[tid + s];
-      let j = best_index[tid + s];
-      if (w > best_value[tid] || (w == best_value[tid] && j < best_index[tid])) {
-        best_value[tid] = w;
-        best_index[tid] = j;
-      }
-    }
-    workgroupBarrier();
-  }
-  if (tid == 0u) { out[r] = best_index[0]; }
+  let best = reduce_argmax(tid, v, i);
+  if (tid == 0u) { out[r] = best.index; }
 }
 
 @compute @workgroup_size(WG)

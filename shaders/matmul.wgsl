@@ -2,12 +2,13 @@
 //   op(A) is M×K: A stored [M,K], or [K,M] read transposed (TRANSPOSE_A)
 //   op(B) is K×N: B stored [K,N], or [N,K] read transposed (TRANSPOSE_B)
 // The three forms of a dense layer (seed 004, x: B×D, W: D×H):
-//   forward   Z  = A·W + b,  A' = act(Z)        epilogue BIAS, ACT = act
+//   forward   Z  = A·W + b,  A' = act(Z)        BIAS, the activation's activate(); PRE also stores Z
 //   backward  dW = Aᵀ·G                          TRANSPOSE_A
-//             dA = (G·Wᵀ) ⊙ act'(A)              TRANSPOSE_B, epilogue MASK with Y = A (the activation output)
-// act' is taken from the activation's output y: relu' = [y > 0] (0 at exactly 0, seed 004's s > 0),
-// sigmoid' = y(1 − y), tanh' = 1 − y² (seed 001).
-// A, B, C, bias, Y: f32 row-major. Any M, N, K ≥ 1.
+//             dA = (G·Wᵀ) ⊙ act'(V)              TRANSPOSE_B, MASK: V is the activation's output (ReLU,
+//                                                sigmoid, tanh) or its input Z (GELU), as it declares
+// activate() and activation_grad() come from an activation module of shaders/activations/, appended by
+// src/kernels/matmul.ts (linear.wgsl when there is none).
+// A, B, C, bias, mask, pre: f32 row-major. Any M, N, K ≥ 1.
 // Two entry points, the same bindings, flags, overrides and results (up to summation order):
 //   matmul         (GPUs) tiles staged in workgroup memory, zero-padded at the edges.
 //     dispatch: (ceil(N / TILE_N), ceil(M / TILE_M)) workgroups of WG_X × WG_Y invocations; each
@@ -23,10 +24,13 @@ struct Dims { M: u32, N: u32, K: u32, pad: u32 }
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 #if ${BIAS}
-@group(0) @binding(4) var<storage, read> bias: array<f32>;   // [N]
+@group(0) @binding(4) var<storage, read> bias: array<f32>;        // [N]
 #endif
 #if ${MASK}
-@group(0) @binding(5) var<storage, read> Y: array<f32>;      // [M, N] activation output
+@group(0) @binding(5) var<storage, read> mask: array<f32>;        // [M, N]: what act' is read from
+#endif
+#if ${PRE}
+@group(0) @binding(6) var<storage, read_write> pre: array<f32>;   // [M, N]: Z, before the activation
 #endif
 
 override WG_X: u32 = 16;
@@ -34,8 +38,6 @@ override WG_Y: u32 = 16;
 override TILE_K: u32 = 16;
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
-// 0 linear, 1 relu, 2 sigmoid, 3 tanh: applied to C (ACT epilogue), or its derivative multiplied in (MASK).
-override ACT: u32 = 0;
 
 const RM = 4u;  // rows of C per invocation
 const RN = 4u;  // columns of C per invocation
@@ -57,16 +59,17 @@ fn load_b(k: u32, n: u32) -> f32 {
   return B[k * dims.N + n];
 }
 
-// activate() and activation_grad(): act.wgsl, appended by src/kernels/matmul.ts.
-
 // C[m,n] = the epilogue applied to the product v.
 fn store(m: u32, n: u32, v: f32) {
   var c = v;
 #if ${BIAS}
   c += bias[n];
 #endif
+#if ${PRE}
+  pre[m * dims.N + n] = c;
+#endif
 #if ${MASK}
-  c *= activation_grad(Y[m * dims.N + n]);
+  c *= activation_grad(mask[m * dims.N + n]);
 #else
   c = activate(c);
 #endif

@@ -33,8 +33,7 @@ struct Stats {
 
 override WG: u32 = 256;  // a power of two
 
-var<workgroup> red_loss: array<f32, WG>;
-var<workgroup> red_correct: array<u32, WG>;
+#include "rows.wgsl"
 
 fn is_finite(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
@@ -61,17 +60,9 @@ fn metrics(@builtin(local_invocation_index) tid: u32) {
     l += loss[r];
     k += correct[r];
   }
-  red_loss[tid] = l;
-  red_correct[tid] = k;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) {
-      red_loss[tid] += red_loss[tid + s];
-      red_correct[tid] += red_correct[tid + s];
-    }
-    workgroupBarrier();
-  }
-  if (tid == 0u) { update(red_loss[0], red_correct[0]); }
+  let total_loss = reduce_sum(tid, l);
+  let total_correct = reduce_sum_u32(tid, k);
+  if (tid == 0u) { update(total_loss, total_correct); }
 }
 
 @compute @workgroup_size(1)

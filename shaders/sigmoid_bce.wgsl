@@ -9,7 +9,7 @@
 // Two entry points, the same per-element terms; they differ only in who sums them:
 //   sigmoid_bce      one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R
 //                    exceeds the per-dimension limit); invocations stride over the columns, then
-//                    tree-reduce the row's loss and count in workgroup memory. For wide rows on GPUs.
+//                    tree-reduce the row's loss and count in workgroup memory (rows.wgsl). For wide rows on GPUs.
 //   sigmoid_bce_row  one invocation per row r = gid.x + gid.y·nwg.x·WG, ceil(R / WG) workgroups (2D
 //                    likewise), serial over the row: no workgroup memory, no barriers. For narrow rows
 //                    and CPU implementations (SwiftShader).
@@ -25,8 +25,7 @@ struct Dims { rows: u32, cols: u32, batch_size: f32, pad: u32 }
 
 override WG: u32 = 64;  // a power of two
 
-var<workgroup> red_loss: array<f32, WG>;
-var<workgroup> red_count: array<u32, WG>;
+#include "rows.wgsl"
 
 // log(1 + x) for x in [0, 1], accurate to a few ulp relative (WGSL has no log1p, and log(1 + x)
 // loses all of a small x). log(1 + x) = 2·atanh(t) with t = x/(2 + x) ∈ [0, 1/3]:
@@ -75,19 +74,11 @@ fn sigmoid_bce(
     row_loss += t.loss;
     row_correct += t.correct;
   }
-  red_loss[tid] = row_loss;
-  red_count[tid] = row_correct;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) {
-      red_loss[tid] += red_loss[tid + s];
-      red_count[tid] += red_count[tid + s];
-    }
-    workgroupBarrier();
-  }
+  let total_loss = reduce_sum(tid, row_loss);
+  let total_correct = reduce_sum_u32(tid, row_correct);
   if (tid == 0u) {
-    loss[r] = red_loss[0];
-    correct[r] = red_count[0];
+    loss[r] = total_loss;
+    correct[r] = total_correct;
   }
 }
 

@@ -5,7 +5,7 @@
 // Two entry points, the same formula:
 //   softmax      one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R exceeds
 //                the per-dimension limit); invocations stride over the columns, then tree-reduce the max
-//                and the sum in workgroup memory. For wide rows on GPUs.
+//                and the sum in workgroup memory (rows.wgsl). For wide rows on GPUs.
 //   softmax_row  one invocation per row r = gid.x + gid.y·nwg.x·WG, ceil(R / WG) workgroups (2D likewise),
 //                serial over the row: no workgroup memory, no barriers. For narrow rows and CPU
 //                implementations (SwiftShader).
@@ -18,7 +18,7 @@ struct Dims { rows: u32, cols: u32, pad0: u32, pad1: u32 }
 
 override WG: u32 = 64;  // a power of two
 
-var<workgroup> red: array<f32, WG>;
+#include "rows.wgsl"
 
 @compute @workgroup_size(WG)
 fn softmax(
@@ -34,25 +34,12 @@ fn softmax(
   // m = max_c Z[r,c]; every invocation starts from Z[r,0], a real element of the row.
   var m = Z[row];
   for (var c = tid; c < C; c += WG) { m = max(m, Z[row + c]); }
-  red[tid] = m;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) { red[tid] = max(red[tid], red[tid + s]); }
-    workgroupBarrier();
-  }
-  let row_max = red[0];
-  workgroupBarrier();  // everyone has read red[0] before it is reused
+  let row_max = reduce_argmax(tid, m, 0u).value;
 
   // s = Σ_c exp(Z[r,c] − m)
   var sum = 0.0;
   for (var c = tid; c < C; c += WG) { sum += exp(Z[row + c] - row_max); }
-  red[tid] = sum;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) { red[tid] += red[tid + s]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
+  let total = reduce_sum(tid, sum);
 
   for (var c = tid; c < C; c += WG) { P[row + c] = exp(Z[row + c] - row_max) / total; }
 }

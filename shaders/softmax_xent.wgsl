@@ -12,7 +12,8 @@
 // 3. outputs); they differ only in who sums (summation order):
 //   softmax_xent      one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R
 //                     exceeds the per-dimension limit); invocations stride over the columns, then
-//                     tree-reduce the max (with its first index) and the sums in workgroup memory.
+//                     tree-reduce the max (with its first index) and the sums in workgroup memory
+//                     (rows.wgsl).
 //                     For wide rows on GPUs.
 //   softmax_xent_row  one invocation per row r = gid.x + gid.y·nwg.x·WG, ceil(R / WG) workgroups (2D
 //                     likewise), serial over the row's columns: no workgroup memory, no barriers. For
@@ -34,16 +35,7 @@ struct Dims { rows: u32, cols: u32, batch_size: f32, pad: u32 }
 
 override WG: u32 = 64;  // a power of two
 
-var<workgroup> red_a: array<f32, WG>;
-var<workgroup> red_b: array<f32, WG>;
-var<workgroup> red_c: array<f32, WG>;
-var<workgroup> arg_a: array<u32, WG>;
-var<workgroup> arg_b: array<u32, WG>;
-
-// (w, j) beats (v, i): larger, or equal with a lower index (the first maximum wins).
-fn beats(w: f32, j: u32, v: f32, i: u32) -> bool {
-  return w > v || (w == v && j < i);
-}
+#include "rows.wgsl"
 
 // A quiet NaN, made at run time (a constant NaN is a WGSL compile error).
 fn quiet_nan(bits: u32) -> f32 {
@@ -110,35 +102,13 @@ fn softmax_xent(
     if (y > ym) { ym = y; yi = c; }
 #endif
   }
-  red_a[tid] = zm;
-  arg_a[tid] = zi;
-#if ${DENSE}
-  red_b[tid] = ym;
-  arg_b[tid] = yi;
-#endif
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) {
-      if (beats(red_a[tid + s], arg_a[tid + s], red_a[tid], arg_a[tid])) {
-        red_a[tid] = red_a[tid + s];
-        arg_a[tid] = arg_a[tid + s];
-      }
-#if ${DENSE}
-      if (beats(red_b[tid + s], arg_b[tid + s], red_b[tid], arg_b[tid])) {
-        red_b[tid] = red_b[tid + s];
-        arg_b[tid] = arg_b[tid + s];
-      }
-#endif
-    }
-    workgroupBarrier();
-  }
-  let m = red_a[0];
-  let z_arg = arg_a[0];
+  let z_best = reduce_argmax(tid, zm, zi);
+  let m = z_best.value;
+  let z_arg = z_best.index;
   var y_arg = 0u;
 #if ${DENSE}
-  y_arg = arg_b[0];
+  y_arg = reduce_argmax(tid, ym, yi).index;
 #endif
-  workgroupBarrier();  // everyone has read red_a[0] before it is reused
 
   // 2. s = Σ_c exp(Z[r,c] − m); dense: also Σ_c Y[r,c] and Σ_{c: Y≠0} Y[r,c]·(Z[r,c] − m)
   //    (terms with Y = 0 are skipped so that 0·(−huge) never enters).
@@ -154,21 +124,12 @@ fn softmax_xent(
     if (y != 0.0) { y_dot += y * (z - m); }
 #endif
   }
-  red_a[tid] = sum_exp;
-  red_b[tid] = y_sum;
-  red_c[tid] = y_dot;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) {
-      red_a[tid] += red_a[tid + s];
+  let s = reduce_sum(tid, sum_exp);
 #if ${DENSE}
-      red_b[tid] += red_b[tid + s];
-      red_c[tid] += red_c[tid + s];
+  y_sum = reduce_sum(tid, y_sum);
+  y_dot = reduce_sum(tid, y_dot);
 #endif
-    }
-    workgroupBarrier();
-  }
-  let st = RowStats(m, z_arg, red_a[0], y_arg, red_b[0], red_c[0]);
+  let st = RowStats(m, z_arg, s, y_arg, y_sum, y_dot);
 
   // 3. loss and correct (one invocation), dZ (all).
   if (tid == 0u) { write_loss(r, st); }

@@ -21,32 +21,50 @@ export { DeviceLostError, GpuContext, missingCapabilities } from './gpu/context.
 export type { AdapterSummary, DeviceOptions, OwnedDevice } from './gpu/device.js';
 export { describeAdapter, requestGpuDevice } from './gpu/device.js';
 export { spaceOutDawnPolling } from './gpu/polling.js';
-export type { MLPCheckpoint } from './io/checkpoint_file.js';
+export type { GpuInputs, Inputs, Labels } from './inputs.js';
+export type { Checkpoint, MLPCheckpoint, TrainingCheckpoint } from './io/checkpoint_file.js';
 export { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from './io/checkpoint_file.js';
-export type { CreateMLPOptions, FitOptions, Inputs, Labels } from './mlp.js';
+export type { CreateMLPOptions, FitOptions } from './mlp.js';
 export { createMLP, loadMLP, MLP } from './mlp.js';
+export type { ActivationDefinition, ResolvedActivation } from './model/activations/index.js';
+export { ACTIVATION_REGISTRY, describeActivation } from './model/activations/index.js';
+export type { HeadDefinition, PredictionKind, ResolvedHead } from './model/heads/index.js';
+export { HEAD_REGISTRY } from './model/heads/index.js';
 export { initParams } from './model/init.js';
 export type { ParamLayout, TensorSlot } from './model/layout.js';
 export { paramLayout } from './model/layout.js';
-export type { Activation, Head, MlpSpec, Targets } from './model/spec.js';
+export type { Activation, ActivationName, Head, HeadName, MlpSpec, NetworkOptions, Targets } from './model/spec.js';
+export { ACTIVATIONS, HEADS, resolveSpec } from './model/spec.js';
+export type { OptimizerConfig, OptimizerDefinition, OptimizerKind, ResolvedOptimizer } from './optim/index.js';
+export {
+  describeOptimizer,
+  OPTIMIZER_REGISTRY,
+  OPTIMIZERS,
+  optimizerDefinition,
+  resolveOptimizer,
+} from './optim/index.js';
+export type { ParamSpec, ParamSpecs } from './params.js';
+export { describeRange, inRange } from './params.js';
 export type { CheckOptions, CheckReport, TensorDiff } from './train/check.js';
 export { checkStep } from './train/check.js';
 export type { HostDataset } from './train/cpu.js';
 export { CpuBatchTrainer, evaluateHost } from './train/cpu.js';
 export type { DatasetSource } from './train/dataset.js';
 export { GpuDataset } from './train/dataset.js';
+export type { Evaluation } from './train/evaluate.js';
+export { evaluateDataset } from './train/evaluate.js';
+export { GpuBatchTrainer } from './train/gpu_trainer.js';
 export type {
   BatchTrainer,
   EpochResult,
-  Evaluation,
+  FitCallbacks,
   FitOptions as FitLoopOptions,
+  RunOptions,
   StepProgress,
-  TrainingCheckpoint,
-} from './train/fit.js';
-export { evaluateDataset, fit, GpuBatchTrainer, runSteps, TrainingInterrupted } from './train/fit.js';
-export type { Checkpoint, ModelOptions, Stats } from './train/model.js';
+  TrainingEvent,
+} from './train/loop.js';
+export { fit, runSteps, TrainingInterrupted, TrainingRun } from './train/loop.js';
+export type { ModelOptions, Stats } from './train/model.js';
 export { Model } from './train/model.js';
-export type { NetworkOptions, OptimizerConfig, OptimizerKind, ResolvedOptimizer } from './train/options.js';
-export { resolveOptimizer, resolveSpec } from './train/options.js';
 export type { InputGradient } from './train/saliency.js';
 export { inputGradient } from './train/saliency.js';

@@ -8,22 +8,20 @@
  * const probabilities = await mlp.predict(testImages);
  * ```
  */
-import type { MLPCheckpoint } from './io/checkpoint_file.js';
+
+import { type Inputs, type Labels, resolveInputs, resolveLabels } from './inputs.js';
+import type { MLPCheckpoint, TrainingCheckpoint } from './io/checkpoint_file.js';
 import { slotBinding } from './model/layout.js';
-import type { Activation, Head, Targets } from './model/spec.js';
+import { type Activation, type Head, headOf, type NetworkOptions, type Targets } from './model/spec.js';
+import type { OptimizerKind } from './optim/index.js';
+import { checkKeys, formatValue } from './params.js';
 import { type CheckReport, checkStep } from './train/check.js';
 import { GpuDataset } from './train/dataset.js';
-import {
-  type EpochResult,
-  type Evaluation,
-  evaluateDataset,
-  fit,
-  GpuBatchTrainer,
-  type StepProgress,
-  type TrainingCheckpoint,
-} from './train/fit.js';
+import { type Evaluation, evaluateDataset } from './train/evaluate.js';
+import { GpuBatchTrainer } from './train/gpu_trainer.js';
+import { type EpochResult, fit, type StepProgress } from './train/loop.js';
 import { Model } from './train/model.js';
-import { checkKeys, formatValue, type NetworkOptions, type OptimizerKind } from './train/options.js';
+import { resumeOptimizer } from './train/resume.js';
 
 export interface CreateMLPOptions extends NetworkOptions {
   /** Seed of the initial weights (He for ReLU layers, Glorot otherwise). Default 0. */
@@ -36,41 +34,26 @@ export interface CreateMLPOptions extends NetworkOptions {
   label?: string;
 }
 
-/**
- * Inputs, row-major `[count, D]`:
- * - `Float32Array` of features;
- * - `Uint8Array` of bytes (pixels), scaled by 1/255 on the GPU;
- * - `{ buffer, count }`: your own GPUBuffer of f32 `[count, D]` (STORAGE usage), used in place (zero copy).
- */
-export type Inputs = Float32Array | Uint8Array | { buffer: GPUBuffer; count: number };
-
-/**
- * Targets:
- * - class indices, one per row (`Uint8Array`, `Uint16Array`, `Uint32Array`, `Int32Array` or `number[]`), softmax head;
- * - `Float32Array` of dense targets `[count, C]` (one-hot or soft for softmax; probabilities for sigmoid);
- * - `{ buffer }`: your own GPUBuffer of u32 labels `[count]` (softmax) or f32 targets `[count, C]`.
- */
-export type Labels =
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | Int32Array
-  | number[]
-  | Float32Array
-  | { buffer: GPUBuffer };
+export type { GpuInputs, Inputs, Labels } from './inputs.js';
 
 export interface FitOptions {
   /** Passes over the data. Default 1. */
   epochs?: number;
   /** Rows per step; the last batch of an epoch may be smaller. Default 32. */
   batchSize?: number;
-  /** Default `'adam'`. */
+  /** `'sgd'`, `'momentum'`, `'adam'` or `'adamw'`. Default: the model's current optimizer (a new model's is `'adam'`). */
   optimizer?: OptimizerKind;
-  /** Default 0.001 for adam, 0.1 for sgd and momentum. */
+  /** In (0, 1000]. Default 0.1 for sgd, 0.05 for momentum, 0.001 for adam and adamw. */
   learningRate?: number;
-  /** Momentum coefficient (momentum only). Default 0.9. */
+  /** Momentum coefficient μ in [0, 1) (momentum only). Default 0.9. */
   momentum?: number;
-  /** L2 weight decay on the weights. Default 0. */
+  /** Adam's β1 in [0, 1) (adam, adamw). Default 0.9. */
+  beta1?: number;
+  /** Adam's β2 in [0, 1) (adam, adamw). Default 0.999. */
+  beta2?: number;
+  /** Adam's ε in (0, 1] (adam, adamw). Default 1e-8. */
+  eps?: number;
+  /** Weight decay on the weights (not the biases): L2 for sgd, momentum and adam (default 0), decoupled for adamw (default 0.01). */
   weightDecay?: number;
   /** Seed of the per-epoch shuffles. Default 0. */
   seed?: number;
@@ -94,8 +77,8 @@ export interface FitOptions {
    * Continue a run from a checkpoint (`TrainingInterrupted.checkpoint`, `onCheckpoint`'s, or
    * `decodeCheckpoint(bytes)`): its parameters, optimizer state and position are restored and the
    * remaining steps run. With the same data, `batchSize`, `epochs` and `seed`, the result is that of
-   * an uninterrupted run. `learningRate`, `momentum` and `weightDecay`, if given, replace the
-   * checkpoint's (e.g. a smaller rate after a divergence); a different `optimizer` is an error.
+   * an uninterrupted run. Hyperparameters given (`learningRate`, `momentum`, `weightDecay`, …) replace
+   * the checkpoint's (e.g. a smaller rate after a divergence); a different `optimizer` is an error.
    */
   resume?: MLPCheckpoint;
 }
@@ -106,6 +89,9 @@ const FIT_KEYS = [
   'optimizer',
   'learningRate',
   'momentum',
+  'beta1',
+  'beta2',
+  'eps',
   'weightDecay',
   'seed',
   'validation',
@@ -157,21 +143,24 @@ export class MLP {
     checkKeys('options', options, FIT_KEYS);
     const model = this.model;
     const { resume } = options;
+    const settings = resumeOptimizer(
+      resume ? resume.state.optimizer : model.optimizerConfig,
+      {
+        kind: options.optimizer,
+        learningRate: options.learningRate,
+        momentum: options.momentum,
+        beta1: options.beta1,
+        beta2: options.beta2,
+        eps: options.eps,
+        weightDecay: options.weightDecay,
+      },
+      resume ? 'resume' : 'model',
+    );
     if (resume) {
-      checkResume(resume, options.optimizer);
+      checkResumeShape(resume);
       await model.restore(resume.state);
     }
-    await model.setOptimizer({
-      kind: resume ? resume.state.optimizer.kind : (options.optimizer ?? 'adam'),
-      learningRate: options.learningRate ?? resume?.state.optimizer.learningRate,
-      momentum: options.momentum ?? resume?.state.optimizer.momentum,
-      weightDecay: options.weightDecay ?? resume?.state.optimizer.weightDecay,
-      ...(resume && {
-        beta1: resume.state.optimizer.beta1,
-        beta2: resume.state.optimizer.beta2,
-        eps: resume.state.optimizer.eps,
-      }),
-    });
+    await model.setOptimizer(settings);
     const train = this.dataset(inputs, labels, 'inputs', 'labels');
     const test = options.validation
       ? this.dataset(options.validation.inputs, options.validation.labels, 'validation.inputs', 'validation.labels')
@@ -205,19 +194,29 @@ export class MLP {
     }
   }
 
-  /** Probabilities `[count, C]`: softmax over classes, or per-output sigmoid. */
-  async predict(inputs: Float32Array | Uint8Array): Promise<Float32Array> {
-    const x = inputs instanceof Uint8Array ? Float32Array.from(inputs, (v) => v / 255) : inputs;
-    return this.model.predict(x);
+  /** The head's outputs `[count, C]`: softmax probabilities over classes, per-output sigmoids, or a regression head's values. */
+  async predict(
+    inputs: Float32Array | Uint8Array | Float64Array | readonly (readonly number[])[],
+  ): Promise<Float32Array> {
+    const x = resolveInputs(inputs, this.layers[0]);
+    if (x.kind === 'gpu') throw new Error('inputs: a GPUBuffer is not accepted here; pass a typed array');
+    const { images } = x;
+    return this.model.predict(images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images);
   }
 
   /**
    * Runs one training step on the GPU and the same step in the Float64 reference, from the same
    * weights and batch, and reports the largest differences per tensor. The model is left as it was.
    */
-  async check(inputs: Float32Array, labels: Labels): Promise<CheckReport> {
-    const rows = inputs.length / this.layers[0];
-    return checkStep(this.model, inputs, this.targets(labels, rows, 'labels'));
+  async check(
+    inputs: Float32Array | Float64Array | readonly (readonly number[])[],
+    labels: Labels,
+  ): Promise<CheckReport> {
+    const x = resolveInputs(inputs, this.layers[0]);
+    if (x.kind === 'gpu' || !(x.images instanceof Float32Array)) {
+      throw new Error(`inputs: check() takes features (Float32Array, Float64Array or number[][])`);
+    }
+    return checkStep(this.model, x.images, this.targets(labels, x.count, 'labels'));
   }
 
   /** The network as a safetensors file (architecture in the metadata), readable by PyTorch. */
@@ -231,65 +230,33 @@ export class MLP {
   }
 
   private targets(labels: Labels, rows: number, name: string): Targets {
-    const C = this.layers[this.layers.length - 1];
-    if (labels instanceof Float32Array) {
-      if (labels.length !== rows * C) {
-        throw new Error(
-          `${name} has ${labels.length} values: dense targets must be [count, ${C}] = ${rows * C} values`,
-        );
-      }
-      return { kind: 'dense', values: labels };
-    }
-    if ('buffer' in labels && !ArrayBuffer.isView(labels))
-      throw new Error(`${name}: a GPUBuffer is not accepted here; pass a typed array`);
-    if (this.head !== 'softmax') {
-      throw new Error(
-        `${name}: class indices need the softmax head; the sigmoid head takes dense Float32Array targets [count, ${C}]`,
-      );
-    }
-    const list = labels as ArrayLike<number>;
-    if (list.length !== rows) throw new Error(`${name} has ${list.length} entries, expected one per row (${rows})`);
-    const out = new Uint32Array(rows);
-    for (let i = 0; i < rows; i++) {
-      const v = list[i];
-      if (!Number.isInteger(v) || v < 0 || v >= C)
-        throw new Error(`${name}[${i}] = ${formatValue(v)} is outside 0..${C - 1}`);
-      out[i] = v;
-    }
-    return { kind: 'labels', labels: out };
+    const resolved = resolveLabels(labels, this.model.spec, rows, name);
+    if (resolved.kind === 'gpu') throw new Error(`${name}: a GPUBuffer is not accepted here; pass a typed array`);
+    return resolved.targets;
   }
 
   private dataset(inputs: Inputs, labels: Labels, inputName: string, labelName: string): GpuDataset {
-    const D = this.layers[0];
-    const C = this.layers[this.layers.length - 1];
-    let count: number;
-    if (inputs instanceof Float32Array || inputs instanceof Uint8Array) {
-      if (inputs.length === 0 || inputs.length % D !== 0) {
-        throw new Error(
-          `${inputName} has ${inputs.length} values, expected a positive multiple of ${D} ([count, ${D}])`,
-        );
-      }
-      count = inputs.length / D;
-    } else {
-      count = inputs.count;
-      if (!Number.isInteger(count) || count < 1)
-        throw new Error(`${inputName}.count = ${count}, expected an integer ≥ 1`);
+    const { spec, ctx } = this.model;
+    const D = spec.layers[0];
+    const C = spec.layers[spec.layers.length - 1];
+    const x = resolveInputs(inputs, D, inputName);
+    const images = x.kind === 'host' ? x.images : x.buffer;
+    const source = { images, count: x.count, cols: D, classes: C, scale: 1 / 255 };
+    const y = resolveLabels(labels, spec, x.count, labelName);
+    if (y.kind === 'gpu') {
+      const kind = headOf(spec).definition.targets[0];
+      return kind === 'labels'
+        ? new GpuDataset(ctx, { ...source, labels: y.buffer }, inputName)
+        : new GpuDataset(ctx, { ...source, targets: y.buffer }, inputName);
     }
-    const images = inputs instanceof Float32Array || inputs instanceof Uint8Array ? inputs : inputs.buffer;
-    const source = { images, count, cols: D, classes: C, scale: 1 / 255 };
-    if (!ArrayBuffer.isView(labels) && !Array.isArray(labels)) {
-      return this.head === 'softmax'
-        ? new GpuDataset(this.model.ctx, { ...source, labels: labels.buffer }, inputName)
-        : new GpuDataset(this.model.ctx, { ...source, targets: labels.buffer }, inputName);
-    }
-    const t = this.targets(labels, count, labelName);
+    const t = y.targets;
     return t.kind === 'labels'
-      ? new GpuDataset(this.model.ctx, { ...source, labels: t.labels }, inputName)
-      : new GpuDataset(this.model.ctx, { ...source, targets: Float32Array.from(t.values) }, inputName);
+      ? new GpuDataset(ctx, { ...source, labels: t.labels }, inputName)
+      : new GpuDataset(ctx, { ...source, targets: Float32Array.from(t.values) }, inputName);
   }
 }
 
-function checkResume(resume: MLPCheckpoint, optimizer: OptimizerKind | undefined): void {
+function checkResumeShape(resume: MLPCheckpoint): void {
   const ok =
     typeof resume === 'object' &&
     resume !== null &&
@@ -299,11 +266,6 @@ function checkResume(resume: MLPCheckpoint, optimizer: OptimizerKind | undefined
   if (!ok) {
     throw new Error(
       `options.resume = ${formatValue(resume)} is invalid: expected a checkpoint (from onCheckpoint, TrainingInterrupted.checkpoint or decodeCheckpoint)`,
-    );
-  }
-  if (optimizer !== undefined && optimizer !== resume.state.optimizer.kind) {
-    throw new Error(
-      `options.optimizer = ${formatValue(optimizer)} is invalid: the checkpoint being resumed was trained with ${formatValue(resume.state.optimizer.kind)}; leave optimizer out or pass that`,
     );
   }
 }

@@ -1,21 +1,29 @@
 /**
- * Command-line options of `npm run train`, parsed and validated before any work starts.
+ * Command-line options of `npm run train`, parsed and validated before any work starts. The
+ * optimizer's flags (`--lr`, `--momentum`, `--beta1`, …) come from the optimizer definitions, with the
+ * same ranges and defaults as the library's options.
  */
 import { ACTIVATIONS, type Activation } from '../model/spec.js';
-import { OPTIMIZERS, type OptimizerKind } from '../train/options.js';
+import {
+  HYPERPARAMETERS,
+  type HyperparameterName,
+  OPTIMIZER_REGISTRY,
+  OPTIMIZERS,
+  type OptimizerKind,
+  optimizerDefinition,
+} from '../optim/index.js';
+import { describeRange, type ParamSpec } from '../params.js';
 import { bad, forEachFlag, int, num, path } from './flags.js';
 
 export type Backend = 'auto' | 'webgpu' | 'cpu';
 
-export interface TrainArgs {
+export type TrainArgs = {
   layers: number[];
   activation: Activation;
   epochs: number;
   batchSize: number;
-  learningRate: number | undefined;
-  optimizer: OptimizerKind;
-  momentum: number;
-  weightDecay: number;
+  /** Undefined: momentum, or the resumed checkpoint's. */
+  optimizer: OptimizerKind | undefined;
   seed: number;
   backend: Backend;
   out: string;
@@ -27,17 +35,24 @@ export interface TrainArgs {
   /** Continue the run saved in this checkpoint file. */
   resume: string | undefined;
   help: boolean;
-}
+} & {
+  /** The optimizer's hyperparameters given as flags; the others take the optimizer's defaults. */
+  [K in HyperparameterName]: number | undefined;
+};
+
+/** The optimizer `npm run train` uses unless told otherwise: SGD with momentum (lr 0.05, μ 0.9). */
+export const DEFAULT_CLI_OPTIMIZER: OptimizerKind = 'momentum';
 
 export const TRAIN_DEFAULTS: TrainArgs = {
   layers: [784, 512, 10],
   activation: 'relu',
   epochs: 10,
   batchSize: 128,
-  learningRate: undefined,
-  optimizer: 'momentum',
-  momentum: 0.9,
-  weightDecay: 0,
+  optimizer: undefined,
+  ...(Object.fromEntries(Object.keys(HYPERPARAMETERS).map((k) => [k, undefined])) as Record<
+    HyperparameterName,
+    undefined
+  >),
   seed: 1,
   backend: 'auto',
   out: 'out/mnist-mlp.safetensors',
@@ -48,10 +63,23 @@ export const TRAIN_DEFAULTS: TrainArgs = {
   help: false,
 };
 
-/** Default learning rate per optimizer. */
-export function defaultLearningRate(kind: OptimizerKind): number {
-  return kind === 'adam' ? 1e-3 : kind === 'momentum' ? 0.05 : 0.1;
+/** The flag of a hyperparameter: its spec's, or its name in kebab-case (`weightDecay` → `--weight-decay`). */
+export function hyperFlag(name: string): string {
+  return `--${HYPERPARAMETERS[name]?.flag ?? name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
+
+/** `sgd 0.1, momentum 0.05, adam 0.001, adamw 0.001`: a hyperparameter's default per optimizer that has it. */
+function defaultsOf(name: string): string {
+  const per = OPTIMIZERS.filter((k) => name in optimizerDefinition(k).hyper).map(
+    (k) => [k, optimizerDefinition(k).hyper[name]?.default] as const,
+  );
+  const values = new Set(per.map(([, v]) => v));
+  const which = per.length === OPTIMIZERS.length ? '' : ` (${per.map(([k]) => k).join(', ')})`;
+  if (values.size === 1) return `${per[0]?.[1]}${which}`;
+  return per.map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+const pad = (text: string, width: number) => text.padEnd(width);
 
 export const TRAIN_HELP = `Usage: npm run train -- [options]
 
@@ -63,10 +91,14 @@ Options:
   --activation NAME       hidden activation: ${ACTIVATIONS.join(', ')}   (default ${TRAIN_DEFAULTS.activation})
   --epochs N              passes over the training set                (default ${TRAIN_DEFAULTS.epochs})
   --batch-size N          rows per step                                (default ${TRAIN_DEFAULTS.batchSize})
-  --optimizer NAME        ${OPTIMIZERS.join(', ')}                     (default ${TRAIN_DEFAULTS.optimizer})
-  --lr X                  learning rate          (default: sgd 0.1, momentum 0.05, adam 0.001)
-  --momentum X            momentum coefficient (momentum only)         (default ${TRAIN_DEFAULTS.momentum})
-  --weight-decay X        L2 weight decay on the weights               (default ${TRAIN_DEFAULTS.weightDecay})
+  --optimizer NAME        ${OPTIMIZERS.map((k) => `${k} (${OPTIMIZER_REGISTRY[k].title})`).join(', ')}
+                          (default ${DEFAULT_CLI_OPTIMIZER})
+${Object.entries(HYPERPARAMETERS)
+  .map(
+    ([name, spec]) =>
+      `  ${pad(`${hyperFlag(name)} X`, 24)}${spec.doc}, ${describeRange(spec).replace('a finite number ', '')}\n${' '.repeat(26)}(default: ${defaultsOf(name)})`,
+  )
+  .join('\n')}
   --seed N                seed of the initial weights and the shuffles (default ${TRAIN_DEFAULTS.seed})
   --backend NAME          auto (WebGPU if an adapter exists, else CPU), webgpu, cpu   (default auto)
   --out PATH              where to save the trained model              (default ${TRAIN_DEFAULTS.out})
@@ -79,6 +111,11 @@ Options:
                           --batch-size, --seed and --limit
   -h, --help              show this help
 `;
+
+/** Parses a hyperparameter flag's value against its range (the same check as the library's). */
+function hyper(flag: string, value: string, spec: ParamSpec): number {
+  return num(flag, value, spec.min, spec.max, spec.minExclusive ?? false, spec.maxExclusive ?? false);
+}
 
 /** Parses argv (without node and script). Throws on the first bad option. */
 export function parseTrainArgs(argv: readonly string[]): TrainArgs {
@@ -98,7 +135,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       }
       case '--activation': {
         const v = take();
-        if (!ACTIVATIONS.includes(v as Activation)) bad(flag, v, `one of ${ACTIVATIONS.join(', ')}`);
+        if (!(ACTIVATIONS as readonly string[]).includes(v)) bad(flag, v, `one of ${ACTIVATIONS.join(', ')}`);
         args.activation = v as Activation;
         break;
       }
@@ -108,21 +145,12 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       case '--batch-size':
         args.batchSize = int(flag, take(), 1, 60_000);
         break;
-      case '--lr':
-        args.learningRate = num(flag, take(), 0, 100, true);
-        break;
       case '--optimizer': {
         const v = take();
-        if (!OPTIMIZERS.includes(v as OptimizerKind)) bad(flag, v, `one of ${OPTIMIZERS.join(', ')}`);
+        if (!(OPTIMIZERS as readonly string[]).includes(v)) bad(flag, v, `one of ${OPTIMIZERS.join(', ')}`);
         args.optimizer = v as OptimizerKind;
         break;
       }
-      case '--momentum':
-        args.momentum = num(flag, take(), 0, 1);
-        break;
-      case '--weight-decay':
-        args.weightDecay = num(flag, take(), 0, 1);
-        break;
       case '--seed':
         args.seed = int(flag, take(), 0, 0xffffffff);
         break;
@@ -152,10 +180,23 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
         f.none();
         args.help = true;
         break;
-      default:
-        f.unknown();
+      default: {
+        const name = Object.keys(HYPERPARAMETERS).find((k) => hyperFlag(k) === flag) as HyperparameterName | undefined;
+        if (name === undefined) return f.unknown();
+        args[name] = hyper(flag, take(), HYPERPARAMETERS[name] as ParamSpec);
+      }
     }
   });
+  const kind = args.optimizer ?? DEFAULT_CLI_OPTIMIZER;
+  const def = optimizerDefinition(kind);
+  for (const name of Object.keys(HYPERPARAMETERS) as HyperparameterName[]) {
+    // (When resuming, the checkpoint's optimizer decides; its settings are checked then.)
+    if (args[name] !== undefined && !(name in def.hyper) && args.resume === undefined) {
+      throw new Error(
+        `${hyperFlag(name)} does not apply to --optimizer ${kind}, whose settings are ${Object.keys(def.hyper).map(hyperFlag).join(', ')}. See --help.`,
+      );
+    }
+  }
   if (args.checkpointEvery !== undefined && args.checkpoint === undefined) {
     throw new Error('--checkpoint-every needs --checkpoint PATH (where to write them). See --help.');
   }

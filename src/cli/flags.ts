@@ -13,10 +13,25 @@ export function int(flag: string, v: string, min: number, max: number): number {
   return n;
 }
 
-export function num(flag: string, v: string, min: number, max: number, minExclusive = false): number {
+/** A decimal number: digits with an optional fraction and exponent (not `0x10`, `Infinity` or ``). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+export function num(
+  flag: string,
+  v: string,
+  min: number,
+  max: number,
+  minExclusive = false,
+  maxExclusive = false,
+): number {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (minExclusive ? n <= min : n < min) || n > max) {
-    bad(flag, v, `a number in ${minExclusive ? '(' : '['}${min}, ${max}]`);
+  if (
+    !DECIMAL.test(v) ||
+    !Number.isFinite(n) ||
+    (minExclusive ? n <= min : n < min) ||
+    (maxExclusive ? n >= max : n > max)
+  ) {
+    bad(flag, v, `a number in ${minExclusive ? '(' : '['}${min}, ${max}${maxExclusive ? ')' : ']'}`);
   }
   return n;
 }

@@ -1,5 +1,5 @@
 /** Terminal formatting for the CLIs: progress bars and tables. */
-import type { StepProgress } from '../train/fit.js';
+import type { StepProgress } from '../train/loop.js';
 
 /**
  * `epoch 2/10 [########............] 188/469  812 steps/s  103,936 samples/s  loss 0.1234  acc 96.12%  ETA 4m05s`

@@ -1,67 +1,56 @@
 /**
  * `npm run train`: trains an MLP on MNIST in Node (WebGPU through Dawn, or the CPU reference),
  * shows progress, evaluates on the test set after each epoch and saves the model as safetensors.
+ * Every option, output path and resumed checkpoint is checked before any work starts.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { mnistDataset } from '../data/mnist.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { MNIST_CLASSES, MNIST_PIXELS, mnistDataset } from '../data/mnist.js';
 import { loadMnistNode } from '../data/mnist_node.js';
 import { GpuContext } from '../gpu/context.js';
 import { describeAdapter } from '../gpu/device.js';
 import { spaceOutDawnPolling } from '../gpu/polling.js';
 import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../io/checkpoint_file.js';
 import { encodeModel } from '../io/model_file.js';
+import { describeActivation } from '../model/activations/index.js';
 import { paramLayout } from '../model/layout.js';
+import { resolveSpec } from '../model/spec.js';
+import { describeOptimizer, HYPERPARAMETERS, type OptimizerConfig, resolveOptimizer } from '../optim/index.js';
 import { CpuBatchTrainer } from '../train/cpu.js';
 import { GpuDataset } from '../train/dataset.js';
-import {
-  type BatchTrainer,
-  type EpochResult,
-  type Evaluation,
-  fit,
-  GpuBatchTrainer,
-  type StepProgress,
-  TrainingInterrupted,
-} from '../train/fit.js';
+import type { Evaluation } from '../train/evaluate.js';
+import { GpuBatchTrainer } from '../train/gpu_trainer.js';
+import { type BatchTrainer, type EpochResult, fit, type StepProgress, TrainingInterrupted } from '../train/loop.js';
 import { Model } from '../train/model.js';
-import { resolveOptimizer, resolveSpec } from '../train/options.js';
-import { defaultLearningRate, parseTrainArgs, TRAIN_HELP, type TrainArgs } from './args.js';
+import { resumeOptimizer } from '../train/resume.js';
+import { DEFAULT_CLI_OPTIMIZER, parseTrainArgs, TRAIN_HELP, type TrainArgs } from './args.js';
+import { checkOutputPaths, writeFileAtomic } from './files.js';
 import { formatConfusion, progressLine } from './format.js';
 
 async function main(): Promise<number> {
   let args: TrainArgs;
+  let resume: MLPCheckpoint | undefined;
   try {
     args = parseTrainArgs(process.argv.slice(2));
+    if (args.help) {
+      console.log(TRAIN_HELP);
+      return 0;
+    }
+    checkOutputPaths({ '--out': args.out, '--checkpoint': args.checkpoint }, args.resume);
+    if (args.resume) resume = readResume(args);
   } catch (error) {
     console.error(`train: ${(error as Error).message}`);
     return 2;
   }
-  if (args.help) {
-    console.log(TRAIN_HELP);
-    return 0;
-  }
-  let resume: MLPCheckpoint | undefined;
-  if (args.resume) {
-    try {
-      resume = decodeCheckpoint(new Uint8Array(readFileSync(args.resume)), args.resume);
-    } catch (error) {
-      console.error(`train: --resume: ${(error as Error).message}`);
-      return 2;
-    }
-  }
   const spec = resume?.state.spec ?? resolveSpec({ layers: args.layers, activation: args.activation });
-  // Resuming keeps the checkpoint's optimizer; --lr may lower its rate (e.g. after a divergence).
+  const given: OptimizerConfig = { kind: args.optimizer ?? DEFAULT_CLI_OPTIMIZER };
+  for (const name of Object.keys(HYPERPARAMETERS) as (keyof OptimizerConfig)[]) {
+    if (name !== 'kind' && args[name] !== undefined) given[name] = args[name];
+  }
+  // Resuming keeps the checkpoint's optimizer; hyperparameters given (--lr…) replace its (e.g. after a divergence).
   const optimizer = resume
-    ? resolveOptimizer({
-        ...resume.state.optimizer,
-        learningRate: args.learningRate ?? resume.state.optimizer.learningRate,
-      })
-    : resolveOptimizer({
-        kind: args.optimizer,
-        learningRate: args.learningRate ?? defaultLearningRate(args.optimizer),
-        momentum: args.momentum,
-        weightDecay: args.weightDecay,
-      });
+    ? resumeOptimizer(resume.state.optimizer, { ...given, kind: undefined }, 'resume')
+    : resolveOptimizer(given);
   const out = resolve(args.out);
 
   const t0 = performance.now();
@@ -90,11 +79,12 @@ async function main(): Promise<number> {
     ? `WebGPU on ${ctx.adapter ? describeAdapter(ctx.adapter) : 'the given device'}`
     : 'CPU (Float64 reference)';
   const layout = paramLayout(spec);
+  const activations = [...new Set(spec.activations.map(describeActivation))].join('/');
   console.log(
-    `network   [${spec.layers.join(', ')}] ${args.activation}, softmax + cross-entropy; ${layout.parameterCount.toLocaleString('en-US')} parameters`,
+    `network   [${spec.layers.join(', ')}] ${activations}, softmax + cross-entropy; ${layout.parameterCount.toLocaleString('en-US')} parameters`,
   );
   console.log(
-    `optimizer ${optimizer.kind}, lr ${optimizer.learningRate}${optimizer.kind === 'momentum' ? `, momentum ${optimizer.momentum}` : ''}${optimizer.weightDecay ? `, weight decay ${optimizer.weightDecay}` : ''}; batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`,
+    `optimizer ${describeOptimizer(optimizer)}; batch ${args.batchSize}, ${args.epochs} epochs, seed ${args.seed}`,
   );
   console.log(
     `data      MNIST: ${train.count.toLocaleString('en-US')} training, ${test.count.toLocaleString('en-US')} test images`,
@@ -156,10 +146,14 @@ async function main(): Promise<number> {
       seed: args.seed,
       signal: abort.signal,
       progressEvery: ctx ? 25 : 5,
-      start: resume && { epoch: resume.epoch, step: resume.step },
+      start: resume && { epoch: resume.epoch, step: resume.step, run: resume.run },
       checkpointEvery: args.checkpointEvery,
       onCheckpoint: args.checkpoint
-        ? (cp) => writeCheckpoint(args.checkpoint as string, cp as MLPCheckpoint)
+        ? (cp) =>
+            writeFileAtomic(
+              args.checkpoint as string,
+              encodeCheckpoint(cp as MLPCheckpoint, { trainedWith: 'webgpu-mlp train' }),
+            )
         : undefined,
       onStep: (p: StepProgress) => {
         const line = progressLine(p, args.epochs);
@@ -200,13 +194,13 @@ async function main(): Promise<number> {
     backend: backendName,
     optimizer: JSON.stringify(optimizer),
     batchSize: String(args.batchSize),
-    epochs: String(results.length),
+    epochs: String(results.at(-1)?.epoch ?? resume?.epoch ?? 0),
     seed: String(args.seed),
     testAccuracy: evaluation.accuracy.toFixed(4),
+    inputScale: String(1 / 255),
     date: new Date().toISOString(),
   });
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, bytes);
+  writeFileAtomic(out, bytes);
   console.log(
     `saved ${out} (${(bytes.length / 1e6).toFixed(2)} MB, safetensors) after ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
@@ -214,12 +208,32 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** Replaces the checkpoint file atomically: a crash mid-write leaves the previous one intact. */
-function writeCheckpoint(path: string, checkpoint: MLPCheckpoint): void {
-  const file = resolve(path);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, encodeCheckpoint(checkpoint, { trainedWith: 'webgpu-mlp train' }));
-  renameSync(`${file}.tmp`, file);
+/** Reads --resume and checks that it can continue this command's run on MNIST. */
+function readResume(args: TrainArgs): MLPCheckpoint {
+  const file = args.resume as string;
+  let resume: MLPCheckpoint;
+  try {
+    resume = decodeCheckpoint(new Uint8Array(readFileSync(file)), file);
+  } catch (error) {
+    throw new Error(`--resume: ${(error as Error).message}`);
+  }
+  const { layers } = resume.state.spec;
+  if (layers[0] !== MNIST_PIXELS || layers[layers.length - 1] !== MNIST_CLASSES) {
+    throw new Error(
+      `--resume: ${file} is a checkpoint of layers [${layers.join(', ')}]; MNIST needs ${MNIST_PIXELS} inputs and ${MNIST_CLASSES} outputs`,
+    );
+  }
+  if (args.optimizer !== undefined && args.optimizer !== resume.state.optimizer.kind) {
+    throw new Error(
+      `--resume: ${file} was trained with --optimizer ${resume.state.optimizer.kind}; leave --optimizer out or pass that`,
+    );
+  }
+  if (resume.epoch > args.epochs) {
+    throw new Error(
+      `--resume: ${file} is at epoch ${resume.epoch}, step ${resume.step}; --epochs ${args.epochs} would train nothing: give the run's total number of epochs (≥ ${resume.epoch})`,
+    );
+  }
+  return resume;
 }
 
 function flatFromCpu(cpu: CpuBatchTrainer): Float32Array {
@@ -235,7 +249,7 @@ function flatFromCpu(cpu: CpuBatchTrainer): Float32Array {
 main().then(
   (code) => process.exit(code),
   (error: Error) => {
-    console.error(`\ntrain: ${error.message}`);
+    console.error(`\ntrain: ${error.message || String(error)}`);
     process.exit(1);
   },
 );

@@ -33,6 +33,11 @@ export interface PipelineRequest {
   flags?: ShaderFlags;
   /** WGSL `override` constants. */
   constants?: Readonly<Record<string, number>>;
+  /**
+   * What else distinguishes this source from others of the same shader and entry point (the flags
+   * and modules a kernel applied before handing over the source): part of the cache key.
+   */
+  key?: string;
 }
 
 /** The limits our kernels rely on, with the WebGPU defaults as the minimum. */
@@ -136,7 +141,7 @@ export class GpuContext {
   /** Compiles (once per distinct request) and returns a compute pipeline. WGSL errors name the shader and line. */
   pipeline(req: PipelineRequest): Promise<GPUComputePipeline> {
     this.assertAlive();
-    const key = JSON.stringify([req.shader, req.entryPoint, req.flags ?? {}, req.constants ?? {}]);
+    const key = JSON.stringify([req.shader, req.entryPoint, req.flags ?? {}, req.constants ?? {}, req.key ?? '']);
     let p = this.pipelines.get(key);
     if (!p) {
       p = this.compile(req);

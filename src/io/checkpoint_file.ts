@@ -4,30 +4,68 @@
  *
  * Tensors: the parameters as in a model file (`layers.{l}.weight` [fanOut, fanIn], `layers.{l}.bias`),
  * and each optimizer state buffer in the same layout under a prefix: `optimizer.velocity.` for
- * momentum, `optimizer.m.` and `optimizer.v.` for Adam (none for plain SGD). Metadata: `format` =
+ * momentum, `optimizer.m.` and `optimizer.v.` for Adam and AdamW (none for plain SGD): the names of the
+ * optimizer definition's `state`. Metadata: `format` =
  * `webgpu-mlp-checkpoint/1`, `spec` (the architecture), `optimizer` (its settings, JSON),
- * `optimizerSteps`, and where training was: `epoch` (1-based) and `step` (steps of it done).
+ * `optimizerSteps`, where training was: `epoch` (1-based) and `step` (steps of it done), and the run it
+ * belongs to: `seed`, `batchSize` and `rows` (the training set's size).
  */
 import { paramLayout } from '../model/layout.js';
-import type { TrainingCheckpoint } from '../train/fit.js';
-import type { Checkpoint } from '../train/model.js';
-import { type OptimizerKind, resolveOptimizer } from '../train/options.js';
+import type { MlpSpec } from '../model/spec.js';
+import { optimizerDefinition, type ResolvedOptimizer, resolveOptimizer } from '../optim/index.js';
 import { checkTensorNames, layerTensors, openWebgpuMlpFile, readLayerTensors, tensorNames } from './model_file.js';
 import { encodeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp-checkpoint/1';
 
+/** A model's training state on the CPU: survives the loss of its device. */
+export interface Checkpoint {
+  spec: MlpSpec;
+  optimizer: ResolvedOptimizer;
+  /** Flat parameters (see ParamLayout). */
+  params: Float32Array;
+  /** The optimizer's state buffers (its definition's `state`: velocity; m and v…), flat. */
+  state: Float32Array[];
+  /** Optimizer steps taken. */
+  step: number;
+}
+
+/** Where training was, and the trainer's state there. */
+export interface TrainingCheckpoint<S = unknown> {
+  /** The epoch (1-based) and the steps of it already done. */
+  epoch: number;
+  step: number;
+  state: S;
+  /** The run it belongs to: its shuffle seed, batch size and training rows (absent in older files). */
+  run?: { seed: number; batchSize: number; rows: number };
+}
+
 /** Where a run was and the model's full training state there (what `fit`'s `onCheckpoint` receives). */
 export type MLPCheckpoint = TrainingCheckpoint<Checkpoint>;
 
-/** Names of the optimizer's state buffers, in the order the model keeps them. */
-const STATE_NAMES: Record<OptimizerKind, readonly string[]> = { sgd: [], momentum: ['velocity'], adam: ['m', 'v'] };
+/**
+ * What makes a model state unusable as a checkpoint — a parameter or optimizer state that is NaN or
+ * ±Infinity, naming the first — or undefined when it is good. Such a state is never kept as "last good".
+ */
+export function nonFiniteState(cp: Checkpoint): string | undefined {
+  const names = optimizerDefinition(cp.optimizer.kind).state;
+  const buffers: [string, Float32Array][] = [
+    ['a parameter', cp.params],
+    ...cp.state.map((s, i): [string, Float32Array] => [`optimizer ${names[i] ?? i}`, s]),
+  ];
+  for (const [what, flat] of buffers) {
+    for (let i = 0; i < flat.length; i++) {
+      if (!Number.isFinite(flat[i])) return `${what} became ${flat[i]} (element ${i} of the flat layout)`;
+    }
+  }
+  return undefined;
+}
 
 /** The checkpoint as safetensors bytes (write them to a file, IndexedDB…; `decodeCheckpoint` reads them). */
 export function encodeCheckpoint(checkpoint: MLPCheckpoint, extra: Record<string, string> = {}): Uint8Array {
-  const { state: cp, epoch, step } = checkpoint;
+  const { state: cp, epoch, step, run } = checkpoint;
   const layout = paramLayout(cp.spec);
-  const names = STATE_NAMES[cp.optimizer.kind];
+  const names = optimizerDefinition(cp.optimizer.kind).state;
   if (cp.state.length !== names.length) {
     throw new Error(
       `checkpoint has ${cp.state.length} optimizer state buffers, the ${cp.optimizer.kind} optimizer has ${names.length}`,
@@ -52,6 +90,7 @@ export function encodeCheckpoint(checkpoint: MLPCheckpoint, extra: Record<string
     optimizerSteps: String(cp.step),
     epoch: String(epoch),
     step: String(step),
+    ...(run && { seed: String(run.seed), batchSize: String(run.batchSize), rows: String(run.rows) }),
   });
 }
 
@@ -68,15 +107,16 @@ function count(metadata: Record<string, string>, key: string, min: number, name:
 export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint file'): MLPCheckpoint {
   const { file, spec } = openWebgpuMlpFile(bytes, name, CHECKPOINT_FORMAT, 'a checkpoint saved by webgpu-mlp');
   const { metadata } = file;
-  let optimizer: ReturnType<typeof resolveOptimizer>;
+  let optimizer: ResolvedOptimizer;
   try {
-    optimizer = resolveOptimizer(JSON.parse(metadata.optimizer ?? ''), 'optimizer');
+    // Lenient: files from before optimizers kept only their own settings hold every optimizer's.
+    optimizer = resolveOptimizer(JSON.parse(metadata.optimizer ?? ''), 'optimizer', true);
   } catch (error) {
     const why = error instanceof SyntaxError ? 'is not valid JSON' : (error as Error).message;
     throw new Error(`${name}: metadata "optimizer" ${why}: ${JSON.stringify(metadata.optimizer)?.slice(0, 200)}`);
   }
   const layout = paramLayout(spec);
-  const names = STATE_NAMES[optimizer.kind];
+  const names = optimizerDefinition(optimizer.kind).state;
   const params = readLayerTensors(file, layout, name);
   const state = names.map((n) => readLayerTensors(file, layout, name, `optimizer.${n}.`));
   const prefixes = ['', ...names.map((n) => `optimizer.${n}.`)];
@@ -89,9 +129,18 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint file'): M
     if (!flat.every(Number.isFinite))
       throw new Error(`${name}: ${what} is not finite; the checkpoint is of a diverged run`);
   }
+  const run =
+    metadata.seed !== undefined || metadata.batchSize !== undefined || metadata.rows !== undefined
+      ? {
+          seed: count(metadata, 'seed', 0, name),
+          batchSize: count(metadata, 'batchSize', 1, name),
+          rows: count(metadata, 'rows', 1, name),
+        }
+      : undefined;
   return {
     epoch: count(metadata, 'epoch', 1, name),
     step: count(metadata, 'step', 0, name),
     state: { spec, optimizer, params, state, step: count(metadata, 'optimizerSteps', 0, name) },
+    ...(run && { run }),
   };
 }

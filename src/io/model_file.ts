@@ -8,8 +8,7 @@
  */
 import type { ParamLayout } from '../model/layout.js';
 import { paramLayout } from '../model/layout.js';
-import type { MlpSpec } from '../model/spec.js';
-import { resolveSpec } from '../train/options.js';
+import { type MlpSpec, resolveSpec } from '../model/spec.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsInput } from './safetensors.js';
 
 export const MODEL_FORMAT = 'webgpu-mlp/1';

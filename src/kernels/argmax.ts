@@ -5,8 +5,9 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/argmax.wgsl?raw';
 import type { GpuContext } from '../gpu/context.js';
-import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant } from './check.js';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
+import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant, type WorkgroupTarget } from './check.js';
+import { Kernel, type KernelCall } from './kernel.js';
+import type { BufferRef, GpuOp, OpScope } from './op.js';
 
 export interface ArgmaxArgs {
   /** Z: f32 [rows, cols], read. */
@@ -24,30 +25,30 @@ export interface ArgmaxArgs {
 /** Invocations per workgroup: per row ('workgroup'), or rows per workgroup ('row'). */
 export const ARGMAX_WG = 64;
 
+export const ARGMAX = new Kernel('argmax', source);
+
+export function argmaxCall(args: ArgmaxArgs, target: WorkgroupTarget, label = 'argmax'): KernelCall {
+  const { rows, cols } = args;
+  checkInt(label, 'rows', rows);
+  checkInt(label, 'cols', cols);
+  checkBuffer(label, 'logits', args.logits, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  checkBuffer(label, 'out', args.out, rows * 4, `u32 [${rows}]`);
+  const variant = rowVariant(target, label, cols, args.variant);
+  return {
+    label,
+    entryPoint: variant === 'row' ? 'argmax_row' : 'argmax',
+    constants: { WG: ARGMAX_WG },
+    uniforms: { dims: { rows, cols } },
+    bindings: { Z: args.logits, out: args.out },
+    workgroups: rowGrid(target, label, rows, variant, ARGMAX_WG, args.maxWorkgroupsPerDimension),
+  };
+}
+
 export async function prepareArgmax(
   ctx: GpuContext,
   scope: OpScope,
   args: ArgmaxArgs,
   label = 'argmax',
 ): Promise<GpuOp> {
-  const { rows, cols } = args;
-  checkInt(label, 'rows', rows);
-  checkInt(label, 'cols', cols);
-  checkBuffer(label, 'logits', args.logits, rows * cols * 4, `f32 [${rows}, ${cols}]`);
-  checkBuffer(label, 'out', args.out, rows * 4, `u32 [${rows}]`);
-  const variant = rowVariant(ctx, label, cols, args.variant);
-  const pipeline = await ctx.pipeline({
-    shader: 'argmax',
-    source,
-    entryPoint: variant === 'row' ? 'argmax_row' : 'argmax',
-    constants: { WG: ARGMAX_WG },
-  });
-  const dims = scope.uniform(`${label}.dims`, new Uint32Array([rows, cols, 0, 0]));
-  return makeOp(
-    ctx,
-    label,
-    pipeline,
-    { 0: dims, 1: args.logits, 2: args.out },
-    rowGrid(ctx, label, rows, variant, ARGMAX_WG, args.maxWorkgroupsPerDimension),
-  );
+  return ARGMAX.prepare(ctx, scope, argmaxCall(args, ctx, label));
 }

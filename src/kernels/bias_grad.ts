@@ -6,7 +6,8 @@
 import source from '../../shaders/bias_grad.wgsl?raw';
 import type { GpuContext, KernelPreference } from '../gpu/context.js';
 import { checkBuffer, checkInt } from './check.js';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
+import { Kernel, type KernelCall } from './kernel.js';
+import type { BufferRef, GpuOp, OpScope } from './op.js';
 
 export interface BiasGradArgs {
   /** G: f32 [rows, cols], read. */
@@ -35,28 +36,33 @@ export function biasGradShape(cols: number): { x: number; y: number } {
   return { x, y: BIAS_GRAD_INVOCATIONS / x };
 }
 
+export const BIAS_GRAD = new Kernel('bias_grad', source);
+
+export function biasGradCall(args: BiasGradArgs, variant: KernelPreference, label = 'bias_grad'): KernelCall {
+  const { rows, cols } = args;
+  checkInt(label, 'rows', rows);
+  checkInt(label, 'cols', cols);
+  checkBuffer(label, 'grad', args.grad, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  checkBuffer(label, 'out', args.out, cols * 4, `f32 [${cols}]`);
+  if (variant !== 'tiled' && variant !== 'direct') {
+    throw new Error(`${label}: variant = '${String(variant)}', expected 'tiled' or 'direct'`);
+  }
+  const shape = variant === 'tiled' ? biasGradShape(cols) : { x: BIAS_GRAD_DIRECT_WG, y: 1 };
+  return {
+    label,
+    entryPoint: variant === 'tiled' ? 'bias_grad' : 'bias_grad_direct',
+    constants: variant === 'tiled' ? { WG_X: shape.x, WG_Y: shape.y } : { WG_X: shape.x },
+    uniforms: { dims: { rows, cols } },
+    bindings: { G: args.grad, db: args.out },
+    workgroups: [Math.ceil(cols / shape.x)],
+  };
+}
+
 export async function prepareBiasGrad(
   ctx: GpuContext,
   scope: OpScope,
   args: BiasGradArgs,
   label = 'bias_grad',
 ): Promise<GpuOp> {
-  const { rows, cols } = args;
-  checkInt(label, 'rows', rows);
-  checkInt(label, 'cols', cols);
-  checkBuffer(label, 'grad', args.grad, rows * cols * 4, `f32 [${rows}, ${cols}]`);
-  checkBuffer(label, 'out', args.out, cols * 4, `f32 [${cols}]`);
-  const variant = args.variant ?? ctx.kernelPreference;
-  if (variant !== 'tiled' && variant !== 'direct') {
-    throw new Error(`${label}: variant = '${String(variant)}', expected 'tiled' or 'direct'`);
-  }
-  const shape = variant === 'tiled' ? biasGradShape(cols) : { x: BIAS_GRAD_DIRECT_WG, y: 1 };
-  const pipeline = await ctx.pipeline({
-    shader: 'bias_grad',
-    source,
-    entryPoint: variant === 'tiled' ? 'bias_grad' : 'bias_grad_direct',
-    constants: variant === 'tiled' ? { WG_X: shape.x, WG_Y: shape.y } : { WG_X: shape.x },
-  });
-  const dims = scope.uniform(`${label}.dims`, new Uint32Array([rows, cols, 0, 0]));
-  return makeOp(ctx, label, pipeline, { 0: dims, 1: args.grad, 2: args.out }, [Math.ceil(cols / shape.x)]);
+  return BIAS_GRAD.prepare(ctx, scope, biasGradCall(args, args.variant ?? ctx.kernelPreference, label));
 }

@@ -3,8 +3,17 @@
  * the caller, so it fails while preparing (never inside a step) and says what was given, what was
  * expected and what to do.
  */
-import type { GpuContext } from '../gpu/context.js';
+import type { KernelPreference } from '../gpu/context.js';
 import type { BufferRef } from './op.js';
+
+/**
+ * What a dispatch's shape depends on besides its arguments: the device's per-dimension workgroup limit
+ * and the kernel family it prefers. A GpuContext is one; the contract tests pass a plain object.
+ */
+export interface WorkgroupTarget {
+  readonly device: { readonly limits: { readonly maxComputeWorkgroupsPerDimension: number } };
+  readonly kernelPreference: KernelPreference;
+}
 
 /** Throws unless `value` is an integer ≥ `min` (1 by default: a dimension such as rows or cols). */
 export function checkInt(label: string, name: string, value: number, min = 1): void {
@@ -42,24 +51,13 @@ export function grid2d(workgroups: number, maxPerDimension: number): [number, nu
  * The per-dimension workgroup limit to split against: the device's, or a smaller one given by a test
  * to exercise the 2D path without a 16M-element buffer.
  */
-export function workgroupLimit(ctx: GpuContext, label: string, override?: number): number {
-  const max = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+export function workgroupLimit(target: WorkgroupTarget, label: string, override?: number): number {
+  const max = target.device.limits.maxComputeWorkgroupsPerDimension;
   if (override === undefined) return max;
   if (!Number.isInteger(override) || override < 1 || override > max) {
     throw new Error(`${label}: maxWorkgroupsPerDimension = ${override}, expected an integer in 1..${max}`);
   }
   return override;
-}
-
-/** A uniform's words from u32 and f32 fields in order (WGSL struct of 4-byte members, padded to 16 bytes). */
-export function uniformWords(fields: readonly (readonly ['u32' | 'f32', number])[]): Uint32Array {
-  const words = new Uint32Array(Math.ceil(fields.length / 4) * 4);
-  const floats = new Float32Array(words.buffer);
-  fields.forEach(([type, value], i) => {
-    if (type === 'u32') words[i] = value;
-    else floats[i] = value;
-  });
-  return words;
 }
 
 /**
@@ -76,9 +74,9 @@ export const ROW_VARIANT_MAX_COLS = 64;
  * The variant asked for, else `'row'` for narrow rows (cols ≤ ROW_VARIANT_MAX_COLS) or when the context
  * prefers direct kernels (CPU implementations, where barriers are expensive), else `'workgroup'`.
  */
-export function rowVariant(ctx: GpuContext, label: string, cols: number, requested?: RowVariant): RowVariant {
+export function rowVariant(target: WorkgroupTarget, label: string, cols: number, requested?: RowVariant): RowVariant {
   if (requested === undefined) {
-    return cols <= ROW_VARIANT_MAX_COLS || ctx.kernelPreference === 'direct' ? 'row' : 'workgroup';
+    return cols <= ROW_VARIANT_MAX_COLS || target.kernelPreference === 'direct' ? 'row' : 'workgroup';
   }
   if (requested !== 'row' && requested !== 'workgroup') {
     throw new Error(`${label}: variant = '${String(requested)}', expected 'row' or 'workgroup'`);
@@ -91,7 +89,7 @@ export function rowVariant(ctx: GpuContext, label: string, cols: number, request
  * row in workgroups of `wg` ('row'), split over 2D past the per-dimension limit (see grid2d).
  */
 export function rowGrid(
-  ctx: GpuContext,
+  target: WorkgroupTarget,
   label: string,
   rows: number,
   variant: RowVariant,
@@ -99,7 +97,7 @@ export function rowGrid(
   maxWorkgroupsPerDimension?: number,
 ): [number, number] {
   const workgroups = variant === 'row' ? Math.ceil(rows / wg) : rows;
-  return grid2d(workgroups, workgroupLimit(ctx, label, maxWorkgroupsPerDimension));
+  return grid2d(workgroups, workgroupLimit(target, label, maxWorkgroupsPerDimension));
 }
 
 /** What the two loss heads (softmax_xent, sigmoid_bce) share: logits in, dZ and per-row statistics out. */
@@ -113,8 +111,8 @@ export interface LossHeadArgs {
   correctRows: BufferRef;
 }
 
-/** Checks a loss head's shared arguments and returns its dims uniform (rows, cols, batchSize). */
-export function lossHeadDims(label: string, args: LossHeadArgs): Uint32Array {
+/** Checks a loss head's shared arguments and returns its dims uniform's fields (rows, cols, batch_size). */
+export function lossHeadDims(label: string, args: LossHeadArgs): { rows: number; cols: number; batch_size: number } {
   const { rows, cols, batchSize } = args;
   checkInt(label, 'rows', rows);
   checkInt(label, 'cols', cols);
@@ -126,9 +124,5 @@ export function lossHeadDims(label: string, args: LossHeadArgs): Uint32Array {
   checkBuffer(label, 'gradLogits', args.gradLogits, rows * cols * 4, matrix);
   checkBuffer(label, 'lossRows', args.lossRows, rows * 4, `f32 [${rows}]`);
   checkBuffer(label, 'correctRows', args.correctRows, rows * 4, `u32 [${rows}]`);
-  return uniformWords([
-    ['u32', rows],
-    ['u32', cols],
-    ['f32', batchSize],
-  ]);
+  return { rows, cols, batch_size: batchSize };
 }

@@ -5,8 +5,9 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/gather.wgsl?raw';
 import type { GpuContext } from '../gpu/context.js';
-import { bindingBytes, checkBuffer, checkInt, grid2d, uniformWords, workgroupLimit } from './check.js';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
+import { bindingBytes, checkBuffer, checkInt, grid2d, type WorkgroupTarget, workgroupLimit } from './check.js';
+import { Kernel, type KernelCall, type KernelOp } from './kernel.js';
+import type { BufferRef, GpuOp, OpScope } from './op.js';
 
 /** What `y[r]` holds when `indices[start + r] ≥ n`: no class at all (softmax_xent then reports a NaN loss). */
 export const GATHER_NO_LABEL = 0xffffffff;
@@ -42,18 +43,9 @@ export interface GatherArgs {
 /** Invocations per workgroup, one output element each. */
 export const GATHER_WG = 256;
 
-/**
- * Prepares the gather; `setStart(start)` selects the window indices[start, start + rows). It writes a
- * uniform with queue.writeBuffer, which takes effect at the next submit: every dispatch of this op
- * inside one submit sees the same start (prepare one op per step to batch several steps in a submit).
- * The start is 0 until set.
- */
-export async function prepareGather(
-  ctx: GpuContext,
-  scope: OpScope,
-  args: GatherArgs,
-  label = 'gather',
-): Promise<GpuOp & { setStart(start: number): void }> {
+export const GATHER = new Kernel('gather', source);
+
+export function gatherCall(args: GatherArgs, target: WorkgroupTarget, label = 'gather'): KernelCall {
   const { source: kind, rows, cols, n } = args;
   if (kind !== 'u8' && kind !== 'f32') throw new Error(`${label}: source = '${String(kind)}', expected 'u8' or 'f32'`);
   checkInt(label, 'rows', rows);
@@ -89,45 +81,55 @@ export async function prepareGather(
     checkBuffer(label, 'denseTargets', args.denseTargets, n * targetCols * 4, `f32 [${n}, ${targetCols}]`);
     checkBuffer(label, 'yDense', args.yDense, rows * targetCols * 4, `f32 [${rows}, ${targetCols}]`);
   }
-  const indexCapacity = Math.floor(bindingBytes(args.indices) / 4);
-
   // u8 rows that start on a word: one invocation per word of 4 pixels.
   const words = kind === 'u8' && cols % 4 === 0;
-  const pipeline = await ctx.pipeline({
-    shader: 'gather',
-    source,
+  const threads = Math.max(words ? (rows * cols) / 4 : rows * cols, rows * targetCols, rows);
+  return {
+    label,
     entryPoint: 'gather',
     flags: { LABELS: args.labels !== undefined, DENSE: dense, WORDS: words },
     constants: { WG: GATHER_WG, SOURCE_U8: kind === 'u8' ? 1 : 0 },
-  });
-  const dims = scope.uniform(
-    `${label}.dims`,
-    uniformWords([
-      ['u32', rows],
-      ['u32', cols],
-      ['u32', n],
-      ['u32', 0], // start
-      ['u32', targetCols],
-      ['f32', kind === 'u8' ? (args.scale as number) : 1],
-    ]),
-  );
-  const threads = Math.max(words ? (rows * cols) / 4 : rows * cols, rows * targetCols, rows);
-  const op = makeOp(
-    ctx,
-    label,
-    pipeline,
-    {
-      0: dims,
-      1: args.images,
-      2: args.indices,
-      3: args.x,
-      4: args.labels,
-      5: args.y,
-      6: args.denseTargets,
-      7: args.yDense,
+    uniforms: { dims: gatherDims(args, 0) },
+    bindings: {
+      images: args.images,
+      indices: args.indices,
+      X: args.x,
+      labels: args.labels,
+      y: args.y,
+      targets: args.denseTargets,
+      y_dense: args.yDense,
     },
-    grid2d(Math.ceil(threads / GATHER_WG), workgroupLimit(ctx, label, args.maxWorkgroupsPerDimension)),
-  );
+    workgroups: grid2d(Math.ceil(threads / GATHER_WG), workgroupLimit(target, label, args.maxWorkgroupsPerDimension)),
+  };
+}
+
+/** The dims uniform's fields for a batch starting at `start`. */
+function gatherDims(args: GatherArgs, start: number): Record<string, number> {
+  return {
+    rows: args.rows,
+    cols: args.cols,
+    n: args.n,
+    start,
+    target_cols: args.targetCols ?? 0,
+    scale: args.source === 'u8' ? (args.scale as number) : 1,
+  };
+}
+
+/**
+ * Prepares the gather; `setStart(start)` selects the window indices[start, start + rows). It writes a
+ * uniform with queue.writeBuffer, which takes effect at the next submit: every dispatch of this op
+ * inside one submit sees the same start (prepare one op per step to batch several steps in a submit).
+ * The start is 0 until set.
+ */
+export async function prepareGather(
+  ctx: GpuContext,
+  scope: OpScope,
+  args: GatherArgs,
+  label = 'gather',
+): Promise<GpuOp & { setStart(start: number): void }> {
+  const op: KernelOp = await GATHER.prepare(ctx, scope, gatherCall(args, ctx, label));
+  const indexCapacity = Math.floor(bindingBytes(args.indices) / 4);
+  const { rows } = args;
   return {
     label,
     encode: op.encode,
@@ -137,7 +139,7 @@ export async function prepareGather(
           `${label}: start = ${start}, expected an integer in 0..${indexCapacity - rows} (indices holds ${indexCapacity}, the batch reads ${rows})`,
         );
       }
-      ctx.device.queue.writeBuffer(dims, 12, new Uint32Array([start]));
+      op.setUniform('dims', gatherDims(args, start));
     },
   };
 }

@@ -1,15 +1,16 @@
 /**
  * matmul: C[M,N] = op(A)·op(B) with fused epilogues (shaders/matmul.wgsl, seeds 001, 002, 004).
+ * Float64 twin: `matmulRef`.
  */
+// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
+import linearModule from '../../shaders/activations/linear.wgsl?raw';
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/matmul.wgsl?raw';
 import type { GpuContext, KernelPreference } from '../gpu/context.js';
-import type { Activation } from '../model/spec.js';
-import type { MatmulEpilogue } from '../reference/matmul.js';
-import { withActivations } from './act.js';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
-
-export type { MatmulEpilogue };
+import type { KernelActivation } from './act.js';
+import { checkBuffer } from './check.js';
+import { Kernel, type KernelCall } from './kernel.js';
+import type { BufferRef, GpuOp, OpScope } from './op.js';
 
 export interface MatmulArgs {
   /** op(A) is M×K: A is [M,K], or [K,M] with transposeA. */
@@ -23,11 +24,17 @@ export interface MatmulArgs {
   K: number;
   transposeA?: boolean;
   transposeB?: boolean;
-  epilogue?: MatmulEpilogue;
-  /** [N], for the `bias*` epilogues. */
+  /** [N]: C = op(A)·op(B) + bias, then the activation (a dense layer's forward pass). */
   bias?: BufferRef;
-  /** [M,N] activation output, for the `mask_*` epilogues. */
-  activationOutput?: BufferRef;
+  /**
+   * Forward (no `mask`): C = act(op(A)·op(B) [+ bias]). Backward (with `mask`): C = op(A)·op(B) ⊙ act'(mask).
+   * Default: none (linear).
+   */
+  activation?: KernelActivation;
+  /** [M,N]: the values act' is read from — the activation's output or input, as it declares. */
+  mask?: BufferRef;
+  /** [M,N], written: Z = op(A)·op(B) + bias before the activation (activations whose act' needs Z). */
+  preActivation?: BufferRef;
   /**
    * 'tiled' stages tiles in workgroup memory (GPUs); 'direct' reads global memory with no workgroup
    * memory or barriers (CPU implementations such as SwiftShader). Default: `ctx.kernelPreference`.
@@ -38,19 +45,22 @@ export interface MatmulArgs {
 /** Which matmul kernel: see MatmulArgs.variant. */
 export type MatmulVariant = KernelPreference;
 
-const ACT_CODE: Record<Activation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
-
 /** The tiled kernel: 16×16 invocations, each accumulating 4×4 outputs over K-slices of 16. */
 export const MATMUL_WG = { x: 16, y: 16, k: 16, rows: 4, cols: 4 } as const;
 /** The direct kernel (no workgroup memory): 4×4 invocations, each computing a 16×8 block of C. */
 export const MATMUL_DIRECT_WG = { x: 4, y: 4, rows: 16, cols: 8 } as const;
 
-export async function prepareMatmul(
-  ctx: GpuContext,
-  scope: OpScope,
-  args: MatmulArgs,
-  label = 'matmul',
-): Promise<GpuOp> {
+export const MATMUL = new Kernel('matmul', source);
+
+const LINEAR: KernelActivation = {
+  name: 'activations/linear',
+  source: linearModule,
+  constants: {},
+  gradFrom: 'output',
+};
+
+/** The dispatch a set of arguments describes (no GPU work: the contract tests resolve it on the CPU). */
+export function matmulCall(args: MatmulArgs, variant: MatmulVariant, label = 'matmul'): KernelCall {
   const { M, N, K } = args;
   for (const [name, v] of [
     ['M', M],
@@ -59,46 +69,47 @@ export async function prepareMatmul(
   ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${label}: ${name} = ${v}, expected a positive integer`);
   }
-  const epilogue = args.epilogue ?? 'none';
-  const bias = epilogue.startsWith('bias');
-  const mask = epilogue.startsWith('mask');
-  const act = (epilogue.split('_')[1] ?? 'linear') as Activation;
-  if (bias && !args.bias) throw new Error(`${label}: epilogue '${epilogue}' needs a bias buffer`);
-  if (mask && !args.activationOutput) throw new Error(`${label}: epilogue '${epilogue}' needs activationOutput`);
-  const variant = args.variant ?? ctx.kernelPreference;
   if (variant !== 'tiled' && variant !== 'direct') {
     throw new Error(`${label}: variant = '${String(variant)}', expected 'tiled' or 'direct'`);
   }
+  if (args.mask && !args.activation) throw new Error(`${label}: a mask needs the activation whose derivative it reads`);
+  if (args.mask && (args.bias || args.preActivation)) {
+    throw new Error(`${label}: a mask (backward) cannot be combined with bias or preActivation (forward)`);
+  }
+  const a = args.transposeA ? `f32 [${K}, ${M}]` : `f32 [${M}, ${K}]`;
+  const b = args.transposeB ? `f32 [${N}, ${K}]` : `f32 [${K}, ${N}]`;
+  checkBuffer(label, 'a', args.a, M * K * 4, a);
+  checkBuffer(label, 'b', args.b, K * N * 4, b);
+  checkBuffer(label, 'out', args.out, M * N * 4, `f32 [${M}, ${N}]`);
+  if (args.bias) checkBuffer(label, 'bias', args.bias, N * 4, `f32 [${N}]`);
+  if (args.mask) checkBuffer(label, 'mask', args.mask, M * N * 4, `f32 [${M}, ${N}]`);
+  if (args.preActivation) checkBuffer(label, 'preActivation', args.preActivation, M * N * 4, `f32 [${M}, ${N}]`);
+  const activation = args.activation ?? LINEAR;
   const shape = variant === 'tiled' ? MATMUL_WG : MATMUL_DIRECT_WG;
-  const pipeline = await ctx.pipeline({
-    shader: 'matmul',
-    source: withActivations(source),
+  return {
+    label,
     entryPoint: variant === 'tiled' ? 'matmul' : 'matmul_direct',
-    flags: { BIAS: bias, MASK: mask },
+    flags: { BIAS: args.bias !== undefined, MASK: args.mask !== undefined, PRE: args.preActivation !== undefined },
+    modules: [activation],
     constants: {
       WG_X: shape.x,
       WG_Y: shape.y,
       ...(variant === 'tiled' ? { TILE_K: MATMUL_WG.k } : {}),
       TRANSPOSE_A: args.transposeA ? 1 : 0,
       TRANSPOSE_B: args.transposeB ? 1 : 0,
-      ACT: ACT_CODE[act],
+      ...activation.constants,
     },
-  });
-  const dims = scope.uniform(`${label}.dims`, new Uint32Array([M, N, K, 0]));
-  const tileM = shape.y * shape.rows;
-  const tileN = shape.x * shape.cols;
-  return makeOp(
-    ctx,
-    label,
-    pipeline,
-    {
-      0: dims,
-      1: args.a,
-      2: args.b,
-      3: args.out,
-      4: bias ? args.bias : undefined,
-      5: mask ? args.activationOutput : undefined,
-    },
-    [Math.ceil(N / tileN), Math.ceil(M / tileM)],
-  );
+    uniforms: { dims: { M, N, K } },
+    bindings: { A: args.a, B: args.b, C: args.out, bias: args.bias, mask: args.mask, pre: args.preActivation },
+    workgroups: [Math.ceil(N / (shape.x * shape.cols)), Math.ceil(M / (shape.y * shape.rows))],
+  };
+}
+
+export async function prepareMatmul(
+  ctx: GpuContext,
+  scope: OpScope,
+  args: MatmulArgs,
+  label = 'matmul',
+): Promise<GpuOp> {
+  return MATMUL.prepare(ctx, scope, matmulCall(args, args.variant ?? ctx.kernelPreference, label));
 }

@@ -6,8 +6,9 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/metrics.wgsl?raw';
 import type { GpuContext, KernelPreference } from '../gpu/context.js';
-import { checkBuffer, checkInt, uniformWords } from './check.js';
-import { type BufferRef, binding, type GpuOp, makeOp, type OpScope } from './op.js';
+import { checkBuffer, checkInt } from './check.js';
+import { Kernel, type KernelCall } from './kernel.js';
+import { type BufferRef, binding, type GpuOp, type OpScope } from './op.js';
 
 /** Size of the stats buffer: struct { loss_sum, loss_comp: f32; correct, count: u32; last_loss: f32; steps, non_finite, pad: u32 }. */
 export const STATS_BYTES = 32;
@@ -48,12 +49,9 @@ export interface Stats {
 /** Invocations of the single workgroup. */
 export const METRICS_WG = 256;
 
-export async function prepareMetrics(
-  ctx: GpuContext,
-  scope: OpScope,
-  args: MetricsArgs,
-  label = 'metrics',
-): Promise<GpuOp> {
+export const METRICS = new Kernel('metrics', source);
+
+export function metricsCall(args: MetricsArgs, variant: KernelPreference, label = 'metrics'): KernelCall {
   const { rows, batchSize } = args;
   checkInt(label, 'rows', rows);
   if (!(batchSize > 0) || !Number.isFinite(batchSize)) {
@@ -62,31 +60,26 @@ export async function prepareMetrics(
   checkBuffer(label, 'lossRows', args.lossRows, rows * 4, `f32 [${rows}]`);
   checkBuffer(label, 'correctRows', args.correctRows, rows * 4, `u32 [${rows}]`);
   checkBuffer(label, 'stats', args.stats, STATS_BYTES, `the ${STATS_BYTES}-byte stats struct`);
-  const variant = args.variant ?? ctx.kernelPreference;
   if (variant !== 'tiled' && variant !== 'direct') {
     throw new Error(`${label}: variant = '${String(variant)}', expected 'tiled' or 'direct'`);
   }
-  const pipeline = await ctx.pipeline({
-    shader: 'metrics',
-    source,
+  return {
+    label,
     entryPoint: variant === 'tiled' ? 'metrics' : 'metrics_direct',
     constants: variant === 'tiled' ? { WG: METRICS_WG } : {},
-  });
-  const dims = scope.uniform(
-    `${label}.dims`,
-    uniformWords([
-      ['u32', rows],
-      ['f32', batchSize],
-    ]),
-  );
-  const stats = binding(args.stats);
-  return makeOp(
-    ctx,
-    label,
-    pipeline,
-    { 0: dims, 1: args.lossRows, 2: args.correctRows, 3: { ...stats, size: STATS_BYTES } },
-    [1],
-  );
+    uniforms: { dims: { rows, batch_size: batchSize } },
+    bindings: { loss: args.lossRows, correct: args.correctRows, stats: { ...binding(args.stats), size: STATS_BYTES } },
+    workgroups: [1],
+  };
+}
+
+export async function prepareMetrics(
+  ctx: GpuContext,
+  scope: OpScope,
+  args: MetricsArgs,
+  label = 'metrics',
+): Promise<GpuOp> {
+  return METRICS.prepare(ctx, scope, metricsCall(args, args.variant ?? ctx.kernelPreference, label));
 }
 
 /** Zeroes the stats (queue.writeBuffer: ordered before the next submit). */

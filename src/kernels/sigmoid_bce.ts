@@ -5,8 +5,9 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/sigmoid_bce.wgsl?raw';
 import type { GpuContext } from '../gpu/context.js';
-import { checkBuffer, lossHeadDims, type RowVariant, rowGrid, rowVariant } from './check.js';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
+import { checkBuffer, lossHeadDims, type RowVariant, rowGrid, rowVariant, type WorkgroupTarget } from './check.js';
+import { Kernel, type KernelCall } from './kernel.js';
+import type { BufferRef, GpuOp, OpScope } from './op.js';
 
 export interface SigmoidBceArgs {
   /** Z: f32 [rows, cols], read. */
@@ -32,29 +33,34 @@ export interface SigmoidBceArgs {
 /** Invocations per workgroup: per row ('workgroup'), or rows per workgroup ('row'). */
 export const SIGMOID_BCE_WG = 64;
 
+export const SIGMOID_BCE = new Kernel('sigmoid_bce', source);
+
+export function sigmoidBceCall(args: SigmoidBceArgs, target: WorkgroupTarget, label = 'sigmoid_bce'): KernelCall {
+  const { rows, cols } = args;
+  const dims = lossHeadDims(label, args);
+  checkBuffer(label, 'targets', args.targets, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  const variant = rowVariant(target, label, cols, args.variant);
+  return {
+    label,
+    entryPoint: variant === 'row' ? 'sigmoid_bce_row' : 'sigmoid_bce',
+    constants: { WG: SIGMOID_BCE_WG },
+    uniforms: { dims },
+    bindings: {
+      Z: args.logits,
+      Y: args.targets,
+      dZ: args.gradLogits,
+      loss: args.lossRows,
+      correct: args.correctRows,
+    },
+    workgroups: rowGrid(target, label, rows, variant, SIGMOID_BCE_WG, args.maxWorkgroupsPerDimension),
+  };
+}
+
 export async function prepareSigmoidBce(
   ctx: GpuContext,
   scope: OpScope,
   args: SigmoidBceArgs,
   label = 'sigmoid_bce',
 ): Promise<GpuOp> {
-  const { rows, cols } = args;
-  const words = lossHeadDims(label, args);
-  checkBuffer(label, 'targets', args.targets, rows * cols * 4, `f32 [${rows}, ${cols}]`);
-
-  const variant = rowVariant(ctx, label, cols, args.variant);
-  const pipeline = await ctx.pipeline({
-    shader: 'sigmoid_bce',
-    source,
-    entryPoint: variant === 'row' ? 'sigmoid_bce_row' : 'sigmoid_bce',
-    constants: { WG: SIGMOID_BCE_WG },
-  });
-  const dims = scope.uniform(`${label}.dims`, words);
-  return makeOp(
-    ctx,
-    label,
-    pipeline,
-    { 0: dims, 1: args.logits, 2: args.targets, 3: args.gradLogits, 4: args.lossRows, 5: args.correctRows },
-    rowGrid(ctx, label, rows, variant, SIGMOID_BCE_WG, args.maxWorkgroupsPerDimension),
-  );
+  return SIGMOID_BCE.prepare(ctx, scope, sigmoidBceCall(args, ctx, label));
 }

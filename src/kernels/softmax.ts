@@ -5,8 +5,9 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/softmax.wgsl?raw';
 import type { GpuContext } from '../gpu/context.js';
-import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant } from './check.js';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
+import { checkBuffer, checkInt, type RowVariant, rowGrid, rowVariant, type WorkgroupTarget } from './check.js';
+import { Kernel, type KernelCall } from './kernel.js';
+import type { BufferRef, GpuOp, OpScope } from './op.js';
 
 export interface SoftmaxArgs {
   /** Z: f32 [rows, cols], read. */
@@ -24,30 +25,30 @@ export interface SoftmaxArgs {
 /** Invocations per workgroup: per row ('workgroup'), or rows per workgroup ('row'). */
 export const SOFTMAX_WG = 64;
 
+export const SOFTMAX = new Kernel('softmax', source);
+
+export function softmaxCall(args: SoftmaxArgs, target: WorkgroupTarget, label = 'softmax'): KernelCall {
+  const { rows, cols } = args;
+  checkInt(label, 'rows', rows);
+  checkInt(label, 'cols', cols);
+  checkBuffer(label, 'logits', args.logits, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  checkBuffer(label, 'probs', args.probs, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  const variant = rowVariant(target, label, cols, args.variant);
+  return {
+    label,
+    entryPoint: variant === 'row' ? 'softmax_row' : 'softmax',
+    constants: { WG: SOFTMAX_WG },
+    uniforms: { dims: { rows, cols } },
+    bindings: { Z: args.logits, P: args.probs },
+    workgroups: rowGrid(target, label, rows, variant, SOFTMAX_WG, args.maxWorkgroupsPerDimension),
+  };
+}
+
 export async function prepareSoftmax(
   ctx: GpuContext,
   scope: OpScope,
   args: SoftmaxArgs,
   label = 'softmax',
 ): Promise<GpuOp> {
-  const { rows, cols } = args;
-  checkInt(label, 'rows', rows);
-  checkInt(label, 'cols', cols);
-  checkBuffer(label, 'logits', args.logits, rows * cols * 4, `f32 [${rows}, ${cols}]`);
-  checkBuffer(label, 'probs', args.probs, rows * cols * 4, `f32 [${rows}, ${cols}]`);
-  const variant = rowVariant(ctx, label, cols, args.variant);
-  const pipeline = await ctx.pipeline({
-    shader: 'softmax',
-    source,
-    entryPoint: variant === 'row' ? 'softmax_row' : 'softmax',
-    constants: { WG: SOFTMAX_WG },
-  });
-  const dims = scope.uniform(`${label}.dims`, new Uint32Array([rows, cols, 0, 0]));
-  return makeOp(
-    ctx,
-    label,
-    pipeline,
-    { 0: dims, 1: args.logits, 2: args.probs },
-    rowGrid(ctx, label, rows, variant, SOFTMAX_WG, args.maxWorkgroupsPerDimension),
-  );
+  return SOFTMAX.prepare(ctx, scope, softmaxCall(args, ctx, label));
 }

@@ -5,8 +5,9 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/softmax_xent.wgsl?raw';
 import type { GpuContext } from '../gpu/context.js';
-import { checkBuffer, lossHeadDims, type RowVariant, rowGrid, rowVariant } from './check.js';
-import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
+import { checkBuffer, lossHeadDims, type RowVariant, rowGrid, rowVariant, type WorkgroupTarget } from './check.js';
+import { Kernel, type KernelCall } from './kernel.js';
+import type { BufferRef, GpuOp, OpScope } from './op.js';
 
 export interface SoftmaxXentArgs {
   /** Z: f32 [rows, cols], read. */
@@ -34,42 +35,41 @@ export interface SoftmaxXentArgs {
 /** Invocations per workgroup: per row ('workgroup'), or rows per workgroup ('row'). */
 export const SOFTMAX_XENT_WG = 64;
 
-export async function prepareSoftmaxXent(
-  ctx: GpuContext,
-  scope: OpScope,
-  args: SoftmaxXentArgs,
-  label = 'softmax_xent',
-): Promise<GpuOp> {
+export const SOFTMAX_XENT = new Kernel('softmax_xent', source);
+
+export function softmaxXentCall(args: SoftmaxXentArgs, target: WorkgroupTarget, label = 'softmax_xent'): KernelCall {
   const { rows, cols } = args;
-  const words = lossHeadDims(label, args);
+  const dims = lossHeadDims(label, args);
   if ((args.labels === undefined) === (args.targets === undefined)) {
     throw new Error(`${label}: give exactly one of labels (u32 [rows]) and targets (f32 [rows, cols])`);
   }
   const useLabels = args.labels !== undefined;
   if (args.labels) checkBuffer(label, 'labels', args.labels, rows * 4, `u32 [${rows}]`);
   if (args.targets) checkBuffer(label, 'targets', args.targets, rows * cols * 4, `f32 [${rows}, ${cols}]`);
-
-  const variant = rowVariant(ctx, label, cols, args.variant);
-  const pipeline = await ctx.pipeline({
-    shader: 'softmax_xent',
-    source,
+  const variant = rowVariant(target, label, cols, args.variant);
+  return {
+    label,
     entryPoint: variant === 'row' ? 'softmax_xent_row' : 'softmax_xent',
     flags: { LABELS: useLabels, DENSE: !useLabels },
     constants: { WG: SOFTMAX_XENT_WG },
-  });
-  const dims = scope.uniform(`${label}.dims`, words);
-  return makeOp(
-    ctx,
-    label,
-    pipeline,
-    {
-      0: dims,
-      1: args.logits,
-      2: args.labels ?? args.targets,
-      3: args.gradLogits,
-      4: args.lossRows,
-      5: args.correctRows,
+    uniforms: { dims },
+    bindings: {
+      Z: args.logits,
+      labels: args.labels,
+      Y: args.targets,
+      dZ: args.gradLogits,
+      loss: args.lossRows,
+      correct: args.correctRows,
     },
-    rowGrid(ctx, label, rows, variant, SOFTMAX_XENT_WG, args.maxWorkgroupsPerDimension),
-  );
+    workgroups: rowGrid(target, label, rows, variant, SOFTMAX_XENT_WG, args.maxWorkgroupsPerDimension),
+  };
+}
+
+export async function prepareSoftmaxXent(
+  ctx: GpuContext,
+  scope: OpScope,
+  args: SoftmaxXentArgs,
+  label = 'softmax_xent',
+): Promise<GpuOp> {
+  return SOFTMAX_XENT.prepare(ctx, scope, softmaxXentCall(args, ctx, label));
 }

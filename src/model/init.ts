@@ -1,6 +1,7 @@
 /**
- * Seeded weight initialisation: He (normal, std √(2/fanIn)) before a ReLU, Glorot (uniform,
- * ±√(6/(fanIn+fanOut))) otherwise; biases zero. Same seed, same weights, everywhere.
+ * Seeded weight initialisation, as each layer's activation asks (its definition's `init`): He normal
+ * (std √(2/fanIn)) before ReLU and GELU, with the leaky-ReLU gain before a leaky ReLU, Glorot uniform
+ * (±√(6/(fanIn+fanOut))) otherwise; biases zero. Same seed, same weights, everywhere.
  */
 import { type ParamLayout, paramLayout } from './layout.js';
 import { mulberry32, normalSource } from './random.js';
@@ -14,13 +15,13 @@ export function initParams(spec: MlpSpec, seed: number, layout: ParamLayout = pa
     const slot = layout.weights[l];
     // One stream per layer: adding a layer does not change the weights of the ones before it.
     const uniform = mulberry32((seed >>> 0) * 1000003 + l * 7919 + 1);
-    if (activationOf(spec, l) === 'relu') {
+    const { definition, params } = activationOf(spec, l);
+    const init = definition.init(fanIn, fanOut, params);
+    if (init.kind === 'normal') {
       const normal = normalSource(uniform);
-      const std = Math.sqrt(2 / fanIn);
-      for (let i = 0; i < slot.count; i++) flat[slot.offset + i] = normal() * std;
+      for (let i = 0; i < slot.count; i++) flat[slot.offset + i] = normal() * init.std;
     } else {
-      const limit = Math.sqrt(6 / (fanIn + fanOut));
-      for (let i = 0; i < slot.count; i++) flat[slot.offset + i] = (uniform() * 2 - 1) * limit;
+      for (let i = 0; i < slot.count; i++) flat[slot.offset + i] = (uniform() * 2 - 1) * init.limit;
     }
   }
   return flat;

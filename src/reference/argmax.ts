@@ -2,7 +2,11 @@
 // z: [rows, cols] read   out: [rows] write
 // countCorrect, softmax head: Σ_r [argmax Z[r,:] = label_r]   (or the argmax of the dense target row)
 //               sigmoid head: Σ_{r,c} [(Z[r,c] > 0) = (Y[r,c] > 0.5)]   (σ(z) > 0.5 ⇔ z > 0; seed 003)
-import type { Head, Targets } from '../model/spec.js';
+import type { Targets } from './targets.js';
+
+/** How a head counts what is right: a row per argmax ('softmax'), or every output thresholded ('sigmoid'). */
+export type CorrectRule = 'softmax' | 'sigmoid';
+
 import { checkDim, checkLength } from './check.js';
 import { validateLabelsRef } from './softmax_xent.js';
 
@@ -25,7 +29,7 @@ export function countCorrectRef(
   rows: number,
   cols: number,
   targets: Targets,
-  head: Head,
+  head: CorrectRule,
 ): number {
   checkDim('rows', rows);
   checkDim('cols', cols);
@@ -63,7 +67,7 @@ export function correctRowsRef(
   rows: number,
   cols: number,
   targets: Targets,
-  head: Head,
+  head: CorrectRule,
   out: Uint32Array,
 ): void {
   checkLength('out', out, rows, '[rows]');

@@ -3,8 +3,17 @@
 //   dZ = (σ(Z) − Y) / B
 // z: [rows, cols] read   targets Y: [rows, cols] in [0, 1]   dZ: [rows, cols] write   loss: [rows] write
 // The right-hand form never takes the log of an underflowed σ: exp(−|z|) ≤ 1, so it is finite for any finite z.
-import { sigmoidRef } from './activation.js';
 import { checkBatchSize, checkDim, checkLength } from './check.js';
+
+/**
+ * The logistic sigmoid 1 / (1 + e^(−z)), stable for any finite z: e^(−|z|) never overflows,
+ * so ±1e4 give exactly 1 and 0 rather than NaN.
+ */
+export function sigmoidRef(z: number): number {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
 
 /**
  * Fused sigmoid + binary cross-entropy, forward and backward.

@@ -2,25 +2,13 @@
 //   op(A) is M×K: A stored [M,K], or [K,M] read transposed (transposeA)
 //   op(B) is K×N: B stored [K,N], or [N,K] read transposed (transposeB)
 // The three forms of a dense layer (seed 004, x: B×D, W: D×H):
-//   forward   Z  = A·W + b,  A' = act(Z)        epilogue 'bias' / 'bias_relu' / 'bias_sigmoid' / 'bias_tanh'
+//   forward   Z  = A·W + b,  A' = act(Z)        bias, activation (and preActivation to keep Z)
 //   backward  dW = Aᵀ·G                          transposeA
-//             dA = (G·Wᵀ) ⊙ act'(A)              transposeB, epilogue 'mask_relu' / 'mask_sigmoid' / 'mask_tanh'
-// act' is read from the activation OUTPUT (option `act`): relu' = [a > 0] (0 at exactly 0, seed 004's
-// s > 0), sigmoid' = a(1 − a), tanh' = 1 − a² (seed 001). Accumulation is in Float64; out is overwritten.
-import type { Activation } from '../model/spec.js';
-import { activateRef, activationGradFromOutputRef } from './activation.js';
+//             dA = (G·Wᵀ) ⊙ act'(V)              transposeB, activation and mask = V, the activation's
+//                                                output (ReLU, sigmoid, tanh) or input (GELU)
+// Accumulation is in Float64; out is overwritten.
+import type { ScalarActivation } from './activation.js';
 import { checkDim, checkLength } from './check.js';
-
-/** What the GPU matmul fuses after the product. */
-export type MatmulEpilogue =
-  | 'none'
-  | 'bias'
-  | 'bias_relu'
-  | 'bias_sigmoid'
-  | 'bias_tanh'
-  | 'mask_relu'
-  | 'mask_sigmoid'
-  | 'mask_tanh';
 
 export interface MatmulRefOptions {
   readonly M: number;
@@ -30,22 +18,14 @@ export interface MatmulRefOptions {
   readonly transposeA?: boolean;
   /** B is stored [N, K] and read as its transpose. */
   readonly transposeB?: boolean;
-  /** Default `'none'`. */
-  readonly epilogue?: MatmulEpilogue;
-  /** bias: [N], required by the `bias*` epilogues. */
+  /** bias: [N], added to the product (forward). */
   readonly bias?: ArrayLike<number>;
-  /** act: [M, N], the activation output whose derivative the `mask_*` epilogues multiply in. */
-  readonly act?: ArrayLike<number>;
-}
-
-/** The forward epilogue of a dense layer followed by `kind`: Z = A·W + b, then act(Z). */
-export function biasEpilogueFor(kind: Activation): MatmulEpilogue {
-  return kind === 'linear' ? 'bias' : `bias_${kind}`;
-}
-
-/** The backward epilogue through `kind`: (G·Wᵀ) ⊙ act'(A). `linear` needs no mask. */
-export function maskEpilogueFor(kind: Activation): MatmulEpilogue {
-  return kind === 'linear' ? 'none' : `mask_${kind}`;
+  /** Forward: applied after the bias. With `mask`: its derivative, read from the mask, multiplies the product. */
+  readonly activation?: ScalarActivation;
+  /** mask: [M, N], the values act' is read from (backward). */
+  readonly mask?: ArrayLike<number>;
+  /** preActivation: [M, N], written with Z = product + bias before the activation (forward). */
+  readonly preActivation?: Float64Array;
 }
 
 /**
@@ -58,14 +38,22 @@ export function matmulRef(
   out: Float64Array,
   options: MatmulRefOptions,
 ): void {
-  const { M, N, K, transposeA = false, transposeB = false, epilogue = 'none' } = options;
+  const { M, N, K, transposeA = false, transposeB = false, bias, activation, mask, preActivation } = options;
   checkDim('M', M);
   checkDim('N', N);
   checkDim('K', K);
   checkLength('a', a, M * K, transposeA ? '[K, M]' : '[M, K]');
   checkLength('b', b, K * N, transposeB ? '[N, K]' : '[K, N]');
   checkLength('out', out, M * N, '[M, N]');
-  const { kind, bias, act } = parseEpilogue(epilogue, options, M, N);
+  if (bias !== undefined) checkLength('bias', bias, N, '[N]');
+  if (preActivation !== undefined) checkLength('preActivation', preActivation, M * N, '[M, N]');
+  if (mask !== undefined) {
+    if (activation === undefined) throw new Error('matmul: a mask needs the activation whose derivative it reads');
+    if (bias !== undefined || preActivation !== undefined) {
+      throw new Error('matmul: a mask (backward) cannot be combined with bias or preActivation (forward)');
+    }
+    checkLength('mask', mask, M * N, '[M, N]');
+  }
 
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {
@@ -75,51 +63,14 @@ export function matmulRef(
         const bKN = transposeB ? b[n * K + k] : b[k * N + n];
         sum += aMK * bKN;
       }
-      if (bias !== undefined) {
-        out[m * N + n] = activateRef(kind, sum + bias[n]);
-      } else if (act !== undefined) {
-        out[m * N + n] = sum * activationGradFromOutputRef(kind, act[m * N + n]);
-      } else {
-        out[m * N + n] = sum;
+      const i = m * N + n;
+      if (mask !== undefined) {
+        out[i] = sum * (activation as ScalarActivation).grad(mask[i]);
+        continue;
       }
+      const z = bias !== undefined ? sum + bias[n] : sum;
+      if (preActivation !== undefined) preActivation[i] = z;
+      out[i] = activation ? activation.forward(z) : z;
     }
   }
-}
-
-/** The activation behind each epilogue: applied after the bias, or differentiated in the mask. */
-const EPILOGUE_ACTIVATION: Record<MatmulEpilogue, Activation> = {
-  none: 'linear',
-  bias: 'linear',
-  bias_relu: 'relu',
-  bias_sigmoid: 'sigmoid',
-  bias_tanh: 'tanh',
-  mask_relu: 'relu',
-  mask_sigmoid: 'sigmoid',
-  mask_tanh: 'tanh',
-};
-
-/** Splits an epilogue into its activation and the extra input it needs, checking that input. */
-function parseEpilogue(
-  epilogue: MatmulEpilogue,
-  options: MatmulRefOptions,
-  M: number,
-  N: number,
-): { kind: Activation; bias?: ArrayLike<number>; act?: ArrayLike<number> } {
-  const kind = EPILOGUE_ACTIVATION[epilogue];
-  if (kind === undefined) throw new Error(`unknown matmul epilogue '${epilogue}'`);
-  if (epilogue.startsWith('bias')) {
-    const { bias } = options;
-    if (bias === undefined) throw new Error(`matmul epilogue '${epilogue}' needs a bias of length N = ${N}`);
-    checkLength('bias', bias, N, '[N]');
-    return { kind, bias };
-  }
-  if (epilogue.startsWith('mask')) {
-    const { act } = options;
-    if (act === undefined) {
-      throw new Error(`matmul epilogue '${epilogue}' needs act, the activation output [M, N] = [${M}, ${N}]`);
-    }
-    checkLength('act', act, M * N, '[M, N]');
-    return { kind, act };
-  }
-  return { kind };
 }

@@ -4,6 +4,7 @@
 //   momentum:  v = μ·v + g';  w −= lr·v
 //   adam:      m = β1·m + (1 − β1)·g';  v = β2·v + (1 − β2)·g'²
 //              w −= lr · (m / (1 − β1^t)) / (sqrt(v / (1 − β2^t)) + eps)     t = step, 1-based
+//   adamw:     the same with the decay decoupled (torch.optim.AdamW): w ← w·(1 − lr·wd) first, g' = g
 // params, velocity, m, v: [n] Float64 updated in place   grads: [n] read
 // The flat layout stores all weights first and all biases after, so decayCount = number of weights
 // decays the weights and not the biases. decayCount defaults to n (everything decayed).
@@ -26,6 +27,8 @@ export interface AdamRefConfig extends SgdRefConfig {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
+  /** AdamW: weight decay multiplies w by (1 − lr·wd) before the update instead of adding wd·w to g. */
+  readonly decoupled?: boolean;
   /** t, the number of this update, 1-based (the first update is step 1). */
   readonly step: number;
 }
@@ -59,7 +62,7 @@ export function momentumRef(
   }
 }
 
-/** One Adam update at step t = config.step (1-based), with bias-corrected moments. */
+/** One Adam (or AdamW: `decoupled`) update at step t = config.step (1-based), with bias-corrected moments. */
 export function adamRef(
   params: Float64Array,
   grads: ArrayLike<number>,
@@ -70,7 +73,7 @@ export function adamRef(
   checkLength('grads', grads, params.length, '[params.length]');
   checkLength('m', m, params.length, '[params.length]');
   checkLength('v', v, params.length, '[params.length]');
-  const { lr, beta1, beta2, eps, step, weightDecay = 0 } = config;
+  const { lr, beta1, beta2, eps, step, weightDecay = 0, decoupled = false } = config;
   if (!Number.isInteger(step) || step < 1) {
     throw new Error(`adam step = ${step} must be an integer ≥ 1 (the first update is step 1)`);
   }
@@ -78,7 +81,9 @@ export function adamRef(
   const correction1 = 1 - beta1 ** step; // 1 − β1^t
   const correction2 = 1 - beta2 ** step; // 1 − β2^t
   for (let i = 0; i < params.length; i++) {
-    const g = grads[i] + (i < decayCount ? weightDecay * params[i] : 0);
+    const decays = i < decayCount && weightDecay !== 0;
+    const g = grads[i] + (decays && !decoupled ? weightDecay * params[i] : 0);
+    if (decays && decoupled) params[i] *= 1 - lr * weightDecay;
     m[i] = beta1 * m[i] + (1 - beta1) * g;
     v[i] = beta2 * v[i] + (1 - beta2) * g * g;
     const mHat = m[i] / correction1;

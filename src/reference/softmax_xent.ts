@@ -5,8 +5,9 @@
 // (the last term is 0 when the targets sum to 1: labels, one-hot, soft targets). log(softmax) is
 // never evaluated, so an underflowed probability cannot turn into −∞ (seeds README).
 // The gradient of exactly this loss is softmax(Z) − Y for any Y (seed 001: r − z); the 1/B is the batch mean (seed 000).
-import type { Targets } from '../model/spec.js';
+
 import { checkBatchSize, checkDim, checkLength } from './check.js';
+import type { Targets } from './targets.js';
 
 /**
  * Throws unless every label is an integer in 0..cols−1, naming the first bad one:

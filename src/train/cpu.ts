@@ -1,33 +1,47 @@
 /**
- * The CPU backend: the same training loop on the Float64 reference (src/reference). Used where no
- * WebGPU adapter exists, so the main job works on any machine — much slower, and exact.
+ * The CPU backend: the same training loop on the Float64 reference (the network of
+ * src/model/reference.ts, the optimizers' Float64 updates). Used where no WebGPU adapter exists, so the
+ * main job works on any machine — much slower, and exact. Any head and target kind the GPU takes.
  */
 import { initParams } from '../model/init.js';
 import { paramLayout } from '../model/layout.js';
-import type { MlpSpec } from '../model/spec.js';
+import { headLossRef, mlpBackwardRef, mlpForwardRef, type RefParams } from '../model/reference.js';
+import { headOf, type MlpSpec, type Targets } from '../model/spec.js';
+import type { ResolvedOptimizer } from '../optim/index.js';
+import { optimizerUpdateRef, RefOptimizerState } from '../optim/reference.js';
 import { argmaxRef } from '../reference/argmax.js';
-import {
-  cloneParamsRef,
-  mlpBackwardRef,
-  mlpForwardRef,
-  optimizerUpdateRef,
-  RefOptimizerState,
-  type RefParams,
-} from '../reference/mlp.js';
-import { softmaxXentRef } from '../reference/softmax_xent.js';
 import { toRefParams } from './check.js';
-import type { BatchTrainer, Evaluation } from './fit.js';
+import { type Evaluation, evaluationReadback, summarizeEvaluation } from './evaluate.js';
+import type { BatchTrainer } from './loop.js';
 import type { Stats } from './model.js';
-import { type ResolvedOptimizer, refOptimizerState } from './options.js';
 
-/** A labelled byte data set in host memory (MNIST-like). */
+/** A data set in host memory: bytes scaled on the way (MNIST pixels) or floats, labels or dense targets. */
 export interface HostDataset {
-  images: Uint8Array;
-  labels: Uint8Array | Uint32Array;
+  images: Uint8Array | Float32Array;
+  /** Class labels, one per row… */
+  labels?: Uint8Array | Uint32Array;
+  /** …or dense targets [count, classes]. */
+  targets?: Float32Array;
   count: number;
   cols: number;
+  /** Labels' classes, or the target columns. */
   classes: number;
+  /** Byte inputs are multiplied by this (1/255 for pixels). */
   scale: number;
+}
+
+/** One training step in place, in Float64: forward, backward, optimizer update. Returns the batch's mean loss before the update. */
+export function mlpStepRef(
+  spec: MlpSpec,
+  params: RefParams,
+  x: ArrayLike<number>,
+  targets: Targets,
+  batch: number,
+  optimizer: RefOptimizerState,
+): number {
+  const { loss, grads } = mlpBackwardRef(spec, params, x, targets, batch);
+  optimizerUpdateRef(optimizer, params, grads);
+  return loss;
 }
 
 export class CpuBatchTrainer implements BatchTrainer {
@@ -50,13 +64,17 @@ export class CpuBatchTrainer implements BatchTrainer {
     seed: number,
   ) {
     this.params = toRefParams(paramLayout(spec), initParams(spec, seed));
-    this.state = refOptimizerState(spec, optimizer);
+    this.state = new RefOptimizerState(spec, optimizer);
     this.order = Uint32Array.from({ length: train.count }, (_, i) => i);
     this.evaluate = test ? () => evaluateHost(spec, this.params, test) : undefined;
   }
 
   get count(): number {
     return this.train.count;
+  }
+
+  get chanceLoss(): number | undefined {
+    return headOf(this.spec).definition.chanceLoss?.(this.spec.layers[this.spec.layers.length - 1]);
   }
 
   get learningRate(): number {
@@ -68,27 +86,42 @@ export class CpuBatchTrainer implements BatchTrainer {
   }
 
   async snapshot(): Promise<CpuSnapshot> {
-    return cloneSnapshot(this.spec, { params: this.params, state: this.state });
+    return {
+      params: this.params.map(({ w, b }) => ({ w: w.slice(), b: b.slice() })),
+      state: this.state.clone(this.spec),
+    };
+  }
+
+  checkSnapshot(saved: unknown): string | undefined {
+    const { params, state } = saved as CpuSnapshot;
+    const tensors = [params, ...state.buffers];
+    for (const t of tensors) {
+      for (const [l, p] of t.entries()) {
+        if (!p.w.every(Number.isFinite) || !p.b.every(Number.isFinite))
+          return `layer ${l} holds a value that is not finite`;
+      }
+    }
+    return undefined;
   }
 
   async restore(saved: unknown): Promise<void> {
-    const copy = cloneSnapshot(this.spec, saved as CpuSnapshot);
-    copy.params.forEach((p, l) => {
+    const { params, state } = saved as CpuSnapshot;
+    params.forEach((p, l) => {
       this.params[l].w.set(p.w);
       this.params[l].b.set(p.b);
     });
-    this.state = copy.state;
+    this.state = state.clone(this.spec);
   }
 
   async step(start: number, rows: number): Promise<void> {
-    const { x, labels } = batchOf(this.train, this.order, start, rows);
+    const { x, targets } = batchOf(this.train, this.order, start, rows);
     const C = this.spec.layers[this.spec.layers.length - 1];
-    const { loss, logits, grads } = mlpBackwardRef(this.spec, this.params, x, { kind: 'labels', labels }, rows);
+    const { loss, logits, grads } = mlpBackwardRef(this.spec, this.params, x, targets, rows);
     optimizerUpdateRef(this.state, this.params, grads);
-    // Loss and accuracy of the batch under the parameters the step started from, as the GPU counts them.
-    const predicted = new Uint32Array(rows);
-    argmaxRef(logits, rows, C, predicted);
-    for (let r = 0; r < rows; r++) if (predicted[r] === labels[r]) this.correct++;
+    // Loss and correct counts of the batch under the parameters the step started from, as the GPU counts them.
+    const correct = new Uint32Array(rows);
+    headOf(this.spec).definition.correctRef(logits, rows, C, targets, correct);
+    for (const k of correct) this.correct += k;
     this.steps++;
     this.lastLoss = loss;
     if (!Number.isFinite(loss)) this.nonFinite++;
@@ -99,9 +132,11 @@ export class CpuBatchTrainer implements BatchTrainer {
   }
 
   async readStats(): Promise<Stats> {
+    const { prediction } = headOf(this.spec).definition;
+    const outputs = prediction === 'multiLabel' ? this.spec.layers[this.spec.layers.length - 1] : 1;
     return {
       meanLoss: this.seen ? this.lossSum / this.seen : Number.NaN,
-      accuracy: this.seen ? this.correct / this.seen : Number.NaN,
+      accuracy: this.seen && prediction !== 'value' ? this.correct / (this.seen * outputs) : Number.NaN,
       count: this.seen,
       lastLoss: this.lastLoss,
       steps: this.steps,
@@ -123,36 +158,25 @@ interface CpuSnapshot {
   state: RefOptimizerState;
 }
 
-/** A deep copy of parameters and optimizer state. */
-function cloneSnapshot(spec: MlpSpec, from: CpuSnapshot): CpuSnapshot {
-  const state = new RefOptimizerState(spec, from.state.config);
-  state.step = from.state.step;
-  const copy = (src: RefParams, dst: RefParams) =>
-    src.forEach((p, l) => {
-      dst[l].w.set(p.w);
-      dst[l].b.set(p.b);
-    });
-  copy(from.state.velocity, state.velocity);
-  copy(from.state.m, state.m);
-  copy(from.state.v, state.v);
-  return { params: cloneParamsRef(from.params), state };
-}
-
-/** Rows order[start, start + rows) as Float64 inputs and labels. */
-function batchOf(data: HostDataset, order: Uint32Array, start: number, rows: number) {
-  const { cols, scale } = data;
+/** Rows order[start, start + rows) as Float64 inputs and their targets. */
+function batchOf(data: HostDataset, order: ArrayLike<number>, start: number, rows: number) {
+  const { cols, classes } = data;
   const x = new Float64Array(rows * cols);
-  const labels = new Uint32Array(rows);
+  const scale = data.images instanceof Uint8Array ? data.scale : 1;
+  const labels = data.labels ? new Uint32Array(rows) : undefined;
+  const dense = data.targets ? new Float64Array(rows * classes) : undefined;
   for (let r = 0; r < rows; r++) {
     const i = order[start + r];
     const src = i * cols;
     for (let c = 0; c < cols; c++) x[r * cols + c] = data.images[src + c] * scale;
-    labels[r] = data.labels[i];
+    if (labels && data.labels) labels[r] = data.labels[i];
+    if (dense && data.targets) dense.set(data.targets.subarray(i * classes, (i + 1) * classes), r * classes);
   }
-  return { x, labels };
+  const targets: Targets = labels ? { kind: 'labels', labels } : { kind: 'dense', values: dense as Float64Array };
+  return { x, targets };
 }
 
-/** Loss, accuracy, confusion and predictions of reference parameters on a host data set. */
+/** Loss and the head's metrics of reference parameters on a host data set (the same summary as on the GPU). */
 export async function evaluateHost(
   spec: MlpSpec,
   params: RefParams,
@@ -160,25 +184,39 @@ export async function evaluateHost(
   chunk = 500,
 ): Promise<Evaluation> {
   const C = spec.layers[spec.layers.length - 1];
+  const { definition } = headOf(spec);
+  const readback = evaluationReadback(definition.prediction);
   const natural = Uint32Array.from({ length: data.count }, (_, i) => i);
-  const predictions = new Uint32Array(data.count);
-  const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  const classes = new Uint32Array(data.count);
+  const logitsAll = readback === 'logits' ? new Float64Array(data.count * C) : undefined;
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < data.count; start += chunk) {
     const rows = Math.min(chunk, data.count - start);
-    const { x, labels } = batchOf(data, natural, start, rows);
+    const { x, targets } = batchOf(data, natural, start, rows);
     const { logits } = mlpForwardRef(spec, params, x, rows);
     const lossRows = new Float64Array(rows);
-    softmaxXentRef(logits, rows, C, { kind: 'labels', labels }, new Float64Array(rows * C), lossRows);
-    const predicted = predictions.subarray(start, start + rows);
-    argmaxRef(logits, rows, C, predicted);
+    headLossRef(spec, logits, rows, C, targets, new Float64Array(rows * C), lossRows);
+    const right = new Uint32Array(rows);
+    definition.correctRef(logits, rows, C, targets, right);
     for (let r = 0; r < rows; r++) {
       lossSum += lossRows[r];
-      if (predicted[r] === labels[r]) correct++;
-      confusion[labels[r]][predicted[r]]++;
+      correct += right[r];
     }
+    if (readback === 'classes') argmaxRef(logits, rows, C, classes.subarray(start, start + rows));
+    else logitsAll?.set(logits, start * C);
     await new Promise((r) => setTimeout(r, 0));
   }
-  return { loss: lossSum / data.count, accuracy: correct / data.count, confusion, predictions };
+  const outputs = definition.prediction === 'multiLabel' ? C : 1;
+  const stats = {
+    loss: lossSum / data.count,
+    accuracy: definition.prediction === 'value' ? Number.NaN : correct / (data.count * outputs),
+  };
+  return summarizeEvaluation(
+    definition.prediction,
+    C,
+    stats,
+    readback === 'classes' ? { classes } : { logits: logitsAll },
+    { labels: data.labels, dense: data.targets },
+  );
 }

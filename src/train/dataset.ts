@@ -44,7 +44,7 @@ export class GpuDataset {
   private readonly indices: GPUBuffer;
   private readonly scale: number;
   /** Per plan, one gather per slot: the steps of one submit each read their own start (see Model.submitSteps). */
-  private readonly gathers = new Map<StepPlan, Promise<GatherOp>[]>();
+  private readonly gathers = new Map<StepPlan, { scope: OpScope; slots: Promise<GatherOp>[] }>();
 
   constructor(
     private readonly ctx: GpuContext,
@@ -144,17 +144,19 @@ export class GpuDataset {
     if (start < 0 || start + plan.batch > this.count) {
       throw new Error(`${this.name}: rows ${start}..${start + plan.batch - 1} are outside 0..${this.count - 1}`);
     }
-    let slots = this.gathers.get(plan);
-    if (!slots) {
-      slots = [];
-      this.gathers.set(plan, slots);
+    let entry = this.gathers.get(plan);
+    if (!entry) {
+      entry = { scope: new OpScope(this.ctx), slots: [] };
+      this.gathers.set(plan, entry);
+      plan.onDestroy(() => this.forget(plan));
     }
+    const slots = entry.slots;
     let op = slots[slot];
     if (!op) {
       const dense = this.targetKind === 'dense';
       op = prepareGather(
         this.ctx,
-        this.scope,
+        entry.scope,
         {
           source: this.kind,
           images: this.images,
@@ -187,9 +189,22 @@ export class GpuDataset {
     return new Uint32Array(await this.ctx.read(this.targetBuffer, 0, this.count * 4));
   }
 
+  /** The dense targets [count, classes] (in data set order). */
+  async readTargets(): Promise<Float32Array> {
+    if (this.targetKind !== 'dense') throw new Error(`${this.name}: holds labels, not dense targets`);
+    return new Float32Array(await this.ctx.read(this.targetBuffer, 0, this.count * this.classes * 4));
+  }
+
+  /** Drops the gathers of a plan that is gone, and their uniforms. */
+  private forget(plan: StepPlan): void {
+    this.gathers.get(plan)?.scope.destroy();
+    this.gathers.delete(plan);
+  }
+
   /** Frees the buffers this data set uploaded (never the application's own). */
   destroy(): void {
     this.scope.destroy();
+    for (const { scope } of this.gathers.values()) scope.destroy();
     this.gathers.clear();
   }
 }

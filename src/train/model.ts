@@ -3,46 +3,39 @@
  *
  * One training step is one compute pass and one `queue.submit` (`submitStep`), or several steps share
  * them (`submitSteps`); nothing is read back inside a step. Loss and accuracy accumulate on the GPU
- * and are read when asked.
+ * and are read when asked. What a step computes is the plan's (src/train/plan.ts: the layers and the
+ * head), how parameters move is the optimizer's (src/optim/); the model holds the buffers and orders
+ * the work.
  */
 import { GpuContext } from '../gpu/context.js';
+import type { Checkpoint } from '../io/checkpoint_file.js';
 import { decodeModel, encodeModel } from '../io/model_file.js';
 import { decodeStats, resetStats, STATS_BYTES } from '../kernels/metrics.js';
-import { type GpuOp, OpScope } from '../kernels/op.js';
-import { type OptimizerHyper, prepareOptimizer } from '../kernels/optimizer.js';
+import type { GpuOp } from '../kernels/op.js';
+import type { OptimizerOp } from '../kernels/optimizer.js';
 import { initParams } from '../model/init.js';
 import { type ParamLayout, paramLayout } from '../model/layout.js';
-import type { MlpSpec, Targets } from '../model/spec.js';
-import type { Evaluation } from './fit.js';
 import {
+  headOf,
+  type MlpSpec,
   type NetworkOptions,
-  type OptimizerConfig,
-  optimizerHyper,
-  type ResolvedOptimizer,
-  resolveOptimizer,
   resolveSpec,
-} from './options.js';
-import { type PlanModel, StepPlan, type TargetKind } from './plan.js';
+  type TargetKind,
+  type Targets,
+} from '../model/spec.js';
+import { GpuOptimizer } from '../optim/gpu.js';
+import { type OptimizerConfig, type ResolvedOptimizer, resolveOptimizer } from '../optim/index.js';
+import { checkBatch, checkFinite, inferRows } from './batch.js';
+import type { StepPlan } from './plan.js';
+import { PlanCache } from './plan_cache.js';
 
-type UpdateOp = GpuOp & { setHyper(h: OptimizerHyper): void };
-
-/** A model's training state on the CPU: survives the loss of its device. */
-export interface Checkpoint {
-  spec: MlpSpec;
-  optimizer: ResolvedOptimizer;
-  /** Flat parameters (see ParamLayout). */
-  params: Float32Array;
-  /** Optimizer state buffers (momentum velocity, or Adam m and v), flat. */
-  state: Float32Array[];
-  /** Optimizer steps taken. */
-  step: number;
-}
+export type { Checkpoint };
 
 /** Running statistics read back from the GPU. */
 export interface Stats {
   /** Mean loss over the rows seen since the last reset. */
   meanLoss: number;
-  /** Fraction of rows (softmax) or outputs (sigmoid) predicted right. */
+  /** Fraction of rows (class heads) or outputs (multi-label heads) predicted right; NaN for regression heads. */
   accuracy: number;
   /** Rows seen since the last reset. */
   count: number;
@@ -71,7 +64,7 @@ export interface ModelOptions extends NetworkOptions {
 
 const STORAGE_RW = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
-export class Model implements PlanModel {
+export class Model {
   readonly ctx: GpuContext;
   readonly spec: MlpSpec;
   readonly layout: ParamLayout;
@@ -82,16 +75,14 @@ export class Model implements PlanModel {
   readonly grads: GPUBuffer;
   readonly trainStats: GPUBuffer;
   readonly evalStats: GPUBuffer;
-  private optimizer: ResolvedOptimizer;
-  /** Optimizer state: momentum velocity, or Adam m and v; same layout as params. */
-  private state: GPUBuffer[] = [];
-  private update: UpdateOp | undefined;
-  /** One optimizer op per step of a multi-step submit (see `submitSteps`); [0] is `update`. */
-  private updateSlots: Promise<UpdateOp>[] = [];
-  private updateScope: OpScope | undefined;
+  private settings: ResolvedOptimizer;
+  private optimizer: GpuOptimizer | undefined;
+  /** The optimizer's first update op (one-step submits), ready once setOptimizer has resolved. */
+  private update: OptimizerOp | undefined;
   /** Optimizer steps taken (Adam's t). */
   private stepCount = 0;
-  private readonly plans = new Map<string, Promise<StepPlan>>();
+  /** The step plans by batch size, within a byte budget (see PlanCache). */
+  readonly plans: PlanCache;
   private readonly ownsContext: boolean;
   private destroyed = false;
 
@@ -106,13 +97,14 @@ export class Model implements PlanModel {
     this.ownsContext = ownsContext;
     this.spec = spec;
     this.layout = paramLayout(spec);
-    this.optimizer = optimizer;
+    this.settings = optimizer;
     this.label = label;
     const bytes = this.layout.totalFloats * 4;
     this.params = ctx.createBuffer(`${label}.params`, bytes, STORAGE_RW());
     this.grads = ctx.createBuffer(`${label}.grads`, bytes, STORAGE_RW());
     this.trainStats = ctx.createBuffer(`${label}.trainStats`, STATS_BYTES, STORAGE_RW());
     this.evalStats = ctx.createBuffer(`${label}.evalStats`, STATS_BYTES, STORAGE_RW());
+    this.plans = new PlanCache(this);
   }
 
   /** Creates a model with seeded initial weights. All validation happens before any GPU work. */
@@ -128,13 +120,13 @@ export class Model implements PlanModel {
       options.context ?? (await GpuContext.create({ device: options.device, debugShaders: options.debugShaders }));
     const model = new Model(ctx, ownsContext, spec, optimizer, options.label ?? 'mlp');
     model.writeParams(initParams(spec, seed, model.layout));
-    await model.setOptimizer(options.optimizer ?? {});
+    await model.setOptimizer(optimizer);
     return model;
   }
 
   /** The current optimizer settings. */
   get optimizerConfig(): ResolvedOptimizer {
-    return { ...this.optimizer };
+    return { ...this.settings };
   }
 
   /** Optimizer steps taken so far. */
@@ -142,72 +134,50 @@ export class Model implements PlanModel {
     return this.stepCount;
   }
 
-  /** Switches optimizer (state starts from zero when the kind changes) or its hyperparameters. */
+  /**
+   * Switches optimizer (its state starts from zero when the kind changes) or its hyperparameters
+   * (state and step count kept). Settings are checked before anything changes.
+   */
   async setOptimizer(config: OptimizerConfig): Promise<void> {
     this.assertAlive();
     const resolved = resolveOptimizer(config);
-    const kindChanged = !this.update || resolved.kind !== this.optimizer.kind;
-    this.optimizer = resolved;
-    if (!kindChanged) return;
-    for (const b of this.state) this.ctx.releaseBuffer(b);
-    this.updateScope?.destroy();
-    const bytes = this.layout.totalFloats * 4;
-    const names = resolved.kind === 'momentum' ? ['velocity'] : resolved.kind === 'adam' ? ['m', 'v'] : [];
-    this.state = names.map((n) => this.ctx.createBuffer(`${this.label}.optimizer.${n}`, bytes, STORAGE_RW()));
-    this.updateScope = new OpScope(this.ctx);
-    this.updateSlots = [];
-    this.update = await this.updateSlot(0);
-    this.stepCount = 0;
-  }
-
-  /**
-   * The optimizer op of a slot. Each has its own hyperparameter uniform, so that the steps of one
-   * submit can carry different step counts (Adam's bias correction).
-   */
-  private updateSlot(slot: number): Promise<UpdateOp> {
-    let op = this.updateSlots[slot];
-    if (!op) {
-      const [s1, s2] = this.state;
-      const kind = this.optimizer.kind;
-      op = prepareOptimizer(
+    const kindChanged = !this.optimizer || resolved.kind !== this.optimizer.kind;
+    if (kindChanged) {
+      const next = new GpuOptimizer(
         this.ctx,
-        this.updateScope as OpScope,
-        {
-          kind,
-          params: this.params,
-          grads: this.grads,
-          velocity: kind === 'momentum' ? s1 : undefined,
-          m: kind === 'adam' ? s1 : undefined,
-          v: kind === 'adam' ? s2 : undefined,
-          count: this.layout.totalFloats,
-          decayCount: this.layout.decayCount,
-        },
-        slot === 0 ? `${this.label}.optimizer` : `${this.label}.optimizer.slot${slot}`,
+        resolved.kind,
+        { params: this.params, grads: this.grads, layout: this.layout },
+        `${this.label}.optimizer`,
       );
-      this.updateSlots[slot] = op;
-      op.catch(() => delete this.updateSlots[slot]);
+      let update: OptimizerOp;
+      try {
+        update = await next.slot(0);
+      } catch (error) {
+        next.destroy();
+        throw error;
+      }
+      this.optimizer?.destroy();
+      this.optimizer = next;
+      this.update = update;
+      this.stepCount = 0;
     }
-    return op;
+    this.settings = resolved;
   }
 
-  /** The plan for a batch size and target kind, made once and cached. */
+  /** The plan for a batch size and target kind, made once and cached (see PlanCache for the bound). */
   plan(batch: number, targetKind: TargetKind, inputGrad = false): Promise<StepPlan> {
     this.assertAlive();
-    const key = `${batch}:${targetKind}:${inputGrad}`;
-    let plan = this.plans.get(key);
-    if (!plan) {
-      plan = StepPlan.create(this, { batch, targetKind, inputGrad });
-      this.plans.set(key, plan);
-      plan.catch(() => this.plans.delete(key));
-    }
-    return plan;
+    return this.plans.get(batch, targetKind, inputGrad);
   }
 
   /** The target kind a Targets value needs, checked against the head. */
   targetKindOf(targets: Targets): TargetKind {
-    if (targets.kind === 'labels' && this.spec.head !== 'softmax') {
+    const head = headOf(this.spec).definition;
+    if (!head.targets.includes(targets.kind)) {
       throw new Error(
-        "targets: class labels need the softmax head; give dense targets ([B, C] in [0, 1]) for head 'sigmoid'",
+        targets.kind === 'labels'
+          ? `targets: class labels need the softmax head; give dense targets ([B, C]) for head '${head.name}'`
+          : `targets: the ${head.name} head takes ${head.targets.join(' or ')} targets, not ${targets.kind}`,
       );
     }
     return targets.kind;
@@ -222,9 +192,10 @@ export class Model implements PlanModel {
     const kind = this.targetKindOf(targets);
     checkBatch(this.spec, x, targets, rows);
     checkFinite('x', x, this.spec.layers[0]);
-    const plan = await this.plan(rows, kind);
-    this.uploadBatch(plan, x, targets);
-    this.submitStep(plan);
+    await this.plans.with(rows, kind, async (plan) => {
+      this.uploadBatch(plan, x, targets);
+      this.submitStep(plan);
+    });
   }
 
   /** Writes a batch into a plan's input buffers (queue writes, ordered before the next submit). */
@@ -238,8 +209,8 @@ export class Model implements PlanModel {
   /** Encodes one step (after optional input ops such as a GPU gather) and submits it. */
   submitStep(plan: StepPlan, inputOps: readonly GpuOp[] = []): void {
     this.assertAlive();
-    if (!this.update) throw new Error('internal: optimizer not prepared');
-    this.submit(plan, [inputOps], [this.update]);
+    if (!this.optimizer || !this.update) throw new Error('internal: optimizer not prepared');
+    this.submit(plan, this.optimizer, [inputOps], [this.update]);
   }
 
   /**
@@ -249,18 +220,24 @@ export class Model implements PlanModel {
    */
   async submitSteps(plan: StepPlan, inputOps: readonly (readonly GpuOp[])[]): Promise<void> {
     this.assertAlive();
-    const updates = await Promise.all(inputOps.map((_, i) => this.updateSlot(i)));
-    this.submit(plan, inputOps, updates);
+    const optimizer = this.optimizer;
+    if (!optimizer) throw new Error('internal: optimizer not prepared');
+    const updates = await Promise.all(inputOps.map((_, i) => optimizer.slot(i)));
+    this.submit(plan, optimizer, inputOps, updates);
   }
 
-  private submit(plan: StepPlan, inputOps: readonly (readonly GpuOp[])[], updates: readonly UpdateOp[]): void {
-    const hyper = optimizerHyper(this.optimizer);
+  private submit(
+    plan: StepPlan,
+    optimizer: GpuOptimizer,
+    inputOps: readonly (readonly GpuOp[])[],
+    updates: readonly OptimizerOp[],
+  ): void {
     const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.step` });
     const pass = encoder.beginComputePass({ label: `${this.label}.step` });
     inputOps.forEach((ops, i) => {
       this.stepCount++;
       const update = updates[i];
-      update.setHyper({ ...hyper, step: this.stepCount });
+      optimizer.setHyper(update, this.settings, this.stepCount);
       for (const op of ops) op.encode(pass);
       for (const op of plan.forward) op.encode(pass);
       for (const op of plan.loss) op.encode(pass);
@@ -274,13 +251,13 @@ export class Model implements PlanModel {
 
   /**
    * Forward pass and loss for a plan's current batch, accumulated into the evaluation stats; the
-   * probabilities and predicted classes land in the plan's buffers, and the predictions are also
-   * copied to `predictionsTo` when given.
+   * head's outputs and predicted classes land in the plan's buffers, and `copies` (e.g. the
+   * predictions or the logits into a whole data set's buffer) are made after the pass.
    */
   submitEval(
     plan: StepPlan,
     inputOps: readonly GpuOp[] = [],
-    predictionsTo?: { buffer: GPUBuffer; offset: number },
+    copies: readonly { from: GPUBuffer; to: GPUBuffer; offset: number; bytes: number }[] = [],
   ): void {
     this.assertAlive();
     const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.eval` });
@@ -289,12 +266,10 @@ export class Model implements PlanModel {
     for (const op of plan.forward) op.encode(pass);
     for (const op of plan.loss) op.encode(pass);
     plan.evalMetrics.encode(pass);
-    plan.probabilities.encode(pass);
-    plan.predict.encode(pass);
+    for (const op of plan.probabilities) op.encode(pass);
+    for (const op of plan.predict) op.encode(pass);
     pass.end();
-    if (predictionsTo) {
-      encoder.copyBufferToBuffer(plan.predictions, 0, predictionsTo.buffer, predictionsTo.offset, plan.batch * 4);
-    }
+    for (const c of copies) encoder.copyBufferToBuffer(c.from, 0, c.to, c.offset, c.bytes);
     this.ctx.device.queue.submit([encoder.finish()]);
   }
 
@@ -311,10 +286,11 @@ export class Model implements PlanModel {
   private async readStats(buffer: GPUBuffer, reset: boolean): Promise<Stats> {
     const raw = decodeStats(await this.ctx.read(buffer));
     if (reset) resetStats(this.ctx, buffer);
-    const outputs = this.spec.head === 'sigmoid' ? this.spec.layers[this.spec.layers.length - 1] : 1;
+    const { prediction } = headOf(this.spec).definition;
+    const outputs = prediction === 'multiLabel' ? this.spec.layers[this.spec.layers.length - 1] : 1;
     return {
       meanLoss: raw.count ? raw.lossSum / raw.count : Number.NaN,
-      accuracy: raw.count ? raw.correct / (raw.count * outputs) : Number.NaN,
+      accuracy: raw.count && prediction !== 'value' ? raw.correct / (raw.count * outputs) : Number.NaN,
       count: raw.count,
       lastLoss: raw.lastLoss,
       steps: raw.steps,
@@ -351,27 +327,34 @@ export class Model implements PlanModel {
     return this.ctx.readF32(this.grads);
   }
 
-  /** Reads the optimizer state buffers (flat layout each) and the step count. */
+  /** Reads the optimizer state buffers (flat layout each, in the definition's order) and the step count. */
   async readOptimizerState(): Promise<{ step: number; buffers: Float32Array[] }> {
-    const buffers = await Promise.all(this.state.map((b) => this.ctx.readF32(b)));
+    const state = this.optimizer?.state ?? [];
+    const buffers = await Promise.all(state.map((b) => this.ctx.readF32(b)));
     return { step: this.stepCount, buffers };
   }
 
   /** Restores what readOptimizerState returned. */
   writeOptimizerState(saved: { step: number; buffers: Float32Array[] }): void {
-    if (saved.buffers.length !== this.state.length) {
+    const state = this.optimizer?.state ?? [];
+    if (saved.buffers.length !== state.length) {
       throw new Error(
-        `optimizer state has ${saved.buffers.length} buffers, the ${this.optimizer.kind} optimizer needs ${this.state.length}`,
+        `optimizer state has ${saved.buffers.length} buffers, the ${this.settings.kind} optimizer needs ${state.length}`,
       );
     }
+    for (const data of saved.buffers) {
+      if (data.length !== this.layout.totalFloats) {
+        throw new Error(`optimizer state has ${data.length} floats per buffer, expected ${this.layout.totalFloats}`);
+      }
+    }
     saved.buffers.forEach((data, i) => {
-      this.ctx.device.queue.writeBuffer(this.state[i], 0, data.buffer, data.byteOffset, data.byteLength);
+      this.ctx.device.queue.writeBuffer(state[i], 0, data.buffer, data.byteOffset, data.byteLength);
     });
     this.stepCount = saved.step;
   }
 
   /**
-   * Class probabilities (softmax head) or output probabilities (sigmoid head) for inputs x: [rows, D],
+   * The head's outputs (probabilities, or the raw outputs of a regression head) for inputs x: [rows, D],
    * computed on the GPU in chunks of at most `chunk` rows. Returns [rows, C].
    */
   async predict(x: Float32Array, chunk = 1024): Promise<Float32Array> {
@@ -381,62 +364,22 @@ export class Model implements PlanModel {
     const rows = inferRows(x, D);
     checkFinite('x', x, D);
     const out = new Float32Array(rows * C);
-    const kind: TargetKind = this.spec.head === 'softmax' ? 'labels' : 'dense';
+    const kind = headOf(this.spec).definition.targets[0];
     for (let start = 0; start < rows; start += chunk) {
       const n = Math.min(chunk, rows - start);
-      const plan = await this.plan(n, kind);
-      const xs = x.subarray(start * D, (start + n) * D);
-      this.ctx.device.queue.writeBuffer(plan.x, 0, xs.buffer as ArrayBuffer, xs.byteOffset, xs.byteLength);
-      const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.predict` });
-      const pass = encoder.beginComputePass({ label: `${this.label}.predict` });
-      for (const op of plan.forward) op.encode(pass);
-      plan.probabilities.encode(pass);
-      pass.end();
-      this.ctx.device.queue.submit([encoder.finish()]);
-      out.set(await this.ctx.readF32(plan.probs, 0, n * C), start * C);
+      await this.plans.with(n, kind, async (plan) => {
+        const xs = x.subarray(start * D, (start + n) * D);
+        this.ctx.device.queue.writeBuffer(plan.x, 0, xs.buffer as ArrayBuffer, xs.byteOffset, xs.byteLength);
+        const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.predict` });
+        const pass = encoder.beginComputePass({ label: `${this.label}.predict` });
+        for (const op of plan.forward) op.encode(pass);
+        for (const op of plan.probabilities) op.encode(pass);
+        pass.end();
+        this.ctx.device.queue.submit([encoder.finish()]);
+        out.set(await this.ctx.readF32(plan.probs, 0, n * C), start * C);
+      });
     }
     return out;
-  }
-
-  /**
-   * Loss, accuracy, confusion matrix (softmax head) and predicted classes for inputs x: [rows, D]
-   * and their targets, on the GPU in chunks of at most `chunk` rows.
-   */
-  async evaluate(x: Float32Array, targets: Targets, chunk = 1024): Promise<Evaluation> {
-    this.assertAlive();
-    const D = this.spec.layers[0];
-    const C = this.spec.layers[this.spec.layers.length - 1];
-    const rows = inferRows(x, D);
-    checkBatch(this.spec, x, targets, rows);
-    checkFinite('x', x, D);
-    const kind = this.targetKindOf(targets);
-    const predictions = this.ctx.createBuffer(
-      `${this.label}.evaluate.predictions`,
-      rows * 4,
-      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
-    );
-    try {
-      this.resetEvalStats();
-      for (let start = 0; start < rows; start += chunk) {
-        const n = Math.min(chunk, rows - start);
-        const plan = await this.plan(n, kind);
-        const t: Targets =
-          targets.kind === 'labels'
-            ? { kind: 'labels', labels: targets.labels.subarray(start, start + n) }
-            : { kind: 'dense', values: targets.values.subarray(start * C, (start + n) * C) };
-        this.uploadBatch(plan, x.subarray(start * D, (start + n) * D), t);
-        this.submitEval(plan, [], { buffer: predictions, offset: start * 4 });
-      }
-      const stats = await this.readEvalStats();
-      const predicted = new Uint32Array(await this.ctx.read(predictions));
-      const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
-      if (targets.kind === 'labels') {
-        for (let i = 0; i < rows; i++) confusion[targets.labels[i]][predicted[i]]++;
-      }
-      return { loss: stats.meanLoss, accuracy: stats.accuracy, confusion, predictions: predicted };
-    } finally {
-      this.ctx.releaseBuffer(predictions);
-    }
   }
 
   /** Everything needed to continue training elsewhere: parameters, optimizer state and step (read back to the CPU). */
@@ -508,49 +451,11 @@ export class Model implements PlanModel {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
-    const plans = await Promise.allSettled(this.plans.values());
-    for (const p of plans) if (p.status === 'fulfilled') p.value.destroy();
-    this.plans.clear();
-    this.updateScope?.destroy();
-    for (const b of [this.params, this.grads, this.trainStats, this.evalStats, ...this.state])
-      this.ctx.releaseBuffer(b);
+    await this.plans.destroy();
+    this.optimizer?.destroy();
+    for (const b of [this.params, this.grads, this.trainStats, this.evalStats]) this.ctx.releaseBuffer(b);
     if (this.ownsContext) this.ctx.destroy();
   }
 }
 
-/** Rows in a batch of inputs x: [rows, D]. */
-function inferRows(x: Float32Array, D: number): number {
-  if (x.length % D !== 0 || x.length === 0) {
-    throw new Error(
-      `x has ${x.length} values, expected a positive multiple of the input width ${D} (x is [rows, ${D}])`,
-    );
-  }
-  return x.length / D;
-}
-
-/** Throws on the first NaN or ±Infinity, naming its row and column. */
-export function checkFinite(name: string, values: Float32Array, cols = 1): void {
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) {
-      throw new Error(`${name}[${Math.floor(i / cols)}, ${i % cols}] = ${values[i]}: inputs must be finite numbers`);
-    }
-  }
-}
-
-/** Checks a batch's shapes and label range before any GPU work. */
-export function checkBatch(spec: MlpSpec, x: Float32Array, targets: Targets, rows: number): void {
-  const D = spec.layers[0];
-  const C = spec.layers[spec.layers.length - 1];
-  if (!Number.isInteger(rows) || rows < 1) throw new Error(`batch size = ${rows} is invalid: expected an integer ≥ 1`);
-  if (x.length !== rows * D)
-    throw new Error(`x has ${x.length} values, expected rows × D = ${rows} × ${D} = ${rows * D}`);
-  if (targets.kind === 'labels') {
-    const { labels } = targets;
-    if (labels.length !== rows) throw new Error(`labels has ${labels.length} entries, expected one per row (${rows})`);
-    for (let i = 0; i < rows; i++) {
-      if (labels[i] >= C) throw new Error(`labels[${i}] = ${labels[i]} is outside 0..${C - 1}`);
-    }
-  } else if (targets.values.length !== rows * C) {
-    throw new Error(`targets has ${targets.values.length} values, expected rows × C = ${rows} × ${C} = ${rows * C}`);
-  }
-}
+export { checkBatch, checkFinite };

@@ -2,30 +2,23 @@
  * StepPlan: every buffer, bind group and dispatch of a training step for one batch size, made
  * once and reused. Encoding a step allocates nothing and reads nothing back.
  *
- * The data path (seeds 002, 004; shapes for layer l: A_l [B, n_l], W_l [n_l, n_{l+1}]):
- *   forward    A_{l+1} = act_l(A_l·W_l + b_l)              matmul, bias + activation fused
- *   loss       dZ_{L−1} = (softmax(Z) − Y)/B, loss rows     softmax_xent (or sigmoid_bce), one kernel
- *   backward   dW_l = A_lᵀ·dZ_l                            matmul Aᵀ·B
- *              db_l = Σ_rows dZ_l                           bias_grad
- *              dZ_{l−1} = (dZ_l·W_lᵀ) ⊙ act'_{l−1}(A_l)     matmul A·Bᵀ, mask fused
+ * The data path (seeds 002, 004), written once by looping over the layers (src/model/dense.ts) and
+ * the head (src/model/heads/):
+ *   forward    A_{l+1} = act_l(A_l·W_l + b_l)              each layer's forward, bias + activation fused
+ *   loss       dZ_{L−1} = ∂L/∂Z, loss rows, correct rows    the head's fused kernel, e.g. (softmax(Z) − Y)/B
+ *   backward   for l = L−1 … 0: dW_l, db_l, dZ_{l−1}        each layer's backward, last layer first
  *              dX = dZ_0·W_0ᵀ                               only for saliency (seed 004)
- *   update     W −= lr·f(dW)                                one optimizer dispatch over all parameters
+ *   update     W −= lr·f(dW)                                one optimizer dispatch over all parameters (Model)
  */
 import type { GpuContext } from '../gpu/context.js';
-import { prepareActivation } from '../kernels/activation.js';
 import { prepareArgmax } from '../kernels/argmax.js';
-import { prepareBiasGrad } from '../kernels/bias_grad.js';
-import { prepareMatmul } from '../kernels/matmul.js';
 import { prepareMetrics } from '../kernels/metrics.js';
 import { type GpuOp, OpScope } from '../kernels/op.js';
-import { prepareSigmoidBce } from '../kernels/sigmoid_bce.js';
-import { prepareSoftmax } from '../kernels/softmax.js';
-import { prepareSoftmaxXent } from '../kernels/softmax_xent.js';
+import { denseBackward, denseForward, denseLayers, derivativeInput } from '../model/dense.js';
 import { type ParamLayout, slotBinding } from '../model/layout.js';
-import { activationOf, layerCount, type MlpSpec } from '../model/spec.js';
-import { biasEpilogueFor, maskEpilogueFor } from '../reference/matmul.js';
+import { headOf, type MlpSpec, type TargetKind } from '../model/spec.js';
 
-export type TargetKind = 'labels' | 'dense';
+export type { TargetKind };
 
 /** What a plan needs from its model. */
 export interface PlanModel {
@@ -56,55 +49,71 @@ export class StepPlan {
   readonly targets: GPUBuffer;
   /** A_1 … A_{L−1} (hidden activations), then the logits Z_{L−1}: [B, n_{l+1}] each. */
   readonly outputs: GPUBuffer[];
+  /** Z of each layer that keeps it (activations whose derivative reads their input), else undefined. */
+  readonly pre: (GPUBuffer | undefined)[];
   /** dZ_l for every layer: [B, n_{l+1}]. */
   readonly dz: GPUBuffer[];
   /** dX: [B, D] when inputGrad. */
   readonly dx: GPUBuffer | undefined;
-  /** Class probabilities (softmax) or output probabilities (sigmoid): [B, C]. */
+  /** The head's outputs, what `predict` returns (probabilities, or the logits themselves): [B, C]. */
   readonly probs: GPUBuffer;
   readonly lossRows: GPUBuffer;
   readonly correctRows: GPUBuffer;
-  /** Predicted class per row (softmax head): u32 [B]. */
+  /** Predicted class per row (class heads): u32 [B]. */
   readonly predictions: GPUBuffer;
+  /** Bytes of the buffers this plan made (see Model.memory). */
+  readonly bytes: number;
 
   forward: GpuOp[] = [];
   loss: GpuOp[] = [];
   backward: GpuOp[] = [];
   trainMetrics!: GpuOp;
   evalMetrics!: GpuOp;
-  probabilities!: GpuOp;
-  /** argmax of the logits into `predictions`. */
-  predict!: GpuOp;
+  /** The head's outputs into `probs`; empty when they are the logits. */
+  probabilities: GpuOp[] = [];
+  /** argmax of the logits into `predictions` (class heads); empty otherwise. */
+  predict: GpuOp[] = [];
 
   private readonly scope: OpScope;
+  private readonly destroyListeners: (() => void)[] = [];
 
   private constructor(
     private readonly model: PlanModel,
     options: PlanOptions,
   ) {
-    const { ctx, spec } = model;
+    const { spec } = model;
     this.batch = options.batch;
     this.targetKind = options.targetKind;
     this.inputGrad = options.inputGrad ?? false;
-    this.scope = new OpScope(ctx);
+    this.scope = new OpScope(model.ctx);
     const B = this.batch;
     const C = spec.layers[spec.layers.length - 1];
     const name = `${model.label}.B${B}`;
-    this.x = this.scope.storage(`${name}.x`, B * spec.layers[0] * 4);
-    this.targets = this.scope.storage(`${name}.targets`, (this.targetKind === 'labels' ? B : B * C) * 4);
+    let bytes = 0;
+    const storage = (label: string, size: number) => {
+      bytes += size;
+      return this.scope.storage(label, size);
+    };
+    this.x = storage(`${name}.x`, B * spec.layers[0] * 4);
+    this.targets = storage(`${name}.targets`, (this.targetKind === 'labels' ? B : B * C) * 4);
+    const layers = denseLayers(spec);
     this.outputs = [];
+    this.pre = [];
     this.dz = [];
-    for (let l = 0; l < layerCount(spec); l++) {
-      const n = spec.layers[l + 1];
-      const what = l === layerCount(spec) - 1 ? 'logits' : `layers.${l}.activation`;
-      this.outputs.push(this.scope.storage(`${name}.${what}`, B * n * 4));
-      this.dz.push(this.scope.storage(`${name}.layers.${l}.dZ`, B * n * 4));
+    for (const layer of layers) {
+      const l = layer.index;
+      const what = l === layers.length - 1 ? 'logits' : `layers.${l}.activation`;
+      this.outputs.push(storage(`${name}.${what}`, B * layer.fanOut * 4));
+      this.pre.push(layer.keepsPreActivation ? storage(`${name}.layers.${l}.Z`, B * layer.fanOut * 4) : undefined);
+      this.dz.push(storage(`${name}.layers.${l}.dZ`, B * layer.fanOut * 4));
     }
-    this.dx = this.inputGrad ? this.scope.storage(`${name}.dX`, B * spec.layers[0] * 4) : undefined;
-    this.probs = this.scope.storage(`${name}.probs`, B * C * 4);
-    this.lossRows = this.scope.storage(`${name}.lossRows`, B * 4);
-    this.correctRows = this.scope.storage(`${name}.correctRows`, B * 4);
-    this.predictions = this.scope.storage(`${name}.predictions`, B * 4);
+    this.dx = this.inputGrad ? storage(`${name}.dX`, B * spec.layers[0] * 4) : undefined;
+    const hasOutputs = headOf(spec).definition.prepareOutputs !== undefined;
+    this.probs = hasOutputs ? storage(`${name}.probs`, B * C * 4) : (this.outputs.at(-1) as GPUBuffer);
+    this.lossRows = storage(`${name}.lossRows`, B * 4);
+    this.correctRows = storage(`${name}.correctRows`, B * 4);
+    this.predictions = storage(`${name}.predictions`, B * 4);
+    this.bytes = bytes;
   }
 
   static async create(model: PlanModel, options: PlanOptions): Promise<StepPlan> {
@@ -127,68 +136,70 @@ export class StepPlan {
     const { ctx, spec, layout, params, grads } = this.model;
     const scope = this.scope;
     const B = this.batch;
-    const L = layerCount(spec);
+    const layers = denseLayers(spec);
+    const L = layers.length;
     const C = spec.layers[L];
     const name = `${this.model.label}.B${B}`;
+    const head = headOf(spec);
+    const weight = (l: number) => slotBinding(params, layout.weights[l]);
+    const bias = (l: number) => slotBinding(params, layout.biases[l]);
 
     // forward: A_{l+1} = act_l(A_l·W_l + b_l)
-    for (let l = 0; l < L; l++) {
+    for (const layer of layers) {
+      const l = layer.index;
       this.forward.push(
-        await prepareMatmul(
+        await denseForward(
           ctx,
           scope,
-          {
-            a: this.input(l),
-            b: slotBinding(params, layout.weights[l]),
-            bias: slotBinding(params, layout.biases[l]),
-            out: this.outputs[l],
-            M: B,
-            K: spec.layers[l],
-            N: spec.layers[l + 1],
-            epilogue: biasEpilogueFor(activationOf(spec, l)),
-          },
+          layer,
+          B,
+          { input: this.input(l), weight: weight(l), bias: bias(l), output: this.outputs[l], pre: this.pre[l] },
           `${name}.layers.${l}.forward`,
         ),
       );
     }
 
-    // loss and the output gradient dZ_{L−1} = (ŷ − y)/B, fused
+    // the head: loss and the output gradient dZ_{L−1} = ∂L/∂Z, fused
     const logits = this.outputs[L - 1];
-    const lossArgs = {
-      logits,
-      rows: B,
-      cols: C,
-      batchSize: B,
-      gradLogits: this.dz[L - 1],
-      lossRows: this.lossRows,
-      correctRows: this.correctRows,
-    };
-    if (spec.head === 'softmax') {
-      const targets = this.targetKind === 'labels' ? { labels: this.targets } : { targets: this.targets };
-      this.loss.push(await prepareSoftmaxXent(ctx, scope, { ...lossArgs, ...targets }, `${name}.softmax_xent`));
-      this.probabilities = await prepareSoftmax(
-        ctx,
-        scope,
-        { logits, rows: B, cols: C, probs: this.probs },
-        `${name}.softmax`,
-      );
-    } else {
-      this.loss.push(
-        await prepareSigmoidBce(ctx, scope, { ...lossArgs, targets: this.targets }, `${name}.sigmoid_bce`),
-      );
-      this.probabilities = await prepareActivation(
-        ctx,
-        scope,
-        { kind: 'sigmoid', count: B * C, input: logits, output: this.probs, direction: 'forward' },
-        `${name}.sigmoid`,
+    if (!head.definition.targets.includes(this.targetKind)) {
+      throw new Error(
+        `the ${head.definition.name} head takes ${head.definition.targets.join(' or ')} targets, not ${this.targetKind}`,
       );
     }
-    this.predict = await prepareArgmax(
-      ctx,
-      scope,
-      { logits, rows: B, cols: C, out: this.predictions },
-      `${name}.argmax`,
+    this.loss.push(
+      await head.definition.prepareLoss(
+        ctx,
+        scope,
+        {
+          logits,
+          rows: B,
+          cols: C,
+          batchSize: B,
+          targets: this.targets,
+          targetKind: this.targetKind,
+          gradLogits: this.dz[L - 1],
+          lossRows: this.lossRows,
+          correctRows: this.correctRows,
+        },
+        head.params,
+        `${name}.${head.definition.name}.loss`,
+      ),
     );
+    if (head.definition.prepareOutputs) {
+      this.probabilities.push(
+        await head.definition.prepareOutputs(
+          ctx,
+          scope,
+          { logits, rows: B, cols: C, out: this.probs },
+          `${name}.${head.definition.name}.outputs`,
+        ),
+      );
+    }
+    if (head.definition.prediction === 'class') {
+      this.predict.push(
+        await prepareArgmax(ctx, scope, { logits, rows: B, cols: C, out: this.predictions }, `${name}.argmax`),
+      );
+    }
     const metrics = { lossRows: this.lossRows, correctRows: this.correctRows, rows: B, batchSize: B };
     this.trainMetrics = await prepareMetrics(
       ctx,
@@ -205,59 +216,40 @@ export class StepPlan {
 
     // backward, last layer first
     for (let l = L - 1; l >= 0; l--) {
-      const nIn = spec.layers[l];
-      const nOut = spec.layers[l + 1];
-      // dW_l = A_lᵀ·dZ_l      A_l: [B, nIn] read transposed, dZ_l: [B, nOut]
+      const layer = layers[l];
+      const previous = layers[l - 1];
+      const inputGrad = l > 0 ? this.dz[l - 1] : this.dx;
       this.backward.push(
-        await prepareMatmul(
+        ...(await denseBackward(
           ctx,
           scope,
+          layer,
+          B,
           {
-            a: this.input(l),
-            b: this.dz[l],
-            out: slotBinding(grads, layout.weights[l]),
-            M: nIn,
-            K: B,
-            N: nOut,
-            transposeA: true,
+            input: this.input(l),
+            weight: weight(l),
+            grad: this.dz[l],
+            weightGrad: slotBinding(grads, layout.weights[l]),
+            biasGrad: slotBinding(grads, layout.biases[l]),
+            inputGrad,
+            previous: previous && {
+              layer: previous,
+              values: derivativeInput(previous, this.outputs[l - 1], this.pre[l - 1]),
+            },
           },
-          `${name}.layers.${l}.dW`,
-        ),
-      );
-      // db_l = Σ_rows dZ_l
-      this.backward.push(
-        await prepareBiasGrad(
-          ctx,
-          scope,
-          { grad: this.dz[l], rows: B, cols: nOut, out: slotBinding(grads, layout.biases[l]) },
-          `${name}.layers.${l}.db`,
-        ),
-      );
-      // dZ_{l−1} = (dZ_l·W_lᵀ) ⊙ act'_{l−1}(A_l)      or dX = dZ_0·W_0ᵀ
-      const target = l > 0 ? this.dz[l - 1] : this.dx;
-      if (!target) continue;
-      this.backward.push(
-        await prepareMatmul(
-          ctx,
-          scope,
-          {
-            a: this.dz[l],
-            b: slotBinding(params, layout.weights[l]),
-            out: target,
-            M: B,
-            K: nOut,
-            N: nIn,
-            transposeB: true,
-            epilogue: l > 0 ? maskEpilogueFor(activationOf(spec, l - 1)) : 'none',
-            activationOutput: l > 0 ? this.input(l) : undefined,
-          },
-          l > 0 ? `${name}.layers.${l - 1}.dZ` : `${name}.dX`,
-        ),
+          `${name}.layers.${l}`,
+        )),
       );
     }
   }
 
+  /** Calls `listener` when this plan is destroyed (e.g. evicted from the model's plan cache). */
+  onDestroy(listener: () => void): void {
+    this.destroyListeners.push(listener);
+  }
+
   destroy(): void {
     this.scope.destroy();
+    for (const listener of this.destroyListeners.splice(0)) listener();
   }
 }

@@ -2,7 +2,7 @@
  * Saliency (seed 004): the gradient of the loss with respect to the inputs, dX = ∂L/∂X, on the GPU.
  *
  *   forward    Z = f(X; W)                        the model's forward ops
- *   loss       dZ_{L−1} = (softmax(Z) − Y)/B       the fused head
+ *   loss       dZ_{L−1} = ∂L/∂Z, e.g. (softmax(Z) − Y)/B   the fused head
  *   backward   dZ_{l−1} = (dZ_l·W_lᵀ) ⊙ act'       down to dX = dZ_0·W_0ᵀ   [B, D]
  *
  * One submit, no optimizer update: the parameters, the optimizer state and the training statistics
@@ -10,10 +10,11 @@
  * Float64 twin: `mlpBackwardRef(spec, params, x, targets, B, { inputGrad: true })`.
  */
 import type { Targets } from '../model/spec.js';
-import { checkBatch, checkFinite, type Model } from './model.js';
+import { checkBatch, checkFinite } from './batch.js';
+import type { Model } from './model.js';
 
 export interface InputGradient {
-  /** Class probabilities (softmax head) or output probabilities (sigmoid head): [B, C]. */
+  /** The head's outputs (probabilities, or a regression head's values): [B, C]. */
   probs: Float32Array;
   /** ∂L/∂X: [B, D]. Negative where more input would lower the loss of the given targets. */
   dx: Float32Array;
@@ -31,18 +32,24 @@ export async function inputGradient(model: Model, x: Float32Array, targets: Targ
   const rows = x.length / D;
   checkBatch(spec, x, targets, rows);
   checkFinite('x', x, D);
-  const plan = await model.plan(rows, model.targetKindOf(targets), true);
-  const dx = plan.dx;
-  if (!dx) throw new Error('internal: a plan made with inputGrad has no dX buffer');
-  model.uploadBatch(plan, x, targets);
-  const encoder = ctx.device.createCommandEncoder({ label: `${model.label}.inputGradient` });
-  const pass = encoder.beginComputePass({ label: `${model.label}.inputGradient` });
-  for (const op of plan.forward) op.encode(pass);
-  for (const op of plan.loss) op.encode(pass);
-  plan.probabilities.encode(pass);
-  for (const op of plan.backward) op.encode(pass);
-  pass.end();
-  ctx.device.queue.submit([encoder.finish()]);
-  const [probs, grad] = await Promise.all([ctx.readF32(plan.probs, 0, rows * C), ctx.readF32(dx, 0, rows * D)]);
+  const [probs, grad] = await model.plans.with(
+    rows,
+    model.targetKindOf(targets),
+    async (plan) => {
+      const dx = plan.dx;
+      if (!dx) throw new Error('internal: a plan made with inputGrad has no dX buffer');
+      model.uploadBatch(plan, x, targets);
+      const encoder = ctx.device.createCommandEncoder({ label: `${model.label}.inputGradient` });
+      const pass = encoder.beginComputePass({ label: `${model.label}.inputGradient` });
+      for (const op of plan.forward) op.encode(pass);
+      for (const op of plan.loss) op.encode(pass);
+      for (const op of plan.probabilities) op.encode(pass);
+      for (const op of plan.backward) op.encode(pass);
+      pass.end();
+      ctx.device.queue.submit([encoder.finish()]);
+      return Promise.all([ctx.readF32(plan.probs, 0, rows * C), ctx.readF32(dx, 0, rows * D)]);
+    },
+    true,
+  );
   return { probs, dx: grad };
 }

@@ -4,9 +4,9 @@
  * (The real figure, all 60,000 images to 98% of the 10,000 test images: `npm run bench -- --suites mnist`.)
  */
 import { describe, expect, it } from 'vitest';
-import { MNIST_RUN } from '../../src/bench/mnist.js';
-import { runBench } from '../../src/bench/run.js';
-import { validateBenchReport } from '../../src/bench/schema.js';
+import { MNIST_RUN } from '../../bench/mnist.js';
+import { runBench } from '../../bench/run.js';
+import { validateBenchReport } from '../../bench/schema.js';
 import type { MnistSplit } from '../../src/data/mnist.js';
 import { loadMnistNode } from '../../src/data/mnist_node.js';
 import { useGpuContext } from '../helpers/gpu.js';

@@ -4,15 +4,17 @@
  * back for a side-by-side comparison. A screenshot goes to test-artifacts/bench-page.png.
  *
  * The page is served by a Vite dev server rooted at demo/ (as `npm run demo` serves it), started
- * here without the demo config so that this test needs nothing but the page and the library.
+ * here without the demo config (no MNIST assets) so that this test needs nothing but the page, the
+ * library and the WGSL plugin that resolves the shaders' includes (scripts/vite-plugin-wgsl.ts).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateBenchReport } from '../../src/bench/schema.js';
-import type { BenchReport } from '../../src/bench/types.js';
+import { validateBenchReport } from '../../bench/schema.js';
+import type { BenchReport } from '../../bench/types.js';
+import { wgsl } from '../../scripts/vite-plugin-wgsl.js';
 import {
   ARTIFACTS_DIR as ARTIFACTS,
   type Chromium,
@@ -30,7 +32,12 @@ let profile: string;
 let browser: Chromium;
 
 beforeAll(async () => {
-  server = await serveWithVite({ configFile: false, root: join(ROOT, 'demo'), server: { fs: { allow: [ROOT] } } });
+  server = await serveWithVite({
+    configFile: false,
+    plugins: [wgsl()],
+    root: join(ROOT, 'demo'),
+    server: { fs: { allow: [ROOT] } },
+  });
   baseUrl = server.baseUrl;
   profile = mkdtempSync(join(tmpdir(), 'webgpu-mlp-bench-e2e-'));
   browser = await launchChromium({ viewport: { width: 1400, height: 1000 } });

@@ -1,11 +1,11 @@
 /** The pieces that keep a figure honest, without a GPU: the element checks, the schema, the options. */
 import { describe, expect, it } from 'vitest';
-import { defaultReportPath, parseBenchArgs } from '../../src/bench/args.js';
-import { kernelCases, resolveBenchSettings } from '../../src/bench/run.js';
-import { parseBenchReport, validateBenchReport } from '../../src/bench/schema.js';
-import { summarise } from '../../src/bench/stats.js';
-import { BENCH_SCHEMA, type BenchReport } from '../../src/bench/types.js';
-import { CheckBuilder, sampleIndices } from '../../src/bench/verify.js';
+import { defaultReportPath, parseBenchArgs } from '../../bench/args.js';
+import { kernelCases, resolveBenchSettings } from '../../bench/run.js';
+import { parseBenchReport, validateBenchReport } from '../../bench/schema.js';
+import { summarise } from '../../bench/stats.js';
+import { BENCH_SCHEMA, type BenchReport } from '../../bench/types.js';
+import { CheckBuilder, sampleIndices } from '../../bench/verify.js';
 
 describe('CheckBuilder', () => {
   const ref = Float64Array.from({ length: 100 }, (_, i) => Math.sin(i));

@@ -10,6 +10,7 @@ describe('terminal formatting', () => {
         stepsPerEpoch: 469,
         loss: 0.12345,
         accuracy: 0.96123,
+        samples: 24_064,
         stepsPerSecond: 10,
         samplesPerSecond: 1280,
         elapsedMs: 60_000,

@@ -13,8 +13,8 @@ import { encodeModel } from '../../src/io/model_file.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
 import { paramLayout } from '../../src/model/layout.js';
 import { mulberry32 } from '../../src/model/random.js';
-import type { OptimizerKind } from '../../src/train/options.js';
-import { resolveOptimizer, resolveSpec } from '../../src/train/options.js';
+import { resolveSpec } from '../../src/model/spec.js';
+import { type OptimizerKind, resolveOptimizer } from '../../src/optim/index.js';
 import { randomArray } from '../helpers/random.js';
 
 function checkpoint(kind: OptimizerKind, seed = 1): MLPCheckpoint {

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { prepareActivation } from '../../src/kernels/activation.js';
 import { OpScope, submitOps } from '../../src/kernels/op.js';
-import type { Activation } from '../../src/model/spec.js';
+import { ACTIVATIONS, type ActivationName, activationDefinition } from '../../src/model/activations/index.js';
 import { activationBackwardRef, activationForwardRef } from '../../src/reference/activation.js';
+import { gradFromInput, kernelAct, refAct } from '../helpers/activations.js';
 import { expectClose, type Tolerance } from '../helpers/close.js';
 import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu.js';
 import { mulberry32, randomArray } from '../helpers/random.js';
 
 const gpu = useGpuContext();
 
-const TOL: Record<Activation, { forward: Tolerance; backward: Tolerance }> = {
+const TOL: Record<ActivationName, { forward: Tolerance; backward: Tolerance }> = {
   // max(z, 0) and g·[a > 0] involve no rounding at all: exact, signed zeros aside.
   relu: { forward: { atol: 0, rtol: 0 }, backward: { atol: 0, rtol: 0 } },
   // 1/(1 + exp(−z)): exp is specified to 3 + 2|z| ulp (SwiftShader: 5e-7 relative at worst) and the
@@ -21,8 +22,13 @@ const TOL: Record<Activation, { forward: Tolerance; backward: Tolerance }> = {
   tanh: { forward: { atol: 5e-7, rtol: 1e-6 }, backward: { atol: 2e-7, rtol: 1e-6 } },
   // the identity and g·1: exact.
   linear: { forward: { atol: 0, rtol: 0 }, backward: { atol: 0, rtol: 0 } },
+  // x or slope·x, g or g·slope: one rounding, and the f32 slope (0.01 to 2e-8 relative).
+  leakyRelu: { forward: { atol: 0, rtol: 2e-7 }, backward: { atol: 0, rtol: 2e-7 } },
+  // ½x(1 + tanh u): tanh's few ulp of 1 (≈ 1.4e-7 absolute) times ½|x| ≤ 5, plus the roundings of u;
+  // the derivative adds ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²), whose 1 − t² carries tanh's error times ≈ 3.
+  gelu: { forward: { atol: 2e-6, rtol: 2e-6 }, backward: { atol: 2e-6, rtol: 2e-6 } },
 };
-const KINDS: Activation[] = ['relu', 'sigmoid', 'tanh', 'linear'];
+const KINDS = ACTIVATIONS;
 
 /** Pre-activations: uniform in [−10, 10), with exact zeros, ±1e4, ±1e30 and the clamp edges sprinkled in. */
 function preactivations(n: number, seed: number): Float32Array {
@@ -34,7 +40,7 @@ function preactivations(n: number, seed: number): Float32Array {
 }
 
 async function runGpu(
-  kind: Activation,
+  kind: ActivationName,
   direction: 'forward' | 'backward',
   x: Float32Array,
   g: Float32Array,
@@ -51,12 +57,12 @@ async function runGpu(
         ctx,
         scope,
         direction === 'forward'
-          ? { kind, count, direction, input, output, maxWorkgroupsPerDimension }
+          ? { activation: kernelAct(kind), count, direction, input, output, maxWorkgroupsPerDimension }
           : {
-              kind,
+              activation: kernelAct(kind),
               count,
               direction,
-              activationOutput: input,
+              values: input,
               grad: upload(ctx, 'test.g', g),
               output,
               maxWorkgroupsPerDimension,
@@ -70,18 +76,18 @@ async function runGpu(
   }
 }
 
-async function check(kind: Activation, count: number, seed: number, maxWorkgroupsPerDimension?: number) {
+async function check(kind: ActivationName, count: number, seed: number, maxWorkgroupsPerDimension?: number) {
   const z = preactivations(count, seed);
   const forward = new Float64Array(count);
-  activationForwardRef(kind, z, forward);
+  activationForwardRef(refAct(kind), z, forward);
   const gotForward = await runGpu(kind, 'forward', z, z, maxWorkgroupsPerDimension);
   expectClose(gotForward, forward, TOL[kind].forward, `${kind} forward count=${count}`);
 
-  // backward from the f32 activation outputs, as the GPU has them
-  const a = Float32Array.from(forward);
+  // backward from the f32 activation outputs, as the GPU has them (or from Z, for GELU)
+  const a = gradFromInput(kind) ? z : Float32Array.from(forward);
   const g = randomArray(count, seed + 2);
   const backward = new Float64Array(count);
-  activationBackwardRef(kind, a, g, backward);
+  activationBackwardRef(refAct(kind), a, g, backward);
   const gotBackward = await runGpu(kind, 'backward', a, g, maxWorkgroupsPerDimension);
   expectClose(gotBackward, backward, TOL[kind].backward, `${kind} backward count=${count}`);
 }
@@ -116,22 +122,15 @@ describe('activation against the Float64 reference', () => {
     const buf = emptyF32(ctx, 'x', 4);
     await expect(
       prepareActivation(ctx, scope, {
-        kind: 'relu',
+        activation: kernelAct('relu'),
         count: 5,
         direction: 'forward',
         input: buf,
         output: emptyF32(ctx, 'y', 5),
       }),
     ).rejects.toThrow('activation: input binds 16 bytes, expected at least 20 for f32 [5]');
-    await expect(
-      prepareActivation(ctx, scope, {
-        kind: 'gelu' as Activation,
-        count: 4,
-        direction: 'forward',
-        input: buf,
-        output: buf,
-      }),
-    ).rejects.toThrow(/kind = 'gelu'/);
+    // Unknown kinds never reach a kernel: the registry of activation definitions refuses them.
+    expect(() => activationDefinition('swish')).toThrow(/activation = "swish" is invalid: expected one of relu/);
     scope.destroy();
   });
 });

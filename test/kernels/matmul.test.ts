@@ -1,10 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { type MatmulEpilogue, type MatmulVariant, prepareMatmul } from '../../src/kernels/matmul.js';
+import { type MatmulArgs, type MatmulVariant, prepareMatmul } from '../../src/kernels/matmul.js';
 import { OpScope, submitOps } from '../../src/kernels/op.js';
+import type { ActivationName } from '../../src/model/spec.js';
 import { matmulRef } from '../../src/reference/matmul.js';
+import { gradFromInput, kernelAct, refAct } from '../helpers/activations.js';
 import { expectClose } from '../helpers/close.js';
 import { emptyF32, upload, useGpuContext, withValidation } from '../helpers/gpu.js';
 import { randomArray } from '../helpers/random.js';
+
+/** The epilogues a dense layer fuses: 'bias', 'bias_<activation>' (forward), 'mask_<activation>' (backward). */
+type MatmulEpilogue = 'none' | 'bias' | `bias_${ActivationName}` | `mask_${ActivationName}`;
+
+function epilogueActivation(epilogue: MatmulEpilogue): ActivationName | undefined {
+  const name = epilogue.split('_')[1];
+  return name as ActivationName | undefined;
+}
 
 // fp32 accumulation of K products of O(1) terms drifts like √K·2⁻²⁴ in practice; 1e-5·√K leaves
 // ~100× headroom for a different summation order (fma, tiling) while an indexing bug gives O(1) errors.
@@ -25,33 +35,58 @@ async function check(c: Case, seed: number, variant: MatmulVariant): Promise<voi
   const ctx = gpu();
   const { M, N, K } = c;
   const epilogue = c.epilogue ?? 'none';
+  const kind = epilogueActivation(epilogue);
+  const isBias = epilogue.startsWith('bias');
+  const isMask = epilogue.startsWith('mask');
   const a = randomArray(M * K, seed);
   const b = randomArray(K * N, seed + 1);
   const bias = randomArray(N, seed + 2);
-  // Activation outputs for the mask epilogues: in (0, 1) for sigmoid, (−1, 1) for tanh, ≥ 0 with exact zeros for relu.
+  // What the mask epilogues read: activation outputs, in (0, 1) for sigmoid, (−1, 1) for tanh, ≥ 0 with exact
+  // zeros for relu (and leaky ReLU's outputs), or pre-activations Z for GELU.
   const act = randomArray(M * N, seed + 3).map((v, i) =>
-    epilogue === 'mask_relu' ? (i % 5 === 0 ? 0 : Math.max(v, 0)) : epilogue === 'mask_sigmoid' ? (v + 1) / 2 : v,
+    kind === 'relu' ? (i % 5 === 0 ? 0 : Math.max(v, 0)) : kind === 'sigmoid' ? (v + 1) / 2 : v,
   );
   const expected = new Float64Array(M * N);
-  matmulRef(a, b, expected, { ...c, bias, act });
+  const pre = kind && isBias && gradFromInput(kind) ? new Float64Array(M * N) : undefined;
+  matmulRef(a, b, expected, {
+    ...c,
+    bias: isBias ? bias : undefined,
+    activation: kind && refAct(kind),
+    mask: isMask ? act : undefined,
+    preActivation: pre,
+  });
 
   const scope = new OpScope(ctx);
   const out = emptyF32(ctx, 'test.C', M * N);
+  const preOut = pre ? emptyF32(ctx, 'test.Z', M * N) : undefined;
   const got = await withValidation(ctx, async () => {
-    const op = await prepareMatmul(ctx, scope, {
-      ...c,
+    const args: MatmulArgs = {
+      M,
+      N,
+      K,
+      transposeA: c.transposeA,
+      transposeB: c.transposeB,
       variant,
       a: upload(ctx, 'test.A', a),
       b: upload(ctx, 'test.B', b),
       out,
-      bias: upload(ctx, 'test.bias', bias),
-      activationOutput: upload(ctx, 'test.act', act),
-    });
+    };
+    if (isBias) args.bias = upload(ctx, 'test.bias', bias);
+    if (kind) args.activation = kernelAct(kind);
+    if (isMask) args.mask = upload(ctx, 'test.act', act);
+    if (preOut) args.preActivation = preOut;
+    const op = await prepareMatmul(ctx, scope, args);
     submitOps(ctx, [op]);
-    return ctx.readF32(out, 0, M * N);
+    return {
+      out: await ctx.readF32(out, 0, M * N),
+      pre: preOut && (await ctx.readF32(preOut, 0, M * N)),
+    };
   });
   scope.destroy();
-  expectClose(got, expected, matmulTol(K), `matmul ${variant} ${JSON.stringify(c)}`);
+  // GELU's tanh adds a few ulp of its output on top of the product's rounding.
+  const tol = kind === 'gelu' ? { atol: matmulTol(K).atol + 2e-6, rtol: 2e-6 } : matmulTol(K);
+  expectClose(got.out, expected, tol, `matmul ${variant} ${JSON.stringify(c)}`);
+  if (pre && got.pre) expectClose(got.pre, pre, matmulTol(K), `matmul ${variant} Z ${JSON.stringify(c)}`);
 }
 
 const AWKWARD = [1, 7, 13, 127, 257];
@@ -86,9 +121,13 @@ describe.each(['tiled', 'direct'] as const)('matmul (%s) against the Float64 ref
     'bias_relu',
     'bias_sigmoid',
     'bias_tanh',
+    'bias_leakyRelu',
+    'bias_gelu',
     'mask_relu',
     'mask_sigmoid',
     'mask_tanh',
+    'mask_leakyRelu',
+    'mask_gelu',
   ];
   for (const epilogue of EPILOGUES) {
     it(`fuses the '${epilogue}' epilogue`, async () => {
@@ -114,7 +153,7 @@ describe.each(['tiled', 'direct'] as const)('matmul (%s) against the Float64 ref
       N: 3,
       K: 3,
       variant,
-      epilogue: 'bias_relu',
+      activation: kernelAct('relu'),
       bias: upload(ctx, 'bias', [0, 0, 0]),
     });
     submitOps(ctx, [op]);
@@ -130,13 +169,13 @@ describe('matmul', () => {
     expect(ctx.kernelPreference).toBe(ctx.adapter?.isSoftware ? 'direct' : 'tiled');
   });
 
-  it('rejects a missing bias or non-positive dimensions with a clear message', async () => {
+  it('rejects a mask without its activation or non-positive dimensions with a clear message', async () => {
     const ctx = gpu();
     const scope = new OpScope(ctx);
     const buf = emptyF32(ctx, 'x', 4);
-    await expect(
-      prepareMatmul(ctx, scope, { a: buf, b: buf, out: buf, M: 2, N: 2, K: 1, epilogue: 'bias' }),
-    ).rejects.toThrow(/needs a bias/);
+    await expect(prepareMatmul(ctx, scope, { a: buf, b: buf, out: buf, M: 2, N: 2, K: 1, mask: buf })).rejects.toThrow(
+      /a mask needs the activation/,
+    );
     await expect(prepareMatmul(ctx, scope, { a: buf, b: buf, out: buf, M: 0, N: 2, K: 1 })).rejects.toThrow(
       /M = 0, expected a positive integer/,
     );

@@ -129,7 +129,7 @@ describe('createMLP / fit / evaluate / predict', () => {
     await expect(createMLP({ layers: [2, 0, 4] })).rejects.toThrow(
       'options.layers[1] = 0 is invalid: expected an integer in 1..1048576',
     );
-    await expect(createMLP({ layers: [2, 4], activation: 'gelu' as never })).rejects.toThrow(/activation/);
+    await expect(createMLP({ layers: [2, 4], activation: 'swish' as never })).rejects.toThrow(/activation/);
     await expect(createMLP({ layers: [2, 4], colour: 'red' } as never)).rejects.toThrow(
       /options\.colour = "red" is invalid/,
     );

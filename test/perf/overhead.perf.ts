@@ -7,7 +7,8 @@
 import { it } from 'vitest';
 import { GpuContext } from '../../src/gpu/context.js';
 import { GpuDataset } from '../../src/train/dataset.js';
-import { fit, GpuBatchTrainer } from '../../src/train/fit.js';
+import { GpuBatchTrainer } from '../../src/train/gpu_trainer.js';
+import { fit } from '../../src/train/loop.js';
 import { Model } from '../../src/train/model.js';
 import { randomArray, randomInts } from '../helpers/random.js';
 

@@ -13,21 +13,18 @@
  */
 
 import { describe, it } from 'vitest';
-// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
-import gatherSource from '../../shaders/gather.wgsl?raw';
-// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
-import optimizerSource from '../../shaders/optimizer.wgsl?raw';
 import { GpuContext, type KernelPreference } from '../../src/gpu/context.js';
 import { prepareBiasGrad } from '../../src/kernels/bias_grad.js';
-import { uniformWords } from '../../src/kernels/check.js';
-import { prepareGather } from '../../src/kernels/gather.js';
+import { GATHER, gatherCall, prepareGather } from '../../src/kernels/gather.js';
 import { prepareMatmul } from '../../src/kernels/matmul.js';
 import { prepareMetrics, STATS_BYTES } from '../../src/kernels/metrics.js';
-import { type GpuOp, makeOp, OpScope } from '../../src/kernels/op.js';
-import { prepareOptimizer } from '../../src/kernels/optimizer.js';
+import { type GpuOp, OpScope } from '../../src/kernels/op.js';
+import { OPTIMIZER, optimizerCall, prepareOptimizer } from '../../src/kernels/optimizer.js';
 import { prepareSoftmaxXent } from '../../src/kernels/softmax_xent.js';
 import { paramLayout, slotBinding } from '../../src/model/layout.js';
 import type { MlpSpec } from '../../src/model/spec.js';
+import { hyperOf, optimizerDefinition, resolveOptimizer } from '../../src/optim/index.js';
+import { kernelAct } from '../helpers/activations.js';
 import { randomArray, randomInts } from '../helpers/random.js';
 
 const B = 128;
@@ -101,24 +98,26 @@ async function stepOps(ctx: GpuContext, scope: OpScope, layers: number[]): Promi
   const ops: GpuOp[] = [];
   if (BASELINE) {
     // one pixel per invocation, as before the WORDS path
-    const pipeline = await ctx.pipeline({
-      shader: 'gather',
-      source: gatherSource,
-      entryPoint: 'gather',
-      flags: { LABELS: true, DENSE: false, WORDS: false },
-      constants: { WG: 256, SOURCE_U8: 1 },
-    });
-    const words = uniformWords([
-      ['u32', B],
-      ['u32', layers[0]],
-      ['u32', DATA_ROWS],
-      ['u32', 0], // start
-      ['u32', 0], // target_cols
-      ['f32', 1 / 255],
-    ]);
-    const dims = scope.uniform('gather.dims', words);
-    const entries = { 0: dims, 1: images, 2: indices, 3: x, 4: dataLabels, 5: labels };
-    ops.push(makeOp(ctx, 'gather (one pixel per invocation)', pipeline, entries, [Math.ceil((B * layers[0]) / 256)]));
+    const args = {
+      source: 'u8' as const,
+      images,
+      labels: dataLabels,
+      indices,
+      rows: B,
+      cols: layers[0],
+      n: DATA_ROWS,
+      scale: 1 / 255,
+      x,
+      y: labels,
+    };
+    const call = gatherCall(args, ctx, 'gather (one pixel per invocation)');
+    ops.push(
+      await GATHER.prepare(ctx, scope, {
+        ...call,
+        flags: { ...call.flags, WORDS: false },
+        workgroups: [Math.ceil((B * layers[0]) / 256)],
+      }),
+    );
   } else {
     const gather = await prepareGather(ctx, scope, {
       source: 'u8',
@@ -136,6 +135,7 @@ async function stepOps(ctx: GpuContext, scope: OpScope, layers: number[]): Promi
   }
   for (let l = 0; l < L; l++) {
     const epilogue = l < L - 1 ? 'bias_relu' : 'bias';
+    const activation = l < L - 1 ? kernelAct('relu') : undefined;
     const op = await prepareMatmul(
       ctx,
       scope,
@@ -147,7 +147,7 @@ async function stepOps(ctx: GpuContext, scope: OpScope, layers: number[]): Promi
         M: B,
         K: layers[l],
         N: layers[l + 1],
-        epilogue,
+        activation,
       },
       `forward${l} [${B}×${layers[l]}]·[${layers[l]}×${layers[l + 1]}] ${epilogue}`,
     );
@@ -196,39 +196,39 @@ async function stepOps(ctx: GpuContext, scope: OpScope, layers: number[]): Promi
           K: nOut,
           N: nIn,
           transposeB: true,
-          epilogue: 'mask_relu',
-          activationOutput: input(l),
+          activation: kernelAct('relu'),
+          mask: input(l),
         },
         `dZ${l - 1} [${B}×${nOut}]·[${nOut}×${nIn}]ᵀ mask_relu`,
       ),
     );
   }
+  const adam = optimizerDefinition('adam');
+  const hyper = adam.uniform(hyperOf(resolveOptimizer({ kind: 'adam', learningRate: 1e-4 })), 1);
+  const updateArgs = {
+    update: adam.module,
+    params,
+    grads,
+    state: { m, v },
+    count: layout.totalFloats,
+    decayCount: layout.decayCount,
+  };
   if (BASELINE) {
     // one f32 per invocation, as before the VEC4 path
-    const pipeline = await ctx.pipeline({
-      shader: 'optimizer',
-      source: optimizerSource,
-      entryPoint: 'optimizer',
-      flags: { MOMENTUM: false, ADAM: true, VEC4: false },
-      constants: { WG: 256, PER: 1 },
-    });
-    const dims = scope.uniform('adam.dims', new Uint32Array([layout.totalFloats, layout.decayCount, 0, 0]));
-    const hyper = scope.uniform('adam.hyper', new Float32Array([1e-4, 0.9, 0.9, 0.999, 1e-8, 0, 10, 1000]));
-    const entries = { 0: dims, 1: hyper, 2: params, 3: grads, 4: m, 5: v };
+    const call = optimizerCall(updateArgs, hyper, ctx, `adam ${layout.totalFloats} (one f32 per invocation)`);
     ops.push(
-      makeOp(ctx, `adam ${layout.totalFloats} (one f32 per invocation)`, pipeline, entries, [
-        Math.ceil(layout.totalFloats / 256),
-      ]),
+      await OPTIMIZER.prepare(ctx, scope, {
+        ...call,
+        flags: { VEC4: false },
+        constants: { WG: 256, PER: 1 },
+        uniforms: { dims: { count: layout.totalFloats, decay_count: layout.decayCount }, hyper },
+        workgroups: [Math.ceil(layout.totalFloats / 256)],
+      }),
     );
     return ops;
   }
-  const update = await prepareOptimizer(
-    ctx,
-    scope,
-    { kind: 'adam', params, grads, m, v, count: layout.totalFloats, decayCount: layout.decayCount },
-    `adam ${layout.totalFloats}`,
-  );
-  update.setHyper({ lr: 1e-4, step: 1 });
+  const update = await prepareOptimizer(ctx, scope, updateArgs, hyper, `adam ${layout.totalFloats}`);
+  update.setHyper(hyper);
   ops.push(update);
   return ops;
 }

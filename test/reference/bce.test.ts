@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sigmoidRef } from '../../src/reference/activation.js';
-import { sigmoidBceRef } from '../../src/reference/bce.js';
+import { sigmoidBceRef, sigmoidRef } from '../../src/reference/bce.js';
 import { mulberry32, randomArray } from '../helpers/random.js';
 import { allFinite, centralDiff, FD_REL_TOL, relError } from './numeric.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { gradCheckRef } from '../../src/model/gradcheck.js';
+import { mlpForwardRef, type RefParams, zeroParamsRef } from '../../src/model/reference.js';
 import type { MlpSpec, Targets } from '../../src/model/spec.js';
 import { activationOf, layerCount, layerShape } from '../../src/model/spec.js';
-import { gradCheckRef } from '../../src/reference/gradcheck.js';
 import { matmulRef } from '../../src/reference/matmul.js';
-import { mlpForwardRef, type RefParams, zeroParamsRef } from '../../src/reference/mlp.js';
 import { mulberry32, randomArray } from '../helpers/random.js';
 import { FD_REL_TOL } from './numeric.js';
 
@@ -21,10 +21,10 @@ function minReluPreactivation(spec: MlpSpec, params: RefParams, x: Float32Array,
   const { acts } = mlpForwardRef(spec, params, x, batch);
   let min = Infinity;
   for (let l = 0; l < layerCount(spec) - 1; l++) {
-    if (activationOf(spec, l) !== 'relu') continue;
+    if (!['relu', 'leakyRelu'].includes(activationOf(spec, l).definition.name)) continue;
     const { fanIn, fanOut } = layerShape(spec, l);
     const z = new Float64Array(batch * fanOut); // Z_l = acts[l]·W_l + b_l: [B, n_{l+1}]
-    matmulRef(acts[l], params[l].w, z, { M: batch, N: fanOut, K: fanIn, epilogue: 'bias', bias: params[l].b });
+    matmulRef(acts[l], params[l].w, z, { M: batch, N: fanOut, K: fanIn, bias: params[l].b });
     for (const v of z) min = Math.min(min, Math.abs(v));
   }
   return min;
@@ -45,6 +45,12 @@ function softTargets(batch: number, C: number, seed: number, normalise: boolean)
     if (normalise) for (let c = 0; c < C; c++) values[r * C + c] /= sum;
   }
   return { kind: 'dense', values };
+}
+
+/** Regression targets: values in [−2, 2). */
+function valueTargets(batch: number, C: number, seed: number): Targets {
+  const next = mulberry32(seed);
+  return { kind: 'dense', values: Float64Array.from({ length: batch * C }, () => next() * 4 - 2) };
 }
 
 interface Case {
@@ -99,6 +105,24 @@ const cases: Case[] = [
     spec: { layers: [5, 6, 4, 3], activations: ['relu', 'linear'], head: 'sigmoid' },
     batch: 4,
     targets: (b, c) => softTargets(b, c, 7, false),
+  },
+  {
+    name: '[4, 7, 6, 3] leakyRelu (slope 0.2) → gelu, softmax, labels',
+    spec: { layers: [4, 7, 6, 3], activations: [{ name: 'leakyRelu', slope: 0.2 }, 'gelu'], head: 'softmax' },
+    batch: 5,
+    targets: (b, c) => labelTargets(b, c, 9),
+  },
+  {
+    name: '[3, 6, 2] gelu, mse head (regression)',
+    spec: { layers: [3, 6, 2], activations: ['gelu'], head: 'mse' },
+    batch: 6,
+    targets: (b, c) => valueTargets(b, c, 10),
+  },
+  {
+    name: '[3, 6, 5, 2] leakyRelu → tanh, huber head (δ 0.3: both branches)',
+    spec: { layers: [3, 6, 5, 2], activations: ['leakyRelu', 'tanh'], head: { name: 'huber', delta: 0.3 } },
+    batch: 6,
+    targets: (b, c) => valueTargets(b, c, 11),
   },
   {
     name: '[3, 4] no hidden layer (logistic regression), softmax, labels',

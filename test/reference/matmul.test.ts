@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Activation } from '../../src/model/spec.js';
-import { activateRef, activationGradFromOutputRef } from '../../src/reference/activation.js';
-import { type MatmulEpilogue, matmulRef } from '../../src/reference/matmul.js';
+import type { ActivationName } from '../../src/model/spec.js';
+import { matmulRef } from '../../src/reference/matmul.js';
+import { refAct } from '../helpers/activations.js';
 import { randomArray } from '../helpers/random.js';
 
 // Awkward shapes [M, N, K]: vectors on every side, and sizes that are no multiple of anything.
@@ -69,11 +69,13 @@ describe('matmulRef', () => {
     expect(Array.from(out)).toEqual([19, 22, 43, 50]);
   });
 
-  const biasCases: [MatmulEpilogue, Activation][] = [
-    ['bias', 'linear'],
+  const biasCases: [string, ActivationName | undefined][] = [
+    ['bias', undefined],
     ['bias_relu', 'relu'],
     ['bias_sigmoid', 'sigmoid'],
     ['bias_tanh', 'tanh'],
+    ['bias_leakyRelu', 'leakyRelu'],
+    ['bias_gelu', 'gelu'],
   ];
   for (const [epilogue, kind] of biasCases) {
     it(`epilogue ${epilogue}: act(A·B + bias[col])`, () => {
@@ -83,32 +85,39 @@ describe('matmulRef', () => {
       const bias = randomArray(N, 13);
       const product = naiveMatmul(toMatrix(a, M, K), toMatrix(b, K, N));
       const out = new Float64Array(M * N);
-      matmulRef(a, b, out, { M, N, K, epilogue, bias });
+      const pre = new Float64Array(M * N);
+      const activation = kind && refAct(kind);
+      matmulRef(a, b, out, { M, N, K, bias, activation, preActivation: pre });
       for (let m = 0; m < M; m++) {
         for (let n = 0; n < N; n++) {
-          expect(out[m * N + n]).toBe(activateRef(kind, product[m][n] + bias[n]));
+          const z = product[m][n] + bias[n];
+          expect(out[m * N + n]).toBe(activation ? activation.forward(z) : z);
+          expect(pre[m * N + n]).toBe(z); // Z kept before the activation
         }
       }
     });
   }
 
-  const maskCases: [MatmulEpilogue, Activation][] = [
+  const maskCases: [string, ActivationName][] = [
     ['mask_relu', 'relu'],
     ['mask_sigmoid', 'sigmoid'],
     ['mask_tanh', 'tanh'],
+    ['mask_leakyRelu', 'leakyRelu'],
+    ['mask_gelu', 'gelu'],
   ];
   for (const [epilogue, kind] of maskCases) {
     it(`epilogue ${epilogue}: (A·Bᵀ) ⊙ act'(act)`, () => {
       const [M, N, K] = [13, 7, 3];
       const a = randomArray(M * K, 21);
       const b = randomArray(N * K, 22); // stored [N, K]
-      const act = Float64Array.from(randomArray(M * N, 23), (z) => activateRef(kind, z)); // an activation output
+      const activation = refAct(kind);
+      const act = Float64Array.from(randomArray(M * N, 23), (z) => activation.forward(z)); // what act' reads
       const product = naiveMatmul(toMatrix(a, M, K), toMatrix(transposeFlat(b, N, K), K, N));
       const out = new Float64Array(M * N);
-      matmulRef(a, b, out, { M, N, K, transposeB: true, epilogue, act });
+      matmulRef(a, b, out, { M, N, K, transposeB: true, activation, mask: act });
       for (let m = 0; m < M; m++) {
         for (let n = 0; n < N; n++) {
-          expect(out[m * N + n]).toBe(product[m][n] * activationGradFromOutputRef(kind, act[m * N + n]));
+          expect(out[m * N + n]).toBe(product[m][n] * activation.grad(act[m * N + n]));
         }
       }
     });
@@ -119,7 +128,7 @@ describe('matmulRef', () => {
     const b = Float64Array.from([3, 4, 5, 6]); // [2, 2]
     const act = Float64Array.from([0, 0.5]); // [1, 2]
     const out = new Float64Array(2);
-    matmulRef(a, b, out, { M: 1, N: 2, K: 2, epilogue: 'mask_relu', act });
+    matmulRef(a, b, out, { M: 1, N: 2, K: 2, activation: refAct('relu'), mask: act });
     expect(Array.from(out)).toEqual([0, 16]);
   });
 
@@ -132,17 +141,24 @@ describe('matmulRef', () => {
       matmulRef(new Float64Array(4), new Float64Array(6), out, { M: 2, N: 3, K: 2, transposeB: true }),
     ).not.toThrow();
     expect(() =>
-      matmulRef(new Float64Array(4), new Float64Array(6), out, { M: 2, N: 3, K: 2, epilogue: 'bias' }),
-    ).toThrow("matmul epilogue 'bias' needs a bias of length N = 3");
-    expect(() =>
-      matmulRef(new Float64Array(4), new Float64Array(6), out, { M: 2, N: 3, K: 2, epilogue: 'mask_tanh' }),
-    ).toThrow("matmul epilogue 'mask_tanh' needs act");
+      matmulRef(new Float64Array(4), new Float64Array(6), out, { M: 2, N: 3, K: 2, mask: new Float64Array(6) }),
+    ).toThrow('matmul: a mask needs the activation whose derivative it reads');
     expect(() =>
       matmulRef(new Float64Array(4), new Float64Array(6), out, {
         M: 2,
         N: 3,
         K: 2,
-        epilogue: 'bias_relu',
+        activation: refAct('tanh'),
+        mask: new Float64Array(6),
+        bias: new Float64Array(3),
+      }),
+    ).toThrow('a mask (backward) cannot be combined with bias');
+    expect(() =>
+      matmulRef(new Float64Array(4), new Float64Array(6), out, {
+        M: 2,
+        N: 3,
+        K: 2,
+        activation: refAct('relu'),
         bias: new Float64Array(2),
       }),
     ).toThrow('bias has length 2, expected 3');

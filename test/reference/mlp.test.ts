@@ -1,17 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { MlpSpec, Targets } from '../../src/model/spec.js';
 import {
   cloneParamsRef,
   mlpBackwardRef,
   mlpForwardRef,
   mlpLossRef,
-  mlpStepRef,
-  optimizerUpdateRef,
-  type RefOptimizerConfig,
-  RefOptimizerState,
   type RefParams,
   zeroParamsRef,
-} from '../../src/reference/mlp.js';
+} from '../../src/model/reference.js';
+import type { MlpSpec, Targets } from '../../src/model/spec.js';
+import { type OptimizerConfig, resolveOptimizer } from '../../src/optim/index.js';
+import { optimizerUpdateRef, RefOptimizerState } from '../../src/optim/reference.js';
+import { mlpStepRef } from '../../src/train/cpu.js';
 import { mulberry32, randomArray } from '../helpers/random.js';
 import { maxAbsDiff } from './numeric.js';
 
@@ -101,7 +100,7 @@ describe('mlpStepRef', () => {
     const params = initParams();
     const { loss, grads } = mlpBackwardRef(spec, params, x, targets, batch);
     const before = cloneParamsRef(params);
-    const state = new RefOptimizerState(spec, { kind: 'sgd', lr: 0.3 });
+    const state = new RefOptimizerState(spec, resolveOptimizer({ kind: 'sgd', learningRate: 0.3 }));
     expect(mlpStepRef(spec, params, x, targets, batch, state)).toBe(loss);
     expect(state.step).toBe(1);
     for (let l = 0; l < params.length; l++) {
@@ -112,16 +111,17 @@ describe('mlpStepRef', () => {
     }
   });
 
-  const configs: RefOptimizerConfig[] = [
-    { kind: 'sgd', lr: 0.5 },
-    { kind: 'momentum', lr: 0.1, momentum: 0.9 },
-    { kind: 'adam', lr: 0.02 },
-    { kind: 'adam', lr: 0.02, weightDecay: 1e-3 },
+  const configs: OptimizerConfig[] = [
+    { kind: 'sgd', learningRate: 0.5 },
+    { kind: 'momentum', learningRate: 0.1, momentum: 0.9 },
+    { kind: 'adam', learningRate: 0.02 },
+    { kind: 'adam', learningRate: 0.02, weightDecay: 1e-3 },
+    { kind: 'adamw', learningRate: 0.02, weightDecay: 1e-2 },
   ];
   for (const config of configs) {
     it(`${config.kind}${config.weightDecay ? ' with weight decay' : ''} drives the loss down`, () => {
       const params = initParams();
-      const state = new RefOptimizerState(spec, config);
+      const state = new RefOptimizerState(spec, resolveOptimizer(config));
       const first = mlpStepRef(spec, params, x, targets, batch, state);
       let last = first;
       for (let i = 0; i < 100; i++) last = mlpStepRef(spec, params, x, targets, batch, state);
@@ -133,7 +133,7 @@ describe('mlpStepRef', () => {
   it('weight decay shrinks every W and leaves every b alone', () => {
     const params = initParams();
     const before = cloneParamsRef(params);
-    const state = new RefOptimizerState(spec, { kind: 'sgd', lr: 0.1, weightDecay: 0.5 });
+    const state = new RefOptimizerState(spec, resolveOptimizer({ kind: 'sgd', learningRate: 0.1, weightDecay: 0.5 }));
     optimizerUpdateRef(state, params, zeroParamsRef(spec));
     for (let l = 0; l < params.length; l++) {
       const shrunk = before[l].w.map((w) => w * (1 - 0.05)); // w −= lr·wd·w

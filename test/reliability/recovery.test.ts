@@ -9,7 +9,8 @@ import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../../sr
 import { createMLP } from '../../src/mlp.js';
 import type { Targets } from '../../src/model/spec.js';
 import { GpuDataset } from '../../src/train/dataset.js';
-import { fit, GpuBatchTrainer, TrainingInterrupted } from '../../src/train/fit.js';
+import { GpuBatchTrainer } from '../../src/train/gpu_trainer.js';
+import { fit, TrainingInterrupted } from '../../src/train/loop.js';
 import { Model } from '../../src/train/model.js';
 import { randomArray } from '../helpers/random.js';
 

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { mnistDataset } from '../../src/data/mnist.js';
 import { loadMnistNode } from '../../src/data/mnist_node.js';
 import { GpuDataset } from '../../src/train/dataset.js';
-import { type EpochResult, evaluateDataset, fit, GpuBatchTrainer } from '../../src/train/fit.js';
+import { evaluateDataset } from '../../src/train/evaluate.js';
+import { GpuBatchTrainer } from '../../src/train/gpu_trainer.js';
+import { type EpochResult, fit } from '../../src/train/loop.js';
 import { Model } from '../../src/train/model.js';
 import { useGpuContext } from '../helpers/gpu.js';
 

@@ -3,8 +3,8 @@
  * and the promise that it leaves the parameters, the optimizer and the statistics alone.
  */
 import { describe, expect, it } from 'vitest';
+import { mlpBackwardRef } from '../../src/model/reference.js';
 import type { Activation, Targets } from '../../src/model/spec.js';
-import { mlpBackwardRef } from '../../src/reference/mlp.js';
 import { toRefParams } from '../../src/train/check.js';
 import { Model } from '../../src/train/model.js';
 import { inputGradient } from '../../src/train/saliency.js';

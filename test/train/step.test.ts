@@ -3,47 +3,14 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../../src/gpu/context.js';
-import { paramLayout } from '../../src/model/layout.js';
-import type { Activation, Head, Targets } from '../../src/model/spec.js';
-import { mlpStepRef } from '../../src/reference/mlp.js';
+import type { Targets } from '../../src/model/spec.js';
 import { checkStep, toRefParams } from '../../src/train/check.js';
 import { Model } from '../../src/train/model.js';
-import { type OptimizerConfig, refOptimizerState } from '../../src/train/options.js';
-import { expectClose } from '../helpers/close.js';
-import { useGpuContext, withValidation } from '../helpers/gpu.js';
-import { mulberry32, randomArray, randomInts } from '../helpers/random.js';
+import { useGpuContext } from '../helpers/gpu.js';
+import { randomArray, randomInts } from '../helpers/random.js';
+import { type StepCase, trainBoth as trainBothOn } from '../helpers/steps.js';
 
 const gpu = useGpuContext();
-
-// After several fp32 steps the parameters carry the forward/backward rounding (~1e-6 relative per
-// tensor, see the kernel tests) plus its effect through the update; 2e-5 absolute on O(0.1–1)
-// weights is ~100× that drift and far below any real bug (a wrong sign or index moves weights by lr·g ≈ 1e-2).
-const STEP_TOL = { atol: 2e-5, rtol: 1e-4 };
-
-function targetsFor(head: Head, rows: number, C: number, seed: number, dense = false): Targets {
-  if (head === 'softmax' && !dense) return { kind: 'labels', labels: randomInts(rows, seed, C) };
-  const rand = mulberry32(seed);
-  const values = new Float32Array(rows * C);
-  if (head === 'sigmoid') {
-    for (let i = 0; i < values.length; i++) values[i] = rand() < 0.5 ? 0 : 1;
-  } else {
-    for (let r = 0; r < rows; r++) {
-      let sum = 0;
-      for (let c = 0; c < C; c++) sum += values[r * C + c] = rand();
-      for (let c = 0; c < C; c++) values[r * C + c] /= sum; // soft targets summing to 1
-    }
-  }
-  return { kind: 'dense', values };
-}
-
-interface StepCase {
-  layers: number[];
-  activation: Activation | Activation[];
-  head: Head;
-  optimizer: OptimizerConfig;
-  batches: number[];
-  dense?: boolean;
-}
 
 /** Momentum with weight decay, [127, 33, 13, 10] tanh then sigmoid, soft targets. */
 const MOMENTUM_SOFT_TARGETS: StepCase = {
@@ -64,29 +31,7 @@ const ADAM_PARTIAL_BATCH: StepCase = {
   batches: [64, 64, 64, 64, 7],
 };
 
-async function trainBoth(c: StepCase, ctx: GpuContext = gpu()): Promise<void> {
-  const model = await Model.create({ ...c, seed: 11, context: ctx });
-  await withValidation(ctx, async () => {
-    const layout = paramLayout(model.spec);
-    const ref = toRefParams(layout, await model.readParams());
-    const o = model.optimizerConfig;
-    const state = refOptimizerState(model.spec, o);
-    const D = c.layers[0];
-    const C = c.layers[c.layers.length - 1];
-    for (const [i, rows] of c.batches.entries()) {
-      const x = randomArray(rows * D, 100 + i);
-      const targets = targetsFor(c.head, rows, C, 200 + i, c.dense);
-      await model.step(x, targets);
-      mlpStepRef(model.spec, ref, x, targets, rows, state);
-    }
-    const got = toRefParams(layout, await model.readParams());
-    ref.forEach((p, l) => {
-      expectClose(got[l].w, p.w, STEP_TOL, `layers.${l}.weight after ${c.batches.length} steps`);
-      expectClose(got[l].b, p.b, STEP_TOL, `layers.${l}.bias after ${c.batches.length} steps`);
-    });
-  });
-  await model.destroy();
-}
+const trainBoth = (c: StepCase, ctx: GpuContext = gpu()) => trainBothOn(c, ctx);
 
 describe('training steps, GPU against the Float64 reference', () => {
   it('five SGD steps of [13, 7, 5] relu/softmax with labels', async () => {

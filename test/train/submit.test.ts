@@ -4,10 +4,11 @@
  * reads that cut the groups and a resume in the middle of an epoch.
  */
 import { describe, expect, it } from 'vitest';
+import type { OptimizerKind } from '../../src/optim/index.js';
 import { GpuDataset } from '../../src/train/dataset.js';
-import { fit, GpuBatchTrainer } from '../../src/train/fit.js';
+import { GpuBatchTrainer } from '../../src/train/gpu_trainer.js';
+import { fit } from '../../src/train/loop.js';
 import { Model } from '../../src/train/model.js';
-import type { OptimizerKind } from '../../src/train/options.js';
 import { useGpuContext } from '../helpers/gpu.js';
 import { randomArray, randomInts } from '../helpers/random.js';
 

@@ -15,8 +15,8 @@ export async function misuses(): Promise<void> {
   // @ts-expect-error Type 'string' is not assignable to type 'readonly number[]' … property 'layers'
   await createMLP({ layers: '784' });
 
-  // @ts-expect-error Type '"gelu"' is not assignable to type 'Activation | readonly Activation[] … property 'activation'
-  await createMLP({ layers: [2, 8, 2], activation: 'gelu' });
+  // @ts-expect-error Type '"swish"' is not assignable to type 'Activation | readonly Activation[] … property 'activation'
+  await createMLP({ layers: [2, 8, 2], activation: 'swish' });
 
   // @ts-expect-error 'optimizer' does not exist in type 'CreateMLPOptions'
   await createMLP({ layers: [2, 8, 2], optimizer: 'adam' });
@@ -32,14 +32,15 @@ export async function misuses(): Promise<void> {
   // @ts-expect-error Argument of type 'string' is not assignable to parameter of type 'Inputs'
   await mlp.fit('0,0 0,1 1,0 1,1', y);
 
+  const flat = [0, 0, 0, 1, 1, 0, 1, 1];
   // @ts-expect-error Argument of type 'number[]' is not assignable to parameter of type 'Inputs'
-  await mlp.fit([0, 0, 0, 1, 1, 0, 1, 1], y);
+  await mlp.fit(flat, y);
 
-  // @ts-expect-error Argument of type 'Float64Array<ArrayBuffer>' is not assignable to parameter of type 'Labels'
-  await mlp.fit(x, new Float64Array(4));
+  // @ts-expect-error Argument of type 'string' is not assignable to parameter of type 'Labels'
+  await mlp.fit(x, '0 1 1 0');
 
-  // @ts-expect-error Type '"adamw"' is not assignable to type 'OptimizerKind … Did you mean '"adam"'? … (at `optimizer`)
-  await mlp.fit(x, y, { optimizer: 'adamw' });
+  // @ts-expect-error Type '"adamax"' is not assignable to type … "adamw" … Did you mean '"adam"'?
+  await mlp.fit(x, y, { optimizer: 'adamax' });
 
   // @ts-expect-error Type 'string' is not assignable to type 'number' … (at `epochs`)
   await mlp.fit(x, y, { epochs: '3' });

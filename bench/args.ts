@@ -1,0 +1,90 @@
+/** Command-line options of `npm run bench`, parsed and validated before any GPU work. */
+import { bad, forEachFlag, int, num, path } from '../src/cli/flags.js';
+import { SUITES, type SuiteName } from './types.js';
+
+export interface BenchArgs {
+  quick: boolean;
+  /** Where to write the JSON; undefined: bench-results/bench-<date>.json. */
+  out: string | undefined;
+  suites: SuiteName[] | undefined;
+  reps: number | undefined;
+  maxFigureS: number | undefined;
+  help: boolean;
+}
+
+export const BENCH_HELP = `Usage: npm run bench -- [options]
+
+Times the WebGPU kernels and whole training steps, each checked once against the Float64
+reference, and writes a table to the terminal and every figure to a JSON file.
+
+Suites: matmul (A·B, A·Bᵀ, Aᵀ·B at 256…4096 and the MLP shapes, GFLOP/s); softmax_xent,
+activation, optimizer (GB/s against the bytes they must move); step (whole training steps of
+S [784,128,10] B=128, M [784,1024,1024,10] B=1024, L [784,4096,4096,4096,10] B=4096, samples/s,
+with the Float64 CPU reference step for the ratio where that is practical); mnist (time to 98%
+test accuracy for [784,256,10], momentum, B=128: full runs, or --suites mnist).
+
+Options:
+  --quick                 a subset: small sizes, model S only, few repetitions (under a minute on SwiftShader)
+  --out PATH              where to write the JSON   (default bench-results/bench-<date>.json)
+  --suites A,B,...        only these suites: ${SUITES.filter((s) => s !== 'step_cpu').join(', ')}   (default all)
+  --reps N                timed samples per figure  (default 10, quick 3)
+  --max-figure-s S        skip (or sample less) a figure estimated to take longer  (default 60, quick 20)
+  -h, --help              show this help
+
+Open demo/bench.html (npm run demo) to run the same suites in the browser, plot them and compare
+with an earlier JSON.
+`;
+
+/** Parses argv (without node and script). Throws on the first bad option. */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const args: BenchArgs = {
+    quick: false,
+    out: undefined,
+    suites: undefined,
+    reps: undefined,
+    maxFigureS: undefined,
+    help: false,
+  };
+  forEachFlag(argv, (f) => {
+    const flag = f.name;
+    const take = f.value;
+    const noValue = f.none;
+    switch (flag) {
+      case '-h':
+      case '--help':
+        noValue();
+        args.help = true;
+        break;
+      case '--quick':
+        noValue();
+        args.quick = true;
+        break;
+      case '--out':
+        args.out = path(flag, take());
+        break;
+      case '--suites': {
+        const v = take();
+        const names = v.split(',').map((s) => s.trim());
+        for (const s of names) {
+          if (!SUITES.includes(s as SuiteName)) bad(flag, v, `comma-separated suites from ${SUITES.join(', ')}`);
+        }
+        args.suites = names as SuiteName[];
+        break;
+      }
+      case '--reps':
+        args.reps = int(flag, take(), 1, 1000);
+        break;
+      case '--max-figure-s':
+        args.maxFigureS = num(flag, take(), 0, 86_400, true);
+        break;
+      default:
+        f.unknown();
+    }
+  });
+  return args;
+}
+
+/** `bench-results/bench-2025-01-31T12-00-00.json` for a date. */
+export function defaultReportPath(date: Date): string {
+  return `bench-results/bench-${date.toISOString().slice(0, 19).replace(/:/g, '-')}.json`;
+}

@@ -1,0 +1,101 @@
+/**
+ * `npm run bench`: the benchmark suites (src/bench) in Node on Dawn, a table on the terminal and
+ * the report as JSON (default bench-results/bench-<date>.json). Exits 1 when a figure fails its
+ * check against the reference, 2 on bad options.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadMnistNode } from '../src/data/mnist_node.js';
+import { GpuContext } from '../src/gpu/context.js';
+import { describeAdapter } from '../src/gpu/device.js';
+import { spaceOutDawnPolling } from '../src/gpu/polling.js';
+import { BENCH_HELP, defaultReportPath, parseBenchArgs } from './args.js';
+import { runBench } from './run.js';
+import { formatTable } from './table.js';
+import type { BenchReport } from './types.js';
+
+/** Dawn quantises timestamps to 2¹⁶ ns unless this toggle is off. */
+export const NODE_FLAGS = ['disable-dawn-features=timestamp_quantization'];
+
+export interface CliIo {
+  log: (line: string) => void;
+  error: (line: string) => void;
+}
+
+export interface CliResult {
+  code: number;
+  report?: BenchReport;
+  path?: string;
+}
+
+/** Runs the CLI on `argv` (without node and the script). Never throws; returns the exit code and the report. */
+export async function runBenchCli(argv: readonly string[], io: CliIo = console): Promise<CliResult> {
+  let args: ReturnType<typeof parseBenchArgs>;
+  try {
+    args = parseBenchArgs(argv);
+  } catch (error) {
+    io.error(`bench: ${(error as Error).message}`);
+    return { code: 2 };
+  }
+  if (args.help) {
+    io.log(BENCH_HELP);
+    return { code: 0 };
+  }
+  let ctx: GpuContext;
+  try {
+    ctx = await GpuContext.create({ label: 'bench.device', nodeFlags: NODE_FLAGS });
+  } catch (error) {
+    io.error(`bench: no WebGPU device: ${(error as Error).message}`);
+    return { code: 1 };
+  }
+  // A software adapter runs on the CPU cores that Dawn's busy polling would otherwise take.
+  const restorePolling = ctx.adapter?.isSoftware ? spaceOutDawnPolling() : () => {};
+  try {
+    io.log(`adapter: ${ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown'}; kernels: ${ctx.kernelPreference}`);
+    const report = await runBench(ctx, {
+      quick: args.quick,
+      suites: args.suites?.includes('step_cpu') ? [...args.suites, 'step'] : args.suites,
+      reps: args.reps,
+      maxFigureS: args.maxFigureS,
+      environment: { runtime: 'node', version: `Node ${process.versions.node}, webgpu (Dawn) on ${process.platform}` },
+      log: (line) => io.log(line),
+      mnist: () => loadMnistNode(),
+    });
+    if (report.timing.quantized) {
+      io.error(
+        `bench: warning: timestamps are still quantised to ${report.timing.resolutionNs} ns although Dawn was given ${NODE_FLAGS.join(' ')}; samples were lengthened to compensate`,
+      );
+    }
+    const path = resolve(args.out ?? defaultReportPath(new Date(report.date)));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+    io.log('');
+    io.log(formatTable(report));
+    io.log('');
+    io.log(`wrote ${path}`);
+    const failed = report.figures.filter((f) => f.status === 'failed');
+    if (failed.length) {
+      io.error(`bench: ${failed.length} figure(s) failed: ${failed.map((f) => f.name).join('; ')}`);
+      return { code: 1, report, path };
+    }
+    return { code: 0, report, path };
+  } catch (error) {
+    io.error(`bench: ${(error as Error).stack ?? error}`);
+    return { code: 1 };
+  } finally {
+    restorePolling();
+    ctx.destroy();
+  }
+}
+
+// Run when executed (node dist/node/bench.js), not when imported by the tests.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  runBenchCli(process.argv.slice(2)).then(
+    (r) => process.exit(r.code),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,64 @@
+/**
+ * An optimizer in Float64 over the reference network's per-layer tensors: its state (the definition's
+ * state tensors, shaped like the parameters, zero at the start) and one update by the definition's
+ * Float64 update. Weights are decayed, biases not, as on the GPU.
+ */
+import type { RefParams } from '../model/reference.js';
+import { zeroParamsRef } from '../model/reference.js';
+import type { MlpSpec } from '../model/spec.js';
+import type { ParamValues } from '../params.js';
+import { hyperOf, type OptimizerDefinition, optimizerDefinition, type ResolvedOptimizer } from './index.js';
+
+export class RefOptimizerState {
+  readonly definition: OptimizerDefinition;
+  readonly hyper: ParamValues;
+  /** Updates applied so far; the next one is number step + 1. */
+  step = 0;
+  /** The state tensors in the definition's order (velocity; m and v…), each shaped like the params. */
+  readonly buffers: RefParams[];
+
+  constructor(
+    spec: MlpSpec,
+    readonly optimizer: ResolvedOptimizer,
+  ) {
+    this.definition = optimizerDefinition(optimizer.kind);
+    this.hyper = hyperOf(optimizer);
+    this.buffers = this.definition.state.map(() => zeroParamsRef(spec));
+  }
+
+  /** A state tensor by its name (`'velocity'`, `'m'`, `'v'`). */
+  buffer(name: string): RefParams {
+    const i = this.definition.state.indexOf(name);
+    if (i < 0)
+      throw new Error(
+        `${this.definition.name} has no state ${name} (it has ${this.definition.state.join(', ') || 'none'})`,
+      );
+    return this.buffers[i];
+  }
+
+  /** A deep copy. */
+  clone(spec: MlpSpec): RefOptimizerState {
+    const copy = new RefOptimizerState(spec, this.optimizer);
+    copy.step = this.step;
+    this.buffers.forEach((b, i) => {
+      b.forEach((p, l) => {
+        copy.buffers[i][l].w.set(p.w);
+        copy.buffers[i][l].b.set(p.b);
+      });
+    });
+    return copy;
+  }
+}
+
+/** Applies one update to `params` in place; W tensors are decayed, b tensors not. */
+export function optimizerUpdateRef(state: RefOptimizerState, params: RefParams, grads: RefParams): void {
+  state.step++;
+  for (let l = 0; l < params.length; l++) {
+    for (const key of ['w', 'b'] as const) {
+      const p = params[l][key];
+      const decayCount = key === 'w' ? p.length : 0;
+      const buffers = state.buffers.map((b) => b[l][key]);
+      state.definition.updateRef(p, grads[l][key], buffers, state.hyper, state.step, decayCount);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Named numeric parameters with defaults and valid ranges — an optimizer's learning rate, a leaky
+ * ReLU's slope, a Huber loss's δ — declared once beside what uses them and checked by one function,
+ * the same from the library, the CLI and the demo. Also the shared wording of option errors: every
+ * one names the argument, the bad value and what was expected.
+ */
+
+/** One numeric parameter: its default, its valid range and a line of documentation. */
+export interface ParamSpec {
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  /** The range excludes `min` (e.g. a learning rate > 0). Default false: min is allowed. */
+  readonly minExclusive?: boolean;
+  /** The range excludes `max` (e.g. a momentum < 1). Default false: max is allowed. */
+  readonly maxExclusive?: boolean;
+  /** Must be an integer. */
+  readonly integer?: boolean;
+  /** What it is, for TSDoc, `--help` and the demo. */
+  readonly doc: string;
+  /** The command-line flag, when not the kebab-case of the name (e.g. `lr` for learningRate). */
+  readonly flag?: string;
+}
+
+export type ParamSpecs<P extends string = string> = { readonly [K in P]: ParamSpec };
+
+/** Parameter values, every one set. */
+export type ParamValues<P extends string = string> = { [K in P]: number };
+
+export function fail(arg: string, value: unknown, expected: string): never {
+  throw new Error(`${arg} = ${formatValue(value)} is invalid: expected ${expected}`);
+}
+
+export function formatValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
+  if (value instanceof Object && !(value instanceof Function) && !ArrayBuffer.isView(value)) {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return String(value);
+    }
+  }
+  return String(value);
+}
+
+/** Throws on the first key of `given` that is not in `known`. */
+export function checkKeys(arg: string, given: object, known: readonly string[]): void {
+  for (const key of Object.keys(given)) {
+    if (!known.includes(key))
+      fail(`${arg}.${key}`, (given as Record<string, unknown>)[key], `one of the known options: ${known.join(', ')}`);
+  }
+}
+
+/** The range of a parameter as text: `(0, 1)`, `[0, 1e6]`, `integer in [1, 100]`. */
+export function describeRange(spec: ParamSpec): string {
+  const range = `${spec.minExclusive ? '(' : '['}${spec.min}, ${spec.max}${spec.maxExclusive ? ')' : ']'}`;
+  return spec.integer ? `an integer in ${range}` : `a finite number in ${range}`;
+}
+
+/** True when `value` is a number inside the parameter's range. */
+export function inRange(spec: ParamSpec, value: unknown): value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+  if (spec.integer && !Number.isInteger(value)) return false;
+  if (spec.minExclusive ? value <= spec.min : value < spec.min) return false;
+  if (spec.maxExclusive ? value >= spec.max : value > spec.max) return false;
+  return true;
+}
+
+/** Checks one value against its spec; `arg` names it in the error. */
+export function checkParam(arg: string, spec: ParamSpec, value: unknown): number {
+  if (!inRange(spec, value)) fail(arg, value, describeRange(spec));
+  return value;
+}
+
+/**
+ * Every parameter of `specs`: the given value (checked) or the default. Unknown keys of `given`
+ * are an error unless listed in `otherKeys` (keys the caller handles itself, such as `kind`).
+ */
+export function resolveParams<P extends string>(
+  arg: string,
+  specs: ParamSpecs<P>,
+  given: Readonly<Partial<Record<string, unknown>>> = {},
+  otherKeys: readonly string[] = [],
+): ParamValues<P> {
+  checkKeys(arg, given, [...Object.keys(specs), ...otherKeys]);
+  const out = {} as ParamValues<P>;
+  for (const key of Object.keys(specs) as P[]) {
+    const value = given[key];
+    out[key] = value === undefined ? specs[key].default : checkParam(`${arg}.${key}`, specs[key], value);
+  }
+  return out;
+}

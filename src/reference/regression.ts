@@ -1,0 +1,71 @@
+// regression: the mean-squared-error and Huber heads (shaders/regression.wgsl)
+//   d = z − y;   mse: ℓ(d) = d², ℓ'(d) = 2d;   huber: ℓ(d) = ½d² for |d| ≤ δ, δ(|d| − ½δ) beyond, ℓ'(d) = clamp(d, −δ, δ)
+//   loss[r] = (1/C)·Σ_c ℓ(d_rc)      dZ = ℓ'(d)/(B·C)
+// The batch loss Σ_r loss[r]/B is then the mean over all B·C elements, as torch.nn.MSELoss() and
+// torch.nn.HuberLoss(delta) with reduction 'mean' compute it.
+// z, y: [rows, cols] read   gradOut: [rows, cols] write   lossOut: [rows] write
+import { checkBatchSize, checkDim, checkLength } from './check.js';
+
+/** ℓ and ℓ' of one difference d. */
+type Pointwise = (d: number) => { loss: number; grad: number };
+
+function regressionRef(
+  pointwise: Pointwise,
+  z: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  y: ArrayLike<number>,
+  gradOut: Float64Array,
+  lossOut: Float64Array,
+  batchSize: number,
+): void {
+  checkDim('rows', rows);
+  checkDim('cols', cols);
+  checkBatchSize(batchSize);
+  checkLength('z', z, rows * cols, '[rows, cols]');
+  checkLength('targets', y, rows * cols, '[rows, cols]');
+  checkLength('gradOut', gradOut, rows * cols, '[rows, cols]');
+  checkLength('lossOut', lossOut, rows, '[rows]');
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let c = 0; c < cols; c++) {
+      const i = r * cols + c;
+      const { loss, grad } = pointwise(z[i] - y[i]);
+      sum += loss;
+      gradOut[i] = grad / (batchSize * cols);
+    }
+    lossOut[r] = sum / cols;
+  }
+}
+
+/** Mean squared error: loss rows (1/C)·Σ d², gradient 2d/(B·C). */
+export function mseRef(
+  z: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  y: ArrayLike<number>,
+  gradOut: Float64Array,
+  lossOut: Float64Array,
+  batchSize: number = rows,
+): void {
+  regressionRef((d) => ({ loss: d * d, grad: 2 * d }), z, rows, cols, y, gradOut, lossOut, batchSize);
+}
+
+/** Huber loss with threshold δ: loss rows (1/C)·Σ h(d), gradient clamp(d, −δ, δ)/(B·C). */
+export function huberRef(
+  z: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  y: ArrayLike<number>,
+  gradOut: Float64Array,
+  lossOut: Float64Array,
+  batchSize: number = rows,
+  delta = 1,
+): void {
+  if (!(delta > 0 && Number.isFinite(delta))) throw new Error(`huber delta = ${delta} must be a finite number > 0`);
+  const pointwise: Pointwise = (d) =>
+    Math.abs(d) <= delta
+      ? { loss: 0.5 * d * d, grad: d }
+      : { loss: delta * (Math.abs(d) - 0.5 * delta), grad: delta * Math.sign(d) };
+  regressionRef(pointwise, z, rows, cols, y, gradOut, lossOut, batchSize);
+}

@@ -1,0 +1,153 @@
+/**
+ * Evaluation, one way for every caller (fit's validation, `mlp.evaluate`, the CLI, the demo, the CPU
+ * trainer): the loss from the head's kernel, and what the head's kind of prediction calls right —
+ * classes (accuracy over rows, a confusion matrix), multi-label outputs (accuracy over outputs and
+ * per output) or values (mean squared and absolute error).
+ */
+import type { PredictionKind } from '../model/heads/index.js';
+import { headOf } from '../model/spec.js';
+import type { GpuDataset } from './dataset.js';
+import type { Model } from './model.js';
+
+export interface Evaluation {
+  /** Mean loss per row, as training reports it. */
+  loss: number;
+  /**
+   * Class heads: the fraction of rows whose argmax is the label (or the dense target's argmax);
+   * multi-label heads: the fraction of outputs right (σ(z) > ½ exactly when the target > ½);
+   * regression heads: NaN (see `mse` and `mae`).
+   */
+  accuracy: number;
+  /** Class heads with labels: confusion[true][predicted] counts, C × C (all zero for dense targets); else []. */
+  confusion: number[][];
+  /**
+   * Class heads: the predicted class of every row, in data set order. Multi-label heads: 0 or 1 per
+   * output, [count, C] row-major. Regression heads: empty (see `outputs`).
+   */
+  predictions: Uint32Array;
+  /** Multi-label heads: the accuracy of each output over the rows. */
+  outputAccuracy?: number[];
+  /** Regression heads: the outputs [count, C]. */
+  outputs?: Float32Array;
+  /** Regression heads: the mean over all outputs of (output − target)². */
+  mse?: number;
+  /** Regression heads: the mean over all outputs of |output − target|. */
+  mae?: number;
+}
+
+/** What a head's evaluation reads back besides the loss: per-row classes, or the logits. */
+export function evaluationReadback(prediction: PredictionKind): 'classes' | 'logits' {
+  return prediction === 'class' ? 'classes' : 'logits';
+}
+
+/**
+ * The evaluation from what was read back: the mean loss (and, for class heads, the accuracy the GPU
+ * counted), the predicted classes or the logits, and the targets. One function for the GPU and the CPU.
+ */
+export function summarizeEvaluation(
+  prediction: PredictionKind,
+  C: number,
+  stats: { loss: number; accuracy: number },
+  read: { classes?: Uint32Array; logits?: ArrayLike<number> },
+  targets: { labels?: ArrayLike<number>; dense?: ArrayLike<number> },
+): Evaluation {
+  if (prediction === 'class') {
+    const classes = read.classes as Uint32Array;
+    return {
+      loss: stats.loss,
+      accuracy: stats.accuracy,
+      confusion: targets.labels ? confusionMatrix(targets.labels, classes, C) : confusionMatrix([], classes, C),
+      predictions: classes,
+    };
+  }
+  const logits = read.logits as ArrayLike<number>;
+  const dense = targets.dense as ArrayLike<number>;
+  const count = logits.length / C;
+  if (prediction === 'multiLabel') {
+    const predictions = new Uint32Array(logits.length);
+    const right = new Array<number>(C).fill(0);
+    for (let i = 0; i < logits.length; i++) {
+      predictions[i] = logits[i] > 0 ? 1 : 0; // σ(z) > ½ ⇔ z > 0
+      if (logits[i] > 0 === dense[i] > 0.5) right[i % C]++;
+    }
+    return {
+      loss: stats.loss,
+      accuracy: stats.accuracy,
+      confusion: [],
+      predictions,
+      outputAccuracy: right.map((k) => (count ? k / count : Number.NaN)),
+    };
+  }
+  let squared = 0;
+  let absolute = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const d = logits[i] - dense[i];
+    squared += d * d;
+    absolute += Math.abs(d);
+  }
+  return {
+    loss: stats.loss,
+    accuracy: Number.NaN,
+    confusion: [],
+    predictions: new Uint32Array(0),
+    outputs: Float32Array.from(logits),
+    mse: squared / logits.length,
+    mae: absolute / logits.length,
+  };
+}
+
+/** confusion[true][predicted] over the rows that have a label (none: all zeros). */
+export function confusionMatrix(labels: ArrayLike<number>, predicted: ArrayLike<number>, C: number): number[][] {
+  const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  for (let i = 0; i < labels.length; i++) confusion[labels[i]][predicted[i]]++;
+  return confusion;
+}
+
+/** Loss, accuracy and the head's metrics over a whole GPU data set, batch by batch on the GPU. */
+export async function evaluateDataset(model: Model, data: GpuDataset, batchSize = 1000): Promise<Evaluation> {
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new Error(`batchSize = ${batchSize} is invalid: expected an integer in 1..${Number.MAX_SAFE_INTEGER}`);
+  }
+  const { prediction } = headOf(model.spec).definition;
+  const readback = evaluationReadback(prediction);
+  const C = data.classes;
+  const B = Math.min(batchSize, data.count);
+  const rest = data.count % B;
+  const steps = Math.ceil(data.count / B);
+  const rowBytes = readback === 'classes' ? 4 : C * 4;
+  const full = await model.plans.acquire(B, data.targetKind);
+  const last = rest ? await model.plans.acquire(rest, data.targetKind) : full;
+  const gathered = model.ctx.createBuffer(
+    `${data.name}.evaluation.${readback}`,
+    data.count * rowBytes,
+    GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+  );
+  try {
+    data.setOrder(undefined);
+    model.resetEvalStats();
+    for (let s = 0; s < steps; s++) {
+      const plan = (s === steps - 1 ? last : full).plan;
+      const from = readback === 'classes' ? plan.predictions : plan.outputs[plan.outputs.length - 1];
+      model.submitEval(
+        plan,
+        [await data.gather(plan, s * B)],
+        [{ from, to: gathered, offset: s * B * rowBytes, bytes: plan.batch * rowBytes }],
+      );
+      if ((s + 1) % 20 === 0) await model.ctx.device.queue.onSubmittedWorkDone();
+    }
+    const stats = await model.readEvalStats();
+    const bytes = await model.ctx.read(gathered);
+    const read = readback === 'classes' ? { classes: new Uint32Array(bytes) } : { logits: new Float32Array(bytes) };
+    const targets =
+      data.targetKind === 'labels'
+        ? { labels: await data.readLabels() }
+        : prediction === 'class'
+          ? {}
+          : { dense: await data.readTargets() };
+    return summarizeEvaluation(prediction, C, { loss: stats.meanLoss, accuracy: stats.accuracy }, read, targets);
+  } finally {
+    model.ctx.releaseBuffer(gathered);
+    full.release();
+    last.release();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The GPU trainer: a Model and a GPU-resident data set, batches gathered on the GPU, several steps
+ * per submit. It pins the step plans it uses until the run closes it, so that no other caller's
+ * plans (a `predict` meanwhile) can evict them.
+ */
+import { type Checkpoint, nonFiniteState } from '../io/checkpoint_file.js';
+import { headOf } from '../model/spec.js';
+import type { GpuDataset } from './dataset.js';
+import { type Evaluation, evaluateDataset } from './evaluate.js';
+import type { BatchTrainer } from './loop.js';
+import type { Model, Stats } from './model.js';
+import type { StepPlan } from './plan.js';
+
+export class GpuBatchTrainer implements BatchTrainer {
+  readonly evaluate: (() => Promise<Evaluation>) | undefined;
+  private readonly leases = new Map<number, Promise<{ plan: StepPlan; release: () => void }>>();
+
+  constructor(
+    readonly model: Model,
+    readonly train: GpuDataset,
+    test?: GpuDataset,
+  ) {
+    this.evaluate = test ? () => evaluateDataset(model, test) : undefined;
+  }
+
+  get count(): number {
+    return this.train.count;
+  }
+
+  get chanceLoss(): number | undefined {
+    const C = this.model.spec.layers[this.model.spec.layers.length - 1];
+    return headOf(this.model.spec).definition.chanceLoss?.(C);
+  }
+
+  get learningRate(): number {
+    return this.model.optimizerConfig.learningRate;
+  }
+
+  shuffle(order: Uint32Array): void {
+    this.train.setOrder(order);
+  }
+
+  snapshot(): Promise<Checkpoint> {
+    return this.model.checkpoint();
+  }
+
+  restore(state: unknown): Promise<void> {
+    return this.model.restore(state as Checkpoint);
+  }
+
+  checkSnapshot(state: unknown): string | undefined {
+    return nonFiniteState(state as Checkpoint);
+  }
+
+  /** The plan for `rows`, pinned until `close()`. */
+  private async plan(rows: number): Promise<StepPlan> {
+    let lease = this.leases.get(rows);
+    if (!lease) {
+      lease = this.model.plans.acquire(rows, this.train.targetKind);
+      this.leases.set(rows, lease);
+      lease.catch(() => this.leases.delete(rows));
+    }
+    return (await lease).plan;
+  }
+
+  async step(start: number, rows: number): Promise<void> {
+    const plan = await this.plan(rows);
+    this.model.submitStep(plan, [await this.train.gather(plan, start)]);
+  }
+
+  async stepMany(starts: readonly number[], rows: number): Promise<void> {
+    const plan = await this.plan(rows);
+    const gathers = await Promise.all(starts.map((start, slot) => this.train.gather(plan, start, slot)));
+    await this.model.submitSteps(
+      plan,
+      gathers.map((g) => [g]),
+    );
+  }
+
+  readStats(): Promise<Stats> {
+    return this.model.readTrainStats();
+  }
+
+  resetStats(): void {
+    this.model.resetTrainStats();
+  }
+
+  close(): void {
+    for (const lease of this.leases.values())
+      lease.then(
+        (l) => l.release(),
+        () => {},
+      );
+    this.leases.clear();
+  }
+}

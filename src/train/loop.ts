@@ -1,0 +1,454 @@
+/**
+ * The training loop, once for everyone: `TrainingRun` is an async iterator of events — progress a
+ * few times per epoch, checkpoints, the end of each epoch — so a caller pauses it by not asking for
+ * the next event and resumes by asking again. `fit` drains it with callbacks (the library, the CLI);
+ * the demo pulls it a chunk at a time between animation frames.
+ *
+ * Per epoch: a seeded shuffle, batches in the shuffled order (gathered on the GPU), several steps per
+ * submit, statistics read asynchronously every `progressEvery` steps (one read behind, so the GPU never
+ * drains for them), evaluation on the held-out set at the end.
+ */
+import { DeviceLostError } from '../gpu/context.js';
+import type { TrainingCheckpoint } from '../io/checkpoint_file.js';
+import { permutation } from '../model/random.js';
+import type { Evaluation } from './evaluate.js';
+import type { Stats } from './model.js';
+
+export type { TrainingCheckpoint };
+
+export interface StepProgress {
+  epoch: number;
+  /** Steps done in this epoch. */
+  step: number;
+  stepsPerEpoch: number;
+  /** Mean training loss over this epoch so far. */
+  loss: number;
+  /** Training accuracy over this epoch so far. */
+  accuracy: number;
+  /** Rows trained on in this epoch so far (of this run). */
+  samples: number;
+  stepsPerSecond: number;
+  samplesPerSecond: number;
+  /** Milliseconds since the run started. */
+  elapsedMs: number;
+}
+
+export interface EpochResult {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss?: number;
+  testAccuracy?: number;
+  /** Milliseconds this epoch's training took (evaluation excluded). */
+  epochMs: number;
+  elapsedMs: number;
+  samplesPerSecond: number;
+}
+
+/** What a run yields, in order. */
+export type TrainingEvent =
+  | { type: 'progress'; progress: StepProgress }
+  | { type: 'checkpoint'; checkpoint: TrainingCheckpoint }
+  | { type: 'epoch'; result: EpochResult };
+
+/** Thrown when training stops on an error; carries the last good checkpoint to resume from. */
+export class TrainingInterrupted extends Error {
+  constructor(
+    message: string,
+    readonly checkpoint: TrainingCheckpoint | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TrainingInterrupted';
+  }
+}
+
+/**
+ * What the training loop drives: the GPU (Model + GpuDataset) or the CPU reference. Rows are
+ * visited in the order given to `shuffle`; `step(start, rows)` trains on order[start, start + rows).
+ */
+export interface BatchTrainer {
+  /** Rows in the training set. */
+  readonly count: number;
+  readonly learningRate: number;
+  shuffle(order: Uint32Array): void;
+  step(start: number, rows: number): Promise<void>;
+  /** Optional: several steps of `rows` rows at these starts, as one submission (the same result as one by one). */
+  stepMany?(starts: readonly number[], rows: number): Promise<void>;
+  /** Training statistics since the last reset (waits for the work submitted so far). */
+  readStats(): Promise<Stats>;
+  resetStats(): void;
+  /** Evaluation on the held-out set; undefined when there is none. */
+  readonly evaluate: (() => Promise<Evaluation>) | undefined;
+  /** The trainer's state, copied to the CPU. */
+  snapshot(): Promise<unknown>;
+  /** Puts a snapshot back. */
+  restore(state: unknown): Promise<void>;
+  /**
+   * The mean loss of predictions that know nothing (softmax: ln C; sigmoid: C·ln 2), when the loss has
+   * one: the scale the divergence rule compares with. Undefined for regression losses.
+   */
+  readonly chanceLoss?: number;
+  /** Optional: what is wrong with a snapshot (a non-finite parameter…), or undefined when it is good. */
+  checkSnapshot?(state: unknown): string | undefined;
+  /** Optional: releases what the trainer held for the run (e.g. pinned step plans). */
+  close?(): void;
+}
+
+export interface RunOptions {
+  /** The last epoch to train (1-based, inclusive). */
+  epochs: number;
+  batchSize: number;
+  /** Seed of the per-epoch shuffles. Default 0. */
+  seed?: number;
+  /**
+   * Steps between statistics reads, and so between progress events. May be changed on the run
+   * between events (`run.progressEvery`). Default 25.
+   */
+  progressEvery?: number;
+  /**
+   * Read statistics one progress point late (default true): the read of point k is queued behind its
+   * steps and awaited at point k + 1, so the GPU keeps working meanwhile. False waits for each read at
+   * its own point (the progress event then describes the steps just submitted, after the GPU ran them).
+   */
+  readBehind?: boolean;
+  /**
+   * Steps encoded into one submission when the trainer can (`BatchTrainer.stepMany`): fewer submits,
+   * the same arithmetic. Groups never cross a statistics read. Default 8.
+   */
+  stepsPerSubmit?: number;
+  /**
+   * Steps between checkpoints (rounded up to a statistics read). A checkpoint is also taken at the
+   * start and after every epoch. A diverging run is rolled back to the last one; after a lost device,
+   * the error carries it (`TrainingInterrupted.checkpoint`) so training can resume on a new device.
+   * Default: only at the start and after every epoch.
+   */
+  checkpointEvery?: number;
+  /**
+   * Start at this point (a TrainingCheckpoint's epoch and step); the same seed gives the same shuffles.
+   * With `run` (what the checkpoint records of its run), a different seed, batch size or number of
+   * training rows is refused: the run would not be the one the checkpoint belongs to.
+   */
+  start?: { epoch: number; step: number; run?: RunIdentity };
+  /** Aborting stops training at the next progress point; the parameters keep what was learned. */
+  signal?: AbortSignal;
+  /**
+   * When training counts as diverged besides a non-finite loss: at a checkpoint or the end of an epoch,
+   * the epoch's mean loss exceeding `factor` × the loss of chance predictions (or, for regression,
+   * × the first loss read in the run). Default factor 100; false turns the rule off (non-finite losses
+   * still stop the run).
+   */
+  divergence?: { factor?: number } | false;
+}
+
+/** What identifies a run, recorded in its checkpoints: a resumed run must match it to continue it. */
+export interface RunIdentity {
+  /** The shuffles' seed. */
+  seed: number;
+  batchSize: number;
+  /** Rows in the training set. */
+  rows: number;
+}
+
+/** The default divergence factor (see RunOptions.divergence). */
+export const DIVERGENCE_FACTOR = 100;
+
+function checkPositiveInt(name: string, v: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(v) || v < 1 || v > max)
+    throw new Error(`${name} = ${v} is invalid: expected an integer in 1..${max}`);
+}
+
+/**
+ * Runs steps [from, to) of an epoch: step s trains on rows [s·batchSize, s·batchSize + batchSize)
+ * of the trainer's order (fewer for the last). Up to `group` consecutive steps of equal size go in
+ * one submission where the trainer can (`stepMany`); the result is the same either way.
+ */
+export async function runSteps(
+  trainer: BatchTrainer,
+  from: number,
+  to: number,
+  batchSize: number,
+  group = 8,
+): Promise<void> {
+  const rowsAt = (step: number) => Math.min(batchSize, trainer.count - step * batchSize);
+  for (let s = from; s < to; ) {
+    const rows = rowsAt(s);
+    let size = 1;
+    while (size < group && s + size < to && rowsAt(s + size) === rows) size++;
+    if (size > 1 && trainer.stepMany) {
+      await trainer.stepMany(
+        Array.from({ length: size }, (_, i) => (s + i) * batchSize),
+        rows,
+      );
+    } else {
+      size = 1;
+      await trainer.step(s * batchSize, rows);
+    }
+    s += size;
+  }
+}
+
+/** A training run over a BatchTrainer, as an async iterator of events (see the module comment). */
+export class TrainingRun implements AsyncIterable<TrainingEvent> {
+  /** Steps between statistics reads and progress events; may be changed between events. */
+  progressEvery: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly stepsPerEpoch: number;
+  /** One result per epoch completed so far. */
+  readonly results: EpochResult[] = [];
+  /** Where the run is: the epoch being trained (1-based) and the steps of it done. */
+  epoch: number;
+  step: number;
+  /** The last checkpoint taken (the last good state). */
+  lastCheckpoint: TrainingCheckpoint | undefined;
+  private readonly group: number;
+  private readonly seed: number;
+  private readonly readBehind: boolean;
+  private readonly checkpointEvery: number;
+  private readonly identity: RunIdentity;
+  private readonly divergenceFactor: number;
+  /** The first mean loss read in this run: the scale divergence is measured against without a chance loss. */
+  private firstLoss: number | undefined;
+  /** The latest statistics read, and where. */
+  private latest: { epoch: number; step: number; stats: Stats } | undefined;
+  private started = false;
+
+  constructor(
+    readonly trainer: BatchTrainer,
+    private readonly options: RunOptions,
+  ) {
+    const { epochs, batchSize } = options;
+    checkPositiveInt('epochs', epochs);
+    checkPositiveInt('batchSize', batchSize, trainer.count);
+    this.progressEvery = options.progressEvery ?? 25;
+    checkPositiveInt('progressEvery', this.progressEvery);
+    this.group = options.stepsPerSubmit ?? 8;
+    checkPositiveInt('stepsPerSubmit', this.group, 256);
+    this.epochs = epochs;
+    this.batchSize = batchSize;
+    this.seed = options.seed ?? 0;
+    this.readBehind = options.readBehind ?? true;
+    this.checkpointEvery = options.checkpointEvery ?? Number.POSITIVE_INFINITY;
+    this.stepsPerEpoch = Math.ceil(trainer.count / batchSize);
+    const start = options.start ?? { epoch: 1, step: 0 };
+    if (
+      !Number.isInteger(start.epoch) ||
+      start.epoch < 1 ||
+      !Number.isInteger(start.step) ||
+      start.step < 0 ||
+      start.step >= this.stepsPerEpoch
+    ) {
+      throw new Error(
+        `start = ${JSON.stringify(start)} is invalid: expected epoch ≥ 1 and step in 0..${this.stepsPerEpoch - 1}`,
+      );
+    }
+    if (start.epoch > epochs) {
+      throw new Error(
+        `epochs = ${epochs} is invalid: the run resumes at epoch ${start.epoch}, so it would train nothing; give epochs ≥ ${start.epoch} (the total, counting the epochs already trained)`,
+      );
+    }
+    this.identity = { seed: this.seed, batchSize, rows: trainer.count };
+    if (start.run) {
+      const mismatches = (Object.keys(this.identity) as (keyof RunIdentity)[])
+        .filter((k) => start.run?.[k] !== undefined && start.run[k] !== this.identity[k])
+        .map((k) => `${k} ${start.run?.[k]} in the checkpoint, ${this.identity[k]} now`);
+      if (mismatches.length) {
+        throw new Error(
+          `the checkpoint belongs to another run (${mismatches.join('; ')}): resume with the same seed, batch size and training data, or start a new run`,
+        );
+      }
+    }
+    const divergence = options.divergence;
+    this.divergenceFactor = divergence === false ? Number.POSITIVE_INFINITY : (divergence?.factor ?? DIVERGENCE_FACTOR);
+    if (!(this.divergenceFactor > 1)) {
+      throw new Error(`divergence.factor = ${this.divergenceFactor} is invalid: expected a number > 1`);
+    }
+    this.epoch = start.epoch;
+    this.step = start.step;
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<TrainingEvent, void, undefined> {
+    if (this.started) throw new Error('a TrainingRun is iterated once; make a new run to train again');
+    this.started = true;
+    return this.events();
+  }
+
+  private async *events(): AsyncGenerator<TrainingEvent, void, undefined> {
+    const { trainer } = this;
+    const n = trainer.count;
+    const t0 = performance.now();
+    const takeCheckpoint = async (epoch: number, step: number): Promise<TrainingEvent> => {
+      await this.checkExploded();
+      const state = await trainer.snapshot();
+      const bad = trainer.checkSnapshot?.(state);
+      if (bad) await this.diverged(epoch, step, bad);
+      this.lastCheckpoint = { epoch, step, state, run: this.identity };
+      return { type: 'checkpoint', checkpoint: this.lastCheckpoint };
+    };
+    let sinceCheckpoint = 0;
+    try {
+      yield await takeCheckpoint(this.epoch, this.step);
+      for (; this.epoch <= this.epochs; this.epoch++) {
+        const epoch = this.epoch;
+        const te = performance.now();
+        trainer.shuffle(permutation(n, (this.seed * 7919 + epoch) >>> 0));
+        trainer.resetStats();
+        const first = this.step;
+        // Statistics are read one progress point late (readBehind): the read of point k is queued
+        // behind its steps and awaited at point k + 1, so the GPU keeps working on the next steps
+        // meanwhile instead of draining. Checkpoints and the end of the epoch wait for the current point.
+        let pending: { stats: Promise<Stats>; step: number } | undefined;
+        const report = async (point: { stats: Promise<Stats>; step: number }): Promise<TrainingEvent> => {
+          const stats = await point.stats;
+          if (stats.nonFinite > 0) {
+            await this.diverged(epoch, point.step, `the loss became ${stats.lastLoss} (not finite)`);
+          }
+          this.firstLoss ??= stats.meanLoss;
+          this.latest = { epoch, step: point.step, stats };
+          const seconds = (performance.now() - te) / 1000;
+          return {
+            type: 'progress',
+            progress: {
+              epoch,
+              step: point.step,
+              stepsPerEpoch: this.stepsPerEpoch,
+              loss: stats.meanLoss,
+              accuracy: stats.accuracy,
+              samples: stats.count,
+              stepsPerSecond: (point.step - first) / seconds,
+              samplesPerSecond: stats.count / seconds,
+              elapsedMs: performance.now() - t0,
+            },
+          };
+        };
+        // From one statistics read (every `progressEvery` steps, and at the end of the epoch) to the next.
+        while (this.step < this.stepsPerEpoch) {
+          const s = this.step;
+          const every = this.progressEvery;
+          checkPositiveInt('progressEvery', every);
+          const nextRead = Math.min(this.stepsPerEpoch, (Math.floor(s / every) + 1) * every);
+          await runSteps(trainer, s, nextRead, this.batchSize, this.group);
+          sinceCheckpoint += nextRead - s;
+          this.step = nextRead;
+          const lastStep = nextRead === this.stepsPerEpoch;
+          const point = { stats: trainer.readStats(), step: nextRead };
+          point.stats.catch(() => {}); // a failure surfaces where it is awaited, never as an unhandled rejection
+          if (pending) yield await report(pending);
+          pending = point;
+          const checkpointDue = sinceCheckpoint >= this.checkpointEvery && !lastStep;
+          const aborted = this.options.signal?.aborted === true;
+          if (lastStep || checkpointDue || aborted || !this.readBehind) {
+            pending = undefined;
+            yield await report(point);
+          }
+          if (aborted) return;
+          if (checkpointDue) {
+            yield await takeCheckpoint(epoch, this.step);
+            sinceCheckpoint = 0;
+          }
+        }
+        const trainStats = await trainer.readStats();
+        this.latest = { epoch, step: this.stepsPerEpoch, stats: trainStats };
+        await this.checkExploded();
+        const epochMs = performance.now() - te;
+        const result: EpochResult = {
+          epoch,
+          trainLoss: trainStats.meanLoss,
+          trainAccuracy: trainStats.accuracy,
+          epochMs,
+          elapsedMs: 0,
+          samplesPerSecond: trainStats.count / (epochMs / 1000),
+        };
+        if (trainer.evaluate) {
+          const ev = await trainer.evaluate();
+          result.testLoss = ev.loss;
+          result.testAccuracy = ev.accuracy;
+        }
+        result.elapsedMs = performance.now() - t0;
+        this.results.push(result);
+        this.step = 0;
+        if (epoch < this.epochs) {
+          yield await takeCheckpoint(epoch + 1, 0);
+          sinceCheckpoint = 0;
+        } else if (trainer.checkSnapshot) {
+          // The end of the run: the parameters left must be good too.
+          const bad = trainer.checkSnapshot(await trainer.snapshot());
+          if (bad) await this.diverged(epoch, this.stepsPerEpoch, bad);
+        }
+        yield { type: 'epoch', result };
+      }
+    } catch (error) {
+      if (error instanceof TrainingInterrupted) throw error;
+      if (error instanceof DeviceLostError) {
+        const last = this.lastCheckpoint;
+        const where = last
+          ? ` Resume from the last checkpoint (epoch ${last.epoch}, step ${last.step}) on a new device.`
+          : '';
+        throw new TrainingInterrupted(`${error.message}${where}`, last, { cause: error });
+      }
+      throw error;
+    } finally {
+      trainer.close?.();
+    }
+  }
+
+  /**
+   * The divergence rule for a loss that stays finite but explodes, applied before every checkpoint and
+   * at the end of every epoch (so such a state is never kept as "last good"): the mean training loss of
+   * the epoch so far must not exceed `factor` × the loss of chance predictions (the trainer's
+   * `chanceLoss`: ln C for softmax, C·ln 2 for sigmoid) or, without one (regression), × the first loss
+   * read in the run.
+   */
+  private async checkExploded(): Promise<void> {
+    const latest = this.latest;
+    if (!latest || !Number.isFinite(this.divergenceFactor)) return;
+    const chance = this.trainer.chanceLoss;
+    const reference = chance ?? Math.max(this.firstLoss ?? 0, Number.MIN_VALUE);
+    const loss = latest.stats.meanLoss;
+    if (loss > this.divergenceFactor * reference) {
+      const what = chance === undefined ? 'its first reading' : 'the loss of chance predictions';
+      await this.diverged(
+        latest.epoch,
+        latest.step,
+        `the mean loss rose to ${loss.toPrecision(4)}, over ${this.divergenceFactor}× ${what} (${reference.toPrecision(4)})`,
+      );
+    }
+  }
+
+  /** Rolls back to the last checkpoint and throws: the loss is no longer finite, or exploded. */
+  private async diverged(epoch: number, step: number, what: string): Promise<never> {
+    const last = this.lastCheckpoint;
+    let restored = '';
+    if (last) {
+      await this.trainer.restore(last.state);
+      restored = ` The parameters were rolled back to the last good checkpoint (epoch ${last.epoch}, step ${last.step}).`;
+    }
+    throw new TrainingInterrupted(
+      `training diverged in epoch ${epoch}, step ${step}: ${what}. Try a smaller learning rate (now ${this.trainer.learningRate}).${restored}`,
+      last,
+    );
+  }
+}
+
+/** Callbacks of `fit`, one per kind of event. */
+export interface FitCallbacks {
+  /** Called a few times per epoch (every `progressEvery` steps) with statistics read from the GPU. */
+  onStep?: (p: StepProgress) => void;
+  onEpoch?: (e: EpochResult) => void | Promise<void>;
+  /** Called with every checkpoint (e.g. to write it to a file). */
+  onCheckpoint?: (checkpoint: TrainingCheckpoint) => void | Promise<void>;
+}
+
+export type FitOptions = RunOptions & FitCallbacks;
+
+/** Trains for `epochs` epochs over a BatchTrainer (a TrainingRun drained). Returns one result per epoch completed. */
+export async function fit(trainer: BatchTrainer, options: FitOptions): Promise<EpochResult[]> {
+  const run = new TrainingRun(trainer, options);
+  for await (const event of run) {
+    if (event.type === 'progress') options.onStep?.(event.progress);
+    else if (event.type === 'checkpoint') await options.onCheckpoint?.(event.checkpoint);
+    else await options.onEpoch?.(event.result);
+  }
+  return run.results;
+}

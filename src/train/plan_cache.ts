@@ -1,0 +1,124 @@
+/**
+ * The step plans of a model, by batch size and target kind, with a byte budget: an application may
+ * call `predict` or `evaluate` with any number of rows, and each new row count needs a plan (its
+ * buffers and bind groups). Plans are kept while they fit in the budget, least recently used first
+ * out; a plan in use (pinned by a running fit, evaluation or prediction) is never evicted, nor the
+ * one just asked for, so a single plan larger than the budget still works.
+ *
+ * Eviction destroys a plan's buffers at once; work already submitted with them is unaffected (WebGPU
+ * keeps a destroyed buffer alive for commands already submitted), and an unpinned plan is never used
+ * again after another plan was asked for.
+ */
+import type { TargetKind } from '../model/spec.js';
+import { type PlanModel, StepPlan } from './plan.js';
+
+/** The default budget for cached plans: 64 MiB. */
+export const PLAN_CACHE_BYTES = 64 * 1024 * 1024;
+
+interface Entry {
+  key: string;
+  plan: Promise<StepPlan>;
+  bytes: number;
+  pins: number;
+}
+
+export class PlanCache {
+  /** Entries in use order: least recently used first. */
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly model: PlanModel,
+    /** The budget in bytes; see PLAN_CACHE_BYTES. */
+    public budget = PLAN_CACHE_BYTES,
+  ) {}
+
+  /** The plan for a batch size and target kind: cached, or made now (evicting unused ones over the budget). */
+  get(batch: number, targetKind: TargetKind, inputGrad = false): Promise<StepPlan> {
+    const key = `${batch}:${targetKind}:${inputGrad}`;
+    let entry = this.entries.get(key);
+    if (entry) {
+      this.entries.delete(key); // move to the most recent end
+      this.entries.set(key, entry);
+      return entry.plan;
+    }
+    const plan = StepPlan.create(this.model, { batch, targetKind, inputGrad });
+    entry = { key, plan, bytes: 0, pins: 0 };
+    const made = entry;
+    this.entries.set(key, made);
+    plan.then(
+      (p) => {
+        made.bytes = p.bytes;
+        this.evict(made);
+      },
+      () => {
+        if (this.entries.get(key) === made) this.entries.delete(key);
+      },
+    );
+    return plan;
+  }
+
+  /**
+   * The plan, pinned: it is not evicted until `release()` (several plans can be pinned at once, and
+   * a pinned plan may exceed the budget). Release exactly once.
+   */
+  async acquire(
+    batch: number,
+    targetKind: TargetKind,
+    inputGrad = false,
+  ): Promise<{ plan: StepPlan; release: () => void }> {
+    const plan = await this.get(batch, targetKind, inputGrad);
+    const entry = this.entries.get(`${batch}:${targetKind}:${inputGrad}`);
+    if (entry) entry.pins++;
+    let released = false;
+    return {
+      plan,
+      release: () => {
+        if (released || !entry) return;
+        released = true;
+        entry.pins--;
+        this.evict(undefined);
+      },
+    };
+  }
+
+  /** Runs `fn` with the plan pinned (see acquire). */
+  async with<T>(
+    batch: number,
+    targetKind: TargetKind,
+    fn: (plan: StepPlan) => Promise<T>,
+    inputGrad = false,
+  ): Promise<T> {
+    const { plan, release } = await this.acquire(batch, targetKind, inputGrad);
+    try {
+      return await fn(plan);
+    } finally {
+      release();
+    }
+  }
+
+  /** Bytes held by the cached plans, and how many there are. */
+  get usage(): { bytes: number; plans: number } {
+    let bytes = 0;
+    for (const e of this.entries.values()) bytes += e.bytes;
+    return { bytes, plans: this.entries.size };
+  }
+
+  /** Drops least recently used, unpinned plans (never `keep`) while over the budget. */
+  private evict(keep: Entry | undefined): void {
+    let total = this.usage.bytes;
+    for (const entry of [...this.entries.values()]) {
+      if (total <= this.budget) break;
+      if (entry === keep || entry.pins > 0 || entry.bytes === 0) continue;
+      this.entries.delete(entry.key);
+      total -= entry.bytes;
+      entry.plan.then((p) => p.destroy());
+    }
+  }
+
+  /** Destroys every plan. */
+  async destroy(): Promise<void> {
+    const plans = await Promise.allSettled([...this.entries.values()].map((e) => e.plan));
+    for (const p of plans) if (p.status === 'fulfilled') p.value.destroy();
+    this.entries.clear();
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Whole training steps on the GPU and in the Float64 reference, step after step from the same
+ * weights and batches, then the parameters compared (test/train/step.test.ts, definitions.test.ts).
+ */
+import { expect } from 'vitest';
+import type { GpuContext } from '../../src/gpu/context.js';
+import { paramLayout } from '../../src/model/layout.js';
+import { type Activation, type Head, headOf, type Targets } from '../../src/model/spec.js';
+import type { OptimizerConfig } from '../../src/optim/index.js';
+import { RefOptimizerState } from '../../src/optim/reference.js';
+import { toRefParams } from '../../src/train/check.js';
+import { mlpStepRef } from '../../src/train/cpu.js';
+import { Model } from '../../src/train/model.js';
+import { expectClose, type Tolerance } from './close.js';
+import { withValidation } from './gpu.js';
+import { mulberry32, randomArray, randomInts } from './random.js';
+
+// After several fp32 steps the parameters carry the forward/backward rounding (~1e-6 relative per
+// tensor, see the kernel tests) plus its effect through the update; 2e-5 absolute on O(0.1–1)
+// weights is ~100× that drift and far below any real bug (a wrong sign or index moves weights by lr·g ≈ 1e-2).
+export const STEP_TOL = { atol: 2e-5, rtol: 1e-4 };
+
+/** Targets a head takes: labels (softmax), 0/1 (sigmoid), soft rows summing to 1 (softmax, dense), values (regression). */
+export function targetsFor(head: Head, rows: number, C: number, seed: number, dense = false): Targets {
+  const name = typeof head === 'string' ? head : head.name;
+  if (name === 'softmax' && !dense) return { kind: 'labels', labels: randomInts(rows, seed, C) };
+  const rand = mulberry32(seed);
+  const values = new Float32Array(rows * C);
+  if (name === 'sigmoid') {
+    for (let i = 0; i < values.length; i++) values[i] = rand() < 0.5 ? 0 : 1;
+  } else if (name === 'softmax') {
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let c = 0; c < C; c++) sum += values[r * C + c] = rand();
+      for (let c = 0; c < C; c++) values[r * C + c] /= sum; // soft targets summing to 1
+    }
+  } else {
+    for (let i = 0; i < values.length; i++) values[i] = (rand() * 2 - 1) * 3; // values, some beyond a Huber δ of 1
+  }
+  return { kind: 'dense', values };
+}
+
+export interface StepCase {
+  layers: number[];
+  activation: Activation | Activation[];
+  head: Head;
+  optimizer: OptimizerConfig;
+  batches: number[];
+  dense?: boolean;
+  tol?: Tolerance;
+}
+
+/** Trains `c.batches` steps on the GPU and in the reference, and compares every parameter after. */
+export async function trainBoth(c: StepCase, ctx: GpuContext): Promise<void> {
+  const model = await Model.create({ ...c, seed: 11, context: ctx });
+  await withValidation(ctx, async () => {
+    const layout = paramLayout(model.spec);
+    const ref = toRefParams(layout, await model.readParams());
+    const o = model.optimizerConfig;
+    const state = new RefOptimizerState(model.spec, o);
+    const D = c.layers[0];
+    const C = c.layers[c.layers.length - 1];
+    expect(headOf(model.spec).definition.name).toBe(typeof c.head === 'string' ? c.head : c.head.name);
+    for (const [i, rows] of c.batches.entries()) {
+      const x = randomArray(rows * D, 100 + i);
+      const targets = targetsFor(c.head, rows, C, 200 + i, c.dense);
+      await model.step(x, targets);
+      mlpStepRef(model.spec, ref, x, targets, rows, state);
+    }
+    const got = toRefParams(layout, await model.readParams());
+    ref.forEach((p, l) => {
+      expectClose(got[l].w, p.w, c.tol ?? STEP_TOL, `layers.${l}.weight after ${c.batches.length} steps`);
+      expectClose(got[l].b, p.b, c.tol ?? STEP_TOL, `layers.${l}.bias after ${c.batches.length} steps`);
+    });
+  });
+  await model.destroy();
+}

@@ -1,0 +1,178 @@
+/**
+ * Every kernel wrapper's contract with its shader, checked on the CPU (no GPU): each wrapper's
+ * description of a dispatch (`*Call`) is resolved against the WGSL it ships — binding names, the
+ * uniform structs' fields, override constants, entry points — for every flag, variant, activation and
+ * optimizer the engine can ask for. A wrapper that drifts from its shader fails here, not on a GPU.
+ */
+import { describe, expect, it } from 'vitest';
+import { ACTIVATION, activationCall } from '../../src/kernels/activation.js';
+import { ARGMAX, argmaxCall } from '../../src/kernels/argmax.js';
+import { BIAS_GRAD, biasGradCall } from '../../src/kernels/bias_grad.js';
+import type { WorkgroupTarget } from '../../src/kernels/check.js';
+import { GATHER, gatherCall } from '../../src/kernels/gather.js';
+import { Kernel } from '../../src/kernels/kernel.js';
+import { MATMUL, matmulCall } from '../../src/kernels/matmul.js';
+import { METRICS, metricsCall, STATS_BYTES } from '../../src/kernels/metrics.js';
+import { OPTIMIZER, optimizerCall } from '../../src/kernels/optimizer.js';
+import { identifiersReachedFrom, packStruct, reflectWgsl } from '../../src/kernels/reflect.js';
+import { REGRESSION, regressionCall } from '../../src/kernels/regression.js';
+import { SIGMOID_BCE, sigmoidBceCall } from '../../src/kernels/sigmoid_bce.js';
+import { SOFTMAX, softmaxCall } from '../../src/kernels/softmax.js';
+import { SOFTMAX_XENT, softmaxXentCall } from '../../src/kernels/softmax_xent.js';
+import { ACTIVATIONS } from '../../src/model/activations/index.js';
+import { hyperOf, OPTIMIZERS, optimizerDefinition, resolveOptimizer } from '../../src/optim/index.js';
+import { kernelAct } from '../helpers/activations.js';
+
+/** A stand-in GPUBuffer: the wrappers only read its size (and usage). */
+const buf = (bytes: number) => ({ size: bytes, usage: 0xffff }) as unknown as GPUBuffer;
+const BIG = buf(1 << 24);
+const targets: WorkgroupTarget[] = [
+  { device: { limits: { maxComputeWorkgroupsPerDimension: 65535 } }, kernelPreference: 'tiled' },
+  { device: { limits: { maxComputeWorkgroupsPerDimension: 65535 } }, kernelPreference: 'direct' },
+];
+
+describe('kernel contracts, resolved on the CPU', () => {
+  it('matmul: both families, the three forms, every epilogue and activation', () => {
+    for (const variant of ['tiled', 'direct'] as const) {
+      for (const [transposeA, transposeB] of [
+        [false, false],
+        [false, true],
+        [true, false],
+      ] as const) {
+        const base = { a: BIG, b: BIG, out: BIG, M: 13, N: 7, K: 5, transposeA, transposeB };
+        MATMUL.resolve(matmulCall(base, variant));
+        MATMUL.resolve(matmulCall({ ...base, bias: BIG }, variant));
+        for (const a of ACTIVATIONS) {
+          const activation = kernelAct(a);
+          MATMUL.resolve(matmulCall({ ...base, bias: BIG, activation }, variant));
+          MATMUL.resolve(matmulCall({ ...base, bias: BIG, activation, preActivation: BIG }, variant));
+          MATMUL.resolve(matmulCall({ ...base, activation, mask: BIG }, variant));
+        }
+      }
+    }
+  });
+
+  it('activation: forward and backward for every activation', () => {
+    for (const a of ACTIVATIONS) {
+      const activation = kernelAct(a);
+      ACTIVATION.resolve(
+        activationCall({ activation, direction: 'forward', count: 9, input: BIG, output: BIG }, targets[0]!),
+      );
+      ACTIVATION.resolve(
+        activationCall(
+          { activation, direction: 'backward', count: 9, values: BIG, grad: BIG, output: BIG },
+          targets[0]!,
+        ),
+      );
+    }
+  });
+
+  it('the row kernels and the heads: both variants, labels and dense targets', () => {
+    const head = { logits: BIG, rows: 9, cols: 100, batchSize: 9, gradLogits: BIG, lossRows: BIG, correctRows: BIG };
+    for (const target of targets) {
+      for (const variant of ['row', 'workgroup'] as const) {
+        SOFTMAX.resolve(softmaxCall({ logits: BIG, rows: 9, cols: 100, probs: BIG, variant }, target));
+        ARGMAX.resolve(argmaxCall({ logits: BIG, rows: 9, cols: 100, out: BIG, variant }, target));
+        SOFTMAX_XENT.resolve(softmaxXentCall({ ...head, labels: BIG, variant }, target));
+        SOFTMAX_XENT.resolve(softmaxXentCall({ ...head, targets: BIG, variant }, target));
+        SIGMOID_BCE.resolve(sigmoidBceCall({ ...head, targets: BIG, variant }, target));
+      }
+      REGRESSION.resolve(regressionCall({ ...head, targets: BIG, loss: 'mse' }, target));
+      REGRESSION.resolve(regressionCall({ ...head, targets: BIG, loss: 'huber', delta: 0.5 }, target));
+    }
+  });
+
+  it('bias_grad, metrics and gather: every variant and flag', () => {
+    for (const variant of ['tiled', 'direct'] as const) {
+      BIAS_GRAD.resolve(biasGradCall({ grad: BIG, rows: 9, cols: 7, out: BIG }, variant));
+      METRICS.resolve(
+        metricsCall({ lossRows: BIG, correctRows: BIG, rows: 9, batchSize: 9, stats: buf(STATS_BYTES) }, variant),
+      );
+    }
+    const common = { images: BIG, indices: BIG, rows: 9, n: 100, x: BIG };
+    for (const cols of [784, 13]) {
+      GATHER.resolve(gatherCall({ ...common, cols, source: 'u8', scale: 1 / 255, labels: BIG, y: BIG }, targets[0]!));
+      GATHER.resolve(
+        gatherCall({ ...common, cols, source: 'f32', denseTargets: BIG, targetCols: 3, yDense: BIG }, targets[0]!),
+      );
+      GATHER.resolve(gatherCall({ ...common, cols, source: 'f32' }, targets[0]!));
+    }
+  });
+
+  it("optimizer: every registered optimizer's module, state and uniform, vec4 and scalar", () => {
+    for (const kind of OPTIMIZERS) {
+      const def = optimizerDefinition(kind);
+      const hyper = def.uniform(hyperOf(resolveOptimizer({ kind })), 1);
+      const state = Object.fromEntries(def.state.map((n) => [n, BIG]));
+      for (const count of [1000, 1001]) {
+        const resolved = OPTIMIZER.resolve(
+          optimizerCall(
+            { update: def.module, params: BIG, grads: BIG, state, count, decayCount: 10 },
+            hyper,
+            targets[0]!,
+          ),
+        );
+        // The state tensors the definition names are the module's bindings, in the order it binds them.
+        const bound = def.state.map((n) => resolved.reflection.bindings.get(n)?.binding);
+        expect(bound.every((b) => b !== undefined)).toBe(true);
+        expect([...bound].sort()).toEqual(bound);
+      }
+    }
+  });
+});
+
+describe('a contract that does not match its shader fails on the CPU', () => {
+  const call = (extra: object) => ({
+    ...matmulCall({ a: BIG, b: BIG, out: BIG, M: 2, N: 2, K: 2 }, 'tiled'),
+    ...extra,
+  });
+
+  it('names the unknown binding, the missing one, the unknown field and the unknown constant', () => {
+    const good = call({});
+    expect(() => MATMUL.resolve({ ...good, bindings: { ...good.bindings, Bias: BIG } })).toThrow(
+      /the shader has no binding Bias \(it has dims, A, B, C\)/,
+    );
+    expect(() => MATMUL.resolve({ ...good, bindings: { A: BIG, B: BIG } })).toThrow(
+      /binding C is used by entry point matmul but not given/,
+    );
+    expect(() => MATMUL.resolve({ ...good, uniforms: { dims: { M: 2, N: 2 } } })).toThrow(/field K \(u32\) is not set/);
+    expect(() => MATMUL.resolve({ ...good, uniforms: { dims: { M: 2, N: 2, K: 2, L: 1 } } })).toThrow(/has no field L/);
+    expect(() => MATMUL.resolve({ ...good, constants: { ...good.constants, TILE_Q: 4 } })).toThrow(
+      /no override constant TILE_Q/,
+    );
+    expect(() => MATMUL.resolve({ ...good, entryPoint: 'matmul_fast' })).toThrow(/no entry point matmul_fast/);
+  });
+
+  it('refuses a binding the entry point does not use, and packs fields at their offsets', () => {
+    const shader = new Kernel(
+      'example',
+      `struct Dims { a: u32, pad: u32, b: f32, c: i32, d: u32 }
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+fn helper(i: u32) -> f32 { return x[i] * dims.b; }
+@compute @workgroup_size(1) fn main() { y[0] = helper(dims.a); }
+@compute @workgroup_size(1) fn other() { y[0] = 1.0; }`,
+    );
+    const resolved = shader.resolve({
+      label: 'example',
+      entryPoint: 'main',
+      bindings: { x: BIG, y: BIG },
+      uniforms: { dims: { a: 3, b: 0.5, c: -2, d: 7 } },
+      workgroups: [1],
+    });
+    const words = resolved.uniforms.get(0)?.words as Uint32Array;
+    expect(words.length).toBe(8); // 5 fields, rounded up to 16 bytes
+    expect(words[0]).toBe(3);
+    expect(new Float32Array(words.buffer)[2]).toBe(0.5);
+    expect(new Int32Array(words.buffer)[3]).toBe(-2);
+    expect(words[4]).toBe(7);
+    expect(() =>
+      shader.resolve({ label: 'example', entryPoint: 'other', bindings: { x: BIG, y: BIG }, workgroups: [1] }),
+    ).toThrow(/x is not used by entry point other/);
+    expect([...identifiersReachedFrom('fn f() { g(); } fn g() { q = 1; } fn h() { r = 2; }', 'f')]).toContain('q');
+    expect(() => packStruct(reflectWgsl('struct S { a: u32 }').structs.get('S')!, { a: -1 }, 's')).toThrow(
+      /a = -1 does not fit a u32/,
+    );
+  });
+});
