@@ -10,17 +10,19 @@
  */
 
 import { type Inputs, type Labels, resolveInputs, resolveLabels } from './inputs.js';
-import type { MLPCheckpoint, TrainingCheckpoint } from './io/checkpoint_file.js';
+import { type MLPCheckpoint, nonFiniteState, type TrainingCheckpoint } from './io/checkpoint_file.js';
 import { slotBinding } from './model/layout.js';
 import { type Activation, type Head, headOf, type NetworkOptions, type Targets } from './model/spec.js';
 import type { OptimizerKind } from './optim/index.js';
 import { checkKeys, formatValue } from './params.js';
+import { checkTargets } from './train/batch.js';
 import { type CheckReport, checkStep } from './train/check.js';
 import { GpuDataset } from './train/dataset.js';
 import { type Evaluation, evaluateDataset } from './train/evaluate.js';
 import { GpuBatchTrainer } from './train/gpu_trainer.js';
-import { type EpochResult, fit, type StepProgress } from './train/loop.js';
+import { drive, type EpochResult, type StepProgress, TrainingRun } from './train/loop.js';
 import { Model } from './train/model.js';
+import { StepPlan } from './train/plan.js';
 import { resumeOptimizer } from './train/resume.js';
 
 export interface CreateMLPOptions extends NetworkOptions {
@@ -104,6 +106,9 @@ const FIT_KEYS = [
 ];
 
 export class MLP {
+  /** True while a fit runs (a second concurrent fit is refused). */
+  private fitting = false;
+
   /** @internal */
   constructor(readonly model: Model) {}
 
@@ -131,6 +136,7 @@ export class MLP {
    * f32 row-major `[layers[l], layers[l+1]]`, bias l is `[layers[l+1]]`. Valid until `destroy()`.
    */
   get weights(): { weight: GPUBufferBinding; bias: GPUBufferBinding }[] {
+    this.model.assertAlive();
     const { layout, params } = this.model;
     return layout.weights.map((w, l) => ({
       weight: slotBinding(params, w),
@@ -140,9 +146,32 @@ export class MLP {
 
   /** Trains on the data (uploaded to the GPU once; batches gathered on the GPU). Returns one result per epoch. */
   async fit(inputs: Inputs, labels: Labels, options: FitOptions = {}): Promise<EpochResult[]> {
+    if (options === null || typeof options !== 'object') {
+      throw new Error(`options = ${formatValue(options)} is invalid: expected an object of fit options, or nothing`);
+    }
     checkKeys('options', options, FIT_KEYS);
+    if (this.fitting) {
+      throw new Error(
+        'fit() is already running on this network: await it before starting another (two runs at once would interleave their steps and share their statistics)',
+      );
+    }
+    this.fitting = true;
+    try {
+      return await this.fitNow(inputs, labels, options);
+    } finally {
+      this.fitting = false;
+    }
+  }
+
+  /**
+   * fit's work: everything is checked (settings, the checkpoint, inputs, labels, the run's options)
+   * before the model is touched, so a rejected call leaves it as it was.
+   */
+  private async fitNow(inputs: Inputs, labels: Labels, options: FitOptions): Promise<EpochResult[]> {
     const model = this.model;
+    model.assertAlive();
     const { resume } = options;
+    if (resume) checkResume(resume, model);
     const settings = resumeOptimizer(
       resume ? resume.state.optimizer : model.optimizerConfig,
       {
@@ -156,37 +185,47 @@ export class MLP {
       },
       resume ? 'resume' : 'model',
     );
-    if (resume) {
-      checkResumeShape(resume);
-      await model.restore(resume.state);
-    }
-    await model.setOptimizer(settings);
-    const train = this.dataset(inputs, labels, 'inputs', 'labels');
-    const test = options.validation
-      ? this.dataset(options.validation.inputs, options.validation.labels, 'validation.inputs', 'validation.labels')
-      : undefined;
+    const datasets: GpuDataset[] = [];
     try {
-      return await fit(new GpuBatchTrainer(model, train, test), {
+      const train = await this.dataset(inputs, labels, 'inputs', 'labels');
+      datasets.push(train);
+      const test = options.validation
+        ? await this.dataset(
+            options.validation.inputs,
+            options.validation.labels,
+            'validation.inputs',
+            'validation.labels',
+          )
+        : undefined;
+      if (test) datasets.push(test);
+      const batchSize = options.batchSize ?? Math.min(32, train.count);
+      if (Number.isInteger(batchSize) && batchSize >= 1)
+        StepPlan.checkFits(model.spec, model.ctx.device.limits, batchSize);
+      const run = new TrainingRun(new GpuBatchTrainer(model, train, test), {
         epochs: options.epochs ?? 1,
-        batchSize: options.batchSize ?? Math.min(32, train.count),
+        batchSize,
         seed: options.seed,
-        onStep: options.onStep,
-        onEpoch: options.onEpoch,
         signal: options.signal,
         progressEvery: 25,
         checkpointEvery: options.checkpointEvery,
+        start: resume && { epoch: resume.epoch, step: resume.step, run: resume.run },
+      });
+      // Everything checked: now the model changes.
+      if (resume) await model.restore(resume.state);
+      await model.setOptimizer(settings);
+      return await drive(run, {
+        onStep: options.onStep,
+        onEpoch: options.onEpoch,
         onCheckpoint: options.onCheckpoint as ((checkpoint: TrainingCheckpoint) => void | Promise<void>) | undefined,
-        start: resume && { epoch: resume.epoch, step: resume.step },
       });
     } finally {
-      train.destroy();
-      test?.destroy();
+      for (const d of datasets) d.destroy();
     }
   }
 
   /** Loss, accuracy, confusion matrix and predicted classes, computed on the GPU. */
   async evaluate(inputs: Inputs, labels: Labels): Promise<Evaluation> {
-    const data = this.dataset(inputs, labels, 'inputs', 'labels');
+    const data = await this.dataset(inputs, labels, 'inputs', 'labels');
     try {
       return await evaluateDataset(this.model, data);
     } finally {
@@ -235,39 +274,67 @@ export class MLP {
     return resolved.targets;
   }
 
-  private dataset(inputs: Inputs, labels: Labels, inputName: string, labelName: string): GpuDataset {
+  /**
+   * A GPU data set of the inputs and labels, every value checked: host arrays before the upload, an
+   * application's GPU buffers by their size and usage, and their contents read back and checked as
+   * host labels would be (a label out of range, a target the head does not take).
+   */
+  private async dataset(inputs: Inputs, labels: Labels, inputName: string, labelName: string): Promise<GpuDataset> {
     const { spec, ctx } = this.model;
+    this.model.assertAlive();
     const D = spec.layers[0];
     const C = spec.layers[spec.layers.length - 1];
     const x = resolveInputs(inputs, D, inputName);
     const images = x.kind === 'host' ? x.images : x.buffer;
     const source = { images, count: x.count, cols: D, classes: C, scale: 1 / 255 };
     const y = resolveLabels(labels, spec, x.count, labelName);
-    if (y.kind === 'gpu') {
-      const kind = headOf(spec).definition.targets[0];
-      return kind === 'labels'
-        ? new GpuDataset(ctx, { ...source, labels: y.buffer }, inputName)
-        : new GpuDataset(ctx, { ...source, targets: y.buffer }, inputName);
+    if (y.kind === 'host') {
+      const t = y.targets;
+      return t.kind === 'labels'
+        ? new GpuDataset(ctx, { ...source, labels: t.labels }, inputName)
+        : new GpuDataset(ctx, { ...source, targets: Float32Array.from(t.values) }, inputName);
     }
-    const t = y.targets;
-    return t.kind === 'labels'
-      ? new GpuDataset(ctx, { ...source, labels: t.labels }, inputName)
-      : new GpuDataset(ctx, { ...source, targets: Float32Array.from(t.values) }, inputName);
+    const kind = headOf(spec).definition.targets[0];
+    const data =
+      kind === 'labels'
+        ? new GpuDataset(ctx, { ...source, labels: y.buffer }, inputName, labelName)
+        : new GpuDataset(ctx, { ...source, targets: y.buffer }, inputName, labelName);
+    try {
+      const targets: Targets =
+        kind === 'labels'
+          ? { kind: 'labels', labels: await data.readLabels() }
+          : { kind: 'dense', values: await data.readTargets() };
+      checkTargets(spec, targets, x.count, `${labelName} (your GPU buffer)`);
+    } catch (error) {
+      data.destroy();
+      throw error;
+    }
+    return data;
   }
 }
 
-function checkResumeShape(resume: MLPCheckpoint): void {
+/** A checkpoint this network can continue from: its shape, architecture and finite state. */
+function checkResume(resume: MLPCheckpoint, model: Model): void {
   const ok =
     typeof resume === 'object' &&
     resume !== null &&
     typeof resume.state === 'object' &&
     resume.state !== null &&
-    resume.state.params instanceof Float32Array;
+    resume.state.params instanceof Float32Array &&
+    Array.isArray(resume.state.state);
   if (!ok) {
     throw new Error(
       `options.resume = ${formatValue(resume)} is invalid: expected a checkpoint (from onCheckpoint, TrainingInterrupted.checkpoint or decodeCheckpoint)`,
     );
   }
+  const { spec } = resume.state;
+  if (JSON.stringify(spec) !== JSON.stringify(model.spec)) {
+    throw new Error(
+      `options.resume is a checkpoint of layers [${spec.layers.join(', ')}] (${JSON.stringify(spec.activations)}, ${JSON.stringify(spec.head)}); this network is [${model.spec.layers.join(', ')}] (${JSON.stringify(model.spec.activations)}, ${JSON.stringify(model.spec.head)})`,
+    );
+  }
+  const bad = nonFiniteState(resume.state);
+  if (bad) throw new Error(`options.resume holds a diverged state (${bad}): resume from an earlier checkpoint`);
 }
 
 /** Creates a network with seeded initial weights, on your device or one it requests. */

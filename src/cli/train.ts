@@ -228,6 +228,17 @@ function readResume(args: TrainArgs): MLPCheckpoint {
       `--resume: ${file} was trained with --optimizer ${resume.state.optimizer.kind}; leave --optimizer out or pass that`,
     );
   }
+  const rows = args.limit ?? 60_000;
+  const now = { seed: args.seed, batchSize: args.batchSize, rows };
+  const flags = { seed: '--seed', batchSize: '--batch-size', rows: '--limit' } as const;
+  for (const key of ['seed', 'batchSize', 'rows'] as const) {
+    const then = resume.run?.[key];
+    if (then !== undefined && then !== now[key]) {
+      throw new Error(
+        `--resume: ${file} belongs to a run with ${flags[key]} ${key === 'rows' && then === 60_000 ? '(all 60,000 images)' : then}; this command has ${now[key]}: give the same ${flags[key]} to continue that run`,
+      );
+    }
+  }
   if (resume.epoch > args.epochs) {
     throw new Error(
       `--resume: ${file} is at epoch ${resume.epoch}, step ${resume.step}; --epochs ${args.epochs} would train nothing: give the run's total number of epochs (≥ ${resume.epoch})`,

@@ -57,6 +57,43 @@ export function missingCapabilities(device: GPUDevice): string[] {
   return missing;
 }
 
+const MIB = 1024 * 1024;
+
+/** Bytes in binary units: `512 B`, `12.5 MiB`, `2 GiB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < MIB) return `${+(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 * MIB) return `${+(bytes / MIB).toFixed(1)} MiB`;
+  return `${+(bytes / (1024 * MIB)).toFixed(2)} GiB`;
+}
+
+/** Thrown when a buffer would exceed what the device allows; says which buffer, how large, and the limit. */
+export class DeviceLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeviceLimitError';
+  }
+}
+
+/** Throws a DeviceLimitError unless a buffer of `bytes` fits the device's limits. */
+export function checkBufferSize(
+  limits: Pick<GPUSupportedLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>,
+  label: string,
+  bytes: number,
+  storage: boolean,
+): void {
+  if (bytes > limits.maxBufferSize) {
+    throw new DeviceLimitError(
+      `${label} needs ${formatBytes(bytes)}, over this device's maxBufferSize of ${formatBytes(limits.maxBufferSize)}`,
+    );
+  }
+  if (storage && bytes > limits.maxStorageBufferBindingSize) {
+    throw new DeviceLimitError(
+      `${label} needs ${formatBytes(bytes)}, over this device's maxStorageBufferBindingSize of ${formatBytes(limits.maxStorageBufferBindingSize)}`,
+    );
+  }
+}
+
 function envDebug(): boolean {
   return typeof process !== 'undefined' && process.env?.WEBGPU_MLP_DEBUG_WGSL === '1';
 }
@@ -182,10 +219,15 @@ export class GpuContext {
     }
   }
 
-  /** Creates a buffer that this context tracks (for memory accounting and cleanup). */
+  /**
+   * Creates a buffer that this context tracks (for memory accounting and cleanup). A size beyond the
+   * device's `maxBufferSize`, or for a storage buffer its `maxStorageBufferBindingSize` (our kernels
+   * bind storage buffers whole), is an error naming the buffer — never a silently invalid buffer.
+   */
   createBuffer(label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false): GPUBuffer {
     this.assertAlive();
     const aligned = Math.max(4, Math.ceil(size / 4) * 4);
+    checkBufferSize(this.device.limits, label, aligned, (usage & GPUBufferUsage.STORAGE) !== 0);
     const buffer = this.device.createBuffer({ label, size: aligned, usage, mappedAtCreation });
     this.buffers.set(buffer, aligned);
     return buffer;

@@ -22,8 +22,9 @@ export interface OwnedDevice {
   device: GPUDevice;
   adapterInfo: AdapterSummary;
   /**
-   * The GPU object the device came from. Keep it as long as the device: in Node, Dawn tears its
-   * instance down when this object is garbage-collected, and the device dies with it.
+   * The GPU object the device came from. The device holds on to it (so keeping only the device is
+   * safe); in Node, Dawn tears its instance down when this object is garbage-collected, and the
+   * device would die with it.
    */
   gpu: GPU;
 }
@@ -166,5 +167,22 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Own
       { cause },
     );
   }
+  keepAlive(device, gpu);
   return { device, adapterInfo: summariseAdapter(adapter.info), gpu };
+}
+
+/** Where a device keeps the GPU object it came from (see keepAlive). */
+const GPU_OF_DEVICE = Symbol.for('webgpu-mlp.gpu');
+
+/**
+ * Ties the GPU object to the device, so that code which keeps only the device (`const { device } =
+ * await requestGpuDevice()`) keeps Dawn's instance too: in Node, Dawn tears its instance down when the
+ * GPU object is garbage-collected, and every device of it dies with it (the process aborts).
+ */
+function keepAlive(device: GPUDevice, gpu: GPU): void {
+  try {
+    Object.defineProperty(device, GPU_OF_DEVICE, { value: gpu, enumerable: false, configurable: true });
+  } catch {
+    // A device object that refuses properties: the caller must keep `gpu` (as OwnedDevice says).
+  }
 }

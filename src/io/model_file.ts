@@ -102,11 +102,14 @@ export function layerTensors(layout: ParamLayout, flat: Float32Array, prefix = '
   return tensors;
 }
 
-/** The reverse of `layerTensors`: every tensor must be there with its shape. */
+/**
+ * The reverse of `layerTensors`: every tensor must be there with its shape. All of them are checked
+ * before the flat buffer is allocated, so a small file whose metadata claims a huge network fails on
+ * its first missing tensor instead of allocating gigabytes.
+ */
 export function readLayerTensors(file: SafetensorsFile, layout: ParamLayout, name: string, prefix = ''): Float32Array {
-  const flat = new Float32Array(layout.totalFloats);
   const layers = `layers [${[layout.weights[0].shape[0], ...layout.weights.map((w) => w.shape[1])].join(', ')}]`;
-  layout.weights.forEach((w, l) => {
+  const found = layout.weights.map((w, l) => {
     const [fanIn, fanOut] = w.shape;
     const b = layout.biases[l];
     const wt = file.tensors.get(prefix + w.name);
@@ -121,10 +124,15 @@ export function readLayerTensors(file: SafetensorsFile, layout: ParamLayout, nam
     if (bt.shape.length !== 1 || bt.shape[0] !== fanOut) {
       throw new Error(`${name}: ${prefix}${b.name} has shape [${bt.shape.join(', ')}], expected [${fanOut}]`);
     }
+    return { w, b, wt, bt };
+  });
+  const flat = new Float32Array(layout.totalFloats);
+  for (const { w, b, wt, bt } of found) {
+    const [fanIn, fanOut] = w.shape;
     for (let i = 0; i < fanIn; i++)
       for (let o = 0; o < fanOut; o++) flat[w.offset + i * fanOut + o] = wt.data[o * fanIn + i];
     flat.set(bt.data, b.offset);
-  });
+  }
   return flat;
 }
 

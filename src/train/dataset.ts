@@ -50,6 +50,8 @@ export class GpuDataset {
     private readonly ctx: GpuContext,
     source: DatasetSource,
     readonly name = 'dataset',
+    /** What the caller calls the targets, in errors about an application's target buffer. */
+    targetName = 'labels',
   ) {
     const { images, labels, targets, count, cols, classes } = source;
     for (const [k, v] of [
@@ -104,14 +106,14 @@ export class GpuDataset {
         }
         this.targetBuffer = this.upload(`${name}.labels`, Uint32Array.from(labels));
       } else {
-        expectBytes(name, 'labels', labels, count * 4);
+        expectBytes(name, `${targetName} (labels)`, labels, count * 4, true);
         this.targetBuffer = labels;
       }
     } else if (targets instanceof Float32Array) {
       expectLength(name, 'targets', targets.length, count * classes, `count × classes = ${count} × ${classes}`);
       this.targetBuffer = this.upload(`${name}.targets`, targets);
     } else {
-      expectBytes(name, 'targets', targets as GPUBuffer, count * classes * 4);
+      expectBytes(name, `${targetName} (targets)`, targets as GPUBuffer, count * classes * 4, true);
       this.targetBuffer = targets as GPUBuffer;
     }
 
@@ -213,12 +215,21 @@ function expectLength(name: string, what: string, got: number, want: number, why
   if (got !== want) throw new Error(`${name}: ${what} has ${got} values, expected ${want} (${why})`);
 }
 
-function expectBytes(name: string, what: string, buffer: GPUBuffer, bytes: number): void {
+/**
+ * An application's buffer: large enough, with STORAGE usage (the gather reads it in place) and, for
+ * targets, COPY_SRC (they are read back: checked on the CPU, and for the confusion matrix).
+ */
+function expectBytes(name: string, what: string, buffer: GPUBuffer, bytes: number, readBack = false): void {
   if (buffer.size < bytes)
     throw new Error(`${name}: ${what} buffer has ${buffer.size} bytes, expected at least ${bytes}`);
   if (!(buffer.usage & GPUBufferUsage.STORAGE)) {
     throw new Error(
       `${name}: ${what} buffer lacks GPUBufferUsage.STORAGE; create it with STORAGE usage to use it in place`,
+    );
+  }
+  if (readBack && !(buffer.usage & GPUBufferUsage.COPY_SRC)) {
+    throw new Error(
+      `${name}: ${what} buffer lacks GPUBufferUsage.COPY_SRC; create it with STORAGE | COPY_SRC: its values are read back to be checked and for evaluation`,
     );
   }
 }

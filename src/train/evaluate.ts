@@ -8,6 +8,7 @@ import type { PredictionKind } from '../model/heads/index.js';
 import { headOf } from '../model/spec.js';
 import type { GpuDataset } from './dataset.js';
 import type { Model } from './model.js';
+import { StepPlan } from './plan.js';
 
 export interface Evaluation {
   /** Mean loss per row, as training reports it. */
@@ -108,10 +109,14 @@ export async function evaluateDataset(model: Model, data: GpuDataset, batchSize 
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new Error(`batchSize = ${batchSize} is invalid: expected an integer in 1..${Number.MAX_SAFE_INTEGER}`);
   }
+  return model.exclusiveEvaluation(() => evaluateNow(model, data, batchSize));
+}
+
+async function evaluateNow(model: Model, data: GpuDataset, batchSize: number): Promise<Evaluation> {
   const { prediction } = headOf(model.spec).definition;
   const readback = evaluationReadback(prediction);
   const C = data.classes;
-  const B = Math.min(batchSize, data.count);
+  const B = Math.min(batchSize, data.count, Math.max(1, StepPlan.maxRows(model.spec, model.ctx.device.limits)));
   const rest = data.count % B;
   const steps = Math.ceil(data.count / B);
   const rowBytes = readback === 'classes' ? 4 : C * 4;

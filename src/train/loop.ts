@@ -444,11 +444,15 @@ export type FitOptions = RunOptions & FitCallbacks;
 
 /** Trains for `epochs` epochs over a BatchTrainer (a TrainingRun drained). Returns one result per epoch completed. */
 export async function fit(trainer: BatchTrainer, options: FitOptions): Promise<EpochResult[]> {
-  const run = new TrainingRun(trainer, options);
+  return drive(new TrainingRun(trainer, options), options);
+}
+
+/** Drains a run, handing each event to its callback. Returns one result per epoch completed. */
+export async function drive(run: TrainingRun, callbacks: FitCallbacks): Promise<EpochResult[]> {
   for await (const event of run) {
-    if (event.type === 'progress') options.onStep?.(event.progress);
-    else if (event.type === 'checkpoint') await options.onCheckpoint?.(event.checkpoint);
-    else await options.onEpoch?.(event.result);
+    if (event.type === 'progress') callbacks.onStep?.(event.progress);
+    else if (event.type === 'checkpoint') await callbacks.onCheckpoint?.(event.checkpoint);
+    else await callbacks.onEpoch?.(event.result);
   }
   return run.results;
 }

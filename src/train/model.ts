@@ -7,7 +7,7 @@
  * head), how parameters move is the optimizer's (src/optim/); the model holds the buffers and orders
  * the work.
  */
-import { GpuContext } from '../gpu/context.js';
+import { DeviceLimitError, GpuContext } from '../gpu/context.js';
 import type { Checkpoint } from '../io/checkpoint_file.js';
 import { decodeModel, encodeModel } from '../io/model_file.js';
 import { decodeStats, resetStats, STATS_BYTES } from '../kernels/metrics.js';
@@ -26,7 +26,7 @@ import {
 import { GpuOptimizer } from '../optim/gpu.js';
 import { type OptimizerConfig, type ResolvedOptimizer, resolveOptimizer } from '../optim/index.js';
 import { checkBatch, checkFinite, inferRows } from './batch.js';
-import type { StepPlan } from './plan.js';
+import { StepPlan } from './plan.js';
 import { PlanCache } from './plan_cache.js';
 
 export type { Checkpoint };
@@ -85,6 +85,8 @@ export class Model {
   readonly plans: PlanCache;
   private readonly ownsContext: boolean;
   private destroyed = false;
+  /** The evaluations queued so far: they share the evaluation statistics, so they run one at a time. */
+  private evaluations: Promise<unknown> = Promise.resolve();
 
   private constructor(
     ctx: GpuContext,
@@ -101,7 +103,12 @@ export class Model {
     this.label = label;
     const bytes = this.layout.totalFloats * 4;
     this.params = ctx.createBuffer(`${label}.params`, bytes, STORAGE_RW());
-    this.grads = ctx.createBuffer(`${label}.grads`, bytes, STORAGE_RW());
+    try {
+      this.grads = ctx.createBuffer(`${label}.grads`, bytes, STORAGE_RW());
+    } catch (error) {
+      ctx.releaseBuffer(this.params);
+      throw error;
+    }
     this.trainStats = ctx.createBuffer(`${label}.trainStats`, STATS_BYTES, STORAGE_RW());
     this.evalStats = ctx.createBuffer(`${label}.evalStats`, STATS_BYTES, STORAGE_RW());
     this.plans = new PlanCache(this);
@@ -118,9 +125,22 @@ export class Model {
     const ownsContext = !options.context;
     const ctx =
       options.context ?? (await GpuContext.create({ device: options.device, debugShaders: options.debugShaders }));
-    const model = new Model(ctx, ownsContext, spec, optimizer, options.label ?? 'mlp');
-    model.writeParams(initParams(spec, seed, model.layout));
-    await model.setOptimizer(optimizer);
+    let model: Model;
+    try {
+      model = new Model(ctx, ownsContext, spec, optimizer, options.label ?? 'mlp');
+    } catch (error) {
+      if (ownsContext) ctx.destroy();
+      if (!(error instanceof DeviceLimitError)) throw error;
+      const count = paramLayout(spec).parameterCount.toLocaleString('en-US');
+      throw new DeviceLimitError(`layers [${spec.layers.join(', ')}] (${count} parameters): ${error.message}`);
+    }
+    try {
+      model.writeParams(initParams(spec, seed, model.layout));
+      await model.setOptimizer(optimizer);
+    } catch (error) {
+      await model.destroy();
+      throw error;
+    }
     return model;
   }
 
@@ -273,6 +293,17 @@ export class Model {
     this.ctx.device.queue.submit([encoder.finish()]);
   }
 
+  /**
+   * Runs `fn` once every evaluation queued before it has finished: evaluations accumulate into the
+   * one evaluation statistics buffer, so two at once (an app's evaluate during fit's validation)
+   * would mix their counts.
+   */
+  exclusiveEvaluation<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.evaluations.then(fn, fn);
+    this.evaluations = next.catch(() => {});
+    return next;
+  }
+
   /** Reads the training statistics accumulated since the last reset (async; a few times per epoch). */
   async readTrainStats(reset = false): Promise<Stats> {
     return this.readStats(this.trainStats, reset);
@@ -357,8 +388,9 @@ export class Model {
    * The head's outputs (probabilities, or the raw outputs of a regression head) for inputs x: [rows, D],
    * computed on the GPU in chunks of at most `chunk` rows. Returns [rows, C].
    */
-  async predict(x: Float32Array, chunk = 1024): Promise<Float32Array> {
+  async predict(x: Float32Array, chunkSize = 1024): Promise<Float32Array> {
     this.assertAlive();
+    const chunk = Math.max(1, Math.min(chunkSize, StepPlan.maxRows(this.spec, this.ctx.device.limits)));
     const D = this.spec.layers[0];
     const C = this.spec.layers[this.spec.layers.length - 1];
     const rows = inferRows(x, D);

@@ -10,7 +10,7 @@
  *              dX = dZ_0·W_0ᵀ                               only for saliency (seed 004)
  *   update     W −= lr·f(dW)                                one optimizer dispatch over all parameters (Model)
  */
-import type { GpuContext } from '../gpu/context.js';
+import { DeviceLimitError, formatBytes, type GpuContext } from '../gpu/context.js';
 import { prepareArgmax } from '../kernels/argmax.js';
 import { prepareMetrics } from '../kernels/metrics.js';
 import { type GpuOp, OpScope } from '../kernels/op.js';
@@ -85,6 +85,7 @@ export class StepPlan {
     this.batch = options.batch;
     this.targetKind = options.targetKind;
     this.inputGrad = options.inputGrad ?? false;
+    StepPlan.checkFits(spec, model.ctx.device.limits, this.batch);
     this.scope = new OpScope(model.ctx);
     const B = this.batch;
     const C = spec.layers[spec.layers.length - 1];
@@ -118,13 +119,56 @@ export class StepPlan {
 
   static async create(model: PlanModel, options: PlanOptions): Promise<StepPlan> {
     const plan = new StepPlan(model, options);
+    model.ctx.device.pushErrorScope('out-of-memory');
+    let failure: unknown;
     try {
       await plan.prepare();
     } catch (error) {
+      failure = error;
+    }
+    const oom = await model.ctx.device.popErrorScope();
+    if (oom && failure === undefined) {
+      failure = new Error(
+        `out of GPU memory making the buffers of batch size ${plan.batch} (${plan.bytes} bytes): use a smaller batch size or a smaller network (${oom.message})`,
+      );
+    }
+    if (failure !== undefined) {
       plan.destroy();
-      throw error;
+      throw failure;
     }
     return plan;
+  }
+
+  /** Throws a DeviceLimitError, saying what fits, unless a plan of `batch` rows fits the device's limits. */
+  static checkFits(
+    spec: MlpSpec,
+    limits: Pick<GPUSupportedLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>,
+    batch: number,
+  ): void {
+    const maxRows = StepPlan.maxRows(spec, limits);
+    const widest = Math.max(...spec.layers);
+    if (maxRows < 1) {
+      throw new DeviceLimitError(
+        `layers [${spec.layers.join(', ')}]: a width of ${widest} is too large for this device (one row needs ${formatBytes(4 * widest)})`,
+      );
+    }
+    if (batch > maxRows) {
+      throw new DeviceLimitError(
+        `batch size ${batch} is too large for this device: a [${batch}, ${widest}] activation of layers [${spec.layers.join(', ')}] needs ${formatBytes(batch * widest * 4)}, over what one buffer may bind (${formatBytes(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize))}); use at most ${maxRows} rows per batch`,
+      );
+    }
+  }
+
+  /**
+   * The most rows a plan of this network can have on a device: its widest activation [rows, width]
+   * (inputs, hidden layers, outputs) must fit one storage binding and one buffer.
+   */
+  static maxRows(
+    spec: MlpSpec,
+    limits: Pick<GPUSupportedLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>,
+  ): number {
+    const widest = Math.max(...spec.layers);
+    return Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / (4 * widest));
   }
 
   /** Input of layer l: X for the first layer, A_l after. */

