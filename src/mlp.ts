@@ -108,6 +108,8 @@ const FIT_KEYS = [
 export class MLP {
   /** True while a fit runs (a second concurrent fit is refused). */
   private fitting = false;
+  /** 1/255 once the network was trained on bytes (see save). */
+  private inputScale: number | undefined;
 
   /** @internal */
   constructor(readonly model: Model) {}
@@ -258,9 +260,14 @@ export class MLP {
     return checkStep(this.model, x.images, this.targets(labels, x.count, 'labels'));
   }
 
-  /** The network as a safetensors file (architecture in the metadata), readable by PyTorch. */
+  /**
+   * The network as a safetensors file (architecture in the metadata), readable by PyTorch. When it was
+   * trained on bytes (`Uint8Array` pixels, scaled by 1/255 on the GPU), the metadata records
+   * `inputScale` = 1/255: what raw inputs are multiplied by before the first layer.
+   */
   save(metadata: Record<string, string> = {}): Promise<Uint8Array> {
-    return this.model.save(metadata);
+    const scale = this.inputScale === undefined ? {} : { inputScale: String(this.inputScale) };
+    return this.model.save({ ...scale, ...metadata });
   }
 
   /** Frees the GPU memory of this network (and the device, if the library created it). Harmless twice. */
@@ -286,6 +293,7 @@ export class MLP {
     const C = spec.layers[spec.layers.length - 1];
     const x = resolveInputs(inputs, D, inputName);
     const images = x.kind === 'host' ? x.images : x.buffer;
+    if (images instanceof Uint8Array && inputName === 'inputs') this.inputScale = 1 / 255;
     const source = { images, count: x.count, cols: D, classes: C, scale: 1 / 255 };
     const y = resolveLabels(labels, spec, x.count, labelName);
     if (y.kind === 'host') {
