@@ -266,7 +266,7 @@ export class MLP {
    * `inputScale` = 1/255: what raw inputs are multiplied by before the first layer.
    */
   save(metadata: Record<string, string> = {}): Promise<Uint8Array> {
-    const scale = this.inputScale === undefined ? {} : { inputScale: String(this.inputScale) };
+    const scale: Record<string, string> = this.inputScale === undefined ? {} : { inputScale: String(this.inputScale) };
     return this.model.save({ ...scale, ...metadata });
   }
 
