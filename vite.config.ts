@@ -5,25 +5,36 @@ import { wgsl } from './scripts/vite-plugin-wgsl.js';
 // The library build (`npm run build` → dist/) and the tests. The demo pages are built and served
 // by vite.demo.config.ts (`npm run demo`, and `npm run build` → dist/demo/); the Node entry points
 // (train, bench) by vite.node.config.ts.
-export default defineConfig({
+// Two library builds into dist/, each tree-shaken on its own: `vite build` (index.js, the whole library)
+// and `vite build --mode infer` (infer.js, webgpu-mlp/infer). One build with both entries would put
+// the modules they share into common chunks, whole, and the inference entry would carry the training
+// half of every shared module (inputs with labels, the heads' losses…).
+export default defineConfig(({ mode }) => ({
   plugins: [wgsl()],
   build: {
     outDir: 'dist',
-    emptyOutDir: true,
+    emptyOutDir: mode !== 'infer',
     sourcemap: true,
     // Minified, whitespace included: Vite's default for an ES library keeps the whitespace (codegen
     // off) to preserve /* @__PURE__ */ annotations, which the oxc codegen keeps anyway. The
     // output.minify below takes precedence over this (and over `--minify false`).
     minify: 'oxc',
     lib: {
-      entry: 'src/index.ts',
+      entry: (mode === 'infer' ? { infer: 'src/infer.ts' } : { index: 'src/index.ts' }) as Record<string, string>,
       formats: ['es'],
-      fileName: 'index',
+      fileName: (_format, name) => `${name}.js`,
     },
     rollupOptions: {
       // Loaded lazily in Node only; never bundled.
       external: ['webgpu', /^node:/],
-      output: { minify: { codegen: true } },
+      // The library exports requestGpuDevice, so device creation is in index.js itself; the lazy
+      // import that keeps it out of infer.js is then a no-op, as intended.
+      onLog(level, log, handler) {
+        if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' && log.message.includes('src/gpu/device.ts')) return;
+        handler(level, log);
+      },
+      // Chunks: what is loaded only on demand (device creation, when the application brings no device).
+      output: { minify: { codegen: true }, chunkFileNames: '[name]-[hash].js' },
     },
   },
   test: {
@@ -34,4 +45,4 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
-});
+}));

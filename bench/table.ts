@@ -1,5 +1,5 @@
 /** The report as a table: rows for the terminal (aligned text) and for the page (cells). */
-import { describeAdapter } from '../src/gpu/device.js';
+import { describeAdapter } from '../src/gpu/adapter.js';
 import { formatMs, formatValue } from './run.js';
 import type { BenchFigure, BenchReport } from './types.js';
 

@@ -2,7 +2,7 @@
  * The benchmark report: what `npm run bench` writes as JSON and demo/bench.html downloads, shows
  * and compares. `validateBenchReport` (schema.ts) checks a parsed file against these types.
  */
-import type { AdapterSummary } from '../src/gpu/device.js';
+import type { AdapterSummary } from '../src/gpu/adapter.js';
 
 /** The `schema` field of every report this version writes. */
 export const BENCH_SCHEMA = 'webgpu-mlp-bench/1';

@@ -1,6 +1,6 @@
 /**
- * A Vite plugin for the `?raw` imports of shaders/*.wgsl: the WGSL ships without comments or
- * indentation, line for line, so the line numbers that WGSL errors report stay those of the file.
+ * A Vite plugin for the `?raw` imports of shaders/*.wgsl: the WGSL ships without comments or the
+ * whitespace no token needs, line for line, so the line numbers that WGSL errors report stay those of the file.
  * A line `#include "file.wgsl"` (relative to the including file) becomes an empty line, and the
  * included file, shipped the same way, is appended after the last line (WGSL lets functions and
  * variables be used before they are declared), each file once. Used by every build (library,
@@ -10,15 +10,29 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Plugin } from 'vite';
 
-/** The source with `//` comments and surrounding whitespace removed from every line; the line count is kept. */
+/**
+ * Whitespace no token needs: between a word (identifier, number, keyword) and punctuation, or
+ * between two punctuation marks that cannot join into another token (`a - -b` keeps its space;
+ * `<` `=`, `-` `>`, `&` `&`… would join, so any two operator characters keep theirs).
+ */
+const SPACE = /(?<=[^\w.\s])\s+|\s+(?=[^\w.\s])/g;
+const JOINS = /[-+*/%<>=!&|^~]/;
+
+/** One line with its comment dropped and its spaces squeezed out; preprocessor lines (`#…`) only trimmed. */
+function compactLine(line: string): string {
+  const comment = line.indexOf('//'); // WGSL has no string literals: `//` always starts a comment
+  const code = (comment >= 0 ? line.slice(0, comment) : line).trim();
+  if (code.startsWith('#')) return code;
+  return code.replace(SPACE, (space, offset: number, all: string) => {
+    const before = all[offset - 1] ?? '';
+    const after = all[offset + space.length] ?? '';
+    return JOINS.test(before) && JOINS.test(after) ? ' ' : '';
+  });
+}
+
+/** The source with `//` comments and the whitespace no token needs removed; the line count is kept. */
 export function compactWgsl(source: string): string {
-  return source
-    .split('\n')
-    .map((line) => {
-      const comment = line.indexOf('//'); // WGSL has no string literals: `//` always starts a comment
-      return (comment >= 0 ? line.slice(0, comment) : line).trim();
-    })
-    .join('\n');
+  return source.split('\n').map(compactLine).join('\n');
 }
 
 const INCLUDE = /^#include\s+"([^"]+)"$/;

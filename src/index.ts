@@ -16,10 +16,12 @@ export {
   mnistFromIdx,
   pixelsToFloat,
 } from './data/mnist.js';
+export type { AdapterSummary } from './gpu/adapter.js';
+export { describeAdapter } from './gpu/adapter.js';
 export type { ContextOptions } from './gpu/context.js';
 export { DeviceLostError, GpuContext, missingCapabilities } from './gpu/context.js';
-export type { AdapterSummary, DeviceOptions, OwnedDevice } from './gpu/device.js';
-export { describeAdapter, requestGpuDevice } from './gpu/device.js';
+export type { DeviceOptions, OwnedDevice } from './gpu/device.js';
+export { requestGpuDevice } from './gpu/device.js';
 export { spaceOutDawnPolling } from './gpu/polling.js';
 export type { GpuInputs, Inputs, Labels } from './inputs.js';
 export type { Checkpoint, MLPCheckpoint, TrainingCheckpoint } from './io/checkpoint_file.js';

@@ -4,7 +4,8 @@
  * buffers used in place after their size and usage are checked. Anything else is refused with an
  * error that names the type given and the types accepted — before any GPU work.
  */
-import { headOf, type MlpSpec, type Targets } from './model/spec.js';
+import { headOf } from './model/heads/index.js';
+import type { MlpSpec, Targets } from './model/spec.js';
 import { formatValue } from './params.js';
 import { checkTargets } from './train/batch.js';
 

@@ -9,10 +9,13 @@
  * ```
  */
 
-import { type Inputs, type Labels, resolveInputs, resolveLabels } from './inputs.js';
+import { checkPlanFits } from './infer/plan.js';
+import { type HostInputs, type PredictOnGpuOptions, predictInputs } from './infer/predict.js';
+import { type GpuInputs, type Inputs, type Labels, resolveInputs, resolveLabels } from './inputs.js';
 import { type MLPCheckpoint, nonFiniteState, type TrainingCheckpoint } from './io/checkpoint_file.js';
+import { headOf } from './model/heads/index.js';
 import { slotBinding } from './model/layout.js';
-import { type Activation, type Head, headOf, type NetworkOptions, type Targets } from './model/spec.js';
+import type { Activation, Head, NetworkOptions, Targets } from './model/spec.js';
 import type { OptimizerKind } from './optim/index.js';
 import { checkKeys, formatValue } from './params.js';
 import { checkTargets } from './train/batch.js';
@@ -22,7 +25,6 @@ import { type Evaluation, evaluateDataset } from './train/evaluate.js';
 import { GpuBatchTrainer } from './train/gpu_trainer.js';
 import { drive, type EpochResult, type StepProgress, TrainingRun } from './train/loop.js';
 import { Model } from './train/model.js';
-import { StepPlan } from './train/plan.js';
 import { resumeOptimizer } from './train/resume.js';
 
 export interface CreateMLPOptions extends NetworkOptions {
@@ -201,8 +203,7 @@ export class MLP {
         : undefined;
       if (test) datasets.push(test);
       const batchSize = options.batchSize ?? Math.min(32, train.count);
-      if (Number.isInteger(batchSize) && batchSize >= 1)
-        StepPlan.checkFits(model.spec, model.ctx.device.limits, batchSize);
+      if (Number.isInteger(batchSize) && batchSize >= 1) checkPlanFits(model.spec, model.ctx.device.limits, batchSize);
       const run = new TrainingRun(new GpuBatchTrainer(model, train, test), {
         epochs: options.epochs ?? 1,
         batchSize,
@@ -235,14 +236,28 @@ export class MLP {
     }
   }
 
-  /** The head's outputs `[count, C]`: softmax probabilities over classes, per-output sigmoids, or a regression head's values. */
-  async predict(
-    inputs: Float32Array | Uint8Array | Float64Array | readonly (readonly number[])[],
-  ): Promise<Float32Array> {
-    const x = resolveInputs(inputs, this.layers[0]);
-    if (x.kind === 'gpu') throw new Error('inputs: a GPUBuffer is not accepted here; pass a typed array');
-    const { images } = x;
-    return this.model.predict(images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images);
+  /**
+   * The head's outputs `[count, C]`: softmax probabilities over classes, per-output sigmoids (each
+   * output's probability of being on, for binary and multi-label heads), or a regression head's values.
+   * Host inputs give a Float32Array. GPU inputs (`{ buffer, count }`, f32 [count, D] with COPY_SRC
+   * usage) give a GPUBuffer — `options.output`, or a new one the caller owns — with nothing read back.
+   */
+  predict(inputs: HostInputs): Promise<Float32Array>;
+  predict(inputs: GpuInputs, options?: PredictOnGpuOptions): Promise<GPUBuffer>;
+  async predict(inputs: HostInputs | GpuInputs, options: PredictOnGpuOptions = {}): Promise<Float32Array | GPUBuffer> {
+    this.model.assertAlive();
+    return predictInputs(this.model.predictor, this.model.spec, inputs, options);
+  }
+
+  /**
+   * GPU memory held: `bytes` and `buffers` of this network's context (the whole device's use by this
+   * library when the network owns it), and of those the cached plans of training steps and of
+   * predictions, each kept within a budget of 64 MiB (least recently used first out; a plan in use
+   * is never evicted, so one plan larger than the budget still works).
+   */
+  memory(): ReturnType<Model['memory']> {
+    this.model.assertAlive();
+    return this.model.memory();
   }
 
   /**

@@ -3,7 +3,8 @@
  * the tracked buffers, the error listener. Several contexts (models) may share one device; the
  * context never assumes it is the device's only user and never destroys a device it did not create.
  */
-import { type AdapterSummary, type DeviceOptions, requestGpuDevice, summariseAdapter } from './device.js';
+import { type AdapterSummary, summariseAdapter } from './adapter.js';
+import type { DeviceOptions } from './device.js';
 import { preprocessWgsl, type ShaderFlags } from './preprocess.js';
 
 /**
@@ -171,6 +172,8 @@ export class GpuContext {
       const info = (options.device as Partial<GPUDevice>).adapterInfo;
       return new GpuContext(options.device, false, info && summariseAdapter(info), debug, preference);
     }
+    // Loaded only here: an application that brings its own device never downloads device creation.
+    const { requestGpuDevice } = await import('./device.js');
     const { device, adapterInfo, gpu } = await requestGpuDevice(options);
     return new GpuContext(device, true, adapterInfo, debug, preference, gpu);
   }

@@ -4,6 +4,7 @@
  * Nothing here runs at import time. A device the application already owns is used as it is
  * (see `GpuContext`); only a device this module creates is ours to destroy.
  */
+import { type AdapterSummary, describeAdapter, summariseAdapter } from './adapter.js';
 
 /** Options for {@link requestGpuDevice}. */
 export interface DeviceOptions {
@@ -29,16 +30,6 @@ export interface OwnedDevice {
   gpu: GPU;
 }
 
-/** What we tell the user about an adapter. */
-export interface AdapterSummary {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** True for a software (CPU) implementation such as SwiftShader. */
-  isSoftware: boolean;
-}
-
 /** Path of the SwiftShader Vulkan driver that Debian's `chromium` package ships. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -58,26 +49,6 @@ const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query'];
 
 function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-}
-
-/** Summarises `adapter.info` (or a device's `adapterInfo`) in a form we can print. */
-export function summariseAdapter(info: GPUAdapterInfo): AdapterSummary {
-  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
-  const fallback = (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-  return {
-    vendor: info.vendor,
-    architecture: info.architecture,
-    device: info.device,
-    description: info.description,
-    isSoftware: fallback || text.includes('swiftshader') || text.includes('llvmpipe') || text.includes('lavapipe'),
-  };
-}
-
-/** One line naming the adapter, e.g. `google swiftshader (SwiftShader driver 5.0.0, software)`. */
-export function describeAdapter(s: AdapterSummary): string {
-  const name = [s.vendor, s.architecture, s.device].filter((x) => x).join(' ') || 'unknown adapter';
-  const extra = [s.description, s.isSoftware ? 'software' : ''].filter((x) => x).join(', ');
-  return extra ? `${name} (${extra})` : name;
 }
 
 /**

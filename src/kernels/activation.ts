@@ -42,7 +42,7 @@ export type ActivationArgs = ActivationForwardArgs | ActivationBackwardArgs;
 /** Invocations per workgroup, one element each. */
 export const ACTIVATION_WG = 256;
 
-export const ACTIVATION = new Kernel('activation', source);
+export const ACTIVATION = /* @__PURE__ */ new Kernel('activation', source);
 
 export function activationCall(args: ActivationArgs, target: WorkgroupTarget, label = 'activation'): KernelCall {
   const { count, direction, activation } = args;

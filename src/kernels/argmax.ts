@@ -25,7 +25,7 @@ export interface ArgmaxArgs {
 /** Invocations per workgroup: per row ('workgroup'), or rows per workgroup ('row'). */
 export const ARGMAX_WG = 64;
 
-export const ARGMAX = new Kernel('argmax', source);
+export const ARGMAX = /* @__PURE__ */ new Kernel('argmax', source);
 
 export function argmaxCall(args: ArgmaxArgs, target: WorkgroupTarget, label = 'argmax'): KernelCall {
   const { rows, cols } = args;

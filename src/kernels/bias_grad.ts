@@ -36,7 +36,7 @@ export function biasGradShape(cols: number): { x: number; y: number } {
   return { x, y: BIAS_GRAD_INVOCATIONS / x };
 }
 
-export const BIAS_GRAD = new Kernel('bias_grad', source);
+export const BIAS_GRAD = /* @__PURE__ */ new Kernel('bias_grad', source);
 
 export function biasGradCall(args: BiasGradArgs, variant: KernelPreference, label = 'bias_grad'): KernelCall {
   const { rows, cols } = args;

@@ -43,7 +43,7 @@ export interface GatherArgs {
 /** Invocations per workgroup, one output element each. */
 export const GATHER_WG = 256;
 
-export const GATHER = new Kernel('gather', source);
+export const GATHER = /* @__PURE__ */ new Kernel('gather', source);
 
 export function gatherCall(args: GatherArgs, target: WorkgroupTarget, label = 'gather'): KernelCall {
   const { source: kind, rows, cols, n } = args;

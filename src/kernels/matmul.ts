@@ -50,7 +50,7 @@ export const MATMUL_WG = { x: 16, y: 16, k: 16, rows: 4, cols: 4 } as const;
 /** The direct kernel (no workgroup memory): 4×4 invocations, each computing a 16×8 block of C. */
 export const MATMUL_DIRECT_WG = { x: 4, y: 4, rows: 16, cols: 8 } as const;
 
-export const MATMUL = new Kernel('matmul', source);
+export const MATMUL = /* @__PURE__ */ new Kernel('matmul', source);
 
 const LINEAR: KernelActivation = {
   name: 'activations/linear',

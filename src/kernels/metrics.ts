@@ -49,7 +49,7 @@ export interface Stats {
 /** Invocations of the single workgroup. */
 export const METRICS_WG = 256;
 
-export const METRICS = new Kernel('metrics', source);
+export const METRICS = /* @__PURE__ */ new Kernel('metrics', source);
 
 export function metricsCall(args: MetricsArgs, variant: KernelPreference, label = 'metrics'): KernelCall {
   const { rows, batchSize } = args;

@@ -40,6 +40,13 @@ export class OpScope {
     return buffer;
   }
 
+  /** Bytes of the buffers it owns (storage and uniforms). */
+  get bytes(): number {
+    let total = 0;
+    for (const b of this.owned) total += b.size;
+    return total;
+  }
+
   destroy(): void {
     for (const b of this.owned) this.ctx.releaseBuffer(b);
     this.owned.length = 0;

@@ -34,7 +34,7 @@ export const OPTIMIZER_WG = 256;
 /** Elements (f32, or vec4f when count is a multiple of 4) each invocation updates. */
 export const OPTIMIZER_PER_INVOCATION = 4;
 
-export const OPTIMIZER = new Kernel('optimizer', source);
+export const OPTIMIZER = /* @__PURE__ */ new Kernel('optimizer', source);
 
 /** The dispatch, with a Hyper of zeros until `setHyper` (which the op requires before it is encoded). */
 export function optimizerCall(

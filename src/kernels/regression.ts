@@ -23,7 +23,7 @@ export interface RegressionArgs extends LossHeadArgs {
 /** Rows per workgroup (one invocation each). */
 export const REGRESSION_WG = 64;
 
-export const REGRESSION = new Kernel('regression', source);
+export const REGRESSION = /* @__PURE__ */ new Kernel('regression', source);
 
 export function regressionCall(args: RegressionArgs, target: WorkgroupTarget, label = 'regression'): KernelCall {
   const { rows, cols, loss } = args;

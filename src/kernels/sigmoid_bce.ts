@@ -33,7 +33,7 @@ export interface SigmoidBceArgs {
 /** Invocations per workgroup: per row ('workgroup'), or rows per workgroup ('row'). */
 export const SIGMOID_BCE_WG = 64;
 
-export const SIGMOID_BCE = new Kernel('sigmoid_bce', source);
+export const SIGMOID_BCE = /* @__PURE__ */ new Kernel('sigmoid_bce', source);
 
 export function sigmoidBceCall(args: SigmoidBceArgs, target: WorkgroupTarget, label = 'sigmoid_bce'): KernelCall {
   const { rows, cols } = args;

@@ -25,7 +25,7 @@ export interface SoftmaxArgs {
 /** Invocations per workgroup: per row ('workgroup'), or rows per workgroup ('row'). */
 export const SOFTMAX_WG = 64;
 
-export const SOFTMAX = new Kernel('softmax', source);
+export const SOFTMAX = /* @__PURE__ */ new Kernel('softmax', source);
 
 export function softmaxCall(args: SoftmaxArgs, target: WorkgroupTarget, label = 'softmax'): KernelCall {
   const { rows, cols } = args;

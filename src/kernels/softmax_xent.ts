@@ -35,7 +35,7 @@ export interface SoftmaxXentArgs {
 /** Invocations per workgroup: per row ('workgroup'), or rows per workgroup ('row'). */
 export const SOFTMAX_XENT_WG = 64;
 
-export const SOFTMAX_XENT = new Kernel('softmax_xent', source);
+export const SOFTMAX_XENT = /* @__PURE__ */ new Kernel('softmax_xent', source);
 
 export function softmaxXentCall(args: SoftmaxXentArgs, target: WorkgroupTarget, label = 'softmax_xent'): KernelCall {
   const { rows, cols } = args;

@@ -8,7 +8,8 @@
 // V is the activation's output (ReLU' = [A > 0]) or, for GELU, its input Z.
 import { checkDim, checkLength } from '../reference/check.js';
 import { type DenseLayer, denseBackwardRef, denseForwardRef, denseLayers, derivativeInput } from './dense.js';
-import { headOf, layerCount, layerShape, type MlpSpec, type Targets } from './spec.js';
+import { headOf } from './heads/index.js';
+import { layerCount, layerShape, type MlpSpec, type Targets } from './spec.js';
 
 /** One `{ w, b }` per dense layer: w: [fanIn, fanOut] row-major, b: [fanOut]. */
 export type RefParams = { w: Float64Array; b: Float64Array }[];

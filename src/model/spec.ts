@@ -17,13 +17,13 @@ import {
   resolveActivation,
 } from './activations/index.js';
 import { linear } from './activations/linear.js';
-import { canonicalHead, HEADS, type Head, type ResolvedHead, resolveHead } from './heads/index.js';
+import { canonicalHead, HEADS, type Head, resolveHeadOutputs } from './heads/outputs.js';
 
 export type { TargetKind, Targets } from '../reference/targets.js';
 export type { Activation, ActivationName } from './activations/index.js';
 export { ACTIVATIONS } from './activations/index.js';
-export type { Head, HeadName } from './heads/index.js';
-export { HEADS } from './heads/index.js';
+export type { Head, HeadName } from './heads/outputs.js';
+export { HEADS } from './heads/outputs.js';
 
 /** A fully resolved network description. */
 export interface MlpSpec {
@@ -80,15 +80,15 @@ export function resolveSpec(options: NetworkOptions, arg = 'options'): MlpSpec {
   if (typeof given !== 'string' && (typeof given !== 'object' || given === null)) {
     fail(`${arg}.head`, given, `one of ${HEADS.join(', ')}`);
   }
-  const head = resolveHead(given, `${arg}.head`);
+  const head = resolveHeadOutputs(given, `${arg}.head`);
   const C = layers[layers.length - 1];
-  if (C < head.definition.minOutputs) {
+  if (C < head.outputs.minOutputs) {
     fail(
       `${arg}.layers[${layers.length - 1}]`,
       C,
-      head.definition.name === 'softmax'
+      head.outputs.name === 'softmax'
         ? "at least 2 classes for the softmax head (use head: 'sigmoid' for one output)"
-        : `at least ${head.definition.minOutputs} outputs for the ${head.definition.name} head`,
+        : `at least ${head.outputs.minOutputs} outputs for the ${head.outputs.name} head`,
     );
   }
   return { layers: [...layers], activations, head: canonicalHead(head) };
@@ -107,11 +107,6 @@ export function layerShape(spec: MlpSpec, l: number): { fanIn: number; fanOut: n
 /** Activation after dense layer `l` (0-based), resolved; the last layer's is linear (the head follows). */
 export function activationOf(spec: MlpSpec, l: number): ResolvedActivation {
   return l < spec.activations.length ? resolveActivation(spec.activations[l]) : { definition: linear, params: {} };
-}
-
-/** The spec's head, resolved. */
-export function headOf(spec: MlpSpec): ResolvedHead {
-  return resolveHead(spec.head);
 }
 
 /** The head's name (`'softmax'`, `'huber'`, …), without its parameters. */

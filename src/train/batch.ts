@@ -3,7 +3,9 @@
  * inputs, labels in range, and dense targets as the head wants them (probabilities for softmax and
  * sigmoid, finite values for regression). One place, used by steps, checks, evaluation and data sets.
  */
-import { headOf, type MlpSpec, type Targets } from '../model/spec.js';
+
+import { headOf } from '../model/heads/index.js';
+import type { MlpSpec, Targets } from '../model/spec.js';
 import { formatValue } from '../params.js';
 
 /** Rows in a batch of inputs x: [rows, D]. */

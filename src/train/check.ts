@@ -15,6 +15,7 @@ import { layerCount, type Targets } from '../model/spec.js';
 import { optimizerUpdateRef, RefOptimizerState } from '../optim/reference.js';
 import { checkBatch } from './batch.js';
 import type { Model } from './model.js';
+import type { StepPlan } from './plan.js';
 
 export interface TensorDiff {
   /** e.g. `logits`, `loss`, `layers.0.weight.grad`, `layers.0.weight` (after the update). */
@@ -141,18 +142,21 @@ export async function checkStep(
   const stateBefore = await model.readOptimizerState();
   const statsBefore = await ctx.read(model.trainStats);
 
-  const { logits, lossRows, dLogits, grads, paramsAfter } = await model.plans.with(rows, kind, async (plan) => {
-    model.uploadBatch(plan, x, targets);
-    model.submitStep(plan);
-    const [logits, lossRows, dLogits, grads, paramsAfter] = await Promise.all([
-      ctx.readF32(plan.outputs[L - 1]),
-      ctx.readF32(plan.lossRows),
-      ctx.readF32(plan.dz[L - 1]),
-      model.readGrads(),
-      model.readParams(),
-    ]);
-    return { logits, lossRows, dLogits, grads, paramsAfter };
-  });
+  const { logits, lossRows, dLogits, grads, paramsAfter } = await model.plans.with(
+    [rows, kind, false],
+    async (plan: StepPlan) => {
+      model.uploadBatch(plan, x, targets);
+      model.submitStep(plan);
+      const [logits, lossRows, dLogits, grads, paramsAfter] = await Promise.all([
+        ctx.readF32(plan.outputs[L - 1]),
+        ctx.readF32(plan.lossRows),
+        ctx.readF32(plan.dz[L - 1]),
+        model.readGrads(),
+        model.readParams(),
+      ]);
+      return { logits, lossRows, dLogits, grads, paramsAfter };
+    },
+  );
 
   const refBefore = toRefParams(layout, paramsBefore);
   const gpuGrads = toRefParams(layout, grads);

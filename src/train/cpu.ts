@@ -3,10 +3,12 @@
  * src/model/reference.ts, the optimizers' Float64 updates). Used where no WebGPU adapter exists, so the
  * main job works on any machine — much slower, and exact. Any head and target kind the GPU takes.
  */
+
+import { headOf } from '../model/heads/index.js';
 import { initParams } from '../model/init.js';
 import { paramLayout } from '../model/layout.js';
 import { headLossRef, mlpBackwardRef, mlpForwardRef, type RefParams } from '../model/reference.js';
-import { headOf, type MlpSpec, type Targets } from '../model/spec.js';
+import type { MlpSpec, Targets } from '../model/spec.js';
 import type { ResolvedOptimizer } from '../optim/index.js';
 import { optimizerUpdateRef, RefOptimizerState } from '../optim/reference.js';
 import { argmaxRef } from '../reference/argmax.js';

@@ -4,11 +4,12 @@
  * classes (accuracy over rows, a confusion matrix), multi-label outputs (accuracy over outputs and
  * per output) or values (mean squared and absolute error).
  */
+
+import { maxPlanRows } from '../infer/plan.js';
 import type { PredictionKind } from '../model/heads/index.js';
-import { headOf } from '../model/spec.js';
+import { headOf } from '../model/heads/index.js';
 import type { GpuDataset } from './dataset.js';
 import type { Model } from './model.js';
-import { StepPlan } from './plan.js';
 
 export interface Evaluation {
   /** Mean loss per row, as training reports it. */
@@ -116,12 +117,12 @@ async function evaluateNow(model: Model, data: GpuDataset, batchSize: number): P
   const { prediction } = headOf(model.spec).definition;
   const readback = evaluationReadback(prediction);
   const C = data.classes;
-  const B = Math.min(batchSize, data.count, Math.max(1, StepPlan.maxRows(model.spec, model.ctx.device.limits)));
+  const B = Math.min(batchSize, data.count, Math.max(1, maxPlanRows(model.spec, model.ctx.device.limits)));
   const rest = data.count % B;
   const steps = Math.ceil(data.count / B);
   const rowBytes = readback === 'classes' ? 4 : C * 4;
-  const full = await model.plans.acquire(B, data.targetKind);
-  const last = rest ? await model.plans.acquire(rest, data.targetKind) : full;
+  const full = await model.plans.acquire(B, data.targetKind, false);
+  const last = rest ? await model.plans.acquire(rest, data.targetKind, false) : full;
   const gathered = model.ctx.createBuffer(
     `${data.name}.evaluation.${readback}`,
     data.count * rowBytes,

@@ -4,7 +4,7 @@
  * plans (a `predict` meanwhile) can evict them.
  */
 import { type Checkpoint, nonFiniteState } from '../io/checkpoint_file.js';
-import { headOf } from '../model/spec.js';
+import { headOf } from '../model/heads/index.js';
 import type { GpuDataset } from './dataset.js';
 import { type Evaluation, evaluateDataset } from './evaluate.js';
 import type { BatchTrainer } from './loop.js';
@@ -56,9 +56,10 @@ export class GpuBatchTrainer implements BatchTrainer {
   private async plan(rows: number): Promise<StepPlan> {
     let lease = this.leases.get(rows);
     if (!lease) {
-      lease = this.model.plans.acquire(rows, this.train.targetKind);
-      this.leases.set(rows, lease);
-      lease.catch(() => this.leases.delete(rows));
+      const made = this.model.plans.acquire(rows, this.train.targetKind, false);
+      this.leases.set(rows, made);
+      made.catch(() => this.leases.delete(rows));
+      lease = made;
     }
     return (await lease).plan;
   }

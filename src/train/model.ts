@@ -8,26 +8,21 @@
  * the work.
  */
 import { DeviceLimitError, GpuContext } from '../gpu/context.js';
+import { PlanCache } from '../gpu/plan_cache.js';
+import { Predictor } from '../infer/predictor.js';
 import type { Checkpoint } from '../io/checkpoint_file.js';
 import { decodeModel, encodeModel } from '../io/model_file.js';
 import { decodeStats, resetStats, STATS_BYTES } from '../kernels/metrics.js';
 import type { GpuOp } from '../kernels/op.js';
 import type { OptimizerOp } from '../kernels/optimizer.js';
+import { headOf } from '../model/heads/index.js';
 import { initParams } from '../model/init.js';
 import { type ParamLayout, paramLayout } from '../model/layout.js';
-import {
-  headOf,
-  type MlpSpec,
-  type NetworkOptions,
-  resolveSpec,
-  type TargetKind,
-  type Targets,
-} from '../model/spec.js';
+import { type MlpSpec, type NetworkOptions, resolveSpec, type TargetKind, type Targets } from '../model/spec.js';
 import { GpuOptimizer } from '../optim/gpu.js';
 import { type OptimizerConfig, type ResolvedOptimizer, resolveOptimizer } from '../optim/index.js';
 import { checkBatch, checkFinite, inferRows } from './batch.js';
 import { StepPlan } from './plan.js';
-import { PlanCache } from './plan_cache.js';
 
 export type { Checkpoint };
 
@@ -81,8 +76,10 @@ export class Model {
   private update: OptimizerOp | undefined;
   /** Optimizer steps taken (Adam's t). */
   private stepCount = 0;
-  /** The step plans by batch size, within a byte budget (see PlanCache). */
-  readonly plans: PlanCache;
+  /** The step plans by batch size, target kind and whether dX is computed, within a byte budget (see PlanCache). */
+  readonly plans: PlanCache<[number, TargetKind, boolean], StepPlan>;
+  /** predict's forward plans and chunking (the inference entry's too). */
+  readonly predictor: Predictor;
   private readonly ownsContext: boolean;
   private destroyed = false;
   /** The evaluations queued so far: they share the evaluation statistics, so they run one at a time. */
@@ -111,7 +108,10 @@ export class Model {
     }
     this.trainStats = ctx.createBuffer(`${label}.trainStats`, STATS_BYTES, STORAGE_RW());
     this.evalStats = ctx.createBuffer(`${label}.evalStats`, STATS_BYTES, STORAGE_RW());
-    this.plans = new PlanCache(this);
+    this.plans = new PlanCache((batch: number, targetKind: TargetKind, inputGrad: boolean) =>
+      StepPlan.create(this, { batch, targetKind, inputGrad }),
+    );
+    this.predictor = new Predictor(this);
   }
 
   /** Creates a model with seeded initial weights. All validation happens before any GPU work. */
@@ -212,7 +212,7 @@ export class Model {
     const kind = this.targetKindOf(targets);
     checkBatch(this.spec, x, targets, rows);
     checkFinite('x', x, this.spec.layers[0]);
-    await this.plans.with(rows, kind, async (plan) => {
+    await this.plans.with([rows, kind, false], async (plan: StepPlan) => {
       this.uploadBatch(plan, x, targets);
       this.submitStep(plan);
     });
@@ -386,32 +386,32 @@ export class Model {
 
   /**
    * The head's outputs (probabilities, or the raw outputs of a regression head) for inputs x: [rows, D],
-   * computed on the GPU in chunks of at most `chunk` rows. Returns [rows, C].
+   * computed on the GPU in chunks whose buffers fit the device (see Predictor). Returns [rows, C].
    */
-  async predict(x: Float32Array, chunkSize = 1024): Promise<Float32Array> {
+  async predict(x: Float32Array): Promise<Float32Array> {
     this.assertAlive();
-    const chunk = Math.max(1, Math.min(chunkSize, StepPlan.maxRows(this.spec, this.ctx.device.limits)));
-    const D = this.spec.layers[0];
-    const C = this.spec.layers[this.spec.layers.length - 1];
-    const rows = inferRows(x, D);
-    checkFinite('x', x, D);
-    const out = new Float32Array(rows * C);
-    const kind = headOf(this.spec).definition.targets[0];
-    for (let start = 0; start < rows; start += chunk) {
-      const n = Math.min(chunk, rows - start);
-      await this.plans.with(n, kind, async (plan) => {
-        const xs = x.subarray(start * D, (start + n) * D);
-        this.ctx.device.queue.writeBuffer(plan.x, 0, xs.buffer as ArrayBuffer, xs.byteOffset, xs.byteLength);
-        const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.predict` });
-        const pass = encoder.beginComputePass({ label: `${this.label}.predict` });
-        for (const op of plan.forward) op.encode(pass);
-        for (const op of plan.probabilities) op.encode(pass);
-        pass.end();
-        this.ctx.device.queue.submit([encoder.finish()]);
-        out.set(await this.ctx.readF32(plan.probs, 0, n * C), start * C);
-      });
-    }
-    return out;
+    const rows = inferRows(x, this.spec.layers[0]);
+    checkFinite('x', x, this.spec.layers[0]);
+    return this.predictor.predict(x, rows);
+  }
+
+  /**
+   * GPU memory held for this model: every buffer of its context (shared with other models when the
+   * context is shared), and of those the cached plans of training steps and of predictions, each
+   * within its budget (PLAN_CACHE_BYTES, see PlanCache).
+   */
+  memory(): {
+    bytes: number;
+    buffers: number;
+    stepPlans: { plans: number; bytes: number };
+    predictPlans: { plans: number; bytes: number };
+  } {
+    return {
+      bytes: this.ctx.bytesAllocated,
+      buffers: this.ctx.bufferCount,
+      stepPlans: this.plans.usage,
+      predictPlans: this.predictor.plans.usage,
+    };
   }
 
   /** Everything needed to continue training elsewhere: parameters, optimizer state and step (read back to the CPU). */
@@ -484,6 +484,7 @@ export class Model {
     if (this.destroyed) return;
     this.destroyed = true;
     await this.plans.destroy();
+    await this.predictor.destroy();
     this.optimizer?.destroy();
     for (const b of [this.params, this.grads, this.trainStats, this.evalStats]) this.ctx.releaseBuffer(b);
     if (this.ownsContext) this.ctx.destroy();

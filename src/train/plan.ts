@@ -4,24 +4,26 @@
  *
  * The data path (seeds 002, 004), written once by looping over the layers (src/model/dense.ts) and
  * the head (src/model/heads/):
- *   forward    A_{l+1} = act_l(A_l·W_l + b_l)              each layer's forward, bias + activation fused
+ *   forward    A_{l+1} = act_l(A_l·W_l + b_l)              a ForwardPlan (src/infer/plan.ts), Z kept where needed
  *   loss       dZ_{L−1} = ∂L/∂Z, loss rows, correct rows    the head's fused kernel, e.g. (softmax(Z) − Y)/B
  *   backward   for l = L−1 … 0: dW_l, db_l, dZ_{l−1}        each layer's backward, last layer first
  *              dX = dZ_0·W_0ᵀ                               only for saliency (seed 004)
  *   update     W −= lr·f(dW)                                one optimizer dispatch over all parameters (Model)
  */
-import { DeviceLimitError, formatBytes, type GpuContext } from '../gpu/context.js';
+import type { GpuContext } from '../gpu/context.js';
+import { type PlanModel as ForwardModel, ForwardPlan } from '../infer/plan.js';
 import { prepareArgmax } from '../kernels/argmax.js';
 import { prepareMetrics } from '../kernels/metrics.js';
-import { type GpuOp, OpScope } from '../kernels/op.js';
-import { denseBackward, denseForward, denseLayers, derivativeInput } from '../model/dense.js';
+import type { GpuOp } from '../kernels/op.js';
+import { denseBackward, denseLayers, derivativeInput } from '../model/dense.js';
+import { headOf } from '../model/heads/index.js';
 import { type ParamLayout, slotBinding } from '../model/layout.js';
-import { headOf, type MlpSpec, type TargetKind } from '../model/spec.js';
+import type { MlpSpec, TargetKind } from '../model/spec.js';
 
 export type { TargetKind };
 
 /** What a plan needs from its model. */
-export interface PlanModel {
+export interface PlanModel extends ForwardModel {
   readonly ctx: GpuContext;
   readonly spec: MlpSpec;
   readonly layout: ParamLayout;
@@ -43,38 +45,26 @@ export class StepPlan {
   readonly batch: number;
   readonly targetKind: TargetKind;
   readonly inputGrad: boolean;
-  /** X: [B, D]. */
-  readonly x: GPUBuffer;
+  /** The forward pass and the head's outputs; its scope owns this plan's buffers too. */
+  readonly forwardPlan: ForwardPlan;
   /** Labels u32 [B] (targetKind 'labels') or dense targets f32 [B, C]. */
   readonly targets: GPUBuffer;
-  /** A_1 … A_{L−1} (hidden activations), then the logits Z_{L−1}: [B, n_{l+1}] each. */
-  readonly outputs: GPUBuffer[];
-  /** Z of each layer that keeps it (activations whose derivative reads their input), else undefined. */
-  readonly pre: (GPUBuffer | undefined)[];
   /** dZ_l for every layer: [B, n_{l+1}]. */
   readonly dz: GPUBuffer[];
   /** dX: [B, D] when inputGrad. */
   readonly dx: GPUBuffer | undefined;
-  /** The head's outputs, what `predict` returns (probabilities, or the logits themselves): [B, C]. */
-  readonly probs: GPUBuffer;
   readonly lossRows: GPUBuffer;
   readonly correctRows: GPUBuffer;
   /** Predicted class per row (class heads): u32 [B]. */
   readonly predictions: GPUBuffer;
-  /** Bytes of the buffers this plan made (see Model.memory). */
-  readonly bytes: number;
 
-  forward: GpuOp[] = [];
   loss: GpuOp[] = [];
   backward: GpuOp[] = [];
   trainMetrics!: GpuOp;
   evalMetrics!: GpuOp;
-  /** The head's outputs into `probs`; empty when they are the logits. */
-  probabilities: GpuOp[] = [];
   /** argmax of the logits into `predictions` (class heads); empty otherwise. */
   predict: GpuOp[] = [];
 
-  private readonly scope: OpScope;
   private readonly destroyListeners: (() => void)[] = [];
 
   private constructor(
@@ -85,123 +75,79 @@ export class StepPlan {
     this.batch = options.batch;
     this.targetKind = options.targetKind;
     this.inputGrad = options.inputGrad ?? false;
-    StepPlan.checkFits(spec, model.ctx.device.limits, this.batch);
-    this.scope = new OpScope(model.ctx);
+    this.forwardPlan = new ForwardPlan(model, this.batch, true);
+    const f = this.forwardPlan;
     const B = this.batch;
     const C = spec.layers[spec.layers.length - 1];
     const name = `${model.label}.B${B}`;
-    let bytes = 0;
-    const storage = (label: string, size: number) => {
-      bytes += size;
-      return this.scope.storage(label, size);
-    };
-    this.x = storage(`${name}.x`, B * spec.layers[0] * 4);
-    this.targets = storage(`${name}.targets`, (this.targetKind === 'labels' ? B : B * C) * 4);
-    const layers = denseLayers(spec);
-    this.outputs = [];
-    this.pre = [];
-    this.dz = [];
-    for (const layer of layers) {
-      const l = layer.index;
-      const what = l === layers.length - 1 ? 'logits' : `layers.${l}.activation`;
-      this.outputs.push(storage(`${name}.${what}`, B * layer.fanOut * 4));
-      this.pre.push(layer.keepsPreActivation ? storage(`${name}.layers.${l}.Z`, B * layer.fanOut * 4) : undefined);
-      this.dz.push(storage(`${name}.layers.${l}.dZ`, B * layer.fanOut * 4));
-    }
-    this.dx = this.inputGrad ? storage(`${name}.dX`, B * spec.layers[0] * 4) : undefined;
-    const hasOutputs = headOf(spec).definition.prepareOutputs !== undefined;
-    this.probs = hasOutputs ? storage(`${name}.probs`, B * C * 4) : (this.outputs.at(-1) as GPUBuffer);
-    this.lossRows = storage(`${name}.lossRows`, B * 4);
-    this.correctRows = storage(`${name}.correctRows`, B * 4);
-    this.predictions = storage(`${name}.predictions`, B * 4);
-    this.bytes = bytes;
-  }
-
-  static async create(model: PlanModel, options: PlanOptions): Promise<StepPlan> {
-    const plan = new StepPlan(model, options);
-    model.ctx.device.pushErrorScope('out-of-memory');
-    let failure: unknown;
     try {
-      await plan.prepare();
+      this.targets = f.storage(`${name}.targets`, (this.targetKind === 'labels' ? B : B * C) * 4);
+      this.dz = denseLayers(spec).map((layer) => f.storage(`${name}.layers.${layer.index}.dZ`, B * layer.fanOut * 4));
+      this.dx = this.inputGrad ? f.storage(`${name}.dX`, B * spec.layers[0] * 4) : undefined;
+      this.lossRows = f.storage(`${name}.lossRows`, B * 4);
+      this.correctRows = f.storage(`${name}.correctRows`, B * 4);
+      this.predictions = f.storage(`${name}.predictions`, B * 4);
     } catch (error) {
-      failure = error;
-    }
-    const oom = await model.ctx.device.popErrorScope();
-    if (oom && failure === undefined) {
-      failure = new Error(
-        `out of GPU memory making the buffers of batch size ${plan.batch} (${plan.bytes} bytes): use a smaller batch size or a smaller network (${oom.message})`,
-      );
-    }
-    if (failure !== undefined) {
-      plan.destroy();
-      throw failure;
-    }
-    return plan;
-  }
-
-  /** Throws a DeviceLimitError, saying what fits, unless a plan of `batch` rows fits the device's limits. */
-  static checkFits(
-    spec: MlpSpec,
-    limits: Pick<GPUSupportedLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>,
-    batch: number,
-  ): void {
-    const maxRows = StepPlan.maxRows(spec, limits);
-    const widest = Math.max(...spec.layers);
-    if (maxRows < 1) {
-      throw new DeviceLimitError(
-        `layers [${spec.layers.join(', ')}]: a width of ${widest} is too large for this device (one row needs ${formatBytes(4 * widest)})`,
-      );
-    }
-    if (batch > maxRows) {
-      throw new DeviceLimitError(
-        `batch size ${batch} is too large for this device: a [${batch}, ${widest}] activation of layers [${spec.layers.join(', ')}] needs ${formatBytes(batch * widest * 4)}, over what one buffer may bind (${formatBytes(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize))}); use at most ${maxRows} rows per batch`,
-      );
+      f.destroy();
+      throw error;
     }
   }
 
-  /**
-   * The most rows a plan of this network can have on a device: its widest activation [rows, width]
-   * (inputs, hidden layers, outputs) must fit one storage binding and one buffer.
-   */
-  static maxRows(
-    spec: MlpSpec,
-    limits: Pick<GPUSupportedLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>,
-  ): number {
-    const widest = Math.max(...spec.layers);
-    return Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / (4 * widest));
+  static create(model: PlanModel, options: PlanOptions): Promise<StepPlan> {
+    return ForwardPlan.made(
+      model,
+      options.batch,
+      () => new StepPlan(model, options),
+      (p) => p.prepare(),
+    );
   }
 
-  /** Input of layer l: X for the first layer, A_l after. */
-  private input(l: number): GPUBuffer {
-    return l === 0 ? this.x : this.outputs[l - 1];
+  /** X: [B, D]. */
+  get x(): GPUBuffer {
+    return this.forwardPlan.x;
+  }
+
+  /** A_1 … A_{L−1} (hidden activations), then the logits Z_{L−1}: [B, n_{l+1}] each. */
+  get outputs(): GPUBuffer[] {
+    return this.forwardPlan.outputs;
+  }
+
+  /** Z of each layer that keeps it (activations whose derivative reads their input), else undefined. */
+  get pre(): (GPUBuffer | undefined)[] {
+    return this.forwardPlan.pre;
+  }
+
+  /** The head's outputs, what `predict` returns (probabilities, or the logits themselves): [B, C]. */
+  get probs(): GPUBuffer {
+    return this.forwardPlan.probs;
+  }
+
+  get forward(): GpuOp[] {
+    return this.forwardPlan.forward;
+  }
+
+  /** The head's outputs into `probs`; empty when they are the logits. */
+  get probabilities(): GpuOp[] {
+    return this.forwardPlan.probabilities;
+  }
+
+  /** Bytes of the buffers this plan made (see PlanCache). */
+  get bytes(): number {
+    return this.forwardPlan.bytes;
   }
 
   private async prepare(): Promise<void> {
     const { ctx, spec, layout, params, grads } = this.model;
-    const scope = this.scope;
+    const scope = this.forwardPlan.scope;
     const B = this.batch;
     const layers = denseLayers(spec);
     const L = layers.length;
     const C = spec.layers[L];
     const name = `${this.model.label}.B${B}`;
     const head = headOf(spec);
-    const weight = (l: number) => slotBinding(params, layout.weights[l]);
-    const bias = (l: number) => slotBinding(params, layout.biases[l]);
 
-    // forward: A_{l+1} = act_l(A_l·W_l + b_l)
-    for (const layer of layers) {
-      const l = layer.index;
-      this.forward.push(
-        await denseForward(
-          ctx,
-          scope,
-          layer,
-          B,
-          { input: this.input(l), weight: weight(l), bias: bias(l), output: this.outputs[l], pre: this.pre[l] },
-          `${name}.layers.${l}.forward`,
-        ),
-      );
-    }
+    // forward: A_{l+1} = act_l(A_l·W_l + b_l), and the head's outputs
+    await this.forwardPlan.prepare();
 
     // the head: loss and the output gradient dZ_{L−1} = ∂L/∂Z, fused
     const logits = this.outputs[L - 1];
@@ -229,16 +175,6 @@ export class StepPlan {
         `${name}.${head.definition.name}.loss`,
       ),
     );
-    if (head.definition.prepareOutputs) {
-      this.probabilities.push(
-        await head.definition.prepareOutputs(
-          ctx,
-          scope,
-          { logits, rows: B, cols: C, out: this.probs },
-          `${name}.${head.definition.name}.outputs`,
-        ),
-      );
-    }
     if (head.definition.prediction === 'class') {
       this.predict.push(
         await prepareArgmax(ctx, scope, { logits, rows: B, cols: C, out: this.predictions }, `${name}.argmax`),
@@ -259,6 +195,7 @@ export class StepPlan {
     );
 
     // backward, last layer first
+    const weight = (l: number) => slotBinding(params, layout.weights[l]);
     for (let l = L - 1; l >= 0; l--) {
       const layer = layers[l];
       const previous = layers[l - 1];
@@ -270,7 +207,7 @@ export class StepPlan {
           layer,
           B,
           {
-            input: this.input(l),
+            input: this.forwardPlan.input(l),
             weight: weight(l),
             grad: this.dz[l],
             weightGrad: slotBinding(grads, layout.weights[l]),
@@ -293,7 +230,7 @@ export class StepPlan {
   }
 
   destroy(): void {
-    this.scope.destroy();
+    this.forwardPlan.destroy();
     for (const listener of this.destroyListeners.splice(0)) listener();
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The shipped WGSL (scripts/vite-plugin-wgsl.ts): comments and indentation go, every line stays where
- * it was, so WGSL errors point at the right line of shaders/*.wgsl.
+ * The shipped WGSL (scripts/vite-plugin-wgsl.ts): comments and the whitespace no token needs go,
+ * every line stays where it was, so WGSL errors point at the right line of shaders/*.wgsl. That the
+ * squeezed shaders still compile and compute is what every kernel test checks (they import them so).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,11 +14,34 @@ import shippedMatmul from '../../shaders/matmul.wgsl?raw';
 const SHADERS = fileURLToPath(new URL('../../shaders', import.meta.url));
 
 describe('compactWgsl', () => {
-  it('drops comments and indentation and keeps every line in place', () => {
-    expect(compactWgsl('// head\n  let x = 1; // note\n\n    fn f() {}\n')).toBe('\nlet x = 1;\n\nfn f() {}\n');
+  it('drops comments and spaces and keeps every line in place', () => {
+    expect(compactWgsl('// head\n  let x = 1; // note\n\n    fn f(a: u32) -> f32 {}\n')).toBe(
+      '\nlet x=1;\n\nfn f(a:u32)->f32{}\n',
+    );
   });
 
-  for (const file of readdirSync(SHADERS).filter((f) => f.endsWith('.wgsl'))) {
+  it('keeps the spaces between words, and between operators that would join', () => {
+    expect(compactWgsl('var p = 1.0 / 17.0;')).toBe('var p=1.0/17.0;');
+    expect(compactWgsl('let y = a - -b;')).toBe('let y=a- -b;');
+    expect(compactWgsl('x = a < b && c > -d;')).toBe('x=a<b&&c> -d;');
+    expect(compactWgsl('let y = a.b * -c.d;')).toBe('let y=a.b* -c.d;');
+    expect(compactWgsl('@group(0) @binding(1) var<storage, read> A: array<f32>;')).toBe(
+      '@group(0)@binding(1)var<storage,read>A:array<f32>;',
+    );
+  });
+
+  it('leaves preprocessor lines as they are, but trimmed', () => {
+    const flag = '#if $' + '{BIAS}'; // wgsl-preprocessor's syntax, not a template literal
+    expect(compactWgsl(`  ${flag}  \n#include "rows.wgsl"`)).toBe(`${flag}\n#include "rows.wgsl"`);
+  });
+
+  const files = readdirSync(SHADERS, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.wgsl'));
+  it('finds the shaders and their modules', () => {
+    expect(files).toContain('matmul.wgsl');
+    expect(files).toContain(join('activations', 'gelu.wgsl'));
+  });
+
+  for (const file of files) {
     it(`${file}: same lines of code, no comments`, () => {
       const source = readFileSync(join(SHADERS, file), 'utf8');
       const compact = compactWgsl(source);
@@ -25,7 +49,10 @@ describe('compactWgsl', () => {
       expect(compact).not.toContain('//');
       source.split('\n').forEach((line, i) => {
         const code = line.split('//')[0].trim();
-        expect(compact.split('\n')[i]).toBe(code);
+        const shipped = compact.split('\n')[i] as string;
+        expect(shipped.replace(/\s/g, '')).toBe(code.replace(/\s/g, ''));
+        // Words stay apart: `var p`, `let x`, `fn f`, `return x`.
+        expect(shipped.match(/\w+/g)).toEqual(code.match(/\w+/g));
       });
     });
   }

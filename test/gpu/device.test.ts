@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { describeAdapter } from '../../src/gpu/adapter.js';
 import { GpuContext, missingCapabilities } from '../../src/gpu/context.js';
-import { describeAdapter, requestGpuDevice } from '../../src/gpu/device.js';
+import { requestGpuDevice } from '../../src/gpu/device.js';
 
 describe('getting a device', () => {
   it('finds an adapter on this machine (hardware, or SwiftShader as the fallback) and names it', async () => {

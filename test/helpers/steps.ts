@@ -4,8 +4,9 @@
  */
 import { expect } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
+import { headOf } from '../../src/model/heads/index.js';
 import { paramLayout } from '../../src/model/layout.js';
-import { type Activation, type Head, headOf, type Targets } from '../../src/model/spec.js';
+import type { Activation, Head, Targets } from '../../src/model/spec.js';
 import type { OptimizerConfig } from '../../src/optim/index.js';
 import { RefOptimizerState } from '../../src/optim/reference.js';
 import { toRefParams } from '../../src/train/check.js';

@@ -3,7 +3,8 @@
  * save / loadMLP / destroy, on the application's own device and buffers.
  */
 import { describe, expect, it } from 'vitest';
-import { requestGpuDevice, summariseAdapter } from '../../src/gpu/device.js';
+import { summariseAdapter } from '../../src/gpu/adapter.js';
+import { requestGpuDevice } from '../../src/gpu/device.js';
 import { createMLP, loadMLP } from '../../src/mlp.js';
 import { randomArray } from '../helpers/random.js';
 

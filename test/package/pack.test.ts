@@ -68,13 +68,16 @@ beforeAll(async () => {
   mkdirSync(consumer);
   for (const file of ['package.json', 'README.md', 'LICENSE']) cpSync(join(ROOT, file), join(stage, file));
 
-  // The library build of `npm run build`, into the staged package.
-  await build({
-    configFile: join(ROOT, 'vite.config.ts'),
-    root: ROOT,
-    logLevel: 'warn',
-    build: { outDir: join(stage, 'dist'), emptyOutDir: true },
-  });
+  // The library builds of `npm run build` (the library, then webgpu-mlp/infer), into the staged package.
+  for (const mode of ['production', 'infer']) {
+    await build({
+      configFile: join(ROOT, 'vite.config.ts'),
+      root: ROOT,
+      mode,
+      logLevel: 'error',
+      build: { outDir: join(stage, 'dist'), emptyOutDir: mode !== 'infer' },
+    });
+  }
   expectOk(
     await run(process.execPath, [TSC, '-p', 'tsconfig.build.json', '--outDir', join(stage, 'dist')], ROOT),
     'tsc -p tsconfig.build.json',
@@ -105,13 +108,24 @@ afterAll(async () => {
 });
 
 describe('the tarball', () => {
-  it('holds dist/ (bundle, source map, .d.ts), README, LICENSE and package.json only', () => {
+  it('holds dist/ (bundles, chunks, source maps, .d.ts), README, LICENSE and package.json only', () => {
     const unexpected = packedFiles.filter(
-      (f) => !/^(package\.json|README\.md|LICENSE|dist\/index\.js(\.map)?|dist\/([\w-]+\/)*[\w-]+\.d\.ts)$/.test(f),
+      (f) =>
+        !/^(package\.json|README\.md|LICENSE|dist\/(index|infer|[\w]+-[\w-]{8})\.js(\.map)?|dist\/([\w-]+\/)*[\w-]+\.d\.ts)$/.test(
+          f,
+        ),
     );
     expect(unexpected).toEqual([]);
     expect(packedFiles).toEqual(
-      expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']),
+      expect.arrayContaining([
+        'LICENSE',
+        'README.md',
+        'package.json',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/infer.js',
+        'dist/infer.d.ts',
+      ]),
     );
   });
 
@@ -134,11 +148,12 @@ describe('the tarball', () => {
     expect(messages.map((m) => formatMessage(m, pkg) ?? m.code)).toEqual([]);
   });
 
-  it('stays under the size budget (scripts/size.mjs: minified + gzip -9 ≤ 40 KB)', async () => {
-    const result = await run(process.execPath, [join(ROOT, 'scripts/size.mjs'), join(stage, 'dist/index.js')], ROOT);
+  it('stays under the size budgets (scripts/size.mjs: minified + gzip -9, the library and webgpu-mlp/infer)', async () => {
+    const result = await run(process.execPath, [join(ROOT, 'scripts/size.mjs'), join(stage, 'dist')], ROOT);
     console.log(result.stdout.trim());
     expectOk(result, 'scripts/size.mjs');
-    expect(result.stdout).toMatch(/gzipped .* ok$/m);
+    expect(result.stdout).toMatch(/index\.js .* ok$/m);
+    expect(result.stdout).toMatch(/infer\.js .* ok(;.*)?$/m);
   });
 });
 
@@ -160,6 +175,25 @@ describe('installed in a Node project', () => {
     const accuracy = Number(/^test accuracy ([\d.]+)%$/m.exec(result.stdout)?.[1]);
     expect(accuracy).toBeGreaterThan(65);
     expect(readFileSync(join(consumer, 'mnist-mlp.safetensors')).length).toBeGreaterThan(784 * 128 * 4);
+  });
+
+  it('runs examples/node/predict.mjs: webgpu-mlp/infer loads that file, host and GPU predictions agree', async () => {
+    const result = await run(process.execPath, ['node/predict.mjs'], consumer);
+    console.log(result.stdout.trim());
+    expectOk(result, 'node predict.mjs');
+    expect(result.stdout).toMatch(/^loaded \[784, 128, 10\] softmax; inputScale 0\.00392156/m);
+    const right = Number(/^host: (\d+) of 1000 test images right$/m.exec(result.stdout)?.[1]);
+    expect(right).toBeGreaterThan(650); // the model mnist.mjs trained: ~80%
+    expect(result.stdout).toMatch(/^gpu: the same probabilities, bit for bit$/m);
+  });
+
+  it('runs examples/node/regression.mjs: a GELU network with the MSE head and AdamW fits sin(3x) + x/2', async () => {
+    const result = await run(process.execPath, ['node/regression.mjs'], consumer);
+    console.log(result.stdout.trim());
+    expectOk(result, 'node regression.mjs');
+    const mse = Number(/^test MSE ([\d.e+-]+),/m.exec(result.stdout)?.[1]);
+    expect(mse).toBeLessThan(0.01); // the function's variance on [-1, 1] is ~0.5
+    expect(result.stdout).toMatch(/^reloaded: same output$/m);
   });
 });
 

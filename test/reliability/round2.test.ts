@@ -272,7 +272,11 @@ describe('8. divergence that is not NaN, and non-finite states never kept', () =
     const mlp = await createMLP({ layers: [2, 6, 3], device: gpu().device });
     const { x, y } = blobs(64);
     let cp: MLPCheckpoint | undefined;
-    await mlp.fit(x, y, { onCheckpoint: (c) => void (cp ??= c) });
+    await mlp.fit(x, y, {
+      onCheckpoint: (c) => {
+        cp ??= c;
+      },
+    });
     const bad = { ...(cp as MLPCheckpoint), state: { ...(cp as MLPCheckpoint).state } };
     bad.state.params = Float32Array.from(bad.state.params, (v, i) => (i === 3 ? Number.NaN : v));
     await expect(mlp.fit(x, y, { resume: bad })).rejects.toThrow(

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeAdapter } from '../../src/gpu/device.js';
+import { describeAdapter } from '../../src/gpu/adapter.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
 import { createMLP } from '../../src/mlp.js';
 import { caseData, REFACTOR_CASES } from '../helpers/refactor_cases.js';

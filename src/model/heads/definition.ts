@@ -26,19 +26,38 @@ export interface HeadLossArgs extends LossHeadArgs {
   targetKind: TargetKind;
 }
 
-export interface HeadDefinition<P extends string = string> {
+/**
+ * What inference needs of a head — its name and parameters, and how its outputs come from the
+ * logits — kept apart from the loss so that the inference entry (src/infer.ts) carries no loss
+ * kernel. Each head file exports its outputs part and its full definition, which includes it.
+ */
+export interface HeadOutputs<P extends string = string> {
   /** The name in options and files: `'softmax'`, `'sigmoid'`, `'mse'`, `'huber'`. */
   readonly name: string;
+  readonly params: ParamSpecs<P>;
+  /** The fewest outputs it makes sense with (softmax: 2 classes). */
+  readonly minOutputs: number;
+  readonly prediction: PredictionKind;
+  /** The target kinds it accepts, the first being what it expects most. */
+  readonly targets: readonly TargetKind[];
+  /** GPU: the head's outputs (probabilities) from the logits; absent when the outputs are the logits. */
+  prepareOutputs?(
+    ctx: GpuContext,
+    scope: OpScope,
+    args: { logits: BufferRef; rows: number; cols: number; out: BufferRef },
+    label: string,
+  ): Promise<GpuOp>;
+}
+
+export interface HeadDefinition<P extends string = string> extends HeadOutputs<P> {
+  /** The part inference uses (the same values as this definition's own). */
+  readonly outputs: HeadOutputs<P>;
   /** The loss, one line (docs). */
   readonly formula: string;
   /** The PyTorch loss it matches. */
   readonly torch: string;
-  readonly params: ParamSpecs<P>;
-  /** The target kinds it accepts, the first being what it expects most. */
-  readonly targets: readonly TargetKind[];
-  /** The fewest outputs it makes sense with (softmax: 2 classes). */
-  readonly minOutputs: number;
-  readonly prediction: PredictionKind;
+  /** Float64 twin of the outputs' prepareOutputs; absent when the outputs are the logits. */
+  outputsRef?(logits: ArrayLike<number>, rows: number, cols: number, out: Float64Array): void;
   /**
    * The mean loss per row of predictions that know nothing (softmax: uniform, ln C; sigmoid: ½ per
    * output, C·ln 2), the scale against which training is judged to have diverged; undefined where
@@ -58,13 +77,6 @@ export interface HeadDefinition<P extends string = string> {
     params: ParamValues<P>,
     label: string,
   ): Promise<GpuOp>;
-  /** GPU: the head's outputs (probabilities) from the logits; absent when the outputs are the logits. */
-  prepareOutputs?(
-    ctx: GpuContext,
-    scope: OpScope,
-    args: { logits: BufferRef; rows: number; cols: number; out: BufferRef },
-    label: string,
-  ): Promise<GpuOp>;
   /** Float64 twin of prepareLoss: dLogits [rows, cols] and lossRows [rows] written. */
   lossRef(
     logits: ArrayLike<number>,
@@ -76,8 +88,6 @@ export interface HeadDefinition<P extends string = string> {
     batchSize: number,
     params: ParamValues<P>,
   ): void;
-  /** Float64 twin of prepareOutputs; absent when the outputs are the logits. */
-  outputsRef?(logits: ArrayLike<number>, rows: number, cols: number, out: Float64Array): void;
   /** Float64: the per-row correct counts the loss kernel writes (0 for value heads). */
   correctRef(logits: ArrayLike<number>, rows: number, cols: number, targets: Targets, out: Uint32Array): void;
 }

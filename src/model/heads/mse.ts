@@ -1,19 +1,20 @@
 import { prepareRegression } from '../../kernels/regression.js';
 import { mseRef } from '../../reference/regression.js';
 import { firstNonFinite, type HeadDefinition } from './definition.js';
+import { valueOutputs } from './values.js';
+
+/** The mse head's outputs: the raw values. */
+export const mseOutputs = valueOutputs<never>('mse', {});
 
 /**
  * Mean squared error on a linear output, torch.nn.MSELoss() (reduction 'mean'): the mean over all
  * B·C elements of (z − y)², gradient 2(z − y)/(B·C). `predict` returns the outputs themselves.
  */
 export const mse: HeadDefinition<never> = {
-  name: 'mse',
+  ...mseOutputs,
+  outputs: mseOutputs,
   formula: 'mean over all outputs of (z − y)²; gradient 2(z − y)/(B·C)',
   torch: 'torch.nn.MSELoss()',
-  params: {},
-  targets: ['dense'],
-  minOutputs: 1,
-  prediction: 'value',
   checkDense: (values, _rows, cols) => firstNonFinite(values, cols),
   prepareLoss: (ctx, scope, args, _params, label) => prepareRegression(ctx, scope, { ...args, loss: 'mse' }, label),
   lossRef: (logits, rows, cols, targets, dLogits, lossRows, batchSize) => {

@@ -3,24 +3,33 @@ import { prepareSoftmaxXent } from '../../kernels/softmax_xent.js';
 import { correctRowsRef } from '../../reference/argmax.js';
 import { softmaxRef } from '../../reference/softmax.js';
 import { softmaxXentRef } from '../../reference/softmax_xent.js';
-import { firstNonFinite, type HeadDefinition } from './definition.js';
+import { firstNonFinite, type HeadDefinition, type HeadOutputs } from './definition.js';
 
 /** How far a dense softmax target row may sum from 1 (f32 soft targets carry rounding). */
 export const SOFTMAX_TARGET_SUM_TOL = 1e-3;
+
+/** The softmax head's outputs: class probabilities softmax(Z) (seeds 000, 001, 004). */
+export const softmaxOutputs: HeadOutputs<never> = {
+  name: 'softmax',
+  params: {},
+  minOutputs: 2,
+  prediction: 'class',
+  targets: ['labels', 'dense'],
+  prepareOutputs: (ctx, scope, { logits, rows, cols, out }, label) =>
+    prepareSoftmax(ctx, scope, { logits, rows, cols, probs: out }, label),
+};
 
 /**
  * Softmax + cross-entropy (seeds 000, 001, 002, 004): L = mean_r(logsumexp(Z_r) − Σ_c Y_rc Z_rc),
  * ∂L/∂Z = (softmax(Z) − Y)/B. Targets: class indices, or probability rows (one-hot or soft).
  */
 export const softmax: HeadDefinition<never> = {
-  name: 'softmax',
+  ...softmaxOutputs,
+  outputs: softmaxOutputs,
   formula: 'mean over rows of logsumexp(z) − Σ_c y_c·z_c; gradient (softmax(z) − y)/B',
   torch: 'torch.nn.CrossEntropyLoss() (class indices or probabilities)',
-  params: {},
-  targets: ['labels', 'dense'],
-  minOutputs: 2,
+  outputsRef: (logits, rows, cols, out) => softmaxRef(logits, rows, cols, out),
   chanceLoss: (C) => Math.log(C),
-  prediction: 'class',
   checkDense(values, rows, cols) {
     const bad = firstNonFinite(values, cols);
     if (bad) return bad;
@@ -44,10 +53,7 @@ export const softmax: HeadDefinition<never> = {
       args.targetKind === 'labels' ? { ...args, labels: args.targets, targets: undefined } : args,
       label,
     ),
-  prepareOutputs: (ctx, scope, { logits, rows, cols, out }, label) =>
-    prepareSoftmax(ctx, scope, { logits, rows, cols, probs: out }, label),
   lossRef: (logits, rows, cols, targets, dLogits, lossRows, batchSize) =>
     softmaxXentRef(logits, rows, cols, targets, dLogits, lossRows, batchSize),
-  outputsRef: (logits, rows, cols, out) => softmaxRef(logits, rows, cols, out),
   correctRef: (logits, rows, cols, targets, out) => correctRowsRef(logits, rows, cols, targets, 'softmax', out),
 };

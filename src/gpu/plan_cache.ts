@@ -1,57 +1,61 @@
 /**
- * The step plans of a model, by batch size and target kind, with a byte budget: an application may
- * call `predict` or `evaluate` with any number of rows, and each new row count needs a plan (its
- * buffers and bind groups). Plans are kept while they fit in the budget, least recently used first
- * out; a plan in use (pinned by a running fit, evaluation or prediction) is never evicted, nor the
- * one just asked for, so a single plan larger than the budget still works.
+ * Plans by key with a byte budget: an application may call `predict` or `evaluate` with any number of
+ * rows, and each new row count needs a plan (its buffers and bind groups). Plans are kept while they
+ * fit in the budget, least recently used first out; a plan in use (pinned by a running fit, evaluation
+ * or prediction) is never evicted, nor the one just asked for, so a single plan larger than the budget
+ * still works.
  *
  * Eviction destroys a plan's buffers at once; work already submitted with them is unaffected (WebGPU
  * keeps a destroyed buffer alive for commands already submitted), and an unpinned plan is never used
  * again after another plan was asked for.
  */
-import type { TargetKind } from '../model/spec.js';
-import { type PlanModel, StepPlan } from './plan.js';
 
-/** The default budget for cached plans: 64 MiB. */
+/** What the cache holds: anything that knows its size and can be destroyed. */
+export interface CachedPlan {
+  readonly bytes: number;
+  destroy(): void;
+}
+
+/** The default budget for a model's cached plans: 64 MiB (see docs/memory). */
 export const PLAN_CACHE_BYTES = 64 * 1024 * 1024;
 
-interface Entry {
+interface Entry<P> {
   key: string;
-  plan: Promise<StepPlan>;
+  plan: Promise<P>;
   bytes: number;
   pins: number;
 }
 
-export class PlanCache {
+export class PlanCache<K extends readonly unknown[], P extends CachedPlan> {
   /** Entries in use order: least recently used first. */
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry<P>>();
 
   constructor(
-    private readonly model: PlanModel,
+    private readonly make: (...key: K) => Promise<P>,
     /** The budget in bytes; see PLAN_CACHE_BYTES. */
     public budget = PLAN_CACHE_BYTES,
   ) {}
 
-  /** The plan for a batch size and target kind: cached, or made now (evicting unused ones over the budget). */
-  get(batch: number, targetKind: TargetKind, inputGrad = false): Promise<StepPlan> {
-    const key = `${batch}:${targetKind}:${inputGrad}`;
-    let entry = this.entries.get(key);
+  /** The plan for a key: cached, or made now (evicting unused ones over the budget). */
+  get(...key: K): Promise<P> {
+    const id = JSON.stringify(key);
+    let entry = this.entries.get(id);
     if (entry) {
-      this.entries.delete(key); // move to the most recent end
-      this.entries.set(key, entry);
+      this.entries.delete(id); // move to the most recent end
+      this.entries.set(id, entry);
       return entry.plan;
     }
-    const plan = StepPlan.create(this.model, { batch, targetKind, inputGrad });
-    entry = { key, plan, bytes: 0, pins: 0 };
+    const plan = this.make(...key);
+    entry = { key: id, plan, bytes: 0, pins: 0 };
     const made = entry;
-    this.entries.set(key, made);
+    this.entries.set(id, made);
     plan.then(
       (p) => {
         made.bytes = p.bytes;
         this.evict(made);
       },
       () => {
-        if (this.entries.get(key) === made) this.entries.delete(key);
+        if (this.entries.get(id) === made) this.entries.delete(id);
       },
     );
     return plan;
@@ -61,13 +65,9 @@ export class PlanCache {
    * The plan, pinned: it is not evicted until `release()` (several plans can be pinned at once, and
    * a pinned plan may exceed the budget). Release exactly once.
    */
-  async acquire(
-    batch: number,
-    targetKind: TargetKind,
-    inputGrad = false,
-  ): Promise<{ plan: StepPlan; release: () => void }> {
-    const plan = await this.get(batch, targetKind, inputGrad);
-    const entry = this.entries.get(`${batch}:${targetKind}:${inputGrad}`);
+  async acquire(...key: K): Promise<{ plan: P; release: () => void }> {
+    const plan = await this.get(...key);
+    const entry = this.entries.get(JSON.stringify(key));
     if (entry) entry.pins++;
     let released = false;
     return {
@@ -82,13 +82,8 @@ export class PlanCache {
   }
 
   /** Runs `fn` with the plan pinned (see acquire). */
-  async with<T>(
-    batch: number,
-    targetKind: TargetKind,
-    fn: (plan: StepPlan) => Promise<T>,
-    inputGrad = false,
-  ): Promise<T> {
-    const { plan, release } = await this.acquire(batch, targetKind, inputGrad);
+  async with<T>(key: K, fn: (plan: P) => Promise<T>): Promise<T> {
+    const { plan, release } = await this.acquire(...key);
     try {
       return await fn(plan);
     } finally {
@@ -104,7 +99,7 @@ export class PlanCache {
   }
 
   /** Drops least recently used, unpinned plans (never `keep`) while over the budget. */
-  private evict(keep: Entry | undefined): void {
+  private evict(keep: Entry<P> | undefined): void {
     let total = this.usage.bytes;
     for (const entry of [...this.entries.values()]) {
       if (total <= this.budget) break;
