@@ -15,17 +15,19 @@ import { type GpuInputs, type Inputs, type Labels, resolveInputs, resolveLabels 
 import { type MLPCheckpoint, nonFiniteState, type TrainingCheckpoint } from './io/checkpoint_file.js';
 import { headOf } from './model/heads/index.js';
 import { slotBinding } from './model/layout.js';
-import type { Activation, Head, NetworkOptions, Targets } from './model/spec.js';
+import type { Activation, Head, MlpSpec, NetworkOptions, Targets } from './model/spec.js';
 import type { OptimizerKind } from './optim/index.js';
-import { checkKeys, formatValue } from './params.js';
+import { checkKeys, fail, formatValue } from './params.js';
 import { checkTargets } from './train/batch.js';
 import { type CheckReport, checkStep } from './train/check.js';
 import { GpuDataset } from './train/dataset.js';
+import { type EarlyStoppingOptions, resolveEarlyStopping } from './train/early_stopping.js';
 import { type Evaluation, evaluateDataset } from './train/evaluate.js';
 import { GpuBatchTrainer } from './train/gpu_trainer.js';
 import { drive, type EpochResult, type StepProgress, TrainingRun } from './train/loop.js';
 import { Model } from './train/model.js';
 import { resumeOptimizer } from './train/resume.js';
+import { type LearningRate, resolveLearningRate } from './train/schedule.js';
 
 export interface CreateMLPOptions extends NetworkOptions {
   /** Seed of the initial weights (He for ReLU layers, Glorot otherwise). Default 0. */
@@ -41,14 +43,33 @@ export interface CreateMLPOptions extends NetworkOptions {
 export type { GpuInputs, Inputs, Labels } from './inputs.js';
 
 export interface FitOptions {
-  /** Passes over the data. Default 1. */
+  /**
+   * Epochs to train in this call. Epoch numbers continue across calls (a second `fit({ epochs: 2 })`
+   * trains epochs 3 and 4, with their own shuffles; see initialEpoch), and so do the optimizer's state
+   * and step count: two calls of 2 epochs train exactly as one of 4. Default 1.
+   */
   epochs?: number;
-  /** Rows per step; the last batch of an epoch may be smaller. Default 32. */
+  /**
+   * The number of the epoch before the first one this call trains (Keras' `initial_epoch`): 0 numbers
+   * them from 1 again. Default: the epochs this network has trained. Not with `resume`, whose
+   * checkpoint says where it is.
+   */
+  initialEpoch?: number;
+  /**
+   * Rows per step; the last batch of an epoch may be smaller. A batch size larger than the training
+   * data is clamped to it (one full batch per epoch), as Keras and TF.js do. Default 32.
+   */
   batchSize?: number;
   /** `'sgd'`, `'momentum'`, `'adam'` or `'adamw'`. Default: the model's current optimizer (a new model's is `'adam'`). */
   optimizer?: OptimizerKind;
-  /** In (0, 1000]. Default 0.1 for sgd, 0.05 for momentum, 0.001 for adam and adamw. */
-  learningRate?: number;
+  /**
+   * A number in (0, 1000] (default 0.1 for sgd, 0.05 for momentum, 0.001 for adam and adamw), or a
+   * schedule: a function `({ epoch, step, stepsPerEpoch }) => rate`, asked for every step, or a preset —
+   * `{ type: 'step', every, gamma }`, `{ type: 'cosine', epochs, min }`, `{ type: 'warmup', warmupSteps }`,
+   * each with an optional `initial` rate and `warmupSteps` (see LearningRatePreset, docs/maths.md).
+   * Every step's optimizer update gets its own rate, also when several steps share a submit.
+   */
+  learningRate?: LearningRate;
   /** Momentum coefficient μ in [0, 1) (momentum only). Default 0.9. */
   momentum?: number;
   /** Adam's β1 in [0, 1) (adam, adamw). Default 0.9. */
@@ -63,16 +84,34 @@ export interface FitOptions {
   seed?: number;
   /** Evaluated after every epoch (testLoss / testAccuracy in the epoch results). */
   validation?: { inputs: Inputs; labels: Labels };
-  /** Called a few times per epoch with loss, accuracy and speed read from the GPU. */
+  /**
+   * A fraction in (0, 1): the last rows of the training data (before any shuffling, as Keras takes
+   * them) are held out as the validation set instead of trained on. Host inputs only; not with
+   * `validation`.
+   */
+  validationSplit?: number;
+  /**
+   * Stop when the monitored quantity stops improving: `{ monitor, patience, minDelta, restoreBest }`,
+   * each optional (see EarlyStoppingOptions). With `restoreBest` (the default) the network ends with
+   * the parameters and optimizer state it had after its best epoch; the last epoch's result says
+   * which (`earlyStopping`).
+   */
+  earlyStopping?: EarlyStoppingOptions;
+  /** Called every `progressEvery` steps with loss, accuracy and speed read from the GPU. */
   onStep?: (progress: StepProgress) => void;
+  /**
+   * Steps between `onStep` calls (and statistics reads), 1 for every step. The reads queue behind the
+   * steps without draining the GPU, but each costs a little: small values slow short steps. Default 25.
+   */
+  progressEvery?: number;
   /** Called after every epoch. */
   onEpoch?: (result: EpochResult) => void | Promise<void>;
   /** Stops training cleanly at the next progress point; the parameters keep what was learned. */
   signal?: AbortSignal;
   /**
    * Steps between checkpoints (parameters, optimizer state and position, read back to the CPU),
-   * rounded up to the next statistics read (every 25 steps). One is also taken at the start and
-   * between epochs. Default: only those.
+   * rounded up to the next statistics read (every `progressEvery` steps). One is also taken at the
+   * start and between epochs. Default: only those.
    */
   checkpointEvery?: number;
   /** Called with every checkpoint; `encodeCheckpoint(checkpoint)` turns it into bytes for a file. */
@@ -81,14 +120,16 @@ export interface FitOptions {
    * Continue a run from a checkpoint (`TrainingInterrupted.checkpoint`, `onCheckpoint`'s, or
    * `decodeCheckpoint(bytes)`): its parameters, optimizer state and position are restored and the
    * remaining steps run. With the same data, `batchSize`, `epochs` and `seed`, the result is that of
-   * an uninterrupted run. Hyperparameters given (`learningRate`, `momentum`, `weightDecay`, …) replace
-   * the checkpoint's (e.g. a smaller rate after a divergence); a different `optimizer` is an error.
+   * an uninterrupted run; `epochs` is then the run's total, counting the epochs the checkpoint has
+   * done. Hyperparameters given (`learningRate`, `momentum`, `weightDecay`, …) replace the
+   * checkpoint's (e.g. a smaller rate after a divergence); a different `optimizer` is an error.
    */
   resume?: MLPCheckpoint;
 }
 
 const FIT_KEYS = [
   'epochs',
+  'initialEpoch',
   'batchSize',
   'optimizer',
   'learningRate',
@@ -99,7 +140,10 @@ const FIT_KEYS = [
   'weightDecay',
   'seed',
   'validation',
+  'validationSplit',
+  'earlyStopping',
   'onStep',
+  'progressEvery',
   'onEpoch',
   'signal',
   'checkpointEvery',
@@ -112,6 +156,8 @@ export class MLP {
   private fitting = false;
   /** 1/255 once the network was trained on bytes (see save). */
   private inputScale: number | undefined;
+  /** Epochs trained so far: where the next fit's epoch numbers continue from. */
+  private epochsTrained = 0;
 
   /** @internal */
   constructor(readonly model: Model) {}
@@ -176,11 +222,13 @@ export class MLP {
     model.assertAlive();
     const { resume } = options;
     if (resume) checkResume(resume, model);
+    let base = resume ? resume.state.optimizer : model.optimizerConfig;
+    const rate = resolveLearningRate(options.learningRate, () => base.learningRate);
     const settings = resumeOptimizer(
-      resume ? resume.state.optimizer : model.optimizerConfig,
+      base,
       {
         kind: options.optimizer,
-        learningRate: options.learningRate,
+        learningRate: rate.initial,
         momentum: options.momentum,
         beta1: options.beta1,
         beta2: options.beta2,
@@ -189,38 +237,57 @@ export class MLP {
       },
       resume ? 'resume' : 'model',
     );
+    base = settings; // a preset without `initial` starts from the rate the optimizer now has
+    if (resume && options.initialEpoch !== undefined) {
+      throw new Error('options.initialEpoch cannot be given with options.resume: the checkpoint says where the run is');
+    }
+    const initialEpoch = options.initialEpoch ?? this.epochsTrained;
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) {
+      fail('options.initialEpoch', initialEpoch, 'an integer ≥ 0');
+    }
+    const split = splitValidation(inputs, labels, options, model.spec);
+    const early = resolveEarlyStopping(options.earlyStopping, options.validation !== undefined || split !== undefined);
     const datasets: GpuDataset[] = [];
     try {
-      const train = await this.dataset(inputs, labels, 'inputs', 'labels');
+      const train = split
+        ? await this.dataset(split.train.inputs, split.train.labels, 'inputs', 'labels')
+        : await this.dataset(inputs, labels, 'inputs', 'labels');
       datasets.push(train);
-      const test = options.validation
-        ? await this.dataset(
-            options.validation.inputs,
-            options.validation.labels,
-            'validation.inputs',
-            'validation.labels',
-          )
-        : undefined;
+      const held = split?.validation ?? options.validation;
+      const what = split ? 'the validationSplit rows of ' : 'validation.';
+      const test = held ? await this.dataset(held.inputs, held.labels, `${what}inputs`, `${what}labels`) : undefined;
       if (test) datasets.push(test);
-      const batchSize = options.batchSize ?? Math.min(32, train.count);
+      const requested = options.batchSize ?? 32;
+      const batchSize = Number.isInteger(requested) && requested >= 1 ? Math.min(requested, train.count) : requested;
       if (Number.isInteger(batchSize) && batchSize >= 1) checkPlanFits(model.spec, model.ctx.device.limits, batchSize);
+      const epochs = options.epochs ?? 1;
+      if (!resume && (!Number.isInteger(epochs) || epochs < 1)) fail('options.epochs', epochs, 'an integer ≥ 1');
       const run = new TrainingRun(new GpuBatchTrainer(model, train, test), {
-        epochs: options.epochs ?? 1,
+        epochs: resume ? epochs : initialEpoch + epochs,
         batchSize,
         seed: options.seed,
         signal: options.signal,
-        progressEvery: 25,
+        progressEvery: options.progressEvery ?? 25,
         checkpointEvery: options.checkpointEvery,
-        start: resume && { epoch: resume.epoch, step: resume.step, run: resume.run },
+        learningRate: rate.schedule,
+        earlyStopping: early,
+        start: resume
+          ? { epoch: resume.epoch, step: resume.step, run: resume.run }
+          : { epoch: initialEpoch + 1, step: 0 },
       });
       // Everything checked: now the model changes.
       if (resume) await model.restore(resume.state);
       await model.setOptimizer(settings);
-      return await drive(run, {
-        onStep: options.onStep,
-        onEpoch: options.onEpoch,
-        onCheckpoint: options.onCheckpoint as ((checkpoint: TrainingCheckpoint) => void | Promise<void>) | undefined,
-      });
+      try {
+        return await drive(run, {
+          onStep: options.onStep,
+          onEpoch: options.onEpoch,
+          onCheckpoint: options.onCheckpoint as ((checkpoint: TrainingCheckpoint) => void | Promise<void>) | undefined,
+        });
+      } finally {
+        const done = run.results.at(-1)?.epoch;
+        if (done !== undefined) this.epochsTrained = done;
+      }
     } finally {
       for (const d of datasets) d.destroy();
     }
@@ -334,6 +401,52 @@ export class MLP {
     }
     return data;
   }
+}
+
+/** validationSplit: the training data's last rows as the validation set (checked; undefined without the option). */
+function splitValidation(
+  inputs: Inputs,
+  labels: Labels,
+  options: FitOptions,
+  spec: MlpSpec,
+): { train: { inputs: Inputs; labels: Labels }; validation: { inputs: Inputs; labels: Labels } } | undefined {
+  const fraction = options.validationSplit;
+  if (fraction === undefined) return undefined;
+  if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) {
+    fail('options.validationSplit', fraction, 'a fraction in (0, 1), e.g. 0.2');
+  }
+  if (options.validation !== undefined) {
+    throw new Error('options.validationSplit and options.validation were both given: give one');
+  }
+  const D = spec.layers[0];
+  const x = resolveInputs(inputs, D, 'inputs');
+  if (x.kind === 'gpu') {
+    throw new Error(
+      'options.validationSplit needs inputs in host memory; with a GPU buffer, give options.validation ({ inputs, labels }) instead',
+    );
+  }
+  const rows = x.count;
+  const at = Math.floor(rows * (1 - fraction)); // Keras: split_at = int(n * (1 - validation_split))
+  if (at < 1 || at >= rows) {
+    throw new Error(
+      `options.validationSplit = ${fraction} of ${rows} rows leaves ${at} to train on and ${rows - at} to validate: both need at least one row`,
+    );
+  }
+  const part = <T extends { subarray(a: number, b?: number): T }>(a: T, width: number): [T, T] => [
+    a.subarray(0, at * width),
+    a.subarray(at * width, rows * width),
+  ];
+  const [xTrain, xTest] = part(x.images as Float32Array, D);
+  const y = resolveLabels(labels, spec, rows, 'labels');
+  if (y.kind === 'gpu') {
+    throw new Error(
+      'options.validationSplit needs labels in host memory; with a GPU buffer, give options.validation ({ inputs, labels }) instead',
+    );
+  }
+  const t = y.targets;
+  const [yTrain, yTest] =
+    t.kind === 'labels' ? part(t.labels, 1) : part(Float32Array.from(t.values), t.values.length / rows);
+  return { train: { inputs: xTrain, labels: yTrain }, validation: { inputs: xTest, labels: yTest } };
 }
 
 /** A checkpoint this network can continue from: its shape, architecture and finite state. */

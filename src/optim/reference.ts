@@ -51,14 +51,21 @@ export class RefOptimizerState {
 }
 
 /** Applies one update to `params` in place; W tensors are decayed, b tensors not. */
-export function optimizerUpdateRef(state: RefOptimizerState, params: RefParams, grads: RefParams): void {
+export function optimizerUpdateRef(
+  state: RefOptimizerState,
+  params: RefParams,
+  grads: RefParams,
+  /** Replaces the optimizer's rate for this update only (a schedule's). */
+  learningRate?: number,
+): void {
   state.step++;
+  const hyper = learningRate === undefined ? state.hyper : { ...state.hyper, learningRate };
   for (let l = 0; l < params.length; l++) {
     for (const key of ['w', 'b'] as const) {
       const p = params[l][key];
       const decayCount = key === 'w' ? p.length : 0;
       const buffers = state.buffers.map((b) => b[l][key]);
-      state.definition.updateRef(p, grads[l][key], buffers, state.hyper, state.step, decayCount);
+      state.definition.updateRef(p, grads[l][key], buffers, hyper, state.step, decayCount);
     }
   }
 }

@@ -115,11 +115,11 @@ export class CpuBatchTrainer implements BatchTrainer {
     this.state = state.clone(this.spec);
   }
 
-  async step(start: number, rows: number): Promise<void> {
+  async step(start: number, rows: number, learningRate?: number): Promise<void> {
     const { x, targets } = batchOf(this.train, this.order, start, rows);
     const C = this.spec.layers[this.spec.layers.length - 1];
     const { loss, logits, grads } = mlpBackwardRef(this.spec, this.params, x, targets, rows);
-    optimizerUpdateRef(this.state, this.params, grads);
+    optimizerUpdateRef(this.state, this.params, grads, learningRate);
     // Loss and correct counts of the batch under the parameters the step started from, as the GPU counts them.
     const correct = new Uint32Array(rows);
     headOf(this.spec).definition.correctRef(logits, rows, C, targets, correct);

@@ -64,17 +64,23 @@ export class GpuBatchTrainer implements BatchTrainer {
     return (await lease).plan;
   }
 
-  async step(start: number, rows: number): Promise<void> {
-    const plan = await this.plan(rows);
-    this.model.submitStep(plan, [await this.train.gather(plan, start)]);
+  /** Makes the step plans of these row counts (compiling their pipelines) and their first gather. */
+  async prepare(rows: readonly number[]): Promise<void> {
+    for (const r of rows) await this.train.gather(await this.plan(r), 0);
   }
 
-  async stepMany(starts: readonly number[], rows: number): Promise<void> {
+  async step(start: number, rows: number, learningRate?: number): Promise<void> {
+    const plan = await this.plan(rows);
+    this.model.submitStep(plan, [await this.train.gather(plan, start)], learningRate);
+  }
+
+  async stepMany(starts: readonly number[], rows: number, learningRates?: readonly number[]): Promise<void> {
     const plan = await this.plan(rows);
     const gathers = await Promise.all(starts.map((start, slot) => this.train.gather(plan, start, slot)));
     await this.model.submitSteps(
       plan,
       gathers.map((g) => [g]),
+      learningRates,
     );
   }
 

@@ -11,10 +11,12 @@
 import { DeviceLostError } from '../gpu/context.js';
 import type { TrainingCheckpoint } from '../io/checkpoint_file.js';
 import { permutation } from '../model/random.js';
+import { EarlyStopper, type EarlyStopping, type EarlyStoppingResult } from './early_stopping.js';
 import type { Evaluation } from './evaluate.js';
 import type { Stats } from './model.js';
+import type { LearningRateFunction } from './schedule.js';
 
-export type { TrainingCheckpoint };
+export type { EarlyStoppingResult, TrainingCheckpoint };
 
 export interface StepProgress {
   epoch: number;
@@ -39,10 +41,19 @@ export interface EpochResult {
   trainAccuracy: number;
   testLoss?: number;
   testAccuracy?: number;
-  /** Milliseconds this epoch's training took (evaluation excluded). */
+  /** Milliseconds this epoch's training took (evaluation and the run's setup excluded). */
   epochMs: number;
+  /** Milliseconds since the run started (its setup included). */
   elapsedMs: number;
+  /** Rows trained on per second of `epochMs`: shader compilation and buffer setup are not in it (see setupMs). */
   samplesPerSecond: number;
+  /**
+   * First epoch of a run only: milliseconds spent before its first step making the step plans
+   * (compiling shaders, allocating buffers), which samplesPerSecond leaves out.
+   */
+  setupMs?: number;
+  /** The last epoch of a run with early stopping: what it decided (see FitOptions.earlyStopping). */
+  earlyStopping?: EarlyStoppingResult;
 }
 
 /** What a run yields, in order. */
@@ -72,9 +83,15 @@ export interface BatchTrainer {
   readonly count: number;
   readonly learningRate: number;
   shuffle(order: Uint32Array): void;
-  step(start: number, rows: number): Promise<void>;
-  /** Optional: several steps of `rows` rows at these starts, as one submission (the same result as one by one). */
-  stepMany?(starts: readonly number[], rows: number): Promise<void>;
+  /** One step; `learningRate` replaces the optimizer's rate for this step only (a schedule's). */
+  step(start: number, rows: number, learningRate?: number): Promise<void>;
+  /**
+   * Optional: several steps of `rows` rows at these starts, as one submission (the same result as one
+   * by one), with a learning rate per step when a schedule gives them.
+   */
+  stepMany?(starts: readonly number[], rows: number, learningRates?: readonly number[]): Promise<void>;
+  /** Optional: makes what steps of these row counts need (plans, pipelines) before the run's clock starts. */
+  prepare?(rows: readonly number[]): Promise<void>;
   /** Training statistics since the last reset (waits for the work submitted so far). */
   readStats(): Promise<Stats>;
   resetStats(): void;
@@ -139,6 +156,10 @@ export interface RunOptions {
    * still stop the run).
    */
   divergence?: { factor?: number } | false;
+  /** A learning rate per step (a schedule, checked by resolveLearningRate); default the optimizer's own. */
+  learningRate?: LearningRateFunction;
+  /** Stop when the monitored quantity stops improving (resolved by resolveEarlyStopping). */
+  earlyStopping?: EarlyStopping;
 }
 
 /** What identifies a run, recorded in its checkpoints: a resumed run must match it to continue it. */
@@ -169,6 +190,8 @@ export async function runSteps(
   to: number,
   batchSize: number,
   group = 8,
+  /** The learning rate of step s of the epoch, when a schedule sets it. */
+  rateAt?: (step: number) => number,
 ): Promise<void> {
   const rowsAt = (step: number) => Math.min(batchSize, trainer.count - step * batchSize);
   for (let s = from; s < to; ) {
@@ -176,16 +199,24 @@ export async function runSteps(
     let size = 1;
     while (size < group && s + size < to && rowsAt(s + size) === rows) size++;
     if (size > 1 && trainer.stepMany) {
+      const steps = Array.from({ length: size }, (_, i) => s + i);
       await trainer.stepMany(
-        Array.from({ length: size }, (_, i) => (s + i) * batchSize),
+        steps.map((k) => k * batchSize),
         rows,
+        rateAt && steps.map(rateAt),
       );
     } else {
       size = 1;
-      await trainer.step(s * batchSize, rows);
+      await trainer.step(s * batchSize, rows, rateAt?.(s));
     }
     s += size;
   }
+}
+
+/** The distinct row counts of an epoch's steps: the batch size, and a smaller last batch if any. */
+export function stepRows(count: number, batchSize: number): number[] {
+  const last = count % batchSize;
+  return last === 0 || count < batchSize ? [Math.min(count, batchSize)] : [batchSize, last];
 }
 
 /** A training run over a BatchTrainer, as an async iterator of events (see the module comment). */
@@ -266,6 +297,20 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
     }
     this.epoch = start.epoch;
     this.step = start.step;
+    this.checkSchedule();
+  }
+
+  /**
+   * Asks a learning-rate schedule for the rate of every step of the run before it starts, so that a
+   * rate out of range is an error now rather than in the middle of training (a pure function of its
+   * arguments costs microseconds per step).
+   */
+  private checkSchedule(): void {
+    for (let epoch = this.epoch; epoch <= this.epochs; epoch++) {
+      const rateAt = this.rateAt(epoch);
+      if (!rateAt) return;
+      for (let s = epoch === this.epoch ? this.step : 0; s < this.stepsPerEpoch; s++) rateAt(s);
+    }
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<TrainingEvent, void, undefined> {
@@ -287,7 +332,13 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
       return { type: 'checkpoint', checkpoint: this.lastCheckpoint };
     };
     let sinceCheckpoint = 0;
+    let setupMs: number | undefined;
+    const stopping = this.options.earlyStopping && new EarlyStopper(this.options.earlyStopping, trainer);
     try {
+      if (trainer.prepare) {
+        await trainer.prepare(stepRows(n, this.batchSize));
+        setupMs = performance.now() - t0;
+      }
       yield await takeCheckpoint(this.epoch, this.step);
       for (; this.epoch <= this.epochs; this.epoch++) {
         const epoch = this.epoch;
@@ -328,7 +379,7 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
           const every = this.progressEvery;
           checkPositiveInt('progressEvery', every);
           const nextRead = Math.min(this.stepsPerEpoch, (Math.floor(s / every) + 1) * every);
-          await runSteps(trainer, s, nextRead, this.batchSize, this.group);
+          await runSteps(trainer, s, nextRead, this.batchSize, this.group, this.rateAt(epoch));
           sinceCheckpoint += nextRead - s;
           this.step = nextRead;
           const lastStep = nextRead === this.stepsPerEpoch;
@@ -360,14 +411,21 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
           elapsedMs: 0,
           samplesPerSecond: trainStats.count / (epochMs / 1000),
         };
+        if (setupMs !== undefined) result.setupMs = setupMs;
+        setupMs = undefined;
         if (trainer.evaluate) {
           const ev = await trainer.evaluate();
           result.testLoss = ev.loss;
           result.testAccuracy = ev.accuracy;
         }
+        const stop = stopping ? await stopping.after(result, epoch === this.epochs) : false;
         result.elapsedMs = performance.now() - t0;
         this.results.push(result);
         this.step = 0;
+        if (stop) {
+          yield { type: 'epoch', result };
+          return;
+        }
         if (epoch < this.epochs) {
           yield await takeCheckpoint(epoch + 1, 0);
           sinceCheckpoint = 0;
@@ -391,6 +449,13 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
     } finally {
       trainer.close?.();
     }
+  }
+
+  /** The learning rate of each step of `epoch` when a schedule sets them. */
+  private rateAt(epoch: number): ((step: number) => number) | undefined {
+    const schedule = this.options.learningRate;
+    const stepsPerEpoch = this.stepsPerEpoch;
+    return schedule && ((step) => schedule({ epoch, step: (epoch - 1) * stepsPerEpoch + step, stepsPerEpoch }));
   }
 
   /**

@@ -226,11 +226,20 @@ export class Model {
     queue.writeBuffer(plan.targets, 0, t.buffer, t.byteOffset, t.byteLength);
   }
 
-  /** Encodes one step (after optional input ops such as a GPU gather) and submits it. */
-  submitStep(plan: StepPlan, inputOps: readonly GpuOp[] = []): void {
+  /**
+   * Encodes one step (after optional input ops such as a GPU gather) and submits it. `learningRate`
+   * replaces the optimizer's for this step only (a schedule's).
+   */
+  submitStep(plan: StepPlan, inputOps: readonly GpuOp[] = [], learningRate?: number): void {
     this.assertAlive();
     if (!this.optimizer || !this.update) throw new Error('internal: optimizer not prepared');
-    this.submit(plan, this.optimizer, [inputOps], [this.update]);
+    this.submit(
+      plan,
+      this.optimizer,
+      [inputOps],
+      [this.update],
+      learningRate === undefined ? undefined : [learningRate],
+    );
   }
 
   /**
@@ -238,12 +247,16 @@ export class Model {
    * one compute pass and one submit: the same work as that many `submitStep`s, with one submit's
    * overhead. Each step's optimizer update has its own uniform (its step count).
    */
-  async submitSteps(plan: StepPlan, inputOps: readonly (readonly GpuOp[])[]): Promise<void> {
+  async submitSteps(
+    plan: StepPlan,
+    inputOps: readonly (readonly GpuOp[])[],
+    learningRates?: readonly number[],
+  ): Promise<void> {
     this.assertAlive();
     const optimizer = this.optimizer;
     if (!optimizer) throw new Error('internal: optimizer not prepared');
     const updates = await Promise.all(inputOps.map((_, i) => optimizer.slot(i)));
-    this.submit(plan, optimizer, inputOps, updates);
+    this.submit(plan, optimizer, inputOps, updates, learningRates);
   }
 
   private submit(
@@ -251,13 +264,19 @@ export class Model {
     optimizer: GpuOptimizer,
     inputOps: readonly (readonly GpuOp[])[],
     updates: readonly OptimizerOp[],
+    learningRates: readonly number[] | undefined,
   ): void {
     const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.step` });
     const pass = encoder.beginComputePass({ label: `${this.label}.step` });
     inputOps.forEach((ops, i) => {
       this.stepCount++;
       const update = updates[i];
-      optimizer.setHyper(update, this.settings, this.stepCount);
+      const lr = learningRates?.[i];
+      optimizer.setHyper(
+        update,
+        lr === undefined ? this.settings : { ...this.settings, learningRate: lr },
+        this.stepCount,
+      );
       for (const op of ops) op.encode(pass);
       for (const op of plan.forward) op.encode(pass);
       for (const op of plan.loss) op.encode(pass);

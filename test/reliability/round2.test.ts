@@ -239,7 +239,10 @@ describe('7. one fit at a time, and a rejected fit changes nothing', () => {
         { optimizer: 'adam' },
       ),
     ).rejects.toThrow('labels[9] = 7 is outside 0..2');
-    await expect(mlp.fit(x, y, { optimizer: 'adam', batchSize: 1000 })).rejects.toThrow(/batchSize = 1000 is invalid/);
+    await expect(mlp.fit(x, y, { optimizer: 'adam', epochs: 0 })).rejects.toThrow(/options\.epochs = 0 is invalid/);
+    await expect(mlp.fit(x, y, { optimizer: 'adam', learningRate: () => Number.NaN })).rejects.toThrow(
+      /options\.learningRate gave NaN for epoch 2, step \d+: expected a finite number in \(0, 1000\]/,
+    );
     expect(mlp.model.optimizerConfig.kind).toBe('momentum');
     expect(await mlp.model.readParams()).toEqual(params);
     expect(await mlp.model.readOptimizerState()).toEqual(state);

@@ -1,0 +1,309 @@
+/**
+ * fit's conveniences (issue 14), each against the Float64 reference or a hand-computed expectation:
+ * learning-rate schedules, early stopping that restores the best epoch exactly, validationSplit,
+ * epoch numbers that continue across calls, batch sizes clamped to the data, onStep granularity and
+ * samples/s without the setup.
+ */
+import { describe, expect, it } from 'vitest';
+import type { MLPCheckpoint } from '../../src/io/checkpoint_file.js';
+import { createMLP, type FitOptions, type MLP } from '../../src/mlp.js';
+import { paramLayout } from '../../src/model/layout.js';
+import { resolveOptimizer } from '../../src/optim/index.js';
+import { toRefParams } from '../../src/train/check.js';
+import { CpuBatchTrainer } from '../../src/train/cpu.js';
+import { resolveEarlyStopping } from '../../src/train/early_stopping.js';
+import { type EpochResult, fit } from '../../src/train/loop.js';
+import { resolveLearningRate, type ScheduleAt } from '../../src/train/schedule.js';
+import { expectClose } from '../helpers/close.js';
+import { useGpuContext } from '../helpers/gpu.js';
+import { randomArray, randomInts } from '../helpers/random.js';
+
+const gpu = useGpuContext();
+
+/** Three noisy classes in 4-D. */
+function data(n: number, seed: number): { x: Float32Array<ArrayBuffer>; y: Uint32Array<ArrayBuffer> } {
+  const x = randomArray(n * 4, seed, 0.5);
+  const y = randomInts(n, seed + 1, 3);
+  for (let i = 0; i < n; i++) x[4 * i + (y[i] as number)] += 1;
+  return { x, y };
+}
+
+const net = (seed = 1) => createMLP({ layers: [4, 8, 3], activation: 'tanh', seed, device: gpu().device });
+const paramsOf = (mlp: MLP) => mlp.model.readParams();
+
+describe('learning-rate schedules', () => {
+  const at = (epoch: number, step: number, stepsPerEpoch = 10): ScheduleAt => ({
+    epoch,
+    step: (epoch - 1) * stepsPerEpoch + step,
+    stepsPerEpoch,
+  });
+
+  it('presets give the rates of their formulas (PyTorch StepLR, CosineAnnealingLR, linear warm-up)', () => {
+    const step = resolveLearningRate({ type: 'step', initial: 0.1, every: 2, gamma: 0.5 }, () => 1).schedule!;
+    expect([1, 2, 3, 4, 5].map((e) => step(at(e, 0)))).toEqual([0.1, 0.1, 0.05, 0.05, 0.025]);
+    const cosine = resolveLearningRate({ type: 'cosine', initial: 0.1, epochs: 4, min: 0.01 }, () => 1).schedule!;
+    // torch: eta_min + (base − eta_min)(1 + cos(π e / T_max)) / 2 at epoch index e = 0, 1, …
+    const expected = [0, 1, 2, 3, 4, 5].map((e) => 0.01 + (0.09 * (1 + Math.cos((Math.PI * Math.min(e, 4)) / 4))) / 2);
+    [1, 2, 3, 4, 5, 6].forEach((e, i) => expect(cosine(at(e, 3))).toBeCloseTo(expected[i] as number, 15));
+    const warm = resolveLearningRate({ type: 'warmup', warmupSteps: 4 }, () => 0.2).schedule!;
+    expect([0, 1, 2, 3, 4, 9].map((s) => warm(at(1, s)))).toEqual([0.05, 0.1, 0.15000000000000002, 0.2, 0.2, 0.2]);
+    // warmupSteps composes with the others; `initial` defaults to the optimizer's rate.
+    const both = resolveLearningRate({ type: 'step', every: 1, gamma: 0.5, warmupSteps: 2 }, () => 0.4).schedule!;
+    expect([both(at(1, 0)), both(at(1, 1)), both(at(2, 0))]).toEqual([0.2, 0.4, 0.2]);
+  });
+
+  it('rejects bad presets and rates, saying what was expected', () => {
+    const r = (v: unknown) => () => resolveLearningRate(v, () => 0.1);
+    expect(r({ type: 'linear' })).toThrow(
+      `options.learningRate.type = "linear" is invalid: expected 'step', 'cosine' or 'warmup'`,
+    );
+    expect(r({ type: 'step' })).toThrow('options.learningRate.every = undefined is invalid');
+    expect(r({ type: 'step', every: 0 })).toThrow(
+      'options.learningRate.every = 0 is invalid: expected an integer in [1,',
+    );
+    expect(r({ type: 'cosine', epochs: 5, gamma: 2 })).toThrow('options.learningRate.gamma = 2 is invalid');
+    expect(r({ type: 'warmup', warmupSteps: 3, initial: -1 })).toThrow('options.learningRate.initial = -1 is invalid');
+    expect(r('fast')).toThrow('options.learningRate = "fast" is invalid');
+    const f = resolveLearningRate(
+      () => 2000,
+      () => 0.1,
+    ).schedule!;
+    expect(() => f(at(3, 1))).toThrow(
+      'options.learningRate gave 2000 for epoch 3, step 21: expected a finite number in (0, 1000]',
+    );
+  });
+
+  it('a per-step schedule on the GPU trains as the Float64 reference does, also within multi-step submits', async () => {
+    const { x, y } = data(96, 3);
+    const schedule = ({ step }: ScheduleAt) => 0.3 / (1 + step); // different for every step of a submit
+    const options = { epochs: 2, batchSize: 8, seed: 5 }; // 12 steps per epoch: submits of 8 and 4
+    const mlp = await net(7);
+    await mlp.fit(x, y, { ...options, optimizer: 'momentum', learningRate: schedule });
+    const optimizer = resolveOptimizer({ kind: 'momentum' });
+    const cpu = new CpuBatchTrainer(
+      mlp.model.spec,
+      optimizer,
+      { images: x, labels: y, count: 96, cols: 4, classes: 3, scale: 1 },
+      undefined,
+      7,
+    );
+    await fit(cpu, { ...options, learningRate: schedule });
+    const got = toRefParams(paramLayout(mlp.model.spec), await paramsOf(mlp));
+    cpu.params.forEach((p, l) => {
+      expectClose(got[l]!.w, p.w, { atol: 1e-5, rtol: 1e-4 }, `layers.${l}.weight`);
+      expectClose(got[l]!.b, p.b, { atol: 1e-5, rtol: 1e-4 }, `layers.${l}.bias`);
+    });
+    // A constant schedule is the constant rate, bit for bit.
+    const a = await net(7);
+    const b = await net(7);
+    await a.fit(x, y, { ...options, optimizer: 'adam', learningRate: 0.01 });
+    await b.fit(x, y, { ...options, optimizer: 'adam', learningRate: () => 0.01 });
+    expect(await paramsOf(b)).toEqual(await paramsOf(a));
+    for (const m of [mlp, a, b]) await m.destroy();
+  });
+
+  it('a schedule out of range is refused before any step, the network unchanged', async () => {
+    const { x, y } = data(32, 1);
+    const mlp = await net();
+    const before = await paramsOf(mlp);
+    await expect(
+      mlp.fit(x, y, { epochs: 3, batchSize: 8, learningRate: ({ epoch }) => (epoch === 3 ? 0 : 0.1) }),
+    ).rejects.toThrow('options.learningRate gave 0 for epoch 3, step 8');
+    expect(await paramsOf(mlp)).toEqual(before);
+    expect(mlp.model.steps).toBe(0);
+    await mlp.destroy();
+  });
+});
+
+describe('early stopping', () => {
+  it('stops after `patience` epochs without improvement and restores exactly the best epoch', async () => {
+    const { x, y } = data(64, 11);
+    const val = { inputs: data(32, 12).x, labels: randomInts(32, 99, 3) }; // labels unrelated: it overfits
+    for (const patience of [0, 2]) {
+      const mlp = await net(2);
+      const after = new Map<number, Float32Array>(); // parameters after each epoch, from the checkpoints
+      const results = await mlp.fit(x, y, {
+        epochs: 40,
+        batchSize: 16,
+        optimizer: 'adam',
+        learningRate: 0.05,
+        validation: val,
+        earlyStopping: { patience },
+        onCheckpoint: (c: MLPCheckpoint) => {
+          if (c.step === 0) after.set(c.epoch - 1, c.state.params);
+        },
+      });
+      // The expectation from the losses themselves: the first epoch that leaves `patience` + 0 epochs
+      // (at least one) behind the best without improving on it.
+      let best = Number.POSITIVE_INFINITY;
+      let bestEpoch = 0;
+      let wait = 0;
+      let stopAt = 40;
+      for (const r of results) {
+        if ((r.testLoss as number) < best) {
+          best = r.testLoss as number;
+          bestEpoch = r.epoch;
+          wait = 0;
+        } else if (++wait >= Math.max(1, patience)) {
+          stopAt = r.epoch;
+          break;
+        }
+      }
+      expect(stopAt).toBeLessThan(40); // the run did stop early
+      expect(results.length).toBe(stopAt);
+      const last = results.at(-1) as EpochResult;
+      expect(last.earlyStopping).toEqual({ stopped: true, bestEpoch, best, restored: true });
+      expect(results.slice(0, -1).every((r) => r.earlyStopping === undefined)).toBe(true);
+      expect(await paramsOf(mlp)).toEqual(after.get(bestEpoch)); // bit for bit
+      const ev = await mlp.evaluate(val.inputs, val.labels);
+      expect(ev.loss).toBeCloseTo(best, 6);
+      await mlp.destroy();
+    }
+  });
+
+  it('monitors accuracies upwards, and restoreBest: false keeps the last parameters', async () => {
+    const { x, y } = data(48, 4);
+    const mlp = await net(3);
+    const results = await mlp.fit(x, y, {
+      epochs: 6,
+      batchSize: 16,
+      learningRate: 0.05,
+      earlyStopping: { monitor: 'trainAccuracy', patience: 100, restoreBest: false },
+    });
+    expect(results.length).toBe(6);
+    const accuracies = results.map((r) => r.trainAccuracy);
+    const best = Math.max(...accuracies);
+    const last = results.at(-1) as EpochResult;
+    expect(last.earlyStopping).toMatchObject({
+      stopped: false,
+      best,
+      bestEpoch: accuracies.indexOf(best) + 1,
+      restored: false,
+    });
+    await mlp.destroy();
+  });
+
+  it('checks its options', () => {
+    expect(() => resolveEarlyStopping({}, false)).not.toThrow();
+    expect(resolveEarlyStopping({}, true)).toEqual({
+      monitor: 'testLoss',
+      patience: 0,
+      minDelta: 0,
+      restoreBest: true,
+    });
+    expect(resolveEarlyStopping({}, false)?.monitor).toBe('trainLoss');
+    expect(() => resolveEarlyStopping({ monitor: 'testLoss' }, false)).toThrow(
+      'options.earlyStopping.monitor = "testLoss" needs validation data: give options.validation or options.validationSplit, or monitor \'trainLoss\'',
+    );
+    expect(() => resolveEarlyStopping({ monitor: 'loss' }, true)).toThrow(
+      'options.earlyStopping.monitor = "loss" is invalid',
+    );
+    expect(() => resolveEarlyStopping({ patience: -1 }, true)).toThrow(
+      'options.earlyStopping.patience = -1 is invalid',
+    );
+    expect(() => resolveEarlyStopping({ patient: 3 }, true)).toThrow('options.earlyStopping.patient = 3 is invalid');
+    expect(() => resolveEarlyStopping({ restoreBest: 'yes' }, true)).toThrow(
+      'options.earlyStopping.restoreBest = "yes" is invalid',
+    );
+    expect(() => resolveEarlyStopping(5, true)).toThrow('options.earlyStopping = 5 is invalid');
+  });
+});
+
+describe('validationSplit', () => {
+  it('holds out the last rows, exactly as giving them as validation data', async () => {
+    const { x, y } = data(40, 6);
+    const options: FitOptions = { epochs: 2, batchSize: 8, seed: 1, learningRate: 0.05 };
+    const a = await net(4);
+    const b = await net(4);
+    const split = await a.fit(x, y, { ...options, validationSplit: 0.25 });
+    const given = await b.fit(x.subarray(0, 30 * 4), y.subarray(0, 30), {
+      ...options,
+      validation: { inputs: x.subarray(30 * 4), labels: y.subarray(30) },
+    });
+    expect(split.map((r) => [r.trainLoss, r.testLoss, r.testAccuracy])).toEqual(
+      given.map((r) => [r.trainLoss, r.testLoss, r.testAccuracy]),
+    );
+    expect(await paramsOf(a)).toEqual(await paramsOf(b));
+    await a.destroy();
+    await b.destroy();
+  });
+
+  it('refuses what it cannot split, leaving the network as it was', async () => {
+    const { x, y } = data(10, 2);
+    const mlp = await net();
+    const before = await paramsOf(mlp);
+    await expect(mlp.fit(x, y, { validationSplit: 1 })).rejects.toThrow(
+      'options.validationSplit = 1 is invalid: expected a fraction in (0, 1)',
+    );
+    await expect(mlp.fit(x, y, { validationSplit: 0.95 })).rejects.toThrow(
+      'options.validationSplit = 0.95 of 10 rows leaves 0 to train on and 10 to validate: both need at least one row',
+    );
+    await expect(mlp.fit(x, y, { validationSplit: 0.2, validation: { inputs: x, labels: y } })).rejects.toThrow(
+      'options.validationSplit and options.validation were both given',
+    );
+    const buffer = gpu().device.createBuffer({ size: x.byteLength, usage: GPUBufferUsage.STORAGE });
+    await expect(mlp.fit({ buffer, count: 10 }, y, { validationSplit: 0.2 })).rejects.toThrow(
+      'options.validationSplit needs inputs in host memory',
+    );
+    buffer.destroy();
+    expect(await paramsOf(mlp)).toEqual(before);
+    await mlp.destroy();
+  });
+});
+
+describe('epochs across fit calls', () => {
+  it('number on from the last call, and two calls of 2 epochs train exactly as one of 4', async () => {
+    const { x, y } = data(40, 8);
+    const options: FitOptions = { batchSize: 8, seed: 3, optimizer: 'adam', learningRate: 0.02 };
+    const a = await net(5);
+    const first = await a.fit(x, y, { ...options, epochs: 2 });
+    const second = await a.fit(x, y, { ...options, epochs: 2 });
+    expect(first.map((r) => r.epoch)).toEqual([1, 2]);
+    expect(second.map((r) => r.epoch)).toEqual([3, 4]);
+    const b = await net(5);
+    const once = await b.fit(x, y, { ...options, epochs: 4 });
+    expect(once.map((r) => r.trainLoss)).toEqual([...first, ...second].map((r) => r.trainLoss));
+    expect(await paramsOf(a)).toEqual(await paramsOf(b));
+    // initialEpoch numbers from where it says.
+    const again = await a.fit(x, y, { ...options, epochs: 1, initialEpoch: 0 });
+    expect(again.map((r) => r.epoch)).toEqual([1]);
+    await expect(a.fit(x, y, { initialEpoch: -1 })).rejects.toThrow('options.initialEpoch = -1 is invalid');
+    await a.destroy();
+    await b.destroy();
+  });
+});
+
+describe('batch size, progress and speed', () => {
+  it('clamps a batch size larger than the data to the data', async () => {
+    const { x, y } = data(20, 9);
+    const a = await net(6);
+    const b = await net(6);
+    const steps: number[] = [];
+    await a.fit(x, y, { epochs: 2, batchSize: 1000, seed: 2, onStep: (p) => steps.push(p.stepsPerEpoch) });
+    await b.fit(x, y, { epochs: 2, batchSize: 20, seed: 2 });
+    expect(steps.every((s) => s === 1)).toBe(true);
+    expect(await paramsOf(a)).toEqual(await paramsOf(b));
+    await a.destroy();
+    await b.destroy();
+  });
+
+  it('onStep every step with progressEvery: 1; setupMs apart from the samples/s', async () => {
+    const { x, y } = data(40, 10);
+    const mlp = await net();
+    const seen: string[] = [];
+    const results = await mlp.fit(x, y, {
+      epochs: 2,
+      batchSize: 8,
+      progressEvery: 1,
+      onStep: (p) => seen.push(`${p.epoch}.${p.step}`),
+    });
+    expect(seen).toEqual(['1.1', '1.2', '1.3', '1.4', '1.5', '2.1', '2.2', '2.3', '2.4', '2.5']);
+    const [first, second] = results as [EpochResult, EpochResult];
+    expect(first.setupMs).toBeGreaterThan(0);
+    expect(second.setupMs).toBeUndefined();
+    for (const r of results) expect(r.samplesPerSecond).toBeCloseTo(40 / (r.epochMs / 1000), 6);
+    expect(first.elapsedMs).toBeGreaterThanOrEqual((first.setupMs as number) + first.epochMs);
+    await expect(mlp.fit(x, y, { progressEvery: 0 })).rejects.toThrow('progressEvery = 0 is invalid');
+    await mlp.destroy();
+  });
+});
