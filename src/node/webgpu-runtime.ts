@@ -160,7 +160,7 @@ export function resolveRuntime(request: RuntimeRequest, probe: RuntimeProbe): We
   const node = probe.gpuNode();
   if (node) {
     const systemDir = probe.systemSwiftShader();
-    const fallbackDir = systemDir ?? unpackedSwiftShader(probe, false);
+    const fallbackDir = systemDir ?? unpackedSwiftShader(probe, false, misses);
     const got = loader(probe, fallbackDir);
     if (!got.missing) {
       return {
@@ -183,7 +183,7 @@ export function resolveRuntime(request: RuntimeRequest, probe: RuntimeProbe): We
       };
     }
   }
-  const packagedDir = unpackedSwiftShader(probe, false);
+  const packagedDir = unpackedSwiftShader(probe, false, misses);
   if (packagedDir) {
     const got = loader(probe, packagedDir);
     if (got.missing) misses.push(`the packaged SwiftShader is there, but ${got.missing}`);
@@ -209,7 +209,9 @@ export function applyRuntime(runtime: WebGpuRuntime, env: NodeJS.ProcessEnv = pr
     delete env.VK_DRIVER_FILES; // newer loaders prefer it over VK_ICD_FILENAMES
   }
   if (runtime.addIcd) env.VK_ADD_DRIVER_FILES = runtime.addIcd;
-  if (runtime.kind === 'gpu' && !runtime.addIcd) delete env.VK_ADD_DRIVER_FILES;
+  // Empty rather than unset: the library's own hook (src/gpu/device.ts) adds Debian's SwiftShader
+  // beside a GPU only when nobody set it.
+  if (runtime.kind === 'gpu' && !runtime.addIcd) env.VK_ADD_DRIVER_FILES = '';
   if (runtime.loader) {
     const dir = dirname(runtime.loader);
     const paths = (env.LD_LIBRARY_PATH ?? '').split(':').filter((p) => p && p !== dir);
@@ -422,14 +424,23 @@ function packagedSummary(probe: RuntimeProbe): string {
   return `the packaged SwiftShader (${PACKAGED_NAME} ${source.version}, unpacked in ${shortPath(join(source.cacheDir, 'swiftshader'))})`;
 }
 
-/** The unpacked packaged SwiftShader folder; undefined when there is none (thrown when `required`). */
-function unpackedSwiftShader(probe: RuntimeProbe, required: boolean): string | undefined {
+/**
+ * The unpacked packaged SwiftShader folder. When it cannot be had: thrown when `required`, else
+ * undefined, with the reason added to `misses` when unpacking failed.
+ */
+function unpackedSwiftShader(probe: RuntimeProbe, required: boolean, misses?: string[]): string | undefined {
   const source = probe.packaged();
   if (typeof source === 'string') {
     if (required) throw new Error(`${RUNTIME_ENV}=packaged, but ${source}`);
     return undefined;
   }
-  return probe.unpackSwiftShader(source);
+  if (required) return probe.unpackSwiftShader(source);
+  try {
+    return probe.unpackSwiftShader(source);
+  } catch (error) {
+    misses?.push(`the packaged SwiftShader could not be unpacked: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 /**
@@ -482,7 +493,7 @@ function noRuntimeProblem(probe: RuntimeProbe, misses: string[]): string {
   if (typeof packaged === 'string' && probe.arch !== 'x64') {
     return `${looked}, and ${packaged} Install a software Vulkan driver: \`apt-get install mesa-vulkan-drivers libvulkan1\` (lavapipe) or \`apt-get install chromium libvulkan1\` (SwiftShader), or set VK_ICD_FILENAMES to a driver's JSON.`;
   }
-  return `${looked}, and ${typeof packaged === 'string' ? packaged : `${misses.join('; ')}. Run \`npm ci\` to install it again.`}`;
+  return `${looked}, and ${typeof packaged === 'string' ? packaged : `${[...new Set(misses)].join('; ')}. Run \`npm ci\` to install it again.`}`;
 }
 
 function gpuNode(): string | undefined {

@@ -149,6 +149,23 @@ describe('resolveRuntime, auto: the first runtime that is there', () => {
     );
   });
 
+  it('a packaged runtime that fails to unpack: a GPU still works; without one, none says why', () => {
+    const failing = (m: Machine) => {
+      const probe = fake(m);
+      probe.unpackSwiftShader = () => {
+        throw new Error('Cannot decompress swiftshader.tar.br (unexpected end of file): run `npm ci`');
+      };
+      return resolveRuntime('auto', probe);
+    };
+    expect(failing({ gpuNode: '/dev/nvidia0', systemLoader: true })).toMatchObject({ kind: 'gpu', addIcd: undefined });
+    const none = failing({});
+    expect(none.kind).toBe('none');
+    expect(none.problem).toMatch(
+      /the packaged SwiftShader could not be unpacked: Cannot decompress swiftshader\.tar\.br/,
+    );
+    expect(none.problem?.match(/could not be unpacked/g)).toHaveLength(1);
+  });
+
   it('macOS and Windows: Dawn uses the GPU directly, nothing to find', () => {
     expect(resolve('auto', { platform: 'darwin' }).runtime).toMatchObject({ kind: 'native' });
     expect(resolve('auto', { platform: 'win32' }).runtime.summary).toMatch(/Direct3D 12/);
@@ -254,6 +271,13 @@ describe('applyRuntime', () => {
       LD_LIBRARY_PATH: `${UNPACKED}:/a:/b`,
       XDG_RUNTIME_DIR: '/tmp',
     });
+  });
+
+  it('WEBGPU_MLP_RUNTIME=gpu: no SwiftShader beside the GPU, not even the one the library would add', () => {
+    const env: NodeJS.ProcessEnv = { VK_ADD_DRIVER_FILES: '/usr/lib/chromium/vk_swiftshader_icd.json' };
+    applyRuntime({ kind: 'gpu', summary: '' }, env);
+    expect(env.VK_ADD_DRIVER_FILES).toBe('');
+    expect(env.VK_ICD_FILENAMES).toBeUndefined();
   });
 
   it('adds SwiftShader beside a GPU without replacing its drivers', () => {

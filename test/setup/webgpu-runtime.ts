@@ -3,4 +3,6 @@
 // Child processes the tests start (the train CLI, the package's examples) inherit its environment.
 import { findWebGpuRuntime } from '../../src/node/webgpu-runtime.js';
 
-findWebGpuRuntime();
+const runtime = findWebGpuRuntime();
+// The GPU tests will fail (never skip) without an adapter: say why first.
+if (runtime.kind === 'none') console.warn(`test setup: no WebGPU runtime: ${runtime.problem}`);
