@@ -39,7 +39,7 @@ export default defineConfig(({ mode }) => ({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    setupFiles: ['test/setup/polling.ts'],
+    setupFiles: ['test/setup/webgpu-runtime.ts', 'test/setup/polling.ts'],
     // Each test file gets its own process: Dawn (and SwiftShader's threads) stay isolated.
     pool: 'forks',
     testTimeout: 120_000,

@@ -10,6 +10,7 @@ import { loadMnistNode } from '../src/data/mnist_node.js';
 import { describeAdapter } from '../src/gpu/adapter.js';
 import { GpuContext } from '../src/gpu/context.js';
 import { spaceOutDawnPolling } from '../src/gpu/polling.js';
+import { findWebGpuRuntime, type WebGpuRuntime } from '../src/node/webgpu-runtime.js';
 import { BENCH_HELP, defaultReportPath, parseBenchArgs } from './args.js';
 import { runBench } from './run.js';
 import { formatTable } from './table.js';
@@ -43,7 +44,11 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
     return { code: 0 };
   }
   let ctx: GpuContext;
+  let runtime: WebGpuRuntime;
   try {
+    // Before Dawn's first create(): a GPU, the system's SwiftShader or the packaged one (src/node/webgpu-runtime.ts).
+    runtime = findWebGpuRuntime();
+    if (runtime.kind === 'none') throw new Error(`no WebGPU runtime: ${runtime.problem}`);
     ctx = await GpuContext.create({ label: 'bench.device', nodeFlags: NODE_FLAGS });
   } catch (error) {
     io.error(`bench: no WebGPU device: ${(error as Error).message}`);
@@ -53,12 +58,16 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
   const restorePolling = ctx.adapter?.isSoftware ? spaceOutDawnPolling() : () => {};
   try {
     io.log(`adapter: ${ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown'}; kernels: ${ctx.kernelPreference}`);
+    io.log(`runtime: ${runtime.summary}`);
     const report = await runBench(ctx, {
       quick: args.quick,
       suites: args.suites?.includes('step_cpu') ? [...args.suites, 'step'] : args.suites,
       reps: args.reps,
       maxFigureS: args.maxFigureS,
-      environment: { runtime: 'node', version: `Node ${process.versions.node}, webgpu (Dawn) on ${process.platform}` },
+      environment: {
+        runtime: 'node',
+        version: `Node ${process.versions.node}, webgpu (Dawn) on ${process.platform}, ${runtime.summary}`,
+      },
       log: (line) => io.log(line),
       mnist: () => loadMnistNode(),
     });

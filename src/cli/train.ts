@@ -15,6 +15,7 @@ import { encodeModel } from '../io/model_file.js';
 import { describeActivation } from '../model/activations/index.js';
 import { paramLayout } from '../model/layout.js';
 import { resolveSpec } from '../model/spec.js';
+import { findWebGpuRuntime, type WebGpuRuntime } from '../node/webgpu-runtime.js';
 import { describeOptimizer, HYPERPARAMETERS, type OptimizerConfig, resolveOptimizer } from '../optim/index.js';
 import { CpuBatchTrainer } from '../train/cpu.js';
 import { GpuDataset } from '../train/dataset.js';
@@ -59,8 +60,12 @@ async function main(): Promise<number> {
   const test = mnistDataset(mnist.test);
 
   let ctx: GpuContext | undefined;
+  let runtime: WebGpuRuntime | undefined;
   if (args.backend !== 'cpu') {
     try {
+      // Before Dawn's first create(): a GPU, the system's SwiftShader or the packaged one (src/node/webgpu-runtime.ts).
+      runtime = findWebGpuRuntime();
+      if (runtime.kind === 'none') throw new Error(`no WebGPU runtime: ${runtime.problem}`);
       ctx = await GpuContext.create();
     } catch (error) {
       if (args.backend === 'webgpu') {
@@ -90,6 +95,7 @@ async function main(): Promise<number> {
     `data      MNIST: ${train.count.toLocaleString('en-US')} training, ${test.count.toLocaleString('en-US')} test images`,
   );
   console.log(`backend   ${backendName}`);
+  if (ctx && runtime) console.log(`runtime   ${runtime.summary}`);
   if (resume) {
     console.log(
       `resume    ${args.resume}: epoch ${resume.epoch}, step ${resume.step} (${resume.state.step.toLocaleString('en-US')} steps trained); network and optimizer from the file`,

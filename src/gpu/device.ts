@@ -87,6 +87,8 @@ async function nodeGpu(flags: string[]): Promise<GPU> {
 /**
  * Points the Vulkan loader at SwiftShader on a machine with no GPU. Must run before Dawn's first
  * `create()`. Leaves any driver choice the user made (`VK_ICD_FILENAMES`, `VK_DRIVER_FILES`) alone.
+ * This project's Node tools and tests make that choice first (src/node/webgpu-runtime.ts, which also
+ * brings the packaged SwiftShader); this minimal hook serves library users with Debian's chromium.
  */
 async function configureNodeVulkan(): Promise<void> {
   const env = process.env;
@@ -112,7 +114,7 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Own
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
     const hint = isNode()
-      ? `On Linux without a GPU install SwiftShader with \`apt-get install chromium libvulkan1\` (it provides ${SWIFTSHADER_ICD}), or set VK_ICD_FILENAMES to a Vulkan driver.`
+      ? `On Linux without a GPU, WebGPU needs a Vulkan loader and a software driver (SwiftShader): \`apt-get install chromium libvulkan1\` provides both (${SWIFTSHADER_ICD}); without root, webgpu-mlp's own tools take them from the npm package @sparticuz/chromium (see the README). Or set VK_ICD_FILENAMES to a Vulkan driver.`
       : 'The browser has WebGPU but no usable GPU adapter: check chrome://gpu (or about:support), update the graphics driver, or enable the fallback adapter.';
     throw new Error(`WebGPU returned no adapter. ${hint}`);
   }

@@ -52,6 +52,9 @@ describe('npm run train (built CLI)', () => {
     expect(first.stderr.replace(/.*XDG_RUNTIME_DIR.*\n/g, '')).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/network {3}\[784, 32, 10\] relu/);
+    // the adapter and where WebGPU came from (src/node/webgpu-runtime.ts) in the header
+    expect(first.stdout).toMatch(/^backend {3}WebGPU on \S.*$/m);
+    expect(first.stdout).toMatch(/^runtime {3}the (GPU|system's SwiftShader|packaged SwiftShader) /m);
     expect(first.stdout).toMatch(/epoch 1\/2 {2}train loss \d\.\d{4} {2}train acc \d+\.\d\d% {2}test loss/);
     expect(first.stdout).toMatch(/epoch 2\/2 /);
     expect(first.stdout).toMatch(/test accuracy (\d+\.\d\d)%/);

@@ -2,6 +2,8 @@
  * `npm run build` writes the demo as a static site (dist/demo/) that works from any static host:
  * built here into a temporary folder, served by a plain file server (no Vite) under a sub-path,
  * opened in headless Chromium: the data loads, a short run trains, and the bench page opens.
+ * It always uses the packaged Chromium (@sparticuz/chromium, see test/helpers/chromium.ts), so that
+ * the bare-machine browser is tested in every run, also where the system has its own.
  */
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -57,7 +59,7 @@ beforeAll(async () => {
   const port = await freePort();
   await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
   baseUrl = `http://127.0.0.1:${port}${SUBPATH}`;
-  browser = await launchChromium();
+  browser = await launchChromium({ runtime: 'packaged' });
 }, 180_000);
 
 afterAll(async () => {
@@ -67,6 +69,18 @@ afterAll(async () => {
 });
 
 describe('the built demo on a plain static server, under a sub-path', () => {
+  it('runs in the packaged Chromium, which has a WebGPU adapter', async () => {
+    expect(browser.runtime.kind).toBe('packaged');
+    const { page } = await openPage(browser.context, `${baseUrl}mnist/manifest.json`); // any page of the origin
+    const adapter = await page.evaluate(async () => {
+      const a = await navigator.gpu?.requestAdapter();
+      return a ? `${a.info.vendor} ${a.info.architecture}` : null;
+    });
+    console.log(`browser: ${browser.runtime.summary}; adapter: ${adapter}`);
+    expect(adapter).toMatch(/swiftshader/);
+    await page.close();
+  });
+
   it('has the pages, the compressed data set and no absolute asset paths', () => {
     for (const f of ['index.html', 'bench.html', 'mnist/manifest.json', 'mnist/train-images-idx3-ubyte.gzip']) {
       expect(existsSync(join(out, f)), f).toBe(true);

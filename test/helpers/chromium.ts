@@ -1,10 +1,16 @@
 /**
  * Headless Chromium for the browser tests: WebGPU on SwiftShader, no GPU needed.
  *
- * Chromium needs no flag for WebGPU here beyond --enable-unsafe-webgpu: on Linux without a GPU it
- * finds SwiftShader's Vulkan driver (Debian's chromium package ships it) and hands out the fallback
- * adapter. Pages must be a secure context: serve them from http://127.0.0.1 (see `freePort`).
- * Every launch gets a fresh profile directory, removed by `close()`.
+ * The browser comes from src/node/webgpu-runtime.ts (`findBrowser`): the system's Chromium if it
+ * runs (Debian's chromium package ships SwiftShader's Vulkan driver), else the one packaged in the
+ * npm package @sparticuz/chromium (a devDependency), unpacked once into node_modules/.cache/, with
+ * the flags and libraries it needs. `WEBGPU_MLP_RUNTIME=packaged` (or `{ runtime: 'packaged' }`)
+ * forces the packaged one; test/e2e/static.test.ts always uses it, so both stay tested.
+ *
+ * Beyond --enable-unsafe-webgpu (without it `requestAdapter()` returns null) no WebGPU flag is
+ * needed: on Linux without a GPU Chromium hands out SwiftShader's fallback adapter. Pages must be a
+ * secure context: serve them from http://127.0.0.1 (see `freePort`). Every launch gets a fresh
+ * profile directory, removed by `close()`.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -13,9 +19,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { createServer as createViteServer, type InlineConfig } from 'vite';
+import {
+  type BrowserRuntime,
+  findBrowser,
+  type RuntimeRequest,
+  runtimeRequest,
+} from '../../src/node/webgpu-runtime.js';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-
+/** Flags every launch gets, the system's Chromium and the packaged one alike. */
 export const CHROMIUM_ARGS: readonly string[] = [
   '--headless',
   '--no-sandbox',
@@ -33,22 +44,48 @@ export const ARTIFACTS_DIR = fileURLToPath(new URL('../../test-artifacts', impor
 
 export interface Chromium {
   context: BrowserContext;
+  /** Which Chromium this is (the system's or the packaged one) and how it was started. */
+  runtime: BrowserRuntime;
   /** Closes the browser and removes its profile directory. Harmless twice. */
   close(): Promise<void>;
 }
 
-/** Launches headless Chromium with WebGPU enabled and a fresh profile. */
+/**
+ * Launches headless Chromium with WebGPU enabled and a fresh profile: the system's, or the packaged
+ * one when the system has none, when the system's fails to start, or when `runtime` (default:
+ * WEBGPU_MLP_RUNTIME) is `'packaged'`.
+ */
 export async function launchChromium(
-  options: { viewport?: { width: number; height: number } } = {},
+  options: { viewport?: { width: number; height: number }; runtime?: RuntimeRequest } = {},
 ): Promise<Chromium> {
+  const request = options.runtime ?? runtimeRequest();
+  const runtime = findBrowser(request);
+  try {
+    return await launch(runtime, options.viewport);
+  } catch (error) {
+    if (runtime.kind !== 'system' || request === 'system') throw launchError(runtime, error);
+    const packaged = findBrowser('packaged');
+    console.warn(
+      `launchChromium: ${runtime.summary} did not start (${firstLine(error)}); using ${packaged.summary} instead`,
+    );
+    try {
+      return await launch(packaged, options.viewport);
+    } catch (again) {
+      throw launchError(packaged, again);
+    }
+  }
+}
+
+async function launch(runtime: BrowserRuntime, viewport?: { width: number; height: number }): Promise<Chromium> {
   const profile = mkdtempSync(join(tmpdir(), 'webgpu-mlp-chromium-'));
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
-      args: [...CHROMIUM_ARGS],
+      executablePath: runtime.executablePath,
+      args: [...CHROMIUM_ARGS, ...runtime.args],
+      env: { ...process.env, ...runtime.env } as Record<string, string>,
       headless: true,
-      viewport: options.viewport ?? { width: 1280, height: 900 },
+      viewport: viewport ?? { width: 1280, height: 900 },
     });
   } catch (error) {
     rmSync(profile, { recursive: true, force: true });
@@ -58,6 +95,7 @@ export async function launchChromium(
   let closed = false;
   return {
     context,
+    runtime,
     async close() {
       if (closed) return;
       closed = true;
@@ -65,6 +103,18 @@ export async function launchChromium(
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+function launchError(runtime: BrowserRuntime, cause: unknown): Error {
+  return new Error(
+    `Chromium did not start: ${runtime.summary} (${runtime.executablePath}) failed with: ${firstLine(cause)}. ` +
+      'Run `npm ci` to reinstall the packaged one, or set WEBGPU_MLP_RUNTIME=packaged to skip a broken system Chromium.',
+    { cause },
+  );
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0];
 }
 
 /** A free TCP port on 127.0.0.1. */

@@ -1,8 +1,9 @@
 /**
- * The package as a user gets it: the library is built (into a temporary folder, never the
- * repository's dist/), packed with `npm pack`, and installed from the tarball into a temporary
- * consumer project. There it runs the examples/ as they are:
- * - examples/node/*.mjs under Node (WebGPU through the `webgpu` package, Dawn on SwiftShader);
+ * The package as a user gets it: a fresh copy of the repository (its files as git sees them, no
+ * dist/) is packed with `npm pack`, whose `prepack` builds dist/ (library JS and .d.ts), and the
+ * tarball is installed into a temporary consumer project. There it runs the examples/ as they are:
+ * - examples/node/*.mjs under Node (WebGPU through the `webgpu` package, Dawn on SwiftShader: the
+ *   runtime the test setup found, inherited through VK_ICD_FILENAMES and LD_LIBRARY_PATH);
  * - examples/spirals and examples/recipes built by Vite and opened in headless Chromium;
  * - the example pages type-checked by `tsc` against the packed .d.ts.
  * It also checks what the tarball holds, publint, and the size budget (scripts/size.mjs).
@@ -11,7 +12,7 @@
  * install is offline and takes a second or two.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,39 +54,37 @@ function expectOk(result: Run, what: string): void {
 }
 
 let tmp: string;
-let stage: string; // the package as it would be published: package.json, README, LICENSE, dist/
+let stage: string; // a fresh copy of the repository, packed: package.json, README, LICENSE, dist/ built by prepack
 let consumer: string; // an application that installed the tarball
 let packedFiles: string[];
 let server: PreviewServer | undefined;
 let baseUrl: string;
 let browser: Chromium | undefined;
 
+/** The files a fresh clone of this working tree has: tracked and untracked, less what git ignores. */
+async function cloneFiles(): Promise<string[]> {
+  const list = await run('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], ROOT);
+  expectOk(list, 'git ls-files');
+  return list.stdout.split('\0').filter((f) => f && existsSync(join(ROOT, f)));
+}
+
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'webgpu-mlp-pack-'));
-  stage = join(tmp, 'package');
+  stage = join(tmp, 'clone');
   consumer = join(tmp, 'consumer');
-  mkdirSync(stage);
   mkdirSync(consumer);
-  for (const file of ['package.json', 'README.md', 'LICENSE']) cpSync(join(ROOT, file), join(stage, file));
+  for (const file of await cloneFiles()) cpSync(join(ROOT, file), join(stage, file), { recursive: true });
+  expect(existsSync(join(stage, 'dist')), 'a fresh clone has no dist/').toBe(false);
+  symlinkSync(join(ROOT, 'node_modules'), join(stage, 'node_modules'), 'dir');
 
-  // The library builds of `npm run build` (the library, then webgpu-mlp/infer), into the staged package.
-  for (const mode of ['production', 'infer']) {
-    await build({
-      configFile: join(ROOT, 'vite.config.ts'),
-      root: ROOT,
-      mode,
-      logLevel: 'error',
-      build: { outDir: join(stage, 'dist'), emptyOutDir: mode !== 'infer' },
-    });
-  }
-  expectOk(
-    await run(process.execPath, [TSC, '-p', 'tsconfig.build.json', '--outDir', join(stage, 'dist')], ROOT),
-    'tsc -p tsconfig.build.json',
-  );
-
-  const pack = await run('npm', ['pack', '--json', '--pack-destination', tmp], stage);
+  // As on a fresh clone: `npm pack` alone must build what it packs (prepack). The scripts' output
+  // comes first on stdout, then the JSON.
+  const pack = await run('npm', ['pack', '--json', '--pack-destination', tmp], stage, {}, 240_000);
   expectOk(pack, 'npm pack');
-  const [info] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+  const [info] = JSON.parse(pack.stdout.slice(pack.stdout.search(/^\[$/m))) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
   packedFiles = info.files.map((f) => f.path).sort();
 
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
@@ -108,6 +107,26 @@ afterAll(async () => {
 });
 
 describe('the tarball', () => {
+  it('is built by `npm pack` on a fresh clone: the bundles and the .d.ts of every module they export', () => {
+    expect(packedFiles).toEqual(
+      expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/mlp.d.ts', 'dist/infer.js', 'dist/infer.d.ts']),
+    );
+    expect(packedFiles.filter((f) => f.endsWith('.d.ts')).length).toBeGreaterThan(10);
+  });
+
+  it('has the fields that make its README links work on the registry', () => {
+    const pkg = JSON.parse(readFileSync(join(stage, 'package.json'), 'utf8'));
+    expect(pkg.repository).toEqual({
+      type: 'git',
+      url: expect.stringMatching(/^git\+https:\/\/github\.com\/.+\.git$/),
+    });
+    expect(pkg.homepage).toMatch(/^https:\/\/github\.com\/.+#readme$/);
+    expect(pkg.bugs.url).toMatch(/^https:\/\/github\.com\/.+\/issues$/);
+    // The packaged runtime is for this repository's tools and tests, never for the library's users.
+    expect(Object.keys(pkg.dependencies ?? {})).not.toContain('@sparticuz/chromium');
+    expect(pkg.devDependencies['@sparticuz/chromium']).toBeDefined();
+  });
+
   it('holds dist/ (bundles, chunks, source maps, .d.ts), README, LICENSE and package.json only', () => {
     const unexpected = packedFiles.filter(
       (f) =>
@@ -132,7 +151,7 @@ describe('the tarball', () => {
   it('would not pick up tests, demo, sources, shaders or MNIST from the repository (npm pack --dry-run)', async () => {
     // `files` checked against the real working tree, where all of those exist (and dist/demo, dist/node
     // after `npm run build` and `npm run train`).
-    const dry = await run('npm', ['pack', '--dry-run', '--json'], ROOT);
+    const dry = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], ROOT);
     expectOk(dry, 'npm pack --dry-run');
     const files = (JSON.parse(dry.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
     const leaked = files.filter((f) =>

@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ['test/perf/**/*.perf.ts'],
     pool: 'forks',
+    setupFiles: ['test/setup/webgpu-runtime.ts'],
     testTimeout: 600_000,
     hookTimeout: 120_000,
   },
