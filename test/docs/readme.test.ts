@@ -3,8 +3,9 @@
  *
  *   <!-- from examples/recipes/main.ts#own-device -->
  *
- * naming an example file and, optionally, a `// #region own-device` … `// #endregion` in it. This
- * test checks every block against its source, and that some test runs the example.
+ * naming an example file and, optionally, a `// #region own-device` … `// #endregion` in it (in a
+ * Python file, `# region load` … `# endregion`). This test checks every block against its source,
+ * and that some test runs the example.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -30,15 +31,23 @@ function recipes(markdown: string): Recipe[] {
   return out;
 }
 
+/** The region markers of a file: `// #region name` … `// #endregion`, or in Python `# region name` … `# endregion`. */
+function regionMarkers(file: string, region: string): { open: string; close: string } {
+  return file.endsWith('.py')
+    ? { open: `# region ${region}`, close: '# endregion' }
+    : { open: `// #region ${region}`, close: '// #endregion' };
+}
+
 /** The text of a file, or of one `#region` in it, without the region markers. */
 function source(file: string, region: string | undefined): string {
   const text = readFileSync(join(ROOT, file), 'utf8');
   if (!region) return text;
-  const start = text.indexOf(`// #region ${region}\n`);
-  if (start < 0) throw new Error(`${file} has no "// #region ${region}"`);
-  const body = text.slice(start + `// #region ${region}\n`.length);
-  const end = body.indexOf('// #endregion\n');
-  if (end < 0) throw new Error(`${file}: "// #region ${region}" has no "// #endregion"`);
+  const { open, close } = regionMarkers(file, region);
+  const start = text.indexOf(`${open}\n`);
+  if (start < 0) throw new Error(`${file} has no "${open}"`);
+  const body = text.slice(start + `${open}\n`.length);
+  const end = body.indexOf(`${close}\n`);
+  if (end < 0) throw new Error(`${file}: "${open}" has no "${close}"`);
   return body.slice(0, end);
 }
 
@@ -51,7 +60,7 @@ function testFiles(dir: string): string[] {
 describe('README recipes', () => {
   const found = recipes(README);
 
-  it('are there: quick start, own device, weights, save/load, worker', () => {
+  it('are there: quick start, own device, weights, save/load, worker, Python', () => {
     expect(found.map((r) => `${r.file}${r.region ? `#${r.region}` : ''}`)).toEqual(
       expect.arrayContaining([
         'examples/node/mnist.mjs',
@@ -61,6 +70,9 @@ describe('README recipes', () => {
         'examples/recipes/main.ts#save-load',
         'examples/recipes/main.ts#worker',
         'examples/recipes/worker.ts',
+        'examples/python/load_model.py#load',
+        'examples/python/load_model.py#numpy',
+        'examples/python/load_model.py#torch',
       ]),
     );
   });

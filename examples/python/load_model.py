@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Run a network saved by webgpu-mlp (mlp.save(), npm run train) in NumPy.
+
+    python3 -m pip install numpy safetensors        # torch is optional
+    python3 load_model.py model.safetensors inputs.npy
+    python3 load_model.py model.safetensors inputs.npy --out predictions.npy
+
+inputs.npy holds raw inputs [count, D] as the network was trained on them
+(pixels 0..255 when it was trained on bytes: the file's inputScale is applied
+here). The predictions are what mlp.predict returns. When torch is installed,
+the network is also built as a torch.nn.Sequential, and the two compared.
+"""
+import argparse
+import json
+import sys
+
+import numpy as np
+from safetensors import safe_open
+
+FORMAT = "webgpu-mlp/1"
+
+
+# region load
+def load_model(path):
+    """The architecture, input scale and parameters of a webgpu-mlp file.
+
+    Tensors: layers.{i}.weight [out, in] (as torch.nn.Linear) and
+    layers.{i}.bias [out], float32. Metadata: format "webgpu-mlp/1"; spec,
+    the architecture as JSON {"layers", "activations", "head"}; inputScale
+    (1/255) when the network was trained on bytes.
+    """
+    try:
+        with safe_open(path, framework="np") as f:
+            meta = f.metadata() or {}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}
+    except OSError:
+        raise  # no such file, no permission: as they are
+    except Exception as error:  # safetensors' own errors: not safetensors
+        raise ValueError(f"{path}: not a safetensors file ({error})") from None
+    if meta.get("format") != FORMAT:
+        raise ValueError(
+            f"{path}: metadata format is {json.dumps(meta.get('format'))}, "
+            f'expected "{FORMAT}" (a file saved by webgpu-mlp)'
+        )
+    spec = json.loads(meta["spec"])
+    widths = spec["layers"]
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(widths, widths[1:])):
+        w = tensors.get(f"layers.{i}.weight")
+        b = tensors.get(f"layers.{i}.bias")
+        if (w is None or w.shape != (fan_out, fan_in)
+                or b is None or b.shape != (fan_out,)):
+            raise ValueError(
+                f"{path}: layer {i} needs layers.{i}.weight "
+                f"[{fan_out}, {fan_in}] and layers.{i}.bias [{fan_out}]"
+            )
+        layers.append((w, b))
+    scale = float(meta.get("inputScale", 1))
+    return spec, scale, layers
+
+
+def name_and_params(entry):
+    """An activation or head of the spec: "relu", or {"name": ..., params}."""
+    if isinstance(entry, str):
+        return entry, {}
+    return entry["name"], {k: v for k, v in entry.items() if k != "name"}
+# endregion
+
+
+# region numpy
+def sigmoid(z):
+    return np.exp(-np.logaddexp(0.0, -z))  # 1/(1 + e^-z), without overflow
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def gelu(z):  # the tanh approximation, as torch.nn.GELU(approximate="tanh")
+    return 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z**3)))
+
+
+# Hidden activations, with their parameters p (the last layer is linear).
+ACTIVATIONS = {
+    "relu": lambda z, p: np.maximum(z, 0.0),
+    "leakyRelu": lambda z, p: np.where(z > 0, z, p.get("slope", 0.01) * z),
+    "gelu": lambda z, p: gelu(z),
+    "tanh": lambda z, p: np.tanh(z),
+    "sigmoid": lambda z, p: sigmoid(z),
+    "linear": lambda z, p: z,
+}
+
+# What predict returns from the last layer's outputs z.
+HEADS = {
+    "softmax": softmax,  # probabilities over classes (argmax: the class)
+    "sigmoid": sigmoid,  # a probability per output (binary, multi-label)
+    "mse": lambda z: z,  # regression: the outputs themselves
+    "huber": lambda z: z,
+}
+
+
+def predict_numpy(spec, scale, layers, x):
+    """mlp.predict in float64: z = a·Wᵀ + b per layer, W being [out, in]."""
+    a = np.asarray(x, dtype=np.float64) * scale
+    for i, (w, b) in enumerate(layers):
+        z = a @ w.T.astype(np.float64) + b
+        if i < len(layers) - 1:
+            name, params = name_and_params(spec["activations"][i])
+            a = ACTIVATIONS[name](z, params)
+        else:
+            a = z
+    return HEADS[name_and_params(spec["head"])[0]](a)
+# endregion
+
+
+# region torch
+def torch_model(spec, layers):
+    """The network as nn.Sequential(Linear, activation, ..., Linear, head)."""
+    import torch
+    from torch import nn
+
+    activations = {
+        "relu": lambda p: nn.ReLU(),
+        "leakyRelu": lambda p: nn.LeakyReLU(p.get("slope", 0.01)),
+        "gelu": lambda p: nn.GELU(approximate="tanh"),
+        "tanh": lambda p: nn.Tanh(),
+        "sigmoid": lambda p: nn.Sigmoid(),
+        "linear": lambda p: nn.Identity(),
+    }
+    heads = {"softmax": nn.Softmax(dim=1), "sigmoid": nn.Sigmoid()}
+    modules, state = [], {}
+    for i, (w, b) in enumerate(layers):
+        # Linear i is module 2i; layers.{i}.weight is its weight as it is.
+        modules.append(nn.Linear(w.shape[1], w.shape[0]))
+        state[f"{2 * i}.weight"] = torch.from_numpy(w.copy())
+        state[f"{2 * i}.bias"] = torch.from_numpy(b.copy())
+        if i < len(layers) - 1:
+            name, params = name_and_params(spec["activations"][i])
+            modules.append(activations[name](params))
+    head_name = name_and_params(spec["head"])[0]
+    if head_name in heads:  # mse, huber: the outputs themselves
+        modules.append(heads[head_name])
+    model = nn.Sequential(*modules)
+    model.load_state_dict(state)
+    return model.eval()
+# endregion
+
+
+def predict_torch(spec, scale, layers, x):
+    """The predictions from torch in float32, or None without torch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    model = torch_model(spec, layers)
+    with torch.no_grad():
+        inputs = torch.from_numpy(np.asarray(x, dtype=np.float32)) * scale
+        return model(inputs).numpy().astype(np.float64)
+
+
+def check_names(path, spec):
+    """Names this script knows, so a newer file fails with a message."""
+    for entry in spec["activations"]:
+        if name_and_params(entry)[0] not in ACTIVATIONS:
+            raise ValueError(
+                f"{path}: activation {json.dumps(entry)} is not one of "
+                f"{', '.join(ACTIVATIONS)} (a newer webgpu-mlp?)"
+            )
+    if name_and_params(spec["head"])[0] not in HEADS:
+        raise ValueError(
+            f"{path}: head {json.dumps(spec['head'])} is not one of "
+            f"{', '.join(HEADS)} (a newer webgpu-mlp?)"
+        )
+
+
+def read_inputs(path, width):
+    x = np.load(path)
+    if x.ndim == 1:
+        x = x.reshape(1, -1)
+    if x.ndim != 2 or x.shape[1] != width:
+        raise ValueError(
+            f"{path}: inputs have shape {list(x.shape)}, "
+            f"expected [count, {width}] for this network"
+        )
+    return x
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Predict with a webgpu-mlp model file in NumPy (and "
+        "in PyTorch when torch is installed), as mlp.predict does.",
+        epilog="example: python3 load_model.py out/mnist-mlp.safetensors "
+        "digits.npy --out predictions.npy",
+    )
+    parser.add_argument("model", help="a .safetensors file of webgpu-mlp")
+    parser.add_argument(
+        "inputs", help=".npy array [count, D] of raw inputs (bytes: 0..255)"
+    )
+    parser.add_argument(
+        "--out",
+        help="write the predictions: .npy (NumPy's), or .json "
+        '({"numpy": rows, "torch": rows or null}); default: print them',
+    )
+    args = parser.parse_args(argv)
+    try:
+        spec, scale, layers = load_model(args.model)
+        check_names(args.model, spec)
+        x = read_inputs(args.inputs, spec["layers"][0])
+    except (OSError, ValueError) as error:
+        parser.exit(1, f"load_model.py: error: {error}\n")
+
+    numpy_out = predict_numpy(spec, scale, layers, x)
+    torch_out = predict_torch(spec, scale, layers, x)
+    if torch_out is None:
+        torch_note = "torch: not installed, NumPy only"
+    else:
+        diff = float(np.max(np.abs(torch_out - numpy_out), initial=0))
+        torch_note = f"torch: max |torch - numpy| = {diff:.3g}"
+
+    if args.out is None:
+        np.set_printoptions(precision=6, suppress=True)
+        print(numpy_out)
+    elif args.out.endswith(".json"):
+        rows = {"numpy": numpy_out.tolist()}
+        rows["torch"] = None if torch_out is None else torch_out.tolist()
+        with open(args.out, "w") as f:
+            json.dump(rows, f)
+    else:
+        np.save(args.out, numpy_out)
+    print(
+        f"{len(x)} rows, layers {spec['layers']}, "
+        f"head {json.dumps(spec['head'])}, input scale {scale:.6g}; "
+        f"{torch_note}",
+        file=sys.stderr,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+/**
+ * PyTorch / NumPy interop: networks trained and saved by the library here (on the GPU) are loaded by
+ * examples/python/load_model.py, and its predictions must be those of `mlp.predict`. One network per
+ * head, the six activations among them (leakyRelu with a slope that is not the default, gelu in its
+ * tanh approximation) and one trained on bytes, whose file carries `inputScale`.
+ *
+ * Needs `python3` (or $PYTHON) with numpy and safetensors; without them every test here fails with
+ * what to install (`bash .ci/run` installs them). torch is optional: when it is importable the
+ * script's torch.nn.Sequential is compared too, otherwise the output says that path did not run.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeSafetensors } from '../../src/io/safetensors.js';
+import { createMLP, type MLP } from '../../src/mlp.js';
+import type { Activation, Head } from '../../src/model/spec.js';
+import { randomArray, randomInts } from '../helpers/random.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SCRIPT = join(ROOT, 'examples/python/load_model.py');
+const PYTHON = process.env.PYTHON ?? 'python3';
+const INSTALL = `${PYTHON} -m pip install --user numpy safetensors`;
+
+/**
+ * |python − library| ≤ ATOL + RTOL·|python| per output. The library runs in f32 on the GPU; the
+ * script in float64 (torch: f32) from the same f32 weights. Each f32 op rounds by ≤ 2⁻²⁴ ≈ 6e-8
+ * relative and WGSL's exp/tanh are allowed a few ULP more, so through ≤ 3 layers of width ≤ 8 the
+ * outputs (of order 1) differ by ~1e-6 at most (measured on SwiftShader: ≤ 4e-7). 1e-5 leaves a
+ * wide margin, while a real mistake (a wrong slope, GELU's coefficient, a missed 1/255, sigmoid for
+ * tanh) moves outputs by 1e-3 or more: each of those fails here.
+ */
+const ATOL = 1e-5;
+const RTOL = 1e-5;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[]): Promise<Run> {
+  return new Promise((done) => {
+    execFile(command, args, { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      // a command that could not start (ENOENT) has no stderr: its error says why
+      const why = error && typeof error.code !== 'number' ? error.message : '';
+      done({ code, stdout: String(stdout), stderr: String(stderr) + why });
+    });
+  });
+}
+
+/** Fails (never skips) when Python, numpy or safetensors is missing, saying what to install. */
+async function requirePython(): Promise<void> {
+  const probe = await run(PYTHON, ['-c', 'import numpy, safetensors']);
+  if (probe.code !== 0) {
+    throw new Error(
+      `${PYTHON} with numpy and safetensors is needed to run examples/python/load_model.py: ${INSTALL} ` +
+        `(bash .ci/run does it).\n${probe.stderr.trim()}`,
+    );
+  }
+}
+
+/** An .npy file (format 1.0) of a row-major [rows, cols] array: '<f4' for floats, '|u1' for bytes. */
+function npy(data: Float32Array | Uint8Array, rows: number, cols: number): Uint8Array {
+  const descr = data instanceof Uint8Array ? '|u1' : '<f4';
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
+  header += `${' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64)}\n`; // the data starts 64-aligned
+  const out = new Uint8Array(10 + header.length + data.byteLength);
+  out.set([0x93, ...new TextEncoder().encode('NUMPY'), 1, 0]);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length); // little-endian host
+  return out;
+}
+
+interface Diff {
+  maxAbs: number;
+  maxRel: number;
+  /** The first element outside ATOL + RTOL·|expected|, for the failure message. */
+  worst?: string;
+}
+
+function compare(actual: readonly (readonly number[])[], expected: Float32Array, cols: number): Diff {
+  const flat = actual.flat();
+  expect(flat.length, 'rows × outputs').toBe(expected.length);
+  let maxAbs = 0;
+  let maxRel = 0;
+  let worst: string | undefined;
+  flat.forEach((v, i) => {
+    const d = Math.abs(v - expected[i]);
+    maxAbs = Math.max(maxAbs, d);
+    maxRel = Math.max(maxRel, d / Math.max(Math.abs(v), 1e-30));
+    if (!(d <= ATOL + RTOL * Math.abs(v)) && worst === undefined) {
+      worst = `[${Math.floor(i / cols)}, ${i % cols}]: python ${v}, mlp.predict ${expected[i]}`;
+    }
+  });
+  return { maxAbs, maxRel, worst };
+}
+
+let work: string;
+let torchReported = false;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'webgpu-mlp-python-'));
+});
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+interface Case {
+  name: string;
+  layers: number[];
+  activation: Activation | Activation[];
+  head: Head;
+  /** Training targets for `count` rows of inputs x. */
+  targets(x: Float32Array, count: number): Float32Array | Uint32Array;
+  bytes?: boolean;
+}
+
+/** Dense targets [count, C] from the inputs: each output a smooth function of two inputs. */
+function dense(C: number, D: number, f: (a: number, b: number) => number) {
+  return (x: Float32Array, count: number) =>
+    Float32Array.from({ length: count * C }, (_, i) => {
+      const r = Math.floor(i / C);
+      const c = i % C;
+      return f(x[r * D + (c % D)], x[r * D + ((c + 1) % D)]);
+    });
+}
+
+const CASES: Case[] = [
+  {
+    name: 'softmax head, relu',
+    layers: [3, 8, 4],
+    activation: 'relu',
+    head: 'softmax',
+    targets: (_x, count) => randomInts(count, 11, 4),
+  },
+  {
+    name: 'sigmoid head, tanh',
+    layers: [3, 8, 2],
+    activation: 'tanh',
+    head: 'sigmoid',
+    targets: dense(2, 3, (a, b) => (a + b > 0 ? 1 : 0)),
+  },
+  {
+    name: 'mse head, gelu',
+    layers: [3, 8, 2],
+    activation: 'gelu',
+    head: 'mse',
+    targets: dense(2, 3, (a, b) => Math.sin(2 * a) + b),
+  },
+  {
+    name: 'huber head (delta 0.5), leakyRelu (slope 0.2)',
+    layers: [3, 8, 8, 2],
+    activation: { name: 'leakyRelu', slope: 0.2 },
+    head: { name: 'huber', delta: 0.5 },
+    targets: dense(2, 3, (a, b) => a * b - Math.abs(a)),
+  },
+  {
+    name: 'trained on bytes (inputScale 1/255), sigmoid and linear hidden layers',
+    layers: [6, 8, 8, 3],
+    activation: ['sigmoid', 'linear'],
+    head: 'softmax',
+    targets: (_x, count) => randomInts(count, 12, 3),
+    bytes: true,
+  },
+];
+
+describe('examples/python/load_model.py against mlp.predict', () => {
+  it('examples/python/load_model.py: python3 with numpy and safetensors is installed', async () => {
+    await requirePython();
+  });
+
+  CASES.forEach((c, n) => {
+    it(`examples/python/load_model.py: ${c.name}`, async () => {
+      await requirePython();
+      const D = c.layers[0];
+      const C = c.layers[c.layers.length - 1];
+      const count = 64;
+      // Inputs in [−2, 2] (both sides of every activation's bend), or bytes 0..255.
+      const x = randomArray(count * D, 100 + n, 2);
+      const bytes = Uint8Array.from(x, (v) => Math.round((v + 2) * 63.75));
+      const mlp: MLP = await createMLP({ layers: c.layers, activation: c.activation, head: c.head, seed: n + 1 });
+      try {
+        await mlp.fit(c.bytes ? bytes : x, c.targets(x, count), {
+          epochs: 3,
+          batchSize: 16,
+          optimizer: 'adam',
+          learningRate: 0.01,
+          seed: 1,
+        });
+        const rows = 20;
+        const inputs = c.bytes ? bytes.subarray(0, rows * D) : x.subarray(0, rows * D);
+        const expected = await mlp.predict(inputs);
+
+        const model = join(work, `case${n}.safetensors`);
+        const inputFile = join(work, `case${n}.npy`);
+        const outFile = join(work, `case${n}.json`);
+        writeFileSync(model, await mlp.save());
+        writeFileSync(inputFile, npy(inputs, rows, D));
+        const result = await run(PYTHON, [SCRIPT, model, inputFile, '--out', outFile]);
+        expect(result.code, `load_model.py failed:\n${result.stdout}\n${result.stderr}`).toBe(0);
+        if (c.bytes) expect(result.stderr).toMatch(/input scale 0\.00392157/);
+
+        const out = JSON.parse(readFileSync(outFile, 'utf8')) as {
+          numpy: number[][];
+          torch: number[][] | null;
+        };
+        const numpy = compare(out.numpy, expected, C);
+        console.log(
+          `${c.name}: NumPy vs mlp.predict max |Δ| ${numpy.maxAbs.toExponential(2)}, max rel ${numpy.maxRel.toExponential(2)}`,
+        );
+        expect(numpy.worst, `NumPy outside ${ATOL} + ${RTOL}·|x|`).toBeUndefined();
+        if (out.torch) {
+          const torch = compare(out.torch, expected, C);
+          console.log(`${c.name}: torch vs mlp.predict max |Δ| ${torch.maxAbs.toExponential(2)}`);
+          expect(torch.worst, `torch outside ${ATOL} + ${RTOL}·|x|`).toBeUndefined();
+        } else if (!torchReported) {
+          torchReported = true;
+          console.log('torch is not installed: the PyTorch path of load_model.py was not exercised (NumPy only)');
+        }
+      } finally {
+        await mlp.destroy();
+      }
+    });
+  });
+});
+
+describe('examples/python/load_model.py errors', () => {
+  it('examples/python/load_model.py: a usage message without arguments', async () => {
+    await requirePython();
+    const result = await run(PYTHON, [SCRIPT]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/usage: load_model\.py .*model inputs/);
+  });
+
+  it('examples/python/load_model.py: files that are not ours name the file and what was expected', async () => {
+    await requirePython();
+    const inputs = join(work, 'one.npy');
+    writeFileSync(inputs, npy(new Float32Array(3), 1, 3));
+
+    const other = join(work, 'other.safetensors');
+    writeFileSync(other, encodeSafetensors([{ name: 'w', shape: [1], data: new Float32Array(1) }], { format: 'x/2' }));
+    const wrongFormat = await run(PYTHON, [SCRIPT, other, inputs]);
+    expect(wrongFormat.code).toBe(1);
+    expect(wrongFormat.stderr).toContain(`${other}: metadata format is "x/2", expected "webgpu-mlp/1"`);
+
+    const bare = join(work, 'bare.safetensors');
+    writeFileSync(bare, encodeSafetensors([{ name: 'w', shape: [1], data: new Float32Array(1) }]));
+    const noFormat = await run(PYTHON, [SCRIPT, bare, inputs]);
+    expect(noFormat.code).toBe(1);
+    expect(noFormat.stderr).toContain(`${bare}: metadata format is null, expected "webgpu-mlp/1"`);
+
+    const text = join(work, 'notes.txt');
+    writeFileSync(text, 'not a model\n');
+    const notSafetensors = await run(PYTHON, [SCRIPT, text, inputs]);
+    expect(notSafetensors.code).toBe(1);
+    expect(notSafetensors.stderr).toContain(`${text}: not a safetensors file`);
+  });
+
+  it('examples/python/load_model.py: inputs of the wrong width are refused', async () => {
+    await requirePython();
+    const mlp = await createMLP({ layers: [3, 4, 2], seed: 1 });
+    const model = join(work, 'small.safetensors');
+    try {
+      writeFileSync(model, await mlp.save());
+    } finally {
+      await mlp.destroy();
+    }
+    const inputs = join(work, 'wide.npy');
+    writeFileSync(inputs, npy(new Float32Array(10), 2, 5));
+    const result = await run(PYTHON, [SCRIPT, model, inputs]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${inputs}: inputs have shape [2, 5], expected [count, 3] for this network`);
+  });
+});
