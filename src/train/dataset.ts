@@ -91,7 +91,7 @@ export class GpuDataset {
       this.images = this.upload(`${name}.images`, images);
       this.kind = 'f32';
     } else {
-      expectBytes(name, 'images', images, count * cols * 4);
+      expectBytes(name, 'the f32 inputs', images, count * cols * 4);
       this.images = images; // the application's buffer, used in place (zero copy)
       this.kind = 'f32';
     }
@@ -106,14 +106,14 @@ export class GpuDataset {
         }
         this.targetBuffer = this.upload(`${name}.labels`, Uint32Array.from(labels));
       } else {
-        expectBytes(name, `${targetName} (labels)`, labels, count * 4, true);
+        expectBytes(targetName, 'the u32 labels', labels, count * 4, true);
         this.targetBuffer = labels;
       }
     } else if (targets instanceof Float32Array) {
       expectLength(name, 'targets', targets.length, count * classes, `count × classes = ${count} × ${classes}`);
       this.targetBuffer = this.upload(`${name}.targets`, targets);
     } else {
-      expectBytes(name, `${targetName} (targets)`, targets as GPUBuffer, count * classes * 4, true);
+      expectBytes(targetName, 'the f32 targets', targets as GPUBuffer, count * classes * 4, true);
       this.targetBuffer = targets as GPUBuffer;
     }
 

@@ -83,7 +83,12 @@ describe('createMLP / fit / evaluate / predict', () => {
     const data = blobs(128, 5);
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     const xBuffer = device.createBuffer({ size: data.x.byteLength, usage, label: 'app.x' });
-    const yBuffer = device.createBuffer({ size: data.y.byteLength, usage, label: 'app.y' });
+    // Labels are also read back (checked on the CPU, and for the confusion matrix): COPY_SRC too.
+    const yBuffer = device.createBuffer({
+      size: data.y.byteLength,
+      usage: usage | GPUBufferUsage.COPY_SRC,
+      label: 'app.y',
+    });
     device.queue.writeBuffer(xBuffer, 0, data.x);
     device.queue.writeBuffer(yBuffer, 0, data.y);
 

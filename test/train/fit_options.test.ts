@@ -44,7 +44,7 @@ describe('learning-rate schedules', () => {
     const cosine = resolveLearningRate({ type: 'cosine', initial: 0.1, epochs: 4, min: 0.01 }, () => 1).schedule!;
     // torch: eta_min + (base − eta_min)(1 + cos(π e / T_max)) / 2 at epoch index e = 0, 1, …
     const expected = [0, 1, 2, 3, 4, 5].map((e) => 0.01 + (0.09 * (1 + Math.cos((Math.PI * Math.min(e, 4)) / 4))) / 2);
-    [1, 2, 3, 4, 5, 6].forEach((e, i) => expect(cosine(at(e, 3))).toBeCloseTo(expected[i] as number, 15));
+    for (const [i, e] of [1, 2, 3, 4, 5, 6].entries()) expect(cosine(at(e, 3))).toBeCloseTo(expected[i] as number, 15);
     const warm = resolveLearningRate({ type: 'warmup', warmupSteps: 4 }, () => 0.2).schedule!;
     expect([0, 1, 2, 3, 4, 9].map((s) => warm(at(1, s)))).toEqual([0.05, 0.1, 0.15000000000000002, 0.2, 0.2, 0.2]);
     // warmupSteps composes with the others; `initial` defaults to the optimizer's rate.

@@ -45,7 +45,7 @@ export async function misuses(): Promise<void> {
   // @ts-expect-error Type 'string' is not assignable to type 'number' … (at `epochs`)
   await mlp.fit(x, y, { epochs: '3' });
 
-  // @ts-expect-error Argument of type 'number[]' is not assignable to parameter of type … Float32Array
+  // @ts-expect-error No overload matches this call … Argument of type 'number[]' is not assignable to parameter of type 'HostInputs'
   await mlp.predict([0, 1]);
 
   // @ts-expect-error Argument of type 'string' is not assignable to parameter of type 'Uint8Array<ArrayBufferLike>'
