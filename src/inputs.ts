@@ -5,9 +5,9 @@
  * error that names the type given and the types accepted — before any GPU work.
  */
 import { headOf } from './model/heads/index.js';
+import { checkTargets } from './model/heads/targets.js';
 import type { MlpSpec, Targets } from './model/spec.js';
 import { formatValue } from './params.js';
-import { checkTargets } from './train/batch.js';
 
 /**
  * Inputs, row-major `[count, D]`:

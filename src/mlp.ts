@@ -14,11 +14,11 @@ import { type HostInputs, type PredictOnGpuOptions, predictInputs } from './infe
 import { type GpuInputs, type Inputs, type Labels, resolveInputs, resolveLabels } from './inputs.js';
 import { type MLPCheckpoint, nonFiniteState, type TrainingCheckpoint } from './io/checkpoint_file.js';
 import { headOf } from './model/heads/index.js';
+import { checkTargets } from './model/heads/targets.js';
 import { slotBinding } from './model/layout.js';
 import type { Activation, Head, MlpSpec, NetworkOptions, Targets } from './model/spec.js';
 import type { OptimizerKind } from './optim/index.js';
 import { checkKeys, fail, formatValue } from './params.js';
-import { checkTargets } from './train/batch.js';
 import { type CheckReport, checkStep } from './train/check.js';
 import { GpuDataset } from './train/dataset.js';
 import { type EarlyStoppingOptions, resolveEarlyStopping } from './train/early_stopping.js';
@@ -276,6 +276,7 @@ export class MLP {
           : { epoch: initialEpoch + 1, step: 0 },
       });
       // Everything checked: now the model changes.
+      if (inputs instanceof Uint8Array) this.inputScale = 1 / 255; // trained on bytes (see save)
       if (resume) await model.restore(resume.state);
       await model.setOptimizer(settings);
       try {
@@ -375,7 +376,6 @@ export class MLP {
     const C = spec.layers[spec.layers.length - 1];
     const x = resolveInputs(inputs, D, inputName);
     const images = x.kind === 'host' ? x.images : x.buffer;
-    if (images instanceof Uint8Array && inputName === 'inputs') this.inputScale = 1 / 255;
     const source = { images, count: x.count, cols: D, classes: C, scale: 1 / 255 };
     const y = resolveLabels(labels, spec, x.count, labelName);
     if (y.kind === 'host') {

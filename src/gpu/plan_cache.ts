@@ -16,7 +16,7 @@ export interface CachedPlan {
   destroy(): void;
 }
 
-/** The default budget for a model's cached plans: 64 MiB (see docs/memory). */
+/** The default budget for a model's cached plans: 64 MiB (the README's "Memory", docs/reliability.md). */
 export const PLAN_CACHE_BYTES = 64 * 1024 * 1024;
 
 interface Entry<P> {

@@ -100,7 +100,7 @@ export function rowGrid(
   return grid2d(workgroups, workgroupLimit(target, label, maxWorkgroupsPerDimension));
 }
 
-/** What the two loss heads (softmax_xent, sigmoid_bce) share: logits in, dZ and per-row statistics out. */
+/** What every loss head's kernel (softmax_xent, sigmoid_bce, regression) shares: logits in, dZ and per-row statistics out. */
 export interface LossHeadArgs {
   logits: BufferRef;
   rows: number;

@@ -30,7 +30,7 @@ export const HYPERPARAMETERS: Readonly<Record<string, ParamSpec>> = Object.fromE
 export interface OptimizerConfig {
   /** `'sgd'`, `'momentum'` (SGD with momentum), `'adam'` or `'adamw'`. Default `'adam'`. */
   kind?: OptimizerKind;
-  /** Learning rate, in (0, 100]. Default 0.1 for sgd, 0.05 for momentum, 0.001 for adam and adamw. */
+  /** Learning rate, in (0, 1000]. Default 0.1 for sgd, 0.05 for momentum, 0.001 for adam and adamw. */
   learningRate?: number;
   /** Momentum coefficient μ in [0, 1) (momentum only). Default 0.9. */
   momentum?: number;

@@ -4,7 +4,8 @@
  * ends, and with `restoreBest` the network is put back to where it was after its best epoch — its
  * parameters and optimizer state, exactly (a snapshot taken then, not a re-computation).
  * After Keras' EarlyStopping callback (monitor, patience, min_delta, restore_best_weights); unlike
- * TF.js's, it can restore, and it does by default.
+ * TF.js's (whose documentation calls restoring unsupported; its newer source restores the weights only),
+ * it restores by default, the optimizer state with the weights.
  */
 import { checkKeys, fail, formatValue, resolveParams } from '../params.js';
 

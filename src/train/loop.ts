@@ -422,11 +422,7 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
         result.elapsedMs = performance.now() - t0;
         this.results.push(result);
         this.step = 0;
-        if (stop) {
-          yield { type: 'epoch', result };
-          return;
-        }
-        if (epoch < this.epochs) {
+        if (epoch < this.epochs && !stop) {
           yield await takeCheckpoint(epoch + 1, 0);
           sinceCheckpoint = 0;
         } else if (trainer.checkSnapshot) {
@@ -435,6 +431,7 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
           if (bad) await this.diverged(epoch, this.stepsPerEpoch, bad);
         }
         yield { type: 'epoch', result };
+        if (stop) return;
       }
     } catch (error) {
       if (error instanceof TrainingInterrupted) throw error;

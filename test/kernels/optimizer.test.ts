@@ -26,8 +26,8 @@ const gpu = useGpuContext();
 const STATE_TOL = { atol: 2e-6, rtol: 2e-6 };
 // Adam's v = β2·v + (1 − β2)·g² is a few f32 roundings of a positive sum (no cancellation, unlike m), ≈ 3e-7
 // relative; 1e-6 relative
-// (and no absolute slack: v is tiny) still fails a 1 − β2 computed in f32 from an f32 β2, which is off by
-// 6.4e-6 (β2 = 0.999), 8.3e-5 (0.9999) and 6.8e-4 (0.99999) relative.
+// (and no absolute slack: v is tiny) still fails a 1 − β2 computed in f32 from an f32 β2, which scales v by
+// 1.3e-5 (β2 = 0.999), 1.7e-4 (0.9999) and 1.4e-3 (0.99999) relative (half that in the update, through √v).
 const MOMENT_TOL = { atol: 1e-30, rtol: 1e-6 };
 const STEPS = 5;
 
