@@ -121,7 +121,7 @@ describe('early stopping', () => {
     const val = { inputs: data(32, 12).x, labels: randomInts(32, 99, 3) }; // labels unrelated: it overfits
     for (const patience of [0, 2]) {
       const mlp = await net(2);
-      const after = new Map<number, Float32Array>(); // parameters after each epoch, from the checkpoints
+      const after = new Map<number, MLPCheckpoint['state']>(); // the state after each epoch, from the checkpoints
       const results = await mlp.fit(x, y, {
         epochs: 40,
         batchSize: 16,
@@ -130,7 +130,7 @@ describe('early stopping', () => {
         validation: val,
         earlyStopping: { patience },
         onCheckpoint: (c: MLPCheckpoint) => {
-          if (c.step === 0) after.set(c.epoch - 1, c.state.params);
+          if (c.step === 0) after.set(c.epoch - 1, c.state);
         },
       });
       // The expectation from the losses themselves: the first epoch that leaves `patience` + 0 epochs
@@ -154,7 +154,10 @@ describe('early stopping', () => {
       const last = results.at(-1) as EpochResult;
       expect(last.earlyStopping).toEqual({ stopped: true, bestEpoch, best, restored: true });
       expect(results.slice(0, -1).every((r) => r.earlyStopping === undefined)).toBe(true);
-      expect(await paramsOf(mlp)).toEqual(after.get(bestEpoch)); // bit for bit
+      // Bit for bit: the parameters, the optimizer's state and its step count after the best epoch.
+      const saved = after.get(bestEpoch) as MLPCheckpoint['state'];
+      expect(await paramsOf(mlp)).toEqual(saved.params);
+      expect(await mlp.model.readOptimizerState()).toEqual({ step: saved.step, buffers: saved.state });
       const ev = await mlp.evaluate(val.inputs, val.labels);
       expect(ev.loss).toBeCloseTo(best, 6);
       await mlp.destroy();
@@ -178,6 +181,26 @@ describe('early stopping', () => {
       stopped: false,
       best,
       bestEpoch: accuracies.indexOf(best) + 1,
+      restored: false,
+    });
+    await mlp.destroy();
+  });
+
+  it('counts only improvements larger than minDelta', async () => {
+    const { x, y } = data(48, 5);
+    const mlp = await net(3);
+    const results = await mlp.fit(x, y, {
+      epochs: 5,
+      batchSize: 16,
+      learningRate: 0.05,
+      earlyStopping: { monitor: 'trainLoss', minDelta: 1e6, restoreBest: false },
+    });
+    expect(results.length).toBe(2); // epoch 2 improved, but by less than 1e6
+    expect(results[1]?.trainLoss).toBeLessThan(results[0]?.trainLoss as number);
+    expect(results[1]?.earlyStopping).toEqual({
+      stopped: true,
+      bestEpoch: 1,
+      best: results[0]?.trainLoss,
       restored: false,
     });
     await mlp.destroy();
@@ -268,6 +291,16 @@ describe('epochs across fit calls', () => {
     const again = await a.fit(x, y, { ...options, epochs: 1, initialEpoch: 0 });
     expect(again.map((r) => r.epoch)).toEqual([1]);
     await expect(a.fit(x, y, { initialEpoch: -1 })).rejects.toThrow('options.initialEpoch = -1 is invalid');
+    let checkpoint: MLPCheckpoint | undefined;
+    await b.fit(x, y, {
+      ...options,
+      onCheckpoint: (c) => {
+        checkpoint = c;
+      },
+    });
+    await expect(a.fit(x, y, { ...options, epochs: 9, initialEpoch: 2, resume: checkpoint })).rejects.toThrow(
+      'options.initialEpoch cannot be given with options.resume',
+    );
     await a.destroy();
     await b.destroy();
   });

@@ -4,7 +4,7 @@
  * reads that cut the groups and a resume in the middle of an epoch.
  */
 import { describe, expect, it } from 'vitest';
-import type { OptimizerKind } from '../../src/optim/index.js';
+import { OPTIMIZERS, type OptimizerKind } from '../../src/optim/index.js';
 import { GpuDataset } from '../../src/train/dataset.js';
 import { GpuBatchTrainer } from '../../src/train/gpu_trainer.js';
 import { fit } from '../../src/train/loop.js';
@@ -58,7 +58,7 @@ async function train(kind: OptimizerKind, stepsPerSubmit: number, start?: { epoc
 }
 
 describe('several steps per submit', () => {
-  for (const kind of ['sgd', 'momentum', 'adam'] as const) {
+  for (const kind of OPTIMIZERS) {
     it(`${kind}: the same parameters and losses, bit for bit, in fewer submits`, async () => {
       const one = await train(kind, 1);
       const many = await train(kind, 8);
