@@ -82,4 +82,6 @@ it('trains MNIST to 98% test accuracy with the page defaults', async () => {
   console.log(`demo-full: ${adapter}: test accuracy ${accuracy} after ${seconds.toFixed(0)} s`);
   expect(accuracy).toBeGreaterThanOrEqual(TARGET);
   expect(errors).toEqual([]);
-}, 900_000);
+  // A limit for a hung page, not a speed check (the time goes to the artifact): a run takes 160–750 s
+  // on this 2-core machine depending on its load and on what else the suite runs meanwhile.
+}, 1_800_000);
