@@ -23,6 +23,7 @@ export default defineConfig({
     rollupOptions: {
       // Loaded lazily in Node only; never bundled.
       external: ['webgpu', /^node:/],
+      preserveEntrySignatures: 'allow-extension',
       output: { minify: { codegen: true } },
     },
   },

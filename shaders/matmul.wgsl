@@ -74,28 +74,21 @@ override REDUCE_WG: u32 = 64;
 var<workgroup> As: array<f32, TILE_K * TILE_M>;  // [TILE_K][TILE_M]
 var<workgroup> Bs: array<f32, TILE_K * TILE_N>;  // [TILE_K][TILE_N]
 
-// op(A)[m, k] with no bounds check (m < M, k < K).
-fn a_at(m: u32, k: u32) -> f32 {
+// op(A)[m, k] for staging. `checked` (uniform over the workgroup: an edge tile, or the last K-slice): the
+// ones row with DB, and zeros outside op(A) or past k_end (the end of a split-K slice); else in bounds.
+fn load_a(m: u32, k: u32, k_end: u32, checked: bool) -> f32 {
+  if (checked) {
+    if (k >= k_end) { return 0.0; }
+    if (m >= dims.M) { return select(0.0, 1.0, AUG == 1u && m == dims.M); }
+  }
   if (TRANSPOSE_A) { return A[k * dims.M + m]; }
   return A[m * dims.K + k];
 }
 
-// op(B)[k, n] with no bounds check (k < K, n < N).
-fn b_at(k: u32, n: u32) -> f32 {
+fn load_b(k: u32, n: u32, k_end: u32, checked: bool) -> f32 {
+  if (checked && (k >= k_end || n >= dims.N)) { return 0.0; }
   if (TRANSPOSE_B) { return B[n * dims.K + k]; }
   return B[k * dims.N + n];
-}
-
-// op(A)[m, k], the ones row with DB, and 0 outside (k ≥ k_end ends a split-K slice).
-fn load_a(m: u32, k: u32, k_end: u32) -> f32 {
-  if (k >= k_end) { return 0.0; }
-  if (m >= dims.M) { return select(0.0, 1.0, AUG == 1u && m == dims.M); }
-  return a_at(m, k);
-}
-
-fn load_b(k: u32, n: u32, k_end: u32) -> f32 {
-  if (k >= k_end || n >= dims.N) { return 0.0; }
-  return b_at(k, n);
 }
 
 // C[m,n] = the epilogue applied to the product v (row M goes to db with DB).
@@ -145,28 +138,16 @@ fn matmul(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: 
 
   for (var k0 = k_begin; k0 < k_end; k0 += TILE_K) {
     // Stage the K-slice of op(A) and op(B); consecutive invocations read consecutive addresses.
-    if (inside && k0 + TILE_K <= k_end) {
-      for (var i = tid; i < TILE_M * TILE_K; i += threads) {
-        var m: u32; var k: u32;
-        if (TRANSPOSE_A) { k = i / TILE_M; m = i % TILE_M; } else { m = i / TILE_K; k = i % TILE_K; }
-        As[k * TILE_M + m] = a_at(row0 + m, k0 + k);
-      }
-      for (var i = tid; i < TILE_N * TILE_K; i += threads) {
-        var n: u32; var k: u32;
-        if (TRANSPOSE_B) { n = i / TILE_K; k = i % TILE_K; } else { k = i / TILE_N; n = i % TILE_N; }
-        Bs[k * TILE_N + n] = b_at(k0 + k, col0 + n);
-      }
-    } else {
-      for (var i = tid; i < TILE_M * TILE_K; i += threads) {
-        var m: u32; var k: u32;
-        if (TRANSPOSE_A) { k = i / TILE_M; m = i % TILE_M; } else { m = i / TILE_K; k = i % TILE_K; }
-        As[k * TILE_M + m] = load_a(row0 + m, k0 + k, k_end);
-      }
-      for (var i = tid; i < TILE_N * TILE_K; i += threads) {
-        var n: u32; var k: u32;
-        if (TRANSPOSE_B) { n = i / TILE_K; k = i % TILE_K; } else { k = i / TILE_N; n = i % TILE_N; }
-        Bs[k * TILE_N + n] = load_b(k0 + k, col0 + n, k_end);
-      }
+    let checked = !(inside && k0 + TILE_K <= k_end);
+    for (var i = tid; i < TILE_M * TILE_K; i += threads) {
+      var m: u32; var k: u32;
+      if (TRANSPOSE_A) { k = i / TILE_M; m = i % TILE_M; } else { m = i / TILE_K; k = i % TILE_K; }
+      As[k * TILE_M + m] = load_a(row0 + m, k0 + k, k_end, checked);
+    }
+    for (var i = tid; i < TILE_N * TILE_K; i += threads) {
+      var n: u32; var k: u32;
+      if (TRANSPOSE_B) { n = i / TILE_K; k = i % TILE_K; } else { k = i / TILE_N; n = i % TILE_N; }
+      Bs[k * TILE_N + n] = load_b(k0 + k, col0 + n, k_end, checked);
     }
     workgroupBarrier();
     for (var k = 0u; k < TILE_K; k++) {

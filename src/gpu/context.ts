@@ -3,6 +3,7 @@
  * the tracked buffers, the error listener. Several contexts (models) may share one device; the
  * context never assumes it is the device's only user and never destroys a device it did not create.
  */
+import { TuneCache, type TuneStore } from '../tune/cache.js';
 import { type AdapterSummary, type DeviceOptions, requestGpuDevice, summariseAdapter } from './device.js';
 import { preprocessWgsl, type ShaderFlags } from './preprocess.js';
 
@@ -20,6 +21,8 @@ export interface ContextOptions extends DeviceOptions {
   debugShaders?: boolean;
   /** Default: `'direct'` on a software adapter (SwiftShader, llvmpipe), else `'tiled'`. */
   kernelPreference?: KernelPreference;
+  /** Where tuned matmul picks persist (docs/tuning.md). Default: IndexedDB where there is one; `null`: memory only. */
+  tuneStore?: TuneStore | null;
 }
 
 /** What a kernel wrapper asks for. The cache key is derived from all of it. */
@@ -86,6 +89,8 @@ export class GpuContext {
   readonly kernelPreference: KernelPreference;
   /** Uncaptured GPU errors seen on this device since the context was made. */
   readonly errors: GPUError[] = [];
+  /** Tuned matmul picks per adapter and shape, shared by the models on this context (src/tune/). */
+  readonly tuneCache: TuneCache;
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   private readonly buffers = new Map<GPUBuffer, number>();
   private readonly debugShaders: boolean;
@@ -105,8 +110,10 @@ export class GpuContext {
     debug: boolean,
     preference: KernelPreference | undefined,
     gpu?: GPU,
+    tuneStore?: TuneStore | null,
   ) {
     this.device = device;
+    this.tuneCache = new TuneCache(tuneStore);
     this.gpuInstance = gpu;
     this.ownsDevice = owns;
     this.adapter = adapter;
@@ -132,10 +139,11 @@ export class GpuContext {
       if (missing.length) throw new Error(`The given GPUDevice cannot run webgpu-mlp: ${missing.join('; ')}.`);
       // Older browsers lack GPUDevice.adapterInfo: then the adapter is unknown and the kernels tiled.
       const info = (options.device as Partial<GPUDevice>).adapterInfo;
-      return new GpuContext(options.device, false, info && summariseAdapter(info), debug, preference);
+      const adapter = info && summariseAdapter(info);
+      return new GpuContext(options.device, false, adapter, debug, preference, undefined, options.tuneStore);
     }
     const { device, adapterInfo, gpu } = await requestGpuDevice(options);
-    return new GpuContext(device, true, adapterInfo, debug, preference, gpu);
+    return new GpuContext(device, true, adapterInfo, debug, preference, gpu, options.tuneStore);
   }
 
   /** Compiles (once per distinct request) and returns a compute pipeline. WGSL errors name the shader and line. */

@@ -18,8 +18,6 @@
 import linearModule from '../../shaders/activations/linear.wgsl?raw';
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/matmul.wgsl?raw';
-// biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
-import vec4Source from '../../shaders/matmul_vec4.wgsl?raw';
 import type { GpuContext, KernelPreference } from '../gpu/context.js';
 import type { ScalarActivation } from '../reference/activation.js';
 import type { KernelActivation } from './act.js';
@@ -77,27 +75,25 @@ export interface MatmulVariantSpec {
   readonly block: readonly [number, number];
   /** K-slice staged in workgroup memory between barriers (tiled, vec4). */
   readonly tileK?: number;
-  /** What it is for, one line (reports, docs/tuning.md). */
-  readonly purpose: string;
 }
 
 /**
- * Every matmul kernel by name. Tile = wg × block: `tiled` is 16×16 invocations × 4×4 = 64×64.
- * Names are stable: tuning caches and reports store them.
+ * Every matmul kernel by name (docs/tuning.md says what each is for). Tile = wg × block: `tiled` is
+ * 16×16 invocations × 4×4 outputs = 64×64. Names are stable: tuning caches and reports store them.
  */
 export const MATMUL_VARIANTS = {
-  tiled: { family: 'tiled', wg: [16, 16], block: [4, 4], tileK: 16, purpose: 'the GPU default: 64×64 tiles' },
-  'tiled.32x32': { family: 'tiled', wg: [8, 8], block: [4, 4], tileK: 16, purpose: 'more workgroups for small C' },
-  'tiled.32x16': { family: 'tiled', wg: [8, 16], block: [2, 2], tileK: 16, purpose: 'few columns (N ≈ 10)' },
-  'tiled.128x128': { family: 'tiled', wg: [16, 16], block: [8, 8], tileK: 8, purpose: 'large C: 8×8 registers' },
-  vec4: { family: 'vec4', wg: [16, 16], block: [4, 4], tileK: 16, purpose: 'aligned shapes: vec4 loads, 64×64' },
-  'vec4.32x32': { family: 'vec4', wg: [8, 8], block: [4, 4], tileK: 16, purpose: 'aligned, small C' },
-  'vec4.128x128': { family: 'vec4', wg: [16, 16], block: [8, 8], tileK: 8, purpose: 'aligned, large C' },
-  direct: { family: 'direct', wg: [4, 4], block: [16, 8], purpose: 'the CPU-implementation default' },
-  'direct.8x8': { family: 'direct', wg: [4, 4], block: [8, 8], purpose: 'CPU: more invocations' },
-  'direct.16x4': { family: 'direct', wg: [4, 4], block: [16, 4], purpose: 'CPU: few columns' },
-  'direct.8x4': { family: 'direct', wg: [4, 4], block: [8, 4], purpose: 'CPU: small C' },
-  'direct.4x4': { family: 'direct', wg: [4, 4], block: [4, 4], purpose: 'CPU: tiny C' },
+  tiled: { family: 'tiled', wg: [16, 16], block: [4, 4], tileK: 16 }, // the GPU default
+  'tiled.32x32': { family: 'tiled', wg: [8, 8], block: [4, 4], tileK: 16 },
+  'tiled.32x16': { family: 'tiled', wg: [8, 16], block: [2, 2], tileK: 16 }, // few columns (N ≈ 10)
+  'tiled.128x128': { family: 'tiled', wg: [16, 16], block: [8, 8], tileK: 8 },
+  vec4: { family: 'vec4', wg: [16, 16], block: [4, 4], tileK: 16 }, // aligned shapes only
+  'vec4.32x32': { family: 'vec4', wg: [8, 8], block: [4, 4], tileK: 16 },
+  'vec4.128x128': { family: 'vec4', wg: [16, 16], block: [8, 8], tileK: 8 },
+  direct: { family: 'direct', wg: [4, 4], block: [16, 8] }, // the default on CPU implementations
+  'direct.8x8': { family: 'direct', wg: [4, 4], block: [8, 8] },
+  'direct.16x4': { family: 'direct', wg: [4, 4], block: [16, 4] },
+  'direct.8x4': { family: 'direct', wg: [4, 4], block: [8, 4] },
+  'direct.4x4': { family: 'direct', wg: [4, 4], block: [4, 4] },
 } as const satisfies Record<string, MatmulVariantSpec>;
 
 export type MatmulVariantName = keyof typeof MATMUL_VARIANTS;
@@ -112,7 +108,11 @@ export const MATMUL_REDUCE_WG = 64;
 export const MATMUL_SPLITS = [2, 4, 8, 16] as const;
 
 export const MATMUL = new Kernel('matmul', source);
-export const MATMUL_VEC4 = new Kernel('matmul_vec4', vec4Source);
+
+/** The kernel of a dispatch: matmul.wgsl, or matmul_vec4.wgsl (loaded on first use: only tuned plans run it). */
+export async function matmulKernel(shader: MatmulDispatch['shader']): Promise<Kernel> {
+  return shader === 'matmul' ? MATMUL : (await import('./matmul_vec4.js')).MATMUL_VEC4;
+}
 
 const LINEAR: KernelActivation = {
   name: 'activations/linear',
@@ -175,9 +175,9 @@ export function matmulScratchBytes(args: Pick<MatmulArgs, 'M' | 'N' | 'K' | 'bia
   return slices > 1 ? slices * (args.M + (args.biasGrad ? 1 : 0)) * args.N * 4 : 0;
 }
 
-/** One dispatch of a matmul: the kernel (shader) it runs and its call. */
+/** One dispatch of a matmul: the shader it runs (see matmulKernel) and its call. */
 export interface MatmulDispatch {
-  kernel: Kernel;
+  shader: 'matmul' | 'matmul_vec4';
   call: KernelCall;
 }
 
@@ -260,8 +260,8 @@ export function matmulDispatches(
     bindings: { A: args.a, B: args.b, ...(split ? { partial } : { C: args.out, ...epilogue }) },
     workgroups: [Math.ceil(N / (wgX * blockCols)), Math.ceil(rows / (wgY * blockRows)), slices],
   };
-  const kernel = spec.family === 'vec4' ? MATMUL_VEC4 : MATMUL;
-  if (!split) return [{ kernel, call: product }];
+  const shader = spec.family === 'vec4' ? 'matmul_vec4' : 'matmul';
+  if (!split) return [{ shader, call: product }];
   const reduce: KernelCall = {
     label: `${label}.reduce`,
     entryPoint: 'matmul_reduce',
@@ -273,8 +273,8 @@ export function matmulDispatches(
     workgroups: grid2d(Math.ceil((rows * N) / MATMUL_REDUCE_WG), maxPerDimension),
   };
   return [
-    { kernel, call: product },
-    { kernel, call: reduce },
+    { shader, call: product },
+    { shader, call: reduce },
   ];
 }
 
@@ -302,7 +302,9 @@ export async function prepareMatmul(
     partial,
     ctx.device.limits.maxComputeWorkgroupsPerDimension,
   );
-  const ops = await Promise.all(dispatches.map((d) => d.kernel.prepare(ctx, scope, d.call)));
+  const ops = await Promise.all(
+    dispatches.map(async (d) => (await matmulKernel(d.shader)).prepare(ctx, scope, d.call)),
+  );
   if (ops.length === 1) return ops[0] as GpuOp;
   return {
     label,

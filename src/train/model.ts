@@ -25,6 +25,7 @@ import {
 } from '../model/spec.js';
 import { GpuOptimizer } from '../optim/gpu.js';
 import { type OptimizerConfig, type ResolvedOptimizer, resolveOptimizer } from '../optim/index.js';
+import type { TuneMode } from '../tune/tuner.js';
 import { checkBatch, checkFinite, inferRows } from './batch.js';
 import type { StepPlan } from './plan.js';
 import { PlanCache } from './plan_cache.js';
@@ -60,6 +61,12 @@ export interface ModelOptions extends NetworkOptions {
   debugShaders?: boolean;
   /** Label prefix for every GPU object of this model. Default `'mlp'`. */
   label?: string;
+  /**
+   * Tune the matmul kernels of each new plan (batch size) on the adapter: `true` measures the shapes not
+   * yet cached, `'cached'` only uses picks cached earlier, `false` (default) keeps the untuned kernels.
+   * See docs/tuning.md.
+   */
+  tune?: TuneMode;
 }
 
 const STORAGE_RW = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -85,6 +92,8 @@ export class Model {
   readonly plans: PlanCache;
   private readonly ownsContext: boolean;
   private destroyed = false;
+  /** Whether plans made from now on tune their matmuls (ModelOptions.tune). */
+  tune: TuneMode = false;
 
   private constructor(
     ctx: GpuContext,
@@ -115,10 +124,15 @@ export class Model {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
       throw new Error(`options.seed = ${seed} is invalid: expected an integer in 0..4294967295`);
     }
+    const tune = options.tune ?? false;
+    if (tune !== true && tune !== false && tune !== 'cached') {
+      throw new Error(`options.tune = ${JSON.stringify(tune)} is invalid: expected true, false or 'cached'`);
+    }
     const ownsContext = !options.context;
     const ctx =
       options.context ?? (await GpuContext.create({ device: options.device, debugShaders: options.debugShaders }));
     const model = new Model(ctx, ownsContext, spec, optimizer, options.label ?? 'mlp');
+    model.tune = tune;
     model.writeParams(initParams(spec, seed, model.layout));
     await model.setOptimizer(optimizer);
     return model;

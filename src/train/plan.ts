@@ -17,6 +17,7 @@ import { type GpuOp, OpScope } from '../kernels/op.js';
 import { denseBackward, denseForward, denseLayers, derivativeInput } from '../model/dense.js';
 import { type ParamLayout, slotBinding } from '../model/layout.js';
 import { headOf, type MlpSpec, type TargetKind } from '../model/spec.js';
+import type { TuneMode, TuneReport } from '../tune/tuner.js';
 
 export type { TargetKind };
 
@@ -30,6 +31,8 @@ export interface PlanModel {
   readonly trainStats: GPUBuffer;
   readonly evalStats: GPUBuffer;
   readonly label: string;
+  /** Tune the plan's matmul kernels on the adapter (src/tune/, docs/tuning.md). Default false. */
+  readonly tune?: TuneMode;
 }
 
 export interface PlanOptions {
@@ -63,6 +66,8 @@ export class StepPlan {
   readonly predictions: GPUBuffer;
   /** Bytes of the buffers this plan made (see Model.memory). */
   readonly bytes: number;
+  /** What tuning chose for each matmul, when the model tunes (`tune`); undefined otherwise. */
+  tuning: TuneReport | undefined;
 
   forward: GpuOp[] = [];
   loss: GpuOp[] = [];
@@ -143,6 +148,15 @@ export class StepPlan {
     const head = headOf(spec);
     const weight = (l: number) => slotBinding(params, layout.weights[l]);
     const bias = (l: number) => slotBinding(params, layout.biases[l]);
+    // The tuner (loaded only when asked for) picks each matmul's kernel: L forward, L dW, L − 1 dZ (+ dX).
+    const tune = this.model.tune;
+    const tuner = tune
+      ? await (await import('../tune/tuner.js')).MatmulTuner.create(ctx, {
+          mode: tune,
+          problems: 3 * L - 1 + (this.dx ? 1 : 0),
+        })
+      : undefined;
+    const choose = tuner?.choose;
 
     // forward: A_{l+1} = act_l(A_l·W_l + b_l)
     for (const layer of layers) {
@@ -155,6 +169,7 @@ export class StepPlan {
           B,
           { input: this.input(l), weight: weight(l), bias: bias(l), output: this.outputs[l], pre: this.pre[l] },
           `${name}.layers.${l}.forward`,
+          choose,
         ),
       );
     }
@@ -238,9 +253,11 @@ export class StepPlan {
             },
           },
           `${name}.layers.${l}`,
+          choose,
         )),
       );
     }
+    this.tuning = await tuner?.finish();
   }
 
   /** Calls `listener` when this plan is destroyed (e.g. evicted from the model's plan cache). */
