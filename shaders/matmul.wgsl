@@ -58,11 +58,19 @@ const AUG = 1u;  // op(A) has the extra row of ones
 const AUG = 0u;
 #endif
 
+// The registers of an invocation's block (matmul): a function's arrays need a constant size, so WIDE
+// (blocks past 4×4) sizes them for 8×8; the others keep the 4×4 arrays of the default kernel.
+#if ${WIDE}
+const BLOCK = 8u;
+#else
+const BLOCK = 4u;
+#endif
+
 override WG_X: u32 = 16;
 override WG_Y: u32 = 16;
 override TILE_K: u32 = 16;
-override RM: u32 = 4;  // rows of C per invocation (matmul), ≤ 8
-override RN: u32 = 4;  // columns of C per invocation (matmul), ≤ 8
+override RM: u32 = 4;  // rows of C per invocation (matmul), ≤ BLOCK
+override RN: u32 = 4;  // columns of C per invocation (matmul), ≤ BLOCK
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
 override TILE_M: u32 = WG_Y * RM;
@@ -134,7 +142,7 @@ fn matmul(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: 
   let threads = WG_X * WG_Y;
   // Uniform over the workgroup: its tile lies inside op(A)'s rows and op(B)'s columns (not the ones row).
   let inside = row0 + TILE_M <= dims.M && col0 + TILE_N <= dims.N;
-  var acc: array<f32, 64>;  // RM × RN ≤ 8 × 8
+  var acc: array<f32, BLOCK * BLOCK>;  // RM × RN
 
   for (var k0 = k_begin; k0 < k_end; k0 += TILE_K) {
     // Stage the K-slice of op(A) and op(B); consecutive invocations read consecutive addresses.
@@ -151,8 +159,8 @@ fn matmul(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: 
     }
     workgroupBarrier();
     for (var k = 0u; k < TILE_K; k++) {
-      var a: array<f32, 8>;
-      var b: array<f32, 8>;
+      var a: array<f32, BLOCK>;
+      var b: array<f32, BLOCK>;
       for (var i = 0u; i < RM; i++) { a[i] = As[k * TILE_M + lid.y + i * WG_Y]; }
       for (var j = 0u; j < RN; j++) { b[j] = Bs[k * TILE_N + lid.x + j * WG_X]; }
       for (var i = 0u; i < RM; i++) {

@@ -238,7 +238,13 @@ export function matmulDispatches(
     BIAS: args.bias !== undefined,
     MASK: args.mask !== undefined,
     PRE: args.preActivation !== undefined,
-    ...(spec.family === 'vec4' ? {} : { SPLIT: split, DB: args.biasGrad !== undefined }),
+    ...(spec.family === 'vec4'
+      ? {}
+      : {
+          SPLIT: split,
+          DB: args.biasGrad !== undefined,
+          WIDE: spec.family === 'tiled' && Math.max(...spec.block) > 4,
+        }),
   };
   const [wgX, wgY] = spec.wg;
   const [blockRows, blockCols] = spec.block;

@@ -254,6 +254,28 @@ describe('the cache', () => {
   });
 });
 
+describe('the tune option', () => {
+  it('is checked before any GPU work, and a tuned MLP trains through fit() as an untuned one does', async () => {
+    const { createMLP } = await import('../../src/mlp.js');
+    await expect(createMLP({ layers: [4, 3], tune: 'yes' as never })).rejects.toThrow(
+      /options.tune = "yes" is invalid: expected true, false or 'cached'/,
+    );
+    const x = randomArray(64 * 4, 7);
+    const y = Uint32Array.from({ length: 64 }, (_, i) => ((x[i * 4] as number) > 0 ? 1 : 0));
+    const fits = [];
+    for (const tune of [false, true] as const) {
+      const mlp = await createMLP({ layers: [4, 8, 2], seed: 2, device: gpu().device, tune });
+      const [epoch] = await mlp.fit(x, y, { epochs: 1, batchSize: 64, optimizer: 'sgd', learningRate: 0.1 });
+      fits.push(epoch?.trainLoss ?? Number.NaN);
+      const plan = await mlp.model.plan(64, 'labels');
+      expect(plan.tuning === undefined).toBe(!tune);
+      await mlp.destroy();
+    }
+    // Same data, same weights: the losses agree to fp32 rounding whatever kernels were picked.
+    expect(Math.abs((fits[0] as number) - (fits[1] as number))).toBeLessThan(1e-5);
+  }, 120_000);
+});
+
 describe('a tuned plan on this adapter (real timings)', () => {
   it('tunes every matmul of S-like steps within the budget, and its steps match the Float64 reference', async () => {
     const ctx = gpu();
