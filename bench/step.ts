@@ -26,7 +26,7 @@ import { referenceStep, toRefParams } from '../src/train/check.js';
 import { Model } from '../src/train/model.js';
 import type { StepPlan } from '../src/train/plan.js';
 import { formatBytes } from './case.js';
-import { type BenchSettings, MIN_RUNS, measure } from './measure.js';
+import { type BenchSettings, MIN_RUNS, measureInterleaved } from './measure.js';
 import { summarise } from './stats.js';
 import type { BenchTimer } from './timer.js';
 import { picksLine, tuneFigures } from './tune.js';
@@ -173,23 +173,26 @@ export async function runStepModel(env: BenchEnv, model: StepModel): Promise<Ben
   const x = randomF32(B * model.layers[0], seed, 0, 1); // pixel-like inputs in [0, 1)
   const labels = randomU32(B, seed + 1, model.layers[model.layers.length - 1]);
   const targets: Targets = { kind: 'labels', labels };
-  for (const [i, tuned] of modes.entries()) {
-    const gpu = gpus[i] as BenchFigure;
-    const mode = tuned ? 'tuned' : 'untuned';
-    env.log(`  step ${model.name} (${mode}): building the model`);
-    let m: Model | undefined;
-    try {
+  // Build and check each mode's model; keep the verified ones for the timing.
+  const ready: { gpu: BenchFigure; m: Model; plan: StepPlan; firstMs: number; planMs: number; tuned: boolean }[] = [];
+  const models: Model[] = [];
+  try {
+    for (const [i, tuned] of modes.entries()) {
+      const gpu = gpus[i] as BenchFigure;
+      const mode = tuned ? 'tuned' : 'untuned';
+      env.log(`  step ${model.name} (${mode}): building the model`);
       if (tuned) await ctx.tuneCache.clear(); // tuned cold: the plan below measures every shape
-      m = await Model.create({
+      const m = await Model.create({
         layers: model.layers,
         activation: 'relu',
         head: 'softmax',
         seed: SEED,
         context: ctx,
         optimizer: { kind: 'adam', learningRate: LEARNING_RATE },
-        label: `bench.step.${model.name}`,
+        label: `bench.step.${model.name}${tuned ? '.tuned' : ''}`,
         tune: tuned,
       });
+      models.push(m);
       const t0 = performance.now();
       const plan = await m.plan(B, 'labels');
       const planMs = performance.now() - t0;
@@ -203,7 +206,7 @@ export async function runStepModel(env: BenchEnv, model: StepModel): Promise<Ben
       m.uploadBatch(plan, x, targets);
       const before = await m.readParams();
 
-      const first = await env.timer.timeSubmits(() => m?.submitStep(plan), `${gpu.name}.checked`);
+      const first = await env.timer.timeSubmits(() => m.submitStep(plan), `${gpu.name}.checked`);
       const gpuTensors = await readStep(ctx, m, plan);
       env.log(`  step ${model.name} (${mode}): checking against the Float64 reference`);
       let check: Check;
@@ -231,23 +234,32 @@ export async function runStepModel(env: BenchEnv, model: StepModel): Promise<Ben
         gpu.note = `does not match the reference: ${check.worst}`;
         continue;
       }
-      env.log(`  step ${model.name} (${mode}): timing (the checked step took ${first.ms.toFixed(1)} ms)`);
-      const mm = m;
-      // As fit submits them: up to STEPS_PER_SUBMIT steps per submission.
-      const r = await measure(
-        (iterations) =>
-          env.timer.timeSubmits(async () => {
-            for (let k = 0; k < iterations; k += STEPS_PER_SUBMIT) {
-              await mm.submitSteps(
-                plan,
-                Array.from({ length: Math.min(STEPS_PER_SUBMIT, iterations - k) }, () => []),
-              );
-            }
-          }, gpu.name),
-        settings,
-        env.timer.method,
-        first.wallMs,
-      );
+      ready.push({ gpu, m, plan, firstMs: first.wallMs, planMs, tuned });
+    }
+
+    // Timed with their samples interleaved, so that the machine's load weighs on both alike; each
+    // sample as fit submits steps: up to STEPS_PER_SUBMIT per submission.
+    if (ready.length)
+      env.log(`  step ${model.name}: timing ${ready.map((r) => (r.tuned ? 'tuned' : 'untuned')).join(' and ')}`);
+    const results = await measureInterleaved(
+      ready.map(
+        ({ gpu, m, plan }) =>
+          (iterations: number) =>
+            env.timer.timeSubmits(async () => {
+              for (let k = 0; k < iterations; k += STEPS_PER_SUBMIT) {
+                await m.submitSteps(
+                  plan,
+                  Array.from({ length: Math.min(STEPS_PER_SUBMIT, iterations - k) }, () => []),
+                );
+              }
+            }, gpu.name),
+      ),
+      settings,
+      env.timer.method,
+      Math.max(0, ...ready.map((r) => r.firstMs)),
+    );
+    for (const [i, r] of results.entries()) {
+      const { gpu, planMs, tuned } = ready[i] as (typeof ready)[number];
       Object.assign(gpu, {
         status: 'ok',
         timing: r.timing,
@@ -261,9 +273,9 @@ export async function runStepModel(env: BenchEnv, model: StepModel): Promise<Ben
       const notes = [r.note, tuned ? `tuned in ${(planMs / 1000).toFixed(2)} s` : ''].filter((n) => n);
       if (notes.length) gpu.note = notes.join('; ');
       if (!tuned) env.rates.set('step', (2 * macs) / r.timeMs.median);
-    } finally {
-      await m?.destroy();
     }
+  } finally {
+    for (const m of models) await m.destroy();
   }
   if (cpuTimes.length && cpuCheck) {
     const t = summarise(cpuTimes);

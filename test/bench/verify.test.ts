@@ -105,7 +105,9 @@ describe('options', () => {
     expect(parseBenchArgs([]).tune).toBeUndefined();
     expect(() => parseBenchArgs(['--tune', 'maybe'])).toThrow(/--tune "maybe" is invalid: expected both, on or off/);
     expect(parseBenchArgs(['--models', 'S,S256']).models).toEqual(['S', 'S256']);
-    expect(() => parseBenchArgs(['--models', 'S,XL'])).toThrow(/--models "S,XL" is invalid: expected comma-separated models from S, S256, M, L/);
+    expect(() => parseBenchArgs(['--models', 'S,XL'])).toThrow(
+      /--models "S,XL" is invalid: expected comma-separated models from S, S256, M, L/,
+    );
   });
 
   it('writes to bench-results/bench-<date>.json by default', () => {
