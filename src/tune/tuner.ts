@@ -260,7 +260,9 @@ export class MatmulTuner {
     const scopes: OpScope[] = []; // one per candidate: its uniforms and split-K scratch
     const timer = this.timer ?? new GpuTuneTimer(ctx);
     try {
-      // Seeded inputs, and the problem's own arguments on the tuner's buffers.
+      // Seeded inputs, and the problem's own arguments on the tuner's buffers (too large for the
+      // device: an error, and the shape keeps the default).
+      ctx.device.pushErrorScope('out-of-memory');
       const seed = seedOf(shape);
       const a = seeded(M * K, seed);
       const b = seeded(K * N, seed + 1);
@@ -285,6 +287,8 @@ export class MatmulTuner {
         preActivation: pre,
         biasGrad: undefined,
       };
+      const oom = await ctx.device.popErrorScope();
+      if (oom) throw new Error(`the tuner's buffers do not fit: ${oom.message}`);
       const nan = new Float32Array(M * N).fill(Number.NaN);
       let reference: Reference | undefined;
       const truth = () => {
@@ -299,54 +303,52 @@ export class MatmulTuner {
         const own = new OpScope(ctx);
         scopes.push(own);
         const label = `tune.${variant}${fuse ? '+db' : ''}`;
-        {
-          ctx.device.pushErrorScope('out-of-memory');
-          ctx.device.pushErrorScope('validation');
-          let failure: unknown;
-          let got: { c: Float32Array; pre?: Float32Array; db?: Float32Array } | undefined;
-          let ops: GpuOp[] = [];
-          let once = 0;
-          try {
-            const prepare = this.options.prepare ?? prepareMatmul;
-            ops = [await prepare(ctx, own, { ...base, variant, biasGrad: fuse ? db : undefined }, label)];
-            if (db && !fuse) {
-              ops.push(await prepareBiasGrad(ctx, own, { grad: bBuffer, rows: K, cols: N, out: db }, `${label}.db`));
-            }
-            for (const o of [out, pre]) if (o) ctx.device.queue.writeBuffer(o, 0, nan);
-            if (db) ctx.device.queue.writeBuffer(db, 0, nan, 0, N);
-            once = await timer.time({ variant, fuseBiasGrad: fuse, ops }, 1); // the checked run, also the calibration
-            got = {
-              c: await ctx.readF32(out, 0, M * N),
-              pre: pre && (await ctx.readF32(pre, 0, M * N)),
-              db: db && (await ctx.readF32(db, 0, N)),
-            };
-          } catch (error) {
-            failure = error;
+        ctx.device.pushErrorScope('out-of-memory');
+        ctx.device.pushErrorScope('validation');
+        let failure: unknown;
+        let got: { c: Float32Array; pre?: Float32Array; db?: Float32Array } | undefined;
+        let ops: GpuOp[] = [];
+        let once = 0;
+        try {
+          const prepare = this.options.prepare ?? prepareMatmul;
+          ops = [await prepare(ctx, own, { ...base, variant, biasGrad: fuse ? db : undefined }, label)];
+          if (db && !fuse) {
+            ops.push(await prepareBiasGrad(ctx, own, { grad: bBuffer, rows: K, cols: N, out: db }, `${label}.db`));
           }
-          const validation = await ctx.device.popErrorScope();
-          const oom = await ctx.device.popErrorScope();
-          const error = oom ?? validation;
-          if (error || failure !== undefined || !got) {
-            result.note = error ? `GPU error: ${error.message}` : `error: ${(failure as Error)?.message ?? failure}`;
-            return result;
-          }
-          const check = this.compare(truth(), got, K, problem.activation !== undefined);
-          result.maxError = check.maxError;
-          result.check = check.full ? 'full' : 'sampled';
-          result.elements = check.elements;
-          if (check.worst) {
-            result.note = `does not match the reference: ${check.worst}`;
-            return result;
-          }
-          // Timed: reps runs per sample, so that a sample lasts about SAMPLE_MS; the median of SAMPLES.
-          const timed: TimedRun = { variant, fuseBiasGrad: fuse, ops };
-          const reps = Math.max(1, Math.min(MAX_REPS, Math.ceil(SAMPLE_MS / Math.max(once, 1e-3))));
-          const samples: number[] = [];
-          for (let i = 0; i < SAMPLES; i++) samples.push((await timer.time(timed, reps)) / reps);
-          Object.assign(result, { status: 'ok', ms: median(samples), samplesMs: samples, reps });
-          kept.set(`${variant}${fuse ? '+db' : ''}`, { run: timed, reps });
+          for (const o of [out, pre]) if (o) ctx.device.queue.writeBuffer(o, 0, nan);
+          if (db) ctx.device.queue.writeBuffer(db, 0, nan, 0, N);
+          once = await timer.time({ variant, fuseBiasGrad: fuse, ops }, 1); // the checked run, also the calibration
+          got = {
+            c: await ctx.readF32(out, 0, M * N),
+            pre: pre && (await ctx.readF32(pre, 0, M * N)),
+            db: db && (await ctx.readF32(db, 0, N)),
+          };
+        } catch (error) {
+          failure = error;
+        }
+        const validation = await ctx.device.popErrorScope();
+        const oom = await ctx.device.popErrorScope();
+        const error = oom ?? validation;
+        if (error || failure !== undefined || !got) {
+          result.note = error ? `GPU error: ${error.message}` : `error: ${(failure as Error)?.message ?? failure}`;
           return result;
         }
+        const check = this.compare(truth(), got, K, problem.activation !== undefined);
+        result.maxError = check.maxError;
+        result.check = check.full ? 'full' : 'sampled';
+        result.elements = check.elements;
+        if (check.worst) {
+          result.note = `does not match the reference: ${check.worst}`;
+          return result;
+        }
+        // Timed: reps runs per sample, so that a sample lasts about SAMPLE_MS; the median of SAMPLES.
+        const timed: TimedRun = { variant, fuseBiasGrad: fuse, ops };
+        const reps = Math.max(1, Math.min(MAX_REPS, Math.ceil(SAMPLE_MS / Math.max(once, 1e-3))));
+        const samples: number[] = [];
+        for (let i = 0; i < SAMPLES; i++) samples.push((await timer.time(timed, reps)) / reps);
+        Object.assign(result, { status: 'ok', ms: median(samples), samplesMs: samples, reps });
+        kept.set(`${variant}${fuse ? '+db' : ''}`, { run: timed, reps });
+        return result;
       };
 
       const candidates =

@@ -308,6 +308,11 @@ describe('a tuned plan on this adapter (real timings)', () => {
       'Aᵀ·B 64×32×16 +db',
     ]);
     for (const s of report?.shapes ?? []) {
+      // On a loaded machine the last products may find the budget spent: they keep the default, and say so.
+      if (s.source === 'default') {
+        expect(s.note).toMatch(/budget .* is spent/);
+        continue;
+      }
       expect(s.source).toBe('measured');
       const picked = s.candidates.find((c) => c.variant === s.pick.variant && c.fuseBiasGrad === s.pick.fuseBiasGrad);
       expect(picked?.status, s.shape).toBe('ok');
@@ -322,7 +327,9 @@ describe('a tuned plan on this adapter (real timings)', () => {
     // A second model on the context takes the picks from its cache.
     const second = await Model.create({ layers: [64, 32, 10], seed: 6, context: ctx, tune: 'cached' });
     const plan2 = await second.plan(16, 'labels');
-    expect(plan2.tuning?.shapes.every((s) => s.source === 'cache')).toBe(true);
+    expect(plan2.tuning?.shapes.map((s) => s.source)).toEqual(
+      report?.shapes.map((s) => (s.source === 'measured' ? 'cache' : 'default')),
+    );
     expect(problemKey(dW)).toBe('Aᵀ·B 70×10×33 +db');
     await second.destroy();
     await model.destroy();
