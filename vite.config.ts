@@ -23,8 +23,10 @@ export default defineConfig({
     rollupOptions: {
       // Loaded lazily in Node only; never bundled.
       external: ['webgpu', /^node:/],
+      // Modules shared with the chunks loaded on demand (the tuner, the vec4 matmul) stay in index.js,
+      // which then exports them to those chunks, rather than going to a common chunk of their own.
       preserveEntrySignatures: 'allow-extension',
-      output: { minify: { codegen: true } },
+      output: { minify: { codegen: true }, chunkFileNames: '[name].js' },
     },
   },
   test: {
