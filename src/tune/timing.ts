@@ -20,6 +20,11 @@ export interface TimedRun {
 export interface TuneTimer {
   /** `timestamp`, `wall`, or what a test's timer calls itself. */
   readonly method: string;
+  /**
+   * The step of the timestamps seen so far, ms (browsers and Dawn may quantise them, e.g. to 0.1 ms
+   * or 2¹⁶ ns): samples are made long enough that it stays small against them. 0 when unknown.
+   */
+  readonly resolutionMs?: number;
   /** Ms for `reps` runs of `run.ops` in one compute pass (a sample). */
   time(run: TimedRun, reps: number): Promise<number>;
   destroy(): void;
@@ -31,6 +36,8 @@ export class GpuTuneTimer implements TuneTimer {
   private readonly querySet: GPUQuerySet | undefined;
   private readonly resolveBuffer: GPUBuffer | undefined;
   private readonly readback: GPUBuffer | undefined;
+  /** The greatest common divisor of every timestamp seen, ns (0n before the first). */
+  private step = 0n;
 
   constructor(private readonly ctx: GpuContext) {
     this.method = ctx.hasTimestamps ? 'timestamp' : 'wall';
@@ -76,7 +83,12 @@ export class GpuTuneTimer implements TuneTimer {
     this.readback.unmap();
     // Some drivers write zeros (or an end before the start) when they could not take a timestamp.
     if (begin === 0n || end <= begin) return wall;
+    for (const t of [begin, end]) this.step = gcd(this.step, t);
     return Number(end - begin) / 1e6;
+  }
+
+  get resolutionMs(): number {
+    return Number(this.step) / 1e6;
   }
 
   destroy(): void {
@@ -84,4 +96,9 @@ export class GpuTuneTimer implements TuneTimer {
     this.resolveBuffer?.destroy();
     this.readback?.destroy();
   }
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b) [a, b] = [b, a % b];
+  return a;
 }

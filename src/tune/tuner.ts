@@ -341,9 +341,11 @@ export class MatmulTuner {
           result.note = `does not match the reference: ${check.worst}`;
           return result;
         }
-        // Timed: reps runs per sample, so that a sample lasts about SAMPLE_MS; the median of SAMPLES.
+        // Timed: reps runs per sample, so that a sample lasts about SAMPLE_MS (or 40 steps of quantised
+        // timestamps, the error of its two ends then under 5%); the median of SAMPLES.
         const timed: TimedRun = { variant, fuseBiasGrad: fuse, ops };
-        const reps = Math.max(1, Math.min(MAX_REPS, Math.ceil(SAMPLE_MS / Math.max(once, 1e-3))));
+        const sampleMs = Math.max(SAMPLE_MS, 40 * (timer.resolutionMs ?? 0));
+        const reps = Math.max(1, Math.min(MAX_REPS, Math.ceil(sampleMs / Math.max(once, 1e-3))));
         const samples: number[] = [];
         for (let i = 0; i < SAMPLES; i++) samples.push((await timer.time(timed, reps)) / reps);
         Object.assign(result, { status: 'ok', ms: median(samples), samplesMs: samples, reps });

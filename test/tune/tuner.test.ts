@@ -254,6 +254,37 @@ describe('the cache', () => {
   });
 });
 
+describe('the GPU timer', () => {
+  it('times runs in one pass and finds the step of quantised timestamps (Dawn rounds to 2¹⁶ ns unless told not to)', async () => {
+    const ctx = gpu();
+    const { GpuTuneTimer } = await import('../../src/tune/timing.js');
+    const { OpScope } = await import('../../src/kernels/op.js');
+    const scope = new OpScope(ctx);
+    const x = scope.storage('timer.x', 64 * 64 * 4);
+    const op = await prepareMatmul(ctx, scope, {
+      a: x,
+      b: x,
+      out: scope.storage('timer.y', 64 * 64 * 4),
+      M: 64,
+      N: 64,
+      K: 64,
+    });
+    const timer = new GpuTuneTimer(ctx);
+    const times: number[] = [];
+    for (let i = 0; i < 4; i++) times.push(await timer.time({ variant: 'direct', fuseBiasGrad: false, ops: [op] }, 4));
+    expect(timer.method).toBe(ctx.hasTimestamps ? 'timestamp' : 'wall');
+    for (const t of times) expect(t).toBeGreaterThanOrEqual(0);
+    if (timer.method === 'timestamp') {
+      // every timestamp a multiple of the step; this test's context does not disable Dawn's quantisation
+      const stepNs = Math.round(timer.resolutionMs * 1e6);
+      expect(stepNs).toBeGreaterThan(0);
+      for (const t of times) expect(Math.round(t * 1e6) % stepNs).toBe(0);
+    }
+    timer.destroy();
+    scope.destroy();
+  });
+});
+
 describe('the tune option', () => {
   it('is checked before any GPU work, and a tuned MLP trains through fit() as an untuned one does', async () => {
     const { createMLP } = await import('../../src/mlp.js');
