@@ -348,7 +348,10 @@ describe('a tuned plan on this adapter (real timings)', () => {
       const picked = s.candidates.find((c) => c.variant === s.pick.variant && c.fuseBiasGrad === s.pick.fuseBiasGrad);
       expect(picked?.status, s.shape).toBe('ok');
     }
-    expect(ms).toBeLessThan((report?.budgetMs ?? 0) * 1.5 + 2000);
+    // A product starts measuring only while budget is left: all but the last measured one fit in it.
+    // (The plan's own wall time also holds compiling its kernels, which a loaded machine stretches.)
+    const spent = (report?.shapes ?? []).filter((s) => s.source === 'measured').map((s) => s.ms);
+    expect(spent.reduce((a, b) => a + b, 0) - Math.max(0, ...spent)).toBeLessThanOrEqual(report?.budgetMs ?? 0);
     for (let i = 0; i < 3; i++) {
       const x = randomArray(16 * 64, 40 + i);
       const labels = randomInts(16, 50 + i, 10);
