@@ -33,7 +33,11 @@ export default defineConfig(({ mode }) => ({
         if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' && log.message.includes('src/gpu/device.ts')) return;
         handler(level, log);
       },
-      // Chunks: what is loaded only on demand (device creation, when the application brings no device).
+      // Modules shared with the chunks loaded on demand (the tuner, the vec4 matmul) stay in the entry,
+      // which then exports them to those chunks, rather than going to a common chunk of their own.
+      preserveEntrySignatures: 'allow-extension',
+      // Chunks: what is loaded only on demand (the tuner; device creation when the application brings
+      // no device). Hashed names: the two builds write into one dist/.
       output: { minify: { codegen: true }, chunkFileNames: '[name]-[hash].js' },
     },
   },

@@ -1,5 +1,6 @@
 /** Command-line options of `npm run bench`, parsed and validated before any GPU work. */
 import { bad, forEachFlag, int, num, path } from '../src/cli/flags.js';
+import { STEP_MODELS, type StepModelName, type TuneSetting } from './step.js';
 import { SUITES, type SuiteName } from './types.js';
 
 export interface BenchArgs {
@@ -9,6 +10,10 @@ export interface BenchArgs {
   suites: SuiteName[] | undefined;
   reps: number | undefined;
   maxFigureS: number | undefined;
+  /** Untuned and tuned step figures (`both`), or one kind; undefined: both. */
+  tune: TuneSetting | undefined;
+  /** Step models to time; undefined: S (quick) or all. */
+  models: StepModelName[] | undefined;
   help: boolean;
 }
 
@@ -19,9 +24,12 @@ reference, and writes a table to the terminal and every figure to a JSON file.
 
 Suites: matmul (A·B, A·Bᵀ, Aᵀ·B at 256…4096 and the MLP shapes, GFLOP/s); softmax_xent,
 activation, optimizer (GB/s against the bytes they must move); step (whole training steps of
-S [784,128,10] B=128, M [784,1024,1024,10] B=1024, L [784,4096,4096,4096,10] B=4096, samples/s,
-with the Float64 CPU reference step for the ratio where that is practical); mnist (time to 98%
-test accuracy for [784,256,10], momentum, B=128: full runs, or --suites mnist).
+S [784,128,10] B=128, S256 [784,256,10] B=128, M [784,1024,1024,10] B=1024,
+L [784,4096,4096,4096,10] B=4096, samples/s,
+with the Float64 CPU reference step for the ratio where that is practical), untuned and tuned side
+by side; tune (what the tuner measured for the square sizes — also run with matmul — and, with
+step, for every matmul shape of the tuned steps: every variant's time, its check and the pick); mnist (time to 98% test accuracy for
+[784,256,10], momentum, B=128, untuned and tuned: full runs, or --suites mnist).
 
 Options:
   --quick                 a subset: small sizes, model S only, few repetitions (under a minute on SwiftShader)
@@ -29,6 +37,9 @@ Options:
   --suites A,B,...        only these suites: ${SUITES.filter((s) => s !== 'step_cpu').join(', ')}   (default all)
   --reps N                timed samples per figure  (default 10, quick 3)
   --max-figure-s S        skip (or sample less) a figure estimated to take longer  (default 60, quick 20)
+  --models A,B,...        step models: ${Object.keys(STEP_MODELS).join(', ')}   (default S when --quick, else all)
+  --tune both|on|off      step and MNIST figures untuned and tuned, or only one kind  (default both;
+                          off also skips tuning the square sizes)
   -h, --help              show this help
 
 Open demo/bench.html (npm run demo) to run the same suites in the browser, plot them and compare
@@ -43,6 +54,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     suites: undefined,
     reps: undefined,
     maxFigureS: undefined,
+    tune: undefined,
+    models: undefined,
     help: false,
   };
   forEachFlag(argv, (f) => {
@@ -77,6 +90,22 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--max-figure-s':
         args.maxFigureS = num(flag, take(), 0, 86_400, true);
         break;
+      case '--models': {
+        const v = take();
+        const names = v.split(',').map((m) => m.trim());
+        for (const m of names) {
+          if (!Object.hasOwn(STEP_MODELS, m))
+            bad(flag, v, `comma-separated models from ${Object.keys(STEP_MODELS).join(', ')}`);
+        }
+        args.models = names as StepModelName[];
+        break;
+      }
+      case '--tune': {
+        const v = take();
+        if (v !== 'both' && v !== 'on' && v !== 'off') bad(flag, v, 'both, on or off');
+        args.tune = v as TuneSetting;
+        break;
+      }
       default:
         f.unknown();
     }

@@ -57,13 +57,17 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
   // A software adapter runs on the CPU cores that Dawn's busy polling would otherwise take.
   const restorePolling = ctx.adapter?.isSoftware ? spaceOutDawnPolling() : () => {};
   try {
-    io.log(`adapter: ${ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown'}; kernels: ${ctx.kernelPreference}`);
+    io.log(
+      `adapter: ${ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown'}; kernels: ${ctx.kernelPreference} (untuned default); tune: ${args.tune ?? 'both'}`,
+    );
     io.log(`runtime: ${runtime.summary}`);
     const report = await runBench(ctx, {
       quick: args.quick,
       suites: args.suites?.includes('step_cpu') ? [...args.suites, 'step'] : args.suites,
       reps: args.reps,
       maxFigureS: args.maxFigureS,
+      tune: args.tune,
+      models: args.models,
       environment: {
         runtime: 'node',
         version: `Node ${process.versions.node}, webgpu (Dawn) on ${process.platform}, ${runtime.summary}`,

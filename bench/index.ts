@@ -8,5 +8,6 @@ export * from './schema.js';
 export * from './step.js';
 export * from './table.js';
 export * from './timer.js';
+export * from './tune.js';
 export * from './types.js';
 export * from './verify.js';

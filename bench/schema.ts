@@ -129,6 +129,7 @@ export function validateBenchReport(value: unknown): string[] {
     }
   }
   p.field(value, 'report', 'kernelPreference', 'string');
+  if (value.tune !== undefined) p.oneOf(value, 'report', 'tune', ['both', 'on', 'off']);
   if (p.field(value, 'report', 'features', 'array')) {
     (value.features as unknown[]).forEach((f, i) => {
       if (typeof f !== 'string') p.add(`report.features[${i}]`, 'expected a string');

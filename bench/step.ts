@@ -12,6 +12,7 @@
  *   elements of every dW, db, dZ and updated weight, each from a Float64 reference call on the
  *   slice of GPU inputs it depends on.
  */
+
 import type { GpuContext } from '../src/gpu/context.js';
 import { relu } from '../src/model/activations/relu.js';
 import type { ParamLayout } from '../src/model/layout.js';
@@ -25,14 +26,16 @@ import { softmaxXentRef } from '../src/reference/softmax_xent.js';
 import { referenceStep, toRefParams } from '../src/train/check.js';
 import { Model } from '../src/train/model.js';
 import type { StepPlan } from '../src/train/plan.js';
+import { tuneCacheOf } from '../src/tune/cache.js';
 import { formatBytes } from './case.js';
-import { type BenchSettings, MIN_RUNS, measure } from './measure.js';
+import { type BenchSettings, MIN_RUNS, measureInterleaved } from './measure.js';
 import { summarise } from './stats.js';
 import type { BenchTimer } from './timer.js';
+import { picksLine, tuneFigures } from './tune.js';
 import type { BenchFigure, Check } from './types.js';
 import { CheckBuilder, randomF32, randomU32, sampleIndices, seedOf } from './verify.js';
 
-export type StepModelName = 'S' | 'M' | 'L';
+export type StepModelName = 'S' | 'S256' | 'M' | 'L';
 
 export interface StepModel {
   name: StepModelName;
@@ -44,6 +47,7 @@ export interface StepModel {
 
 export const STEP_MODELS: Readonly<Record<StepModelName, StepModel>> = {
   S: { name: 'S', layers: [784, 128, 10], batch: 128, cpu: 'repeat' },
+  S256: { name: 'S256', layers: [784, 256, 10], batch: 128, cpu: 'repeat' },
   M: { name: 'M', layers: [784, 1024, 1024, 10], batch: 1024, cpu: 'once' },
   L: { name: 'L', layers: [784, 4096, 4096, 4096, 10], batch: 4096, cpu: 'never' },
 };
@@ -74,6 +78,9 @@ export function stepMacs(layers: readonly number[], batch: number): number {
   return macs;
 }
 
+/** Which step figures a run takes: untuned and tuned side by side (`both`), or one of them. */
+export type TuneSetting = 'both' | 'on' | 'off';
+
 /** What a figure needs from the runner: the device, the timer, the settings, progress and the rates so far. */
 export interface BenchEnv {
   ctx: GpuContext;
@@ -82,10 +89,17 @@ export interface BenchEnv {
   log: (line: string) => void;
   /** Measured rates per suite (work per ms), for estimating the time of the next figure. */
   rates: Map<string, number>;
+  /** Step (and MNIST) figures with the untuned kernels, tuned ones, or both. Default both. */
+  tune?: TuneSetting;
 }
 
-function figureBase(model: StepModel, suite: 'step' | 'step_cpu'): BenchFigure {
-  const where = suite === 'step' ? 'GPU' : 'CPU Float64 reference';
+/** The tuning modes a setting asks for, untuned first. */
+export function tuneModes(setting: TuneSetting | undefined): boolean[] {
+  return setting === 'on' ? [true] : setting === 'off' ? [false] : [false, true];
+}
+
+function figureBase(model: StepModel, suite: 'step' | 'step_cpu', tuned = false): BenchFigure {
+  const where = suite === 'step' ? `GPU${tuned ? ' tuned' : ''}` : 'CPU Float64 reference';
   return {
     suite,
     name: `step ${model.name} [${model.layers.join(', ')}] B=${model.batch} ${where}`,
@@ -96,7 +110,7 @@ function figureBase(model: StepModel, suite: 'step' | 'step_cpu'): BenchFigure {
       activation: 'relu',
       optimizer: 'adam',
       flopPerStep: 2 * stepMacs(model.layers, model.batch),
-      ...(suite === 'step' ? { stepsPerSubmit: STEPS_PER_SUBMIT } : {}),
+      ...(suite === 'step' ? { stepsPerSubmit: STEPS_PER_SUBMIT, tuned } : {}),
     },
     status: 'skipped',
     unit: 'samples/s',
@@ -105,10 +119,16 @@ function figureBase(model: StepModel, suite: 'step' | 'step_cpu'): BenchFigure {
   };
 }
 
-/** Runs the GPU figure of `model` and its CPU twin. */
+/**
+ * Runs the GPU figures of `model` — with the untuned kernels and tuned (`env.tune`), in one run, from
+ * the same weights and batch — and its CPU twin. A tuned figure starts from an empty tuning cache, so
+ * its plan is tuned cold; its params give the tuning time and the picks, and the tuner's measurements
+ * follow as `tune` figures (every variant of every shape, its check, the pick).
+ */
 export async function runStepModel(env: BenchEnv, model: StepModel): Promise<BenchFigure[]> {
   const { ctx, settings } = env;
-  const gpu = figureBase(model, 'step');
+  const modes = tuneModes(env.tune);
+  const gpus = modes.map((tuned) => figureBase(model, 'step', tuned));
   const cpu = figureBase(model, 'step_cpu');
   const spec: MlpSpec = {
     layers: [...model.layers],
@@ -124,15 +144,17 @@ export async function runStepModel(env: BenchEnv, model: StepModel): Promise<Ben
   const bindings = { parameters: floats * 4 + 4096, activations: B * Math.max(...model.layers) * 4 };
   const tooBig = limitProblem(ctx, bindings);
   if (tooBig) {
-    gpu.note = tooBig;
+    for (const gpu of gpus) gpu.note = tooBig;
     cpu.note = 'GPU step skipped';
-    return [gpu, cpu];
+    return [...gpus, cpu];
   }
   const gpuRate = env.rates.get('step');
   if (gpuRate !== undefined && ((2 * macs) / gpuRate) * MIN_RUNS > budgetMs) {
-    gpu.note = `estimated ${((2 * macs) / gpuRate / 1000).toFixed(1)} s/step at the rate of the previous model: ${MIN_RUNS} steps would exceed the ${settings.maxFigureS} s figure budget (--max-figure-s)`;
+    for (const gpu of gpus) {
+      gpu.note = `estimated ${((2 * macs) / gpuRate / 1000).toFixed(1)} s/step at the rate of the previous model: ${MIN_RUNS} steps would exceed the ${settings.maxFigureS} s figure budget (--max-figure-s)`;
+    }
     cpu.note = 'GPU step skipped';
-    return [gpu, cpu];
+    return [...gpus, cpu];
   }
   const cpuRate = env.rates.get('step_cpu');
   let cpuPlan: 'repeat' | 'once' | 'never' = model.cpu;
@@ -145,68 +167,101 @@ export async function runStepModel(env: BenchEnv, model: StepModel): Promise<Ben
     cpuPlan = 'never';
   }
 
-  env.log(`  step ${model.name}: building the model`);
-  let m: Model | undefined;
+  const tuning: BenchFigure[] = [];
+  const cpuTimes: number[] = [];
+  let cpuCheck: Check | undefined;
+  // The same inputs for every mode (seeded by the untuned figure's name).
+  const seed = seedOf(figureBase(model, 'step').name);
+  const x = randomF32(B * model.layers[0], seed, 0, 1); // pixel-like inputs in [0, 1)
+  const labels = randomU32(B, seed + 1, model.layers[model.layers.length - 1]);
+  const targets: Targets = { kind: 'labels', labels };
+  // Build and check each mode's model; keep the verified ones for the timing.
+  const ready: { gpu: BenchFigure; m: Model; plan: StepPlan; firstMs: number; planMs: number; tuned: boolean }[] = [];
+  const models: Model[] = [];
   try {
-    m = await Model.create({
-      layers: model.layers,
-      activation: 'relu',
-      head: 'softmax',
-      seed: SEED,
-      context: ctx,
-      optimizer: { kind: 'adam', learningRate: LEARNING_RATE },
-      label: `bench.step.${model.name}`,
-    });
-    const plan = await m.plan(B, 'labels');
-    const seed = seedOf(gpu.name);
-    const x = randomF32(B * model.layers[0], seed, 0, 1); // pixel-like inputs in [0, 1)
-    const labels = randomU32(B, seed + 1, model.layers[model.layers.length - 1]);
-    const targets: Targets = { kind: 'labels', labels };
-    m.uploadBatch(plan, x, targets);
-    const before = await m.readParams();
-
-    const first = await env.timer.timeSubmits(() => m?.submitStep(plan), `${gpu.name}.checked`);
-    const gpuTensors = await readStep(ctx, m, plan);
-    env.log(`  step ${model.name}: checking against the Float64 reference`);
-    let check: Check;
-    const cpuTimes: number[] = [];
-    if (cpuPlan !== 'never') {
-      const result = checkStepFull(m, before, x, targets, B, gpuTensors);
-      check = result.check;
-      cpuTimes.push(result.cpuMs);
-      if (cpuPlan === 'repeat') {
-        const refBefore = toRefParams(m.layout, before);
-        for (let i = 1; i < settings.cpuReps; i++)
-          cpuTimes.push(referenceStepMs(spec, m.optimizerConfig, refBefore, x, targets, B));
+    for (const [i, tuned] of modes.entries()) {
+      const gpu = gpus[i] as BenchFigure;
+      const mode = tuned ? 'tuned' : 'untuned';
+      env.log(`  step ${model.name} (${mode}): building the model`);
+      if (tuned) await tuneCacheOf(ctx).clear(); // tuned cold: the plan below measures every shape
+      const m = await Model.create({
+        layers: model.layers,
+        activation: 'relu',
+        head: 'softmax',
+        seed: SEED,
+        context: ctx,
+        optimizer: { kind: 'adam', learningRate: LEARNING_RATE },
+        label: `bench.step.${model.name}${tuned ? '.tuned' : ''}`,
+        tune: tuned,
+      });
+      models.push(m);
+      const t0 = performance.now();
+      const plan = await m.plan(B, 'labels');
+      const planMs = performance.now() - t0;
+      if (plan.tuning) {
+        gpu.params.tuneMs = Math.round(plan.tuning.spentMs);
+        gpu.params.tuneBudgetMs = plan.tuning.budgetMs;
+        gpu.params.picks = picksLine(plan.tuning);
+        tuning.push(...tuneFigures(model.name, plan.tuning, ctx.kernelPreference));
+        env.log(`  step ${model.name}: tuned in ${(planMs / 1000).toFixed(2)} s: ${gpu.params.picks}`);
       }
-      env.rates.set('step_cpu', macs / Math.min(...cpuTimes));
-    } else {
-      check = await checkStepSampled(spec, m.optimizerConfig, m.layout, before, x, targets, B, gpuTensors, seed);
-      cpu.note = cpuNote;
+      m.uploadBatch(plan, x, targets);
+      const before = await m.readParams();
+
+      const first = await env.timer.timeSubmits(() => m.submitStep(plan), `${gpu.name}.checked`);
+      const gpuTensors = await readStep(ctx, m, plan);
+      env.log(`  step ${model.name} (${mode}): checking against the Float64 reference`);
+      let check: Check;
+      if (cpuPlan !== 'never') {
+        const result = checkStepFull(m, before, x, targets, B, gpuTensors);
+        check = result.check;
+        if (cpuCheck === undefined) {
+          cpuCheck = check;
+          cpuTimes.push(result.cpuMs);
+          if (cpuPlan === 'repeat') {
+            const refBefore = toRefParams(m.layout, before);
+            for (let r = 1; r < settings.cpuReps; r++)
+              cpuTimes.push(referenceStepMs(spec, m.optimizerConfig, refBefore, x, targets, B));
+          }
+          env.rates.set('step_cpu', macs / Math.min(...cpuTimes));
+        }
+      } else {
+        check = await checkStepSampled(spec, m.optimizerConfig, m.layout, before, x, targets, B, gpuTensors, seed);
+        cpu.note = cpuNote;
+      }
+      gpu.check = check;
+      gpu.verified = check.verified;
+      if (!check.verified) {
+        gpu.status = 'failed';
+        gpu.note = `does not match the reference: ${check.worst}`;
+        continue;
+      }
+      ready.push({ gpu, m, plan, firstMs: first.wallMs, planMs, tuned });
     }
-    gpu.check = check;
-    gpu.verified = check.verified;
-    if (!check.verified) {
-      gpu.status = 'failed';
-      gpu.note = `does not match the reference: ${check.worst}`;
-    } else {
-      env.log(`  step ${model.name}: timing (the checked step took ${first.ms.toFixed(1)} ms)`);
-      const mm = m;
-      // As fit submits them: up to STEPS_PER_SUBMIT steps per submission.
-      const r = await measure(
-        (iterations) =>
-          env.timer.timeSubmits(async () => {
-            for (let i = 0; i < iterations; i += STEPS_PER_SUBMIT) {
-              await mm.submitSteps(
-                plan,
-                Array.from({ length: Math.min(STEPS_PER_SUBMIT, iterations - i) }, () => []),
-              );
-            }
-          }, gpu.name),
-        settings,
-        env.timer.method,
-        first.wallMs,
-      );
+
+    // Timed with their samples interleaved, so that the machine's load weighs on both alike; each
+    // sample as fit submits steps: up to STEPS_PER_SUBMIT per submission.
+    if (ready.length)
+      env.log(`  step ${model.name}: timing ${ready.map((r) => (r.tuned ? 'tuned' : 'untuned')).join(' and ')}`);
+    const results = await measureInterleaved(
+      ready.map(
+        ({ gpu, m, plan }) =>
+          (iterations: number) =>
+            env.timer.timeSubmits(async () => {
+              for (let k = 0; k < iterations; k += STEPS_PER_SUBMIT) {
+                await m.submitSteps(
+                  plan,
+                  Array.from({ length: Math.min(STEPS_PER_SUBMIT, iterations - k) }, () => []),
+                );
+              }
+            }, gpu.name),
+      ),
+      settings,
+      env.timer.method,
+      Math.max(0, ...ready.map((r) => r.firstMs)),
+    );
+    for (const [i, r] of results.entries()) {
+      const { gpu, planMs, tuned } = ready[i] as (typeof ready)[number];
       Object.assign(gpu, {
         status: 'ok',
         timing: r.timing,
@@ -217,29 +272,30 @@ export async function runStepModel(env: BenchEnv, model: StepModel): Promise<Ben
         value: (B * 1000) / r.timeMs.median,
         best: (B * 1000) / r.timeMs.min,
       });
-      if (r.note) gpu.note = r.note;
-      env.rates.set('step', (2 * macs) / r.timeMs.median);
-    }
-    if (cpuTimes.length) {
-      const t = summarise(cpuTimes);
-      Object.assign(cpu, {
-        status: check.verified ? 'ok' : 'failed',
-        timing: 'cpu',
-        iterations: 1,
-        samples: cpuTimes.length,
-        timeMs: t,
-        value: (B * 1000) / t.median,
-        best: (B * 1000) / t.min,
-        check,
-        verified: check.verified,
-      });
-      if (!check.verified) cpu.note = 'the GPU step does not match this reference';
-      if (gpu.timeMs) gpu.speedup = t.median / gpu.timeMs.median;
+      const notes = [r.note, tuned ? `tuned in ${(planMs / 1000).toFixed(2)} s` : ''].filter((n) => n);
+      if (notes.length) gpu.note = notes.join('; ');
+      if (!tuned) env.rates.set('step', (2 * macs) / r.timeMs.median);
     }
   } finally {
-    await m?.destroy();
+    for (const m of models) await m.destroy();
   }
-  return [gpu, cpu];
+  if (cpuTimes.length && cpuCheck) {
+    const t = summarise(cpuTimes);
+    Object.assign(cpu, {
+      status: cpuCheck.verified ? 'ok' : 'failed',
+      timing: 'cpu',
+      iterations: 1,
+      samples: cpuTimes.length,
+      timeMs: t,
+      value: (B * 1000) / t.median,
+      best: (B * 1000) / t.min,
+      check: cpuCheck,
+      verified: cpuCheck.verified,
+    });
+    if (!cpuCheck.verified) cpu.note = 'the GPU step does not match this reference';
+    for (const gpu of gpus) if (gpu.timeMs) gpu.speedup = t.median / gpu.timeMs.median;
+  }
+  return [...gpus, ...tuning, cpu];
 }
 
 /** Why the adapter cannot hold these bindings, or undefined when it can. */

@@ -52,7 +52,7 @@ export function reportHeader(r: BenchReport): string[] {
   for (const f of r.figures) counts[f.status]++;
   return [
     `webgpu-mlp bench (${r.mode}) — ${r.date} — ${r.environment.runtime} ${r.environment.version}`,
-    `adapter: ${adapter}; kernels: ${r.kernelPreference}`,
+    `adapter: ${adapter}; kernels: ${r.kernelPreference} (untuned default)${r.tune ? `; tuned figures: ${r.tune === 'both' ? 'beside the untuned ones' : r.tune === 'on' ? 'only' : 'none'}` : ''}`,
     `timing: ${r.timing.note}`,
     `${counts.ok} figures verified and timed, ${counts.failed} failed, ${counts.skipped} skipped, in ${r.durationS.toFixed(1)} s`,
   ];

@@ -7,7 +7,11 @@ import type { AdapterSummary } from '../src/gpu/adapter.js';
 /** The `schema` field of every report this version writes. */
 export const BENCH_SCHEMA = 'webgpu-mlp-bench/1';
 
-export type SuiteName = 'matmul' | 'softmax_xent' | 'activation' | 'optimizer' | 'step' | 'step_cpu' | 'mnist';
+/**
+ * `tune`: the tuner's measurements (every variant of every shape it met, its check and the pick), made
+ * by the tuned step figures and, for the square sizes, by the matmul suite.
+ */
+export type SuiteName = 'matmul' | 'softmax_xent' | 'activation' | 'optimizer' | 'step' | 'step_cpu' | 'tune' | 'mnist';
 export const SUITES: readonly SuiteName[] = [
   'matmul',
   'softmax_xent',
@@ -15,6 +19,7 @@ export const SUITES: readonly SuiteName[] = [
   'optimizer',
   'step',
   'step_cpu',
+  'tune',
   'mnist',
 ];
 
@@ -110,8 +115,10 @@ export interface BenchReport {
   mode: 'quick' | 'full';
   environment: { runtime: 'node' | 'browser'; version: string };
   adapter: AdapterSummary | null;
-  /** The kernel family the wrappers picked (`tiled` on GPUs, `direct` on CPU implementations). */
+  /** The kernel family the wrappers picked (`tiled` on GPUs, `direct` on CPU implementations): the untuned default. */
   kernelPreference: string;
+  /** Which step and MNIST figures were taken: untuned and tuned (`both`), or one of them. Absent in older reports. */
+  tune?: 'both' | 'on' | 'off';
   features: string[];
   limits: Record<string, number>;
   timing: TimingInfo;

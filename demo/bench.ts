@@ -5,13 +5,17 @@
  *
  * URL parameters: `?autorun=quick` (or `full`) starts a run on load.
  */
+
 import { defaultReportPath } from '../bench/args.js';
 import { MATMUL_FORMS } from '../bench/matmul.js';
 import { runBench } from '../bench/run.js';
 import { parseBenchReport, validateBenchReport } from '../bench/schema.js';
 import { COMPARE_HEADER, figureCells, reportHeader, TABLE_HEADER } from '../bench/table.js';
 import type { BenchFigure, BenchReport } from '../bench/types.js';
+import { describeAdapter } from '../src/gpu/adapter.js';
 import { GpuContext } from '../src/gpu/context.js';
+import { tuneCacheOf } from '../src/tune/cache.js';
+import { clearSavedTuning } from '../src/tune/persist.js';
 import { type BarRow, drawBars, drawLines, type LineSeries } from './bench-plot.js';
 import { loadMnist } from './data.js';
 
@@ -45,7 +49,7 @@ function log(line: string): void {
 }
 
 function shortLabel(f: BenchFigure): string {
-  if (f.suite === 'step') return `${f.params.model} B=${f.params.batch} GPU`;
+  if (f.suite === 'step') return `${f.params.model} B=${f.params.batch} GPU${f.params.tuned ? ' tuned' : ''}`;
   if (f.suite === 'step_cpu') return `${f.params.model} B=${f.params.batch} CPU Float64`;
   return f.name.replace(/^matmul /, '');
 }
@@ -121,6 +125,8 @@ function render(): void {
   );
   drawBars($<HTMLCanvasElement>('plot-steps'), barRows(['step', 'step_cpu']), 'samples/s', legend);
 
+  renderTuning(r);
+
   $('results-card').hidden = false;
   const table = $<HTMLTableElement>('results');
   const header = state.earlier ? [...TABLE_HEADER, ...COMPARE_HEADER] : TABLE_HEADER;
@@ -146,6 +152,56 @@ function render(): void {
   table.replaceChildren(head, ...rows);
 }
 
+/**
+ * The tuner's figures grouped by shape: a row naming the shape and its pick, then one row per variant
+ * (time, GFLOP/s, check, note), the pick marked.
+ */
+function renderTuning(r: BenchReport): void {
+  const figures = r.figures.filter((f) => f.suite === 'tune');
+  $('tuning-card').hidden = figures.length === 0;
+  if (!figures.length) return;
+  const adapter = r.adapter ? describeAdapter(r.adapter) : 'an application device (adapter unknown)';
+  $('tuning-adapter').textContent =
+    `On ${adapter}; untuned default: ${r.kernelPreference}. Times as the tuner measured them (median of its samples); a variant that failed its check is never picked.`;
+  const table = $<HTMLTableElement>('tuning');
+  const head = document.createElement('tr');
+  for (const h of ['shape', 'variant', 'time / run: median [min–max]', 'GFLOP/s', 'check', 'note']) {
+    const th = document.createElement('th');
+    th.textContent = h;
+    head.append(th);
+  }
+  const rows: HTMLTableRowElement[] = [head];
+  let shape = '';
+  for (const f of figures) {
+    const key = `${f.params.origin} ${f.params.shape ?? ''}`;
+    if (key !== shape) {
+      shape = key;
+      const picked = figures.find((g) => `${g.params.origin} ${g.params.shape ?? ''}` === key && g.params.picked);
+      const tr = document.createElement('tr');
+      tr.className = 'group';
+      const td = document.createElement('td');
+      td.colSpan = 6;
+      td.textContent = `${key} → ${picked ? String(picked.name.split(' · ').pop()) : 'the default'}`;
+      tr.append(td);
+      rows.push(tr);
+    }
+    const cells = figureCells(f);
+    const tr = document.createElement('tr');
+    tr.dataset.status = f.status;
+    tr.dataset.picked = String(f.params.picked === true);
+    const variant = f.name.split(' · ').pop() ?? '';
+    [String(f.params.shape ?? f.params.origin), variant, cells[2], cells[3], cells[4], cells[5]].forEach((cell, i) => {
+      const td = document.createElement('td');
+      td.textContent = cell ?? '';
+      if (i >= 2 && i < 5) td.classList.add('num');
+      if (i === 5) td.className = 'note';
+      tr.append(td);
+    });
+    rows.push(tr);
+  }
+  table.replaceChildren(...rows);
+}
+
 async function run(quick: boolean): Promise<void> {
   if (state.running) return;
   state.running = true;
@@ -154,7 +210,9 @@ async function run(quick: boolean): Promise<void> {
   setStatus('running', `Running the ${quick ? 'quick' : 'full'} suite…`);
   let ctx: GpuContext | undefined;
   try {
+    // The benchmark tunes from an empty cache and saves nothing: the picks of your own models stay as they are.
     ctx = await GpuContext.create({ label: 'bench.device' });
+    tuneCacheOf(ctx, null); // memory only: the bench page does not save its picks
     const report = await runBench(ctx, {
       quick,
       environment: { runtime: 'browser', version: navigator.userAgent },
@@ -229,6 +287,14 @@ $('compare').addEventListener('change', async (e) => {
     setStatus('done', `Comparing with the report of ${r.date}.`);
   }
   render();
+});
+$('clear-tuning').addEventListener('click', async () => {
+  try {
+    await clearSavedTuning();
+    setStatus('done', 'Forgot the tuning picks saved in this browser: tuned models will measure again.');
+  } catch (error) {
+    setStatus('failed', `Could not clear the saved tuning: ${(error as Error).message}`);
+  }
 });
 $('clear-compare').addEventListener('click', () => {
   state.earlier = undefined;

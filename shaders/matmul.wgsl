@@ -3,21 +3,37 @@
 //   op(B) is K×N: B stored [K,N], or [N,K] read transposed (TRANSPOSE_B)
 // The three forms of a dense layer (seed 004, x: B×D, W: D×H):
 //   forward   Z  = A·W + b,  A' = act(Z)        BIAS, the activation's activate(); PRE also stores Z
-//   backward  dW = Aᵀ·G                          TRANSPOSE_A
+//   backward  dW = Aᵀ·G                          TRANSPOSE_A; DB also writes db = Σ_k G[k,:] (below)
 //             dA = (G·Wᵀ) ⊙ act'(V)              TRANSPOSE_B, MASK: V is the activation's output (ReLU,
 //                                                sigmoid, tanh) or its input Z (GELU), as it declares
 // activate() and activation_grad() come from an activation module of shaders/activations/, appended by
 // src/kernels/matmul.ts (linear.wgsl when there is none).
-// A, B, C, bias, mask, pre: f32 row-major. Any M, N, K ≥ 1.
-// Two entry points, the same bindings, flags, overrides and results (up to summation order):
-//   matmul         (GPUs) tiles staged in workgroup memory, zero-padded at the edges.
-//     dispatch: (ceil(N / TILE_N), ceil(M / TILE_M)) workgroups of WG_X × WG_Y invocations; each
-//               invocation accumulates a 4×4 block of C (rows lid.y + i·WG_Y, cols lid.x + j·WG_X).
+// A, B, C, bias, mask, pre, db: f32 row-major. Any M, N, K ≥ 1.
+// Entry points, with the same bindings, flags and epilogues (src/kernels/matmul.ts lists the variants
+// built from them; src/tune/ picks one per shape):
+//   matmul         (GPUs) tiles of TILE_M × TILE_N = (WG_Y·RM) × (WG_X·RN) staged in workgroup memory over
+//                  K-slices of TILE_K; invocation (lid.x, lid.y) accumulates an RM × RN block of C (rows
+//                  lid.y + i·WG_Y, columns lid.x + j·WG_X). Workgroups whose tile lies inside op(A)'s rows
+//                  and op(B)'s columns stage full K-slices without bounds checks; edge tiles check and
+//                  zero-pad.
+//     dispatch: (ceil(N / TILE_N), ceil(rows / TILE_M), slices)
 //   matmul_direct  (CPU implementations: SwiftShader) no workgroup memory, no barriers; see below.
-//     dispatch: (ceil(N / (8·WG_X)), ceil(M / (16·WG_Y))) workgroups of WG_X × WG_Y invocations; each
-//               invocation computes the 16×8 block of C at rows 16·gid.y + i, columns 8·gid.x + j.
+//     dispatch: (ceil(N / (DN·WG_X)), ceil(rows / (DM·WG_Y)), slices); invocation gid computes the
+//               DM × DN block of C at rows DM·gid.y + i, columns DN·gid.x + j.
+//   matmul_reduce  the second pass of split-K (SPLIT): C = epilogue(Σ_s partial[s]), s in order.
+//     dispatch: ceil(rows·N / REDUCE_WG) workgroups of REDUCE_WG, over (x, y) past the per-dimension limit.
+// Every variant accumulates each element of C in the same order, fma(a, b, acc) for k = 0, 1, …, K − 1
+// (matmul) or acc += a·b (matmul_direct), so the tiled variants agree bit for bit with each other.
+//
+// SPLIT (split-K, for outputs too small to fill the GPU with K large): workgroup z of the first pass
+// sums k in [z·k_slice, min(K, (z + 1)·k_slice)) into partial[z] with no epilogue; matmul_reduce then
+// adds the slices' partials in the fixed order z = 0, 1, … and applies the epilogue. The result does
+// not depend on timing (no atomics), only on k_slice.
+// DB (the bias gradient fused into dW = Aᵀ·G, seed 001's bias as an extra input fixed at 1): op(A)
+// gets an extra row M of ones, so row M of the product is db[n] = Σ_k op(B)[k,n]; it goes to db
+// instead of C. rows = M + 1 with DB, else M. Only without bias, mask, pre or an activation.
 
-struct Dims { M: u32, N: u32, K: u32, pad: u32 }
+struct Dims { M: u32, N: u32, K: u32, k_slice: u32 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
@@ -32,35 +48,65 @@ struct Dims { M: u32, N: u32, K: u32, pad: u32 }
 #if ${PRE}
 @group(0) @binding(6) var<storage, read_write> pre: array<f32>;   // [M, N]: Z, before the activation
 #endif
+#if ${SPLIT}
+@group(0) @binding(7) var<storage, read_write> partial: array<f32>;  // [slices, rows, N]
+#endif
+#if ${DB}
+@group(0) @binding(8) var<storage, read_write> db: array<f32>;    // [N]: Σ_k op(B)[k, n]
+const AUG = 1u;  // op(A) has the extra row of ones
+#else
+const AUG = 0u;
+#endif
+
+// The registers of an invocation's block (matmul): a function's arrays need a constant size, so WIDE
+// (blocks past 4×4) sizes them for 8×8; the others keep the 4×4 arrays of the default kernel.
+#if ${WIDE}
+const BLOCK = 8u;
+#else
+const BLOCK = 4u;
+#endif
 
 override WG_X: u32 = 16;
 override WG_Y: u32 = 16;
 override TILE_K: u32 = 16;
+override RM: u32 = 4;  // rows of C per invocation (matmul), ≤ BLOCK
+override RN: u32 = 4;  // columns of C per invocation (matmul), ≤ BLOCK
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
-
-const RM = 4u;  // rows of C per invocation
-const RN = 4u;  // columns of C per invocation
 override TILE_M: u32 = WG_Y * RM;
 override TILE_N: u32 = WG_X * RN;
+override DM: u32 = 16;  // rows of C per invocation (matmul_direct): 4, 8 or 16
+override DN: u32 = 8;   // columns of C per invocation (matmul_direct): 4 or 8
+override REDUCE_WG: u32 = 64;
 
 var<workgroup> As: array<f32, TILE_K * TILE_M>;  // [TILE_K][TILE_M]
 var<workgroup> Bs: array<f32, TILE_K * TILE_N>;  // [TILE_K][TILE_N]
 
-fn load_a(m: u32, k: u32) -> f32 {
-  if (m >= dims.M || k >= dims.K) { return 0.0; }
+// op(A)[m, k] for staging. `checked` (uniform over the workgroup: an edge tile, or the last K-slice): the
+// ones row with DB, and zeros outside op(A) or past k_end (the end of a split-K slice); else in bounds.
+fn load_a(m: u32, k: u32, k_end: u32, checked: bool) -> f32 {
+  if (checked) {
+    if (k >= k_end) { return 0.0; }
+    if (m >= dims.M) { return select(0.0, 1.0, AUG == 1u && m == dims.M); }
+  }
   if (TRANSPOSE_A) { return A[k * dims.M + m]; }
   return A[m * dims.K + k];
 }
 
-fn load_b(k: u32, n: u32) -> f32 {
-  if (k >= dims.K || n >= dims.N) { return 0.0; }
+fn load_b(k: u32, n: u32, k_end: u32, checked: bool) -> f32 {
+  if (checked && (k >= k_end || n >= dims.N)) { return 0.0; }
   if (TRANSPOSE_B) { return B[n * dims.K + k]; }
   return B[k * dims.N + n];
 }
 
-// C[m,n] = the epilogue applied to the product v.
+// C[m,n] = the epilogue applied to the product v (row M goes to db with DB).
 fn store(m: u32, n: u32, v: f32) {
+#if ${DB}
+  if (m == dims.M) {
+    db[n] = v;
+    return;
+  }
+#endif
   var c = v;
 #if ${BIAS}
   c += bias[n];
@@ -76,30 +122,45 @@ fn store(m: u32, n: u32, v: f32) {
   C[m * dims.N + n] = c;
 }
 
+// The product v of C[m,n] over K-slice s: to partial (SPLIT), or through the epilogue to C.
+fn emit(m: u32, n: u32, s: u32, v: f32) {
+#if ${SPLIT}
+  partial[(s * (dims.M + AUG) + m) * dims.N + n] = v;
+#else
+  store(m, n, v);
+#endif
+}
+
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let rows = dims.M + AUG;
   let row0 = wid.y * TILE_M;
   let col0 = wid.x * TILE_N;
+  let k_begin = wid.z * dims.k_slice;
+  let k_end = min(dims.K, k_begin + dims.k_slice);
   let tid = lid.y * WG_X + lid.x;
   let threads = WG_X * WG_Y;
-  var acc: array<f32, 16>;  // RM × RN
+  // Uniform over the workgroup: its tile lies inside op(A)'s rows and op(B)'s columns (not the ones row).
+  let inside = row0 + TILE_M <= dims.M && col0 + TILE_N <= dims.N;
+  var acc: array<f32, BLOCK * BLOCK>;  // RM × RN
 
-  for (var k0 = 0u; k0 < dims.K; k0 += TILE_K) {
+  for (var k0 = k_begin; k0 < k_end; k0 += TILE_K) {
     // Stage the K-slice of op(A) and op(B); consecutive invocations read consecutive addresses.
+    let checked = !(inside && k0 + TILE_K <= k_end);
     for (var i = tid; i < TILE_M * TILE_K; i += threads) {
       var m: u32; var k: u32;
       if (TRANSPOSE_A) { k = i / TILE_M; m = i % TILE_M; } else { m = i / TILE_K; k = i % TILE_K; }
-      As[k * TILE_M + m] = load_a(row0 + m, k0 + k);
+      As[k * TILE_M + m] = load_a(row0 + m, k0 + k, k_end, checked);
     }
     for (var i = tid; i < TILE_N * TILE_K; i += threads) {
       var n: u32; var k: u32;
       if (TRANSPOSE_B) { n = i / TILE_K; k = i % TILE_K; } else { k = i / TILE_N; n = i % TILE_N; }
-      Bs[k * TILE_N + n] = load_b(k0 + k, col0 + n);
+      Bs[k * TILE_N + n] = load_b(k0 + k, col0 + n, k_end, checked);
     }
     workgroupBarrier();
     for (var k = 0u; k < TILE_K; k++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
+      var a: array<f32, BLOCK>;
+      var b: array<f32, BLOCK>;
       for (var i = 0u; i < RM; i++) { a[i] = As[k * TILE_M + lid.y + i * WG_Y]; }
       for (var j = 0u; j < RN; j++) { b[j] = Bs[k * TILE_N + lid.x + j * WG_X]; }
       for (var i = 0u; i < RM; i++) {
@@ -113,7 +174,7 @@ fn matmul(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: 
     let m = row0 + lid.y + i * WG_Y;
     for (var j = 0u; j < RN; j++) {
       let n = col0 + lid.x + j * WG_X;
-      if (m < dims.M && n < dims.N) { store(m, n, acc[i * RN + j]); }
+      if (m < rows && n < dims.N) { emit(m, n, wid.z, acc[i * RN + j]); }
     }
   }
 }
@@ -122,11 +183,12 @@ fn matmul(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: 
 // SwiftShader runs invocations as the lanes of CPU SIMD registers, a barrier as a coroutine switch,
 // and every load from workgroup or storage memory as one scalar load per lane; an array indexed in a
 // loop lives in memory, per lane. So this form has no workgroup memory, no barriers and no indexed
-// arrays: invocation gid computes the 16×8 block of C at rows m + i, columns n + j
-// (m = 16·gid.y, n = 8·gid.x) in named registers, as 4×2 tiles of 4×4,
+// arrays: invocation gid computes the DM×DN block of C at rows m + i, columns n + j
+// (m = DM·gid.y, n = DN·gid.x) in named registers, as (DM/4)×(DN/4) tiles of 4×4,
 //   c_IJ += outer(op(A)[m + 4I .. m + 4I + 3, k], op(B)[k, n + 4J .. n + 4J + 3])   for each k,
-// 24 loads for 128 multiply-adds. Rows and columns past the edge are clamped to the last one, so every
-// load is in bounds (no padding asked of the caller); their results are not stored. (Reading B as
+// 24 loads for 128 multiply-adds at 16×8. The tiles past DM or DN sit behind `if` on the override
+// constants, which the compiler removes. Rows and columns past the edge are clamped to the last one, so
+// every load is in bounds (no padding asked of the caller); their results are not stored. (Reading B as
 // vec4f where N % 4 = 0 measured no faster: SwiftShader still loads each lane's elements one by one.)
 
 // The outer product a·bᵀ as a matrix whose column i holds row i of the tile: t[i][j] = a[i]·b[j].
@@ -134,20 +196,26 @@ fn outer(a: vec4f, b: vec4f) -> mat4x4f {
   return mat4x4f(b * a.x, b * a.y, b * a.z, b * a.w);
 }
 
-// Indices in A of op(A)[m + i, 0], i < 4 (rows clamped into op(A)); +da per k.
+// Indices in A of op(A)[m + i, 0], i < 4 (rows clamped into op(A)); +step_a per k.
 fn a_index(m: u32) -> vec4u {
   let r = min(vec4u(m) + vec4u(0u, 1u, 2u, 3u), vec4u(dims.M - 1u));
   return select(r * dims.K, r, TRANSPOSE_A);
 }
 
-// Indices in B of op(B)[0, n + j], j < 4 (columns clamped into op(B)); +db per k.
+// Indices in B of op(B)[0, n + j], j < 4 (columns clamped into op(B)); +step_b per k.
 fn b_index(n: u32) -> vec4u {
   let c = min(vec4u(n) + vec4u(0u, 1u, 2u, 3u), vec4u(dims.N - 1u));
   return select(c, c * dims.K, TRANSPOSE_B);
 }
 
-fn a4(i: vec4u) -> vec4f {
-  return vec4f(A[i.x], A[i.y], A[i.z], A[i.w]);
+// op(A)[m .. m + 3, k] from its indices; with DB, row M is the row of ones.
+fn a4(i: vec4u, m: u32) -> vec4f {
+  let v = vec4f(A[i.x], A[i.y], A[i.z], A[i.w]);
+#if ${DB}
+  return select(v, vec4f(1.0), vec4u(m) + vec4u(0u, 1u, 2u, 3u) == vec4u(dims.M));
+#else
+  return v;
+#endif
 }
 
 fn b4(i: vec4u) -> vec4f {
@@ -156,35 +224,37 @@ fn b4(i: vec4u) -> vec4f {
 
 // C[m, n + j] = epilogue(v[j]) for the elements that lie inside C (constant indices: a loop over j
 // would index a vector dynamically, which SwiftShader does through memory).
-fn store_row(m: u32, n: u32, v: vec4f) {
-  if (m >= dims.M) { return; }
-  if (n < dims.N) { store(m, n, v.x); }
-  if (n + 1u < dims.N) { store(m, n + 1u, v.y); }
-  if (n + 2u < dims.N) { store(m, n + 2u, v.z); }
-  if (n + 3u < dims.N) { store(m, n + 3u, v.w); }
+fn store_row(m: u32, n: u32, s: u32, v: vec4f) {
+  if (m >= dims.M + AUG) { return; }
+  if (n < dims.N) { emit(m, n, s, v.x); }
+  if (n + 1u < dims.N) { emit(m, n + 1u, s, v.y); }
+  if (n + 2u < dims.N) { emit(m, n + 2u, s, v.z); }
+  if (n + 3u < dims.N) { emit(m, n + 3u, s, v.w); }
 }
 
 // C[m + i, n + j] = epilogue(t[i][j]) for the elements of the 4×4 tile t that lie inside C.
-fn store_tile(m: u32, n: u32, t: mat4x4f) {
-  store_row(m, n, t[0]);
-  store_row(m + 1u, n, t[1]);
-  store_row(m + 2u, n, t[2]);
-  store_row(m + 3u, n, t[3]);
+fn store_tile(m: u32, n: u32, s: u32, t: mat4x4f) {
+  store_row(m, n, s, t[0]);
+  store_row(m + 1u, n, s, t[1]);
+  store_row(m + 2u, n, s, t[2]);
+  store_row(m + 3u, n, s, t[3]);
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul_direct(@builtin(global_invocation_id) gid: vec3u) {
-  let m = gid.y * 16u;
-  let n = gid.x * 8u;
-  if (m >= dims.M || n >= dims.N) { return; }
-  var ia0 = a_index(m);
-  var ia1 = a_index(m + 4u);
-  var ia2 = a_index(m + 8u);
-  var ia3 = a_index(m + 12u);
-  var ib0 = b_index(n);
-  var ib1 = b_index(n + 4u);
-  let da = vec4u(select(1u, dims.M, TRANSPOSE_A));
-  let db = vec4u(select(dims.N, 1u, TRANSPOSE_B));
+  let m = gid.y * DM;
+  let n = gid.x * DN;
+  if (m >= dims.M + AUG || n >= dims.N) { return; }
+  let k_begin = gid.z * dims.k_slice;
+  let k_end = min(dims.K, k_begin + dims.k_slice);
+  let step_a = vec4u(select(1u, dims.M, TRANSPOSE_A));
+  let step_b = vec4u(select(dims.N, 1u, TRANSPOSE_B));
+  var ia0 = a_index(m) + step_a * k_begin;
+  var ia1 = a_index(m + 4u) + step_a * k_begin;
+  var ia2 = a_index(m + 8u) + step_a * k_begin;
+  var ia3 = a_index(m + 12u) + step_a * k_begin;
+  var ib0 = b_index(n) + step_b * k_begin;
+  var ib1 = b_index(n + 4u) + step_b * k_begin;
   var c00 = mat4x4f();
   var c01 = mat4x4f();
   var c10 = mat4x4f();
@@ -193,34 +263,67 @@ fn matmul_direct(@builtin(global_invocation_id) gid: vec3u) {
   var c21 = mat4x4f();
   var c30 = mat4x4f();
   var c31 = mat4x4f();
-  for (var k = 0u; k < dims.K; k++) {
-    let a0 = a4(ia0);
-    let a1 = a4(ia1);
-    let a2 = a4(ia2);
-    let a3 = a4(ia3);
+  for (var k = k_begin; k < k_end; k++) {
+    let a0 = a4(ia0, m);
     let b0 = b4(ib0);
-    let b1 = b4(ib1);
     c00 += outer(a0, b0);
-    c01 += outer(a0, b1);
-    c10 += outer(a1, b0);
-    c11 += outer(a1, b1);
-    c20 += outer(a2, b0);
-    c21 += outer(a2, b1);
-    c30 += outer(a3, b0);
-    c31 += outer(a3, b1);
-    ia0 += da;
-    ia1 += da;
-    ia2 += da;
-    ia3 += da;
-    ib0 += db;
-    ib1 += db;
+    var b1 = vec4f();
+    if (DN > 4u) {
+      b1 = b4(ib1);
+      c01 += outer(a0, b1);
+    }
+    if (DM > 4u) {
+      let a1 = a4(ia1, m + 4u);
+      c10 += outer(a1, b0);
+      if (DN > 4u) { c11 += outer(a1, b1); }
+    }
+    if (DM > 8u) {
+      let a2 = a4(ia2, m + 8u);
+      let a3 = a4(ia3, m + 12u);
+      c20 += outer(a2, b0);
+      c30 += outer(a3, b0);
+      if (DN > 4u) {
+        c21 += outer(a2, b1);
+        c31 += outer(a3, b1);
+      }
+    }
+    ia0 += step_a;
+    ia1 += step_a;
+    ia2 += step_a;
+    ia3 += step_a;
+    ib0 += step_b;
+    ib1 += step_b;
   }
-  store_tile(m, n, c00);
-  store_tile(m, n + 4u, c01);
-  store_tile(m + 4u, n, c10);
-  store_tile(m + 4u, n + 4u, c11);
-  store_tile(m + 8u, n, c20);
-  store_tile(m + 8u, n + 4u, c21);
-  store_tile(m + 12u, n, c30);
-  store_tile(m + 12u, n + 4u, c31);
+  let s = gid.z;
+  store_tile(m, n, s, c00);
+  if (DN > 4u) { store_tile(m, n + 4u, s, c01); }
+  if (DM > 4u) {
+    store_tile(m + 4u, n, s, c10);
+    if (DN > 4u) { store_tile(m + 4u, n + 4u, s, c11); }
+  }
+  if (DM > 8u) {
+    store_tile(m + 8u, n, s, c20);
+    store_tile(m + 12u, n, s, c30);
+    if (DN > 4u) {
+      store_tile(m + 8u, n + 4u, s, c21);
+      store_tile(m + 12u, n + 4u, s, c31);
+    }
+  }
+}
+
+// ---- matmul_reduce: the second pass of split-K ----------------------------------------------------
+// C[m,n] = epilogue(partial[0][m,n] + partial[1][m,n] + …), the slices added in order (deterministic).
+@compute @workgroup_size(REDUCE_WG)
+fn matmul_reduce(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                 @builtin(num_workgroups) nwg: vec3u) {
+#if ${SPLIT}
+  let rows = dims.M + AUG;
+  let i = (wid.y * nwg.x + wid.x) * REDUCE_WG + lid.x;
+  if (i >= rows * dims.N) { return; }
+  let slices = (dims.K + dims.k_slice - 1u) / dims.k_slice;
+  let stride = rows * dims.N;
+  var sum = partial[i];
+  for (var s = 1u; s < slices; s++) { sum += partial[s * stride + i]; }
+  store(i / dims.N, i % dims.N, sum);
+#endif
 }

@@ -38,6 +38,14 @@ export interface CreateMLPOptions extends NetworkOptions {
   debugShaders?: boolean;
   /** Prefix of every GPU object's label. Default `'mlp'`. */
   label?: string;
+  /**
+   * Tune the matmul kernels on your adapter when a batch size is first used: `true` times the
+   * candidate kernels of each new shape (each checked against the Float64 reference first; at most
+   * about 0.5 s per batch size on a GPU) and keeps the fastest, cached per adapter and shape (in a
+   * browser also in IndexedDB); `'cached'` uses earlier picks only; `false` (default) keeps the
+   * untuned kernels, whose results are reproducible bit for bit. See docs/tuning.md.
+   */
+  tune?: boolean | 'cached';
 }
 
 export type { GpuInputs, Inputs, Labels } from './inputs.js';
@@ -475,7 +483,7 @@ function checkResume(resume: MLPCheckpoint, model: Model): void {
 
 /** Creates a network with seeded initial weights, on your device or one it requests. */
 export async function createMLP(options: CreateMLPOptions): Promise<MLP> {
-  checkKeys('options', options, ['layers', 'activation', 'head', 'seed', 'device', 'debugShaders', 'label']);
+  checkKeys('options', options, ['layers', 'activation', 'head', 'seed', 'device', 'debugShaders', 'label', 'tune']);
   return new MLP(await Model.create(options));
 }
 

@@ -170,7 +170,8 @@ export class GpuContext {
       if (missing.length) throw new Error(`The given GPUDevice cannot run webgpu-mlp: ${missing.join('; ')}.`);
       // Older browsers lack GPUDevice.adapterInfo: then the adapter is unknown and the kernels tiled.
       const info = (options.device as Partial<GPUDevice>).adapterInfo;
-      return new GpuContext(options.device, false, info && summariseAdapter(info), debug, preference);
+      const adapter = info && summariseAdapter(info);
+      return new GpuContext(options.device, false, adapter, debug, preference);
     }
     // Loaded only here: an application that brings its own device never downloads device creation.
     const { requestGpuDevice } = await import('./device.js');

@@ -8,6 +8,7 @@
  *   P = outputs(Z_{L−1})                the head's outputs: [B, C]
  */
 import { DeviceLimitError, formatBytes, type GpuContext } from '../gpu/context.js';
+import type { MatmulChooser } from '../kernels/matmul.js';
 import { type GpuOp, OpScope } from '../kernels/op.js';
 import { denseForward, denseLayers } from '../model/dense.js';
 import { resolveHeadOutputs } from '../model/heads/outputs.js';
@@ -111,8 +112,8 @@ export class ForwardPlan {
     return l === 0 ? this.x : this.outputs[l - 1];
   }
 
-  /** Prepares the forward dispatches and the head's outputs. */
-  async prepare(): Promise<void> {
+  /** Prepares the forward dispatches and the head's outputs; `choose` (a step plan's tuner) picks the matmul kernels. */
+  async prepare(choose?: MatmulChooser): Promise<void> {
     const { ctx, spec, layout, params } = this.model;
     const name = `${this.model.label}.B${this.batch}`;
     // forward: A_{l+1} = act_l(A_l·W_l + b_l)
@@ -132,6 +133,7 @@ export class ForwardPlan {
             pre: this.pre[l],
           },
           `${name}.layers.${l}.forward`,
+          choose,
         ),
       );
     }

@@ -1,14 +1,27 @@
 /**
- * matmul: C[M,N] = op(A)·op(B) with fused epilogues (shaders/matmul.wgsl, seeds 001, 002, 004).
- * Float64 twin: `matmulRef`.
+ * matmul: C[M,N] = op(A)·op(B) with fused epilogues (shaders/matmul.wgsl, shaders/matmul_vec4.wgsl,
+ * seeds 001, 002, 004). Float64 twin: `matmulRef`.
+ *
+ * One product, several kernels ("variants"), every one checked against the reference on the same
+ * awkward shapes (test/kernels/matmul.test.ts) and resolvable on the CPU (test/kernels/contracts.test.ts):
+ * - `tiled` (GPUs, the default there): 64×64 tiles in workgroup memory, 4×4 outputs per invocation;
+ *   `tiled.32x32`, `tiled.32x16` (few columns, e.g. 10 classes), `tiled.128x128` (8×8 per invocation);
+ * - `vec4`, `vec4.32x32`, `vec4.128x128`: the same with vec4 loads and stores, for aligned shapes only;
+ * - `direct` (CPU implementations such as SwiftShader, the default there): no workgroup memory, 16×8
+ *   outputs per invocation; `direct.8x8`, `direct.16x4`, `direct.8x4`, `direct.4x4`: smaller blocks;
+ * - any tiled or direct variant with `/k<S>` appended (`tiled/k4`): split-K in S slices, a second
+ *   dispatch adding the slices' partial products in a fixed order (deterministic);
+ * and, for dW = Aᵀ·G, `biasGrad`: db = Σ_rows G from the same dispatch (tiled and direct variants).
+ * src/tune/ times them on the adapter and picks one per shape.
  */
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import linearModule from '../../shaders/activations/linear.wgsl?raw';
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/matmul.wgsl?raw';
 import type { GpuContext, KernelPreference } from '../gpu/context.js';
+import type { ScalarActivation } from '../reference/activation.js';
 import type { KernelActivation } from './act.js';
-import { checkBuffer } from './check.js';
+import { checkBuffer, grid2d } from './check.js';
 import { Kernel, type KernelCall } from './kernel.js';
 import type { BufferRef, GpuOp, OpScope } from './op.js';
 
@@ -36,21 +49,70 @@ export interface MatmulArgs {
   /** [M,N], written: Z = op(A)·op(B) + bias before the activation (activations whose act' needs Z). */
   preActivation?: BufferRef;
   /**
-   * 'tiled' stages tiles in workgroup memory (GPUs); 'direct' reads global memory with no workgroup
+   * [N], written: the column sums of op(B), Σ_k op(B)[k,n] — a layer's db beside dW = Aᵀ·G — from the
+   * same dispatch (op(A) gets an extra row of ones). Tiled and direct variants; no other epilogue.
+   */
+  biasGrad?: BufferRef;
+  /**
+   * The kernel: a name from {@link MATMUL_VARIANTS}, optionally with `/k<S>` for split-K in S slices.
+   * `'tiled'` stages tiles in workgroup memory (GPUs); `'direct'` reads global memory with no workgroup
    * memory or barriers (CPU implementations such as SwiftShader). Default: `ctx.kernelPreference`.
    */
   variant?: MatmulVariant;
 }
 
-/** Which matmul kernel: see MatmulArgs.variant. */
-export type MatmulVariant = KernelPreference;
+/** Which matmul kernel: see MatmulArgs.variant. `'tiled'` and `'direct'` are the untuned defaults. */
+export type MatmulVariant = KernelPreference | (string & {});
 
-/** The tiled kernel: 16×16 invocations, each accumulating 4×4 outputs over K-slices of 16. */
+/** What a kernel is built from. */
+export type MatmulFamily = 'tiled' | 'vec4' | 'direct';
+
+export interface MatmulVariantSpec {
+  readonly family: MatmulFamily;
+  /** Invocations per workgroup: x (columns) × y (rows). */
+  readonly wg: readonly [number, number];
+  /** Outputs of C per invocation: rows × columns. */
+  readonly block: readonly [number, number];
+  /** K-slice staged in workgroup memory between barriers (tiled, vec4). */
+  readonly tileK?: number;
+}
+
+/**
+ * Every matmul kernel by name (docs/tuning.md says what each is for). Tile = wg × block: `tiled` is
+ * 16×16 invocations × 4×4 outputs = 64×64. Names are stable: tuning caches and reports store them.
+ */
+export const MATMUL_VARIANTS = {
+  tiled: { family: 'tiled', wg: [16, 16], block: [4, 4], tileK: 16 }, // the GPU default
+  'tiled.32x32': { family: 'tiled', wg: [8, 8], block: [4, 4], tileK: 16 },
+  'tiled.32x16': { family: 'tiled', wg: [8, 16], block: [2, 2], tileK: 16 }, // few columns (N ≈ 10)
+  'tiled.128x128': { family: 'tiled', wg: [16, 16], block: [8, 8], tileK: 8 },
+  vec4: { family: 'vec4', wg: [16, 16], block: [4, 4], tileK: 16 }, // aligned shapes only
+  'vec4.32x32': { family: 'vec4', wg: [8, 8], block: [4, 4], tileK: 16 },
+  'vec4.128x128': { family: 'vec4', wg: [16, 16], block: [8, 8], tileK: 8 },
+  direct: { family: 'direct', wg: [4, 4], block: [16, 8] }, // the default on CPU implementations
+  'direct.8x8': { family: 'direct', wg: [4, 4], block: [8, 8] },
+  'direct.16x4': { family: 'direct', wg: [4, 4], block: [16, 4] },
+  'direct.8x4': { family: 'direct', wg: [4, 4], block: [8, 4] },
+  'direct.4x4': { family: 'direct', wg: [4, 4], block: [4, 4] },
+} as const satisfies Record<string, MatmulVariantSpec>;
+
+export type MatmulVariantName = keyof typeof MATMUL_VARIANTS;
+
+/** The tiled kernel's default shape (kept for callers that size work by it). */
 export const MATMUL_WG = { x: 16, y: 16, k: 16, rows: 4, cols: 4 } as const;
-/** The direct kernel (no workgroup memory): 4×4 invocations, each computing a 16×8 block of C. */
+/** The direct kernel's default shape. */
 export const MATMUL_DIRECT_WG = { x: 4, y: 4, rows: 16, cols: 8 } as const;
+/** Invocations per workgroup of split-K's reduction pass. */
+export const MATMUL_REDUCE_WG = 64;
+/** Split-K slice counts a variant name may carry (`/k2` … `/k16`). */
+export const MATMUL_SPLITS = [2, 4, 8, 16] as const;
 
 export const MATMUL = /* @__PURE__ */ new Kernel('matmul', source);
+
+/** The kernel of a dispatch: matmul.wgsl, or matmul_vec4.wgsl (loaded on first use: only tuned plans run it). */
+export async function matmulKernel(shader: MatmulDispatch['shader']): Promise<Kernel> {
+  return shader === 'matmul' ? MATMUL : (await import('./matmul_vec4.js')).MATMUL_VEC4;
+}
 
 const LINEAR: KernelActivation = {
   name: 'activations/linear',
@@ -59,8 +121,67 @@ const LINEAR: KernelActivation = {
   gradFrom: 'output',
 };
 
-/** The dispatch a set of arguments describes (no GPU work: the contract tests resolve it on the CPU). */
-export function matmulCall(args: MatmulArgs, variant: MatmulVariant, label = 'matmul'): KernelCall {
+/** A variant name taken apart: its kernel and its split-K slice count (1: none). */
+export interface ParsedVariant {
+  name: string;
+  base: MatmulVariantName;
+  spec: MatmulVariantSpec;
+  splits: number;
+}
+
+/** Parses `tiled`, `direct.8x4/k4`…; throws with the list of names on anything else. */
+export function parseMatmulVariant(variant: string, label = 'matmul'): ParsedVariant {
+  const [base, split, extra] = String(variant).split('/');
+  const spec = (MATMUL_VARIANTS as Record<string, MatmulVariantSpec>)[base as string];
+  const splits = split === undefined ? 1 : Number(split.slice(1));
+  const known = split === undefined || (split.startsWith('k') && (MATMUL_SPLITS as readonly number[]).includes(splits));
+  if (!spec || !known || extra !== undefined || (splits > 1 && spec.family === 'vec4')) {
+    throw new Error(
+      `${label}: variant = '${String(variant)}', expected one of ${Object.keys(MATMUL_VARIANTS).join(', ')}, a tiled or direct one optionally with /k${MATMUL_SPLITS.join('|')} (split-K)`,
+    );
+  }
+  return { name: variant, base: base as MatmulVariantName, spec, splits };
+}
+
+/**
+ * Why `variant` cannot compute `args`, or undefined when it can: vec4 kernels need aligned shapes and
+ * take no biasGrad; biasGrad excludes the other epilogues.
+ */
+export function matmulUnsupported(args: MatmulArgs, variant: string): string | undefined {
+  const { spec } = parseMatmulVariant(variant);
+  if (spec.family !== 'vec4') return undefined;
+  if (args.biasGrad) return 'vec4 kernels do not fuse biasGrad';
+  const { M, N, K } = args;
+  if (N % 4 !== 0) return `vec4 kernels need N % 4 = 0 (N = ${N})`;
+  if (args.transposeA ? M % 4 !== 0 : K % 4 !== 0) {
+    return `vec4 kernels need A's stored rows a multiple of 4 long (${args.transposeA ? `M = ${M}` : `K = ${K}`})`;
+  }
+  if (args.transposeB && K % 4 !== 0) return `vec4 kernels need B's stored rows a multiple of 4 long (K = ${K})`;
+  return undefined;
+}
+
+/** The kernel slices of K (k_slice per slice, slices) of a split-K variant; K itself without split. */
+export function matmulSlices(K: number, parsed: ParsedVariant): { kSlice: number; slices: number } {
+  if (parsed.splits <= 1) return { kSlice: K, slices: 1 };
+  const step = parsed.spec.tileK ?? 4; // whole staged slices per workgroup
+  const kSlice = Math.ceil(Math.ceil(K / parsed.splits) / step) * step;
+  return { kSlice, slices: Math.ceil(K / kSlice) };
+}
+
+/** Bytes of the partial products a split-K variant needs (0 without split). */
+export function matmulScratchBytes(args: Pick<MatmulArgs, 'M' | 'N' | 'K' | 'biasGrad'>, variant: string): number {
+  const parsed = parseMatmulVariant(variant);
+  const { slices } = matmulSlices(args.K, parsed);
+  return slices > 1 ? slices * (args.M + (args.biasGrad ? 1 : 0)) * args.N * 4 : 0;
+}
+
+/** One dispatch of a matmul: the shader it runs (see matmulKernel) and its call. */
+export interface MatmulDispatch {
+  shader: 'matmul' | 'matmul_vec4';
+  call: KernelCall;
+}
+
+function checkArgs(args: MatmulArgs, label: string): void {
   const { M, N, K } = args;
   for (const [name, v] of [
     ['M', M],
@@ -69,12 +190,12 @@ export function matmulCall(args: MatmulArgs, variant: MatmulVariant, label = 'ma
   ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${label}: ${name} = ${v}, expected a positive integer`);
   }
-  if (variant !== 'tiled' && variant !== 'direct') {
-    throw new Error(`${label}: variant = '${String(variant)}', expected 'tiled' or 'direct'`);
-  }
   if (args.mask && !args.activation) throw new Error(`${label}: a mask needs the activation whose derivative it reads`);
   if (args.mask && (args.bias || args.preActivation)) {
     throw new Error(`${label}: a mask (backward) cannot be combined with bias or preActivation (forward)`);
+  }
+  if (args.biasGrad && (args.bias || args.mask || args.preActivation || args.activation)) {
+    throw new Error(`${label}: biasGrad (dW = Aᵀ·G with db) takes no bias, mask, preActivation or activation`);
   }
   const a = args.transposeA ? `f32 [${K}, ${M}]` : `f32 [${M}, ${K}]`;
   const b = args.transposeB ? `f32 [${N}, ${K}]` : `f32 [${K}, ${N}]`;
@@ -84,32 +205,137 @@ export function matmulCall(args: MatmulArgs, variant: MatmulVariant, label = 'ma
   if (args.bias) checkBuffer(label, 'bias', args.bias, N * 4, `f32 [${N}]`);
   if (args.mask) checkBuffer(label, 'mask', args.mask, M * N * 4, `f32 [${M}, ${N}]`);
   if (args.preActivation) checkBuffer(label, 'preActivation', args.preActivation, M * N * 4, `f32 [${M}, ${N}]`);
-  const activation = args.activation ?? LINEAR;
-  const shape = variant === 'tiled' ? MATMUL_WG : MATMUL_DIRECT_WG;
-  return {
-    label,
-    entryPoint: variant === 'tiled' ? 'matmul' : 'matmul_direct',
-    flags: { BIAS: args.bias !== undefined, MASK: args.mask !== undefined, PRE: args.preActivation !== undefined },
-    modules: [activation],
-    constants: {
-      WG_X: shape.x,
-      WG_Y: shape.y,
-      ...(variant === 'tiled' ? { TILE_K: MATMUL_WG.k } : {}),
-      TRANSPOSE_A: args.transposeA ? 1 : 0,
-      TRANSPOSE_B: args.transposeB ? 1 : 0,
-      ...activation.constants,
-    },
-    uniforms: { dims: { M, N, K } },
-    bindings: { A: args.a, B: args.b, C: args.out, bias: args.bias, mask: args.mask, pre: args.preActivation },
-    workgroups: [Math.ceil(N / (shape.x * shape.cols)), Math.ceil(M / (shape.y * shape.rows))],
-  };
+  if (args.biasGrad) checkBuffer(label, 'biasGrad', args.biasGrad, N * 4, `f32 [${N}]`);
 }
 
+/**
+ * The dispatches a set of arguments describes for a variant (no GPU work: the contract tests resolve
+ * them on the CPU): one, or two for split-K (the slices into `partial`, then their sum and the epilogue).
+ * `maxPerDimension`: the device's workgroup limit per dimension (the reduction's grid wraps past it).
+ */
+export function matmulDispatches(
+  args: MatmulArgs,
+  variant: string,
+  label = 'matmul',
+  partial?: BufferRef,
+  maxPerDimension = 65535,
+): MatmulDispatch[] {
+  checkArgs(args, label);
+  const parsed = parseMatmulVariant(variant, label);
+  const why = matmulUnsupported(args, variant);
+  if (why) throw new Error(`${label}: variant '${variant}' cannot compute this: ${why}`);
+  const { M, N, K } = args;
+  const { spec } = parsed;
+  const activation = args.activation ?? LINEAR;
+  const rows = M + (args.biasGrad ? 1 : 0);
+  const { kSlice, slices } = matmulSlices(K, parsed);
+  const split = slices > 1;
+  if (split) {
+    if (!partial) throw new Error(`${label}: split-K variant '${variant}' needs its partial-products buffer`);
+    checkBuffer(label, 'partial', partial, slices * rows * N * 4, `f32 [${slices}, ${rows}, ${N}]`);
+  }
+  const flags = {
+    BIAS: args.bias !== undefined,
+    MASK: args.mask !== undefined,
+    PRE: args.preActivation !== undefined,
+    ...(spec.family === 'vec4'
+      ? {}
+      : {
+          SPLIT: split,
+          DB: args.biasGrad !== undefined,
+          WIDE: spec.family === 'tiled' && Math.max(...spec.block) > 4,
+        }),
+  };
+  const [wgX, wgY] = spec.wg;
+  const [blockRows, blockCols] = spec.block;
+  const transposes = { TRANSPOSE_A: args.transposeA ? 1 : 0, TRANSPOSE_B: args.transposeB ? 1 : 0 };
+  const sizes: Record<string, number> =
+    spec.family === 'direct'
+      ? { WG_X: wgX, WG_Y: wgY, DM: blockRows, DN: blockCols }
+      : spec.family === 'vec4'
+        ? { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, CN: blockCols / 4 }
+        : { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, RN: blockCols };
+  const epilogue = { bias: args.bias, mask: args.mask, pre: args.preActivation, db: args.biasGrad };
+  const product: KernelCall = {
+    label: split ? `${label}.slices` : label,
+    entryPoint: spec.family === 'direct' ? 'matmul_direct' : spec.family === 'vec4' ? 'matmul_vec4' : 'matmul',
+    flags,
+    modules: [activation],
+    constants: { ...sizes, ...transposes, ...activation.constants },
+    uniforms: { dims: { M, N, K, k_slice: kSlice } },
+    bindings: { A: args.a, B: args.b, ...(split ? { partial } : { C: args.out, ...epilogue }) },
+    workgroups: [Math.ceil(N / (wgX * blockCols)), Math.ceil(rows / (wgY * blockRows)), slices],
+  };
+  const shader = spec.family === 'vec4' ? 'matmul_vec4' : 'matmul';
+  if (!split) return [{ shader, call: product }];
+  const reduce: KernelCall = {
+    label: `${label}.reduce`,
+    entryPoint: 'matmul_reduce',
+    flags,
+    modules: [activation],
+    constants: { REDUCE_WG: MATMUL_REDUCE_WG, ...activation.constants },
+    uniforms: { dims: { M, N, K, k_slice: kSlice } },
+    bindings: { partial, C: args.out, ...epilogue },
+    workgroups: grid2d(Math.ceil((rows * N) / MATMUL_REDUCE_WG), maxPerDimension),
+  };
+  return [
+    { shader, call: product },
+    { shader, call: reduce },
+  ];
+}
+
+/** The single dispatch of a variant without split-K (kept for callers and tests of one call). */
+export function matmulCall(args: MatmulArgs, variant: MatmulVariant, label = 'matmul'): KernelCall {
+  const [first, ...rest] = matmulDispatches(args, variant, label, undefined);
+  if (rest.length) throw new Error(`${label}: variant '${variant}' has ${rest.length + 1} dispatches`);
+  return first.call;
+}
+
+/** Prepares the dispatch(es) of a product as one op (split-K: both passes, encoded in order). */
 export async function prepareMatmul(
   ctx: GpuContext,
   scope: OpScope,
   args: MatmulArgs,
   label = 'matmul',
 ): Promise<GpuOp> {
-  return MATMUL.prepare(ctx, scope, matmulCall(args, args.variant ?? ctx.kernelPreference, label));
+  const variant = args.variant ?? ctx.kernelPreference;
+  const scratch = matmulScratchBytes(args, variant);
+  const partial = scratch ? scope.storage(`${label}.partial`, scratch) : undefined;
+  const dispatches = matmulDispatches(
+    args,
+    variant,
+    label,
+    partial,
+    ctx.device.limits.maxComputeWorkgroupsPerDimension,
+  );
+  const ops = await Promise.all(
+    dispatches.map(async (d) => (await matmulKernel(d.shader)).prepare(ctx, scope, d.call)),
+  );
+  if (ops.length === 1) return ops[0] as GpuOp;
+  return {
+    label,
+    encode(pass) {
+      for (const op of ops) op.encode(pass);
+    },
+  };
 }
+
+/**
+ * A product a plan is about to prepare, as the tuner (src/tune/) sees it: the arguments (their
+ * buffers are not read; the tuner measures on its own), the activation's Float64 twin to check the
+ * epilogue, and whether the layer's db (Σ_k op(B)[k,n]) is wanted too, which `biasGrad` variants fuse.
+ */
+export interface MatmulProblem {
+  args: MatmulArgs;
+  activation?: ScalarActivation;
+  biasGrad?: boolean;
+}
+
+/** A tuned choice: the variant, and whether it also computes db (`biasGrad`). */
+export interface MatmulChoice {
+  variant: string;
+  fuseBiasGrad: boolean;
+}
+
+/** Chooses a variant for a problem; undefined keeps the context's default (and db as its own dispatch). */
+export type MatmulChooser = (problem: MatmulProblem) => Promise<MatmulChoice | undefined>;

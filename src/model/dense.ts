@@ -16,7 +16,7 @@
  */
 import type { GpuContext } from '../gpu/context.js';
 import { prepareBiasGrad } from '../kernels/bias_grad.js';
-import { prepareMatmul } from '../kernels/matmul.js';
+import { type MatmulArgs, type MatmulChooser, prepareMatmul } from '../kernels/matmul.js';
 import type { BufferRef, GpuOp, OpScope } from '../kernels/op.js';
 import { biasGradRef } from '../reference/bias_grad.js';
 import { matmulRef } from '../reference/matmul.js';
@@ -68,31 +68,32 @@ export interface DenseForwardBuffers {
   pre?: BufferRef;
 }
 
-/** Z = A·W + b, A' = act(Z) (and Z kept when needed), one fused matmul. */
-export function denseForward(
+/**
+ * Z = A·W + b, A' = act(Z) (and Z kept when needed), one fused matmul. `choose` (a plan's tuner,
+ * src/tune/) picks the kernel; without it, the context's default.
+ */
+export async function denseForward(
   ctx: GpuContext,
   scope: OpScope,
   layer: DenseLayer,
   batch: number,
   buffers: DenseForwardBuffers,
   label: string,
+  choose?: MatmulChooser,
 ): Promise<GpuOp> {
-  return prepareMatmul(
-    ctx,
-    scope,
-    {
-      a: buffers.input,
-      b: buffers.weight,
-      bias: buffers.bias,
-      out: buffers.output,
-      M: batch,
-      K: layer.fanIn,
-      N: layer.fanOut,
-      activation: kernelActivation(layer.activation),
-      preActivation: layer.keepsPreActivation ? buffers.pre : undefined,
-    },
-    label,
-  );
+  const args: MatmulArgs = {
+    a: buffers.input,
+    b: buffers.weight,
+    bias: buffers.bias,
+    out: buffers.output,
+    M: batch,
+    K: layer.fanIn,
+    N: layer.fanOut,
+    activation: kernelActivation(layer.activation),
+    preActivation: layer.keepsPreActivation ? buffers.pre : undefined,
+  };
+  const choice = await choose?.({ args, activation: scalarActivation(layer.activation) });
+  return prepareMatmul(ctx, scope, { ...args, variant: choice?.variant }, label);
 }
 
 export interface DenseBackwardBuffers {
@@ -113,7 +114,10 @@ export interface DenseBackwardBuffers {
   previous?: { layer: DenseLayer; values: BufferRef };
 }
 
-/** dW = Aᵀ·dZ, db = Σ_rows dZ, and dZ_{l−1} = (dZ·Wᵀ) ⊙ act'_{l−1} when asked. */
+/**
+ * dW = Aᵀ·dZ, db = Σ_rows dZ, and dZ_{l−1} = (dZ·Wᵀ) ⊙ act'_{l−1} when asked. `choose` (a plan's tuner)
+ * picks the kernels, and may fuse db into the dW dispatch.
+ */
 export async function denseBackward(
   ctx: GpuContext,
   scope: OpScope,
@@ -121,44 +125,58 @@ export async function denseBackward(
   batch: number,
   buffers: DenseBackwardBuffers,
   label: string,
+  choose?: MatmulChooser,
 ): Promise<GpuOp[]> {
   const { fanIn, fanOut } = layer;
-  const ops = [
-    // dW_l = A_lᵀ·dZ_l      A_l: [B, fanIn] read transposed, dZ_l: [B, fanOut]
-    await prepareMatmul(
-      ctx,
-      scope,
-      { a: buffers.input, b: buffers.grad, out: buffers.weightGrad, M: fanIn, K: batch, N: fanOut, transposeA: true },
-      `${label}.dW`,
-    ),
-    // db_l = Σ_rows dZ_l
-    await prepareBiasGrad(
-      ctx,
-      scope,
-      { grad: buffers.grad, rows: batch, cols: fanOut, out: buffers.biasGrad },
-      `${label}.db`,
-    ),
-  ];
+  // dW_l = A_lᵀ·dZ_l      A_l: [B, fanIn] read transposed, dZ_l: [B, fanOut]
+  const dW: MatmulArgs = {
+    a: buffers.input,
+    b: buffers.grad,
+    out: buffers.weightGrad,
+    M: fanIn,
+    K: batch,
+    N: fanOut,
+    transposeA: true,
+  };
+  const dWChoice = await choose?.({ args: dW, biasGrad: true });
+  const ops = dWChoice?.fuseBiasGrad
+    ? // dW_l and db_l = Σ_rows dZ_l in one dispatch (an extra row of ones in A_lᵀ)
+      [
+        await prepareMatmul(
+          ctx,
+          scope,
+          { ...dW, variant: dWChoice.variant, biasGrad: buffers.biasGrad },
+          `${label}.dW+db`,
+        ),
+      ]
+    : [
+        await prepareMatmul(ctx, scope, { ...dW, variant: dWChoice?.variant }, `${label}.dW`),
+        // db_l = Σ_rows dZ_l
+        await prepareBiasGrad(
+          ctx,
+          scope,
+          { grad: buffers.grad, rows: batch, cols: fanOut, out: buffers.biasGrad },
+          `${label}.db`,
+        ),
+      ];
   if (buffers.inputGrad) {
     // dZ_{l−1} = (dZ_l·W_lᵀ) ⊙ act'_{l−1}(V_{l−1})      or dX = dZ_0·W_0ᵀ
     const previous = buffers.previous;
-    ops.push(
-      await prepareMatmul(
-        ctx,
-        scope,
-        {
-          a: buffers.grad,
-          b: buffers.weight,
-          out: buffers.inputGrad,
-          M: batch,
-          K: fanOut,
-          N: fanIn,
-          transposeB: true,
-          ...(previous && { activation: kernelActivation(previous.layer.activation), mask: previous.values }),
-        },
-        `${label}.dInput`,
-      ),
-    );
+    const dInput: MatmulArgs = {
+      a: buffers.grad,
+      b: buffers.weight,
+      out: buffers.inputGrad,
+      M: batch,
+      K: fanOut,
+      N: fanIn,
+      transposeB: true,
+      ...(previous && { activation: kernelActivation(previous.layer.activation), mask: previous.values }),
+    };
+    const choice = await choose?.({
+      args: dInput,
+      activation: previous && scalarActivation(previous.layer.activation),
+    });
+    ops.push(await prepareMatmul(ctx, scope, { ...dInput, variant: choice?.variant }, `${label}.dInput`));
   }
   return ops;
 }

@@ -21,6 +21,7 @@ import { type ParamLayout, paramLayout } from '../model/layout.js';
 import { type MlpSpec, type NetworkOptions, resolveSpec, type TargetKind, type Targets } from '../model/spec.js';
 import { GpuOptimizer } from '../optim/gpu.js';
 import { type OptimizerConfig, type ResolvedOptimizer, resolveOptimizer } from '../optim/index.js';
+import type { TuneMode } from '../tune/tuner.js';
 import { checkBatch, checkFinite, inferRows } from './batch.js';
 import { StepPlan } from './plan.js';
 
@@ -55,6 +56,12 @@ export interface ModelOptions extends NetworkOptions {
   debugShaders?: boolean;
   /** Label prefix for every GPU object of this model. Default `'mlp'`. */
   label?: string;
+  /**
+   * Tune the matmul kernels of each new plan (batch size) on the adapter: `true` measures the shapes not
+   * yet cached, `'cached'` only uses picks cached earlier, `false` (default) keeps the untuned kernels.
+   * See docs/tuning.md.
+   */
+  tune?: TuneMode;
 }
 
 const STORAGE_RW = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -84,6 +91,8 @@ export class Model {
   private destroyed = false;
   /** The evaluations queued so far: they share the evaluation statistics, so they run one at a time. */
   private evaluations: Promise<unknown> = Promise.resolve();
+  /** Whether plans made from now on tune their matmuls (ModelOptions.tune). */
+  tune: TuneMode = false;
 
   private constructor(
     ctx: GpuContext,
@@ -122,12 +131,17 @@ export class Model {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
       throw new Error(`options.seed = ${seed} is invalid: expected an integer in 0..4294967295`);
     }
+    const tune = options.tune ?? false;
+    if (tune !== true && tune !== false && tune !== 'cached') {
+      throw new Error(`options.tune = ${JSON.stringify(tune)} is invalid: expected true, false or 'cached'`);
+    }
     const ownsContext = !options.context;
     const ctx =
       options.context ?? (await GpuContext.create({ device: options.device, debugShaders: options.debugShaders }));
     let model: Model;
     try {
       model = new Model(ctx, ownsContext, spec, optimizer, options.label ?? 'mlp');
+      model.tune = tune;
     } catch (error) {
       if (ownsContext) ctx.destroy();
       if (!(error instanceof DeviceLimitError)) throw error;

@@ -19,6 +19,7 @@ import { denseBackward, denseLayers, derivativeInput } from '../model/dense.js';
 import { headOf } from '../model/heads/index.js';
 import { type ParamLayout, slotBinding } from '../model/layout.js';
 import type { MlpSpec, TargetKind } from '../model/spec.js';
+import type { TuneMode, TuneReport } from '../tune/tuner.js';
 
 export type { TargetKind };
 
@@ -32,6 +33,8 @@ export interface PlanModel extends ForwardModel {
   readonly trainStats: GPUBuffer;
   readonly evalStats: GPUBuffer;
   readonly label: string;
+  /** Whether plans made from now on tune their matmuls (ModelOptions.tune). */
+  readonly tune: TuneMode;
 }
 
 export interface PlanOptions {
@@ -57,6 +60,8 @@ export class StepPlan {
   readonly correctRows: GPUBuffer;
   /** Predicted class per row (class heads): u32 [B]. */
   readonly predictions: GPUBuffer;
+  /** What tuning chose for each matmul, when the model tunes (`tune`); undefined otherwise. */
+  tuning: TuneReport | undefined;
 
   loss: GpuOp[] = [];
   backward: GpuOp[] = [];
@@ -145,9 +150,18 @@ export class StepPlan {
     const C = spec.layers[L];
     const name = `${this.model.label}.B${B}`;
     const head = headOf(spec);
+    // The tuner (loaded only when asked for) picks each matmul's kernel: L forward, L dW, L − 1 dZ (+ dX).
+    const tune = this.model.tune;
+    const tuner = tune
+      ? await (await import('../tune/tuner.js')).MatmulTuner.create(ctx, {
+          mode: tune,
+          problems: 3 * L - 1 + (this.dx ? 1 : 0),
+        })
+      : undefined;
+    const choose = tuner?.choose;
 
     // forward: A_{l+1} = act_l(A_l·W_l + b_l), and the head's outputs
-    await this.forwardPlan.prepare();
+    await this.forwardPlan.prepare(choose);
 
     // the head: loss and the output gradient dZ_{L−1} = ∂L/∂Z, fused
     const logits = this.outputs[L - 1];
@@ -219,9 +233,11 @@ export class StepPlan {
             },
           },
           `${name}.layers.${l}`,
+          choose,
         )),
       );
     }
+    this.tuning = await tuner?.finish();
   }
 
   /** Calls `listener` when this plan is destroyed (e.g. evicted from the model's plan cache). */

@@ -43,13 +43,45 @@ describe('npm run bench -- --quick', () => {
     expect(report.adapter?.vendor).toBeTruthy();
     expect(report.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
     for (const f of report.figures) {
+      // The tuner's candidates past a shape's share of the budget are 'skipped' (and say so); none fails.
+      if (f.suite === 'tune' && f.status === 'skipped') {
+        expect(f.note, f.name).toMatch(/budget/);
+        continue;
+      }
       expect(f.status, `${f.name}: ${f.note ?? ''}`).toBe('ok');
       expect(f.verified, f.name).toBe(true);
       expect(f.check?.verified, f.name).toBe(true);
       expect(f.value, f.name).toBeGreaterThan(0);
     }
     const suites = new Set(report.figures.map((f) => f.suite));
-    expect([...suites].sort()).toEqual(['activation', 'matmul', 'optimizer', 'softmax_xent', 'step', 'step_cpu']);
+    expect([...suites].sort()).toEqual([
+      'activation',
+      'matmul',
+      'optimizer',
+      'softmax_xent',
+      'step',
+      'step_cpu',
+      'tune',
+    ]);
+
+    // The step of S untuned and tuned, side by side in one run; the tuned one says what tuning cost and picked.
+    const steps = report.figures.filter((f) => f.suite === 'step');
+    expect(steps.map((f) => f.params.tuned)).toEqual([false, true]);
+    expect(steps[1].params.tuneMs).toBeGreaterThan(0);
+    expect(String(steps[1].params.picks)).toMatch(/A·B 128×128×784 \+bias \+relu → direct/);
+    expect(report.tune).toBe('both');
+    // Every matmul shape of S's step, with each variant's time and check, one of them picked; and the squares.
+    const tuned = report.figures.filter((f) => f.suite === 'tune');
+    for (const origin of ['S', 'matmul']) {
+      const shapes = new Set(tuned.filter((f) => f.params.origin === origin).map((f) => f.params.shape));
+      expect(shapes.size, origin).toBe(origin === 'S' ? 5 : 3);
+      for (const shape of shapes) {
+        const candidates = tuned.filter((f) => f.params.origin === origin && f.params.shape === shape);
+        expect(candidates.filter((f) => f.params.picked).length, `${shape}`).toBe(1);
+        expect(candidates.find((f) => f.params.default)?.status, `${shape}: the default is always measured`).toBe('ok');
+        expect(candidates.find((f) => f.params.picked)?.status, `${shape}: the pick passed its check`).toBe('ok');
+      }
+    }
     const forms = new Set(report.figures.filter((f) => f.params.origin === 'square').map((f) => f.params.form));
     expect([...forms].sort()).toEqual(['A·B', 'A·Bᵀ', 'Aᵀ·B']);
     expect(report.figures.find((f) => f.suite === 'step')?.speedup).toBeGreaterThan(0);
@@ -63,7 +95,10 @@ describe('npm run bench -- --quick', () => {
 
     // The table names every figure.
     const table = lines.join('\n');
-    for (const f of report.figures) expect(table).toContain(f.name.replace(/^(matmul|step|softmax_xent) /, ''));
+    for (const f of report.figures) expect(table).toContain(f.name.replace(/^(matmul|step|softmax_xent|tune) /, ''));
+    expect(table).toMatch(
+      /adapter: .*; kernels: (direct|tiled) \(untuned default\); tuned figures: beside the untuned ones/,
+    );
   }, 300_000);
 
   it('answers --help, and refuses bad options with exit code 2 and a reason', async () => {
@@ -138,12 +173,15 @@ describe('steps too large for the full reference', () => {
     const settings = resolveBenchSettings({ quick: true, reps: 1, warmup: 0 });
     const env = { ctx, timer, settings, log: () => {}, rates: new Map<string, number>() };
     try {
-      const [step, cpu] = await runStepModel(env, {
-        name: 'S',
-        layers: [784, 48, 24, 10],
-        batch: 32,
-        cpu: 'never',
-      });
+      const [step, cpu] = await runStepModel(
+        { ...env, tune: 'off' },
+        {
+          name: 'S',
+          layers: [784, 48, 24, 10],
+          batch: 32,
+          cpu: 'never',
+        },
+      );
       expect(step.status, step.note).toBe('ok');
       expect(step.check?.method).toBe('sampled');
       expect(step.check?.verified).toBe(true);

@@ -34,7 +34,12 @@ describe('bench: MNIST to 98%', () => {
     });
     console.log(lines.join('\n'));
     expect(validateBenchReport(report)).toEqual([]);
-    expect(report.figures).toHaveLength(1);
+    // untuned and tuned (the tuning, of every row count the run uses, outside the clock)
+    expect(report.figures.map((g) => g.params.tuned)).toEqual([false, true]);
+    const tuned = report.figures[1];
+    expect(tuned?.status, tuned?.note).toBe('ok');
+    expect(tuned?.params.tuneMs).toBeGreaterThan(0);
+    expect(String(tuned?.params.picks)).toMatch(/A·B 128×256×784 \+bias \+relu → /);
     const [f] = report.figures;
     expect(f.status, f.note).toBe('ok');
     expect(f.check?.verified).toBe(true);
@@ -46,11 +51,11 @@ describe('bench: MNIST to 98%', () => {
     expect(f.note).toMatch(new RegExp(`after ${epochs} epochs in \\d+\\.\\d\\d s, evaluations included`));
     // one log line per epoch, the last one at or above the target
     const epochLines = lines.filter((l) => /^\s+epoch \d+: test accuracy/.test(l));
-    expect(epochLines).toHaveLength(epochs);
+    expect(epochLines).toHaveLength(epochs + (tuned?.params.epochs as number));
   });
 
   it('is skipped, saying why, without data or past its time budget', async () => {
-    const none = await runBench(gpu(), { quick: true, suites: ['mnist'], environment });
+    const none = await runBench(gpu(), { quick: true, suites: ['mnist'], environment, tune: 'off' });
     expect(none.figures[0]).toMatchObject({ status: 'skipped', note: expect.stringMatching(/no MNIST data here/) });
 
     const mnist = await loadMnistNode();
@@ -59,6 +64,7 @@ describe('bench: MNIST to 98%', () => {
       suites: ['mnist'],
       environment,
       maxFigureS: 1e-3,
+      tune: 'off',
       mnist: async () => ({ train: slice(mnist.train, 256), test: slice(mnist.test, 256) }),
     });
     expect(slow.figures[0]).toMatchObject({

@@ -1,7 +1,7 @@
 /**
  * demo/bench.html in headless Chromium (WebGPU on SwiftShader): the quick suite runs to the end,
- * every figure is verified, the table and the four plots are drawn, the JSON downloads and loads
- * back for a side-by-side comparison. A screenshot goes to test-artifacts/bench-page.png.
+ * every figure is verified, the table, the tuning table and the four plots are drawn, the JSON
+ * downloads and loads back for a side-by-side comparison, and the saved tuning can be forgotten. A screenshot goes to test-artifacts/bench-page.png.
  *
  * The page is served by a Vite dev server rooted at demo/ (as `npm run demo` serves it), started
  * here without the demo config (no MNIST assets) so that this test needs nothing but the page, the
@@ -68,10 +68,20 @@ describe('demo/bench.html in headless Chromium', () => {
     expect(validateBenchReport(report)).toEqual([]);
     expect(report.environment.runtime).toBe('browser');
     for (const f of report.figures) {
+      if (f.suite === 'tune' && f.status === 'skipped') continue; // over a shape's share of the tuning budget
       expect(f.status, `${f.name}: ${f.note ?? ''}`).toBe('ok');
       expect(f.verified, f.name).toBe(true);
     }
-    expect(await page.locator('#results tr[data-status="ok"]').count()).toBe(report.figures.length);
+    const ok = report.figures.filter((f) => f.status === 'ok').length;
+    expect(await page.locator('#results tr[data-status="ok"]').count()).toBe(ok);
+    // Untuned and tuned steps side by side; the tuning table: one group per shape, one pick in each.
+    expect(report.figures.filter((f) => f.suite === 'step').map((f) => f.params.tuned)).toEqual([false, true]);
+    const shapes = new Set(
+      report.figures.filter((f) => f.suite === 'tune').map((f) => `${f.params.origin} ${f.params.shape}`),
+    );
+    expect(await page.locator('#tuning tr.group').count()).toBe(shapes.size);
+    expect(await page.locator('#tuning tr[data-picked="true"]').count()).toBe(shapes.size);
+    expect(await page.locator('#tuning-adapter').textContent()).toMatch(/^On .*swiftshader|^On /i);
 
     // Every plot has ink: count the non-transparent pixels of each canvas.
     for (const id of ['plot-matmul', 'plot-shapes', 'plot-bandwidth', 'plot-steps']) {
@@ -95,7 +105,7 @@ describe('demo/bench.html in headless Chromium', () => {
     await page.locator('#compare').setInputFiles(saved);
     await page.locator('#results th', { hasText: 'earlier' }).waitFor({ timeout: 10_000 });
     const ratios = await page.locator('#results tr[data-status="ok"] td:last-child').allTextContents();
-    expect(ratios.length).toBe(report.figures.length);
+    expect(ratios.length).toBe(ok);
     expect(new Set(ratios)).toEqual(new Set(['1.00×']));
     await page.screenshot({ path: join(ARTIFACTS, 'bench-page-compare.png'), fullPage: true });
 
@@ -106,6 +116,43 @@ describe('demo/bench.html in headless Chromium', () => {
       buffer: Buffer.from('{"schema": "something else"}'),
     });
     await expect.poll(() => page.locator('#status').textContent()).toMatch(/nonsense.json is not a webgpu-mlp/);
+
+    // "Forget saved tuning" empties the browser's store of picks (IndexedDB webgpu-mlp-tune), which the
+    // benchmark itself never writes (its context keeps picks in memory).
+    const stored = () =>
+      page.evaluate(
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const r = indexedDB.open('webgpu-mlp-tune', 1);
+            r.onupgradeneeded = () => r.result.createObjectStore('picks');
+            r.onerror = () => reject(r.error);
+            r.onsuccess = () => {
+              const get = r.result.transaction('picks').objectStore('picks').count();
+              get.onsuccess = () => {
+                r.result.close();
+                resolve(get.result);
+              };
+            };
+          }),
+      );
+    expect(await stored()).toBe(0);
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const r = indexedDB.open('webgpu-mlp-tune', 1);
+          r.onsuccess = () => {
+            const put = r.result.transaction('picks', 'readwrite').objectStore('picks').put({ x: 1 }, 'entries');
+            put.onsuccess = () => {
+              r.result.close();
+              resolve();
+            };
+          };
+        }),
+    );
+    expect(await stored()).toBe(1);
+    await page.locator('#clear-tuning').click();
+    await expect.poll(() => page.locator('#status').textContent()).toMatch(/Forgot the tuning picks/);
+    expect(await stored()).toBe(0);
 
     expect(errors).toEqual([]);
     await page.close();

@@ -101,6 +101,13 @@ describe('options', () => {
     expect(() => parseBenchArgs(['--max-figure-s', '-1'])).toThrow(/--max-figure-s "-1" is invalid/);
     expect(() => parseBenchArgs(['--quick=yes'])).toThrow(/--quick "yes" is invalid/);
     expect(() => parseBenchArgs(['bench'])).toThrow(/unknown option "bench"/);
+    expect(parseBenchArgs(['--tune', 'on']).tune).toBe('on');
+    expect(parseBenchArgs([]).tune).toBeUndefined();
+    expect(() => parseBenchArgs(['--tune', 'maybe'])).toThrow(/--tune "maybe" is invalid: expected both, on or off/);
+    expect(parseBenchArgs(['--models', 'S,S256']).models).toEqual(['S', 'S256']);
+    expect(() => parseBenchArgs(['--models', 'S,XL'])).toThrow(
+      /--models "S,XL" is invalid: expected comma-separated models from S, S256, M, L/,
+    );
   });
 
   it('writes to bench-results/bench-<date>.json by default', () => {

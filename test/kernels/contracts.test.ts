@@ -11,7 +11,14 @@ import { BIAS_GRAD, biasGradCall } from '../../src/kernels/bias_grad.js';
 import type { WorkgroupTarget } from '../../src/kernels/check.js';
 import { GATHER, gatherCall } from '../../src/kernels/gather.js';
 import { Kernel } from '../../src/kernels/kernel.js';
-import { MATMUL, matmulCall } from '../../src/kernels/matmul.js';
+import {
+  MATMUL,
+  MATMUL_SPLITS,
+  MATMUL_VARIANTS,
+  matmulCall,
+  matmulDispatches,
+  matmulKernel,
+} from '../../src/kernels/matmul.js';
 import { METRICS, metricsCall, STATS_BYTES } from '../../src/kernels/metrics.js';
 import { OPTIMIZER, optimizerCall } from '../../src/kernels/optimizer.js';
 import { identifiersReachedFrom, packStruct, reflectWgsl } from '../../src/kernels/reflect.js';
@@ -50,6 +57,43 @@ describe('kernel contracts, resolved on the CPU', () => {
         }
       }
     }
+  });
+
+  it('matmul: every variant (and split-K, and biasGrad where offered) with every epilogue and activation', async () => {
+    const kernels = { matmul: await matmulKernel('matmul'), matmul_vec4: await matmulKernel('matmul_vec4') };
+    const variants = Object.entries(MATMUL_VARIANTS).flatMap(([name, spec]) =>
+      spec.family === 'vec4' ? [name] : [name, ...MATMUL_SPLITS.map((s) => `${name}/k${s}`)],
+    );
+    let calls = 0;
+    const resolve = (args: Parameters<typeof matmulDispatches>[0], variant: string) => {
+      for (const { shader, call } of matmulDispatches(args, variant, 'contract', BIG)) {
+        const resolved = kernels[shader].resolve(call);
+        expect(resolved.storage.size + resolved.uniforms.size).toBe(
+          Object.values(call.bindings).filter(Boolean).length + 1,
+        );
+        calls++;
+      }
+    };
+    for (const variant of variants) {
+      for (const [transposeA, transposeB] of [
+        [false, false],
+        [false, true],
+        [true, false],
+      ] as const) {
+        // Aligned for the vec4 kernels: N, K and M multiples of 4.
+        const base = { a: BIG, b: BIG, out: BIG, M: 12, N: 8, K: 20, transposeA, transposeB };
+        resolve(base, variant);
+        resolve({ ...base, bias: BIG }, variant);
+        for (const a of ACTIVATIONS) {
+          const activation = kernelAct(a);
+          resolve({ ...base, bias: BIG, activation }, variant);
+          resolve({ ...base, bias: BIG, activation, preActivation: BIG }, variant);
+          resolve({ ...base, activation, mask: BIG }, variant);
+        }
+        if (!variant.startsWith('vec4')) resolve({ ...base, biasGrad: BIG }, variant);
+      }
+    }
+    expect(calls).toBeGreaterThan(1000);
   });
 
   it('activation: forward and backward for every activation', () => {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { type MatmulArgs, type MatmulVariant, prepareMatmul } from '../../src/kernels/matmul.js';
+import {
+  MATMUL_VARIANTS,
+  type MatmulArgs,
+  type MatmulVariant,
+  matmulUnsupported,
+  prepareMatmul,
+} from '../../src/kernels/matmul.js';
 import { OpScope, submitOps } from '../../src/kernels/op.js';
 import type { ActivationName } from '../../src/model/spec.js';
+import { biasGradRef } from '../../src/reference/bias_grad.js';
 import { matmulRef } from '../../src/reference/matmul.js';
 import { gradFromInput, kernelAct, refAct } from '../helpers/activations.js';
 import { expectClose } from '../helpers/close.js';
@@ -17,7 +24,7 @@ function epilogueActivation(epilogue: MatmulEpilogue): ActivationName | undefine
 }
 
 // fp32 accumulation of K products of O(1) terms drifts like √K·2⁻²⁴ in practice; 1e-5·√K leaves
-// ~100× headroom for a different summation order (fma, tiling) while an indexing bug gives O(1) errors.
+// ~100× headroom for a different summation order (fma, tiling, split-K) while an indexing bug gives O(1) errors.
 const gpu = useGpuContext();
 
 const matmulTol = (K: number) => ({ atol: 1e-5 * Math.sqrt(K), rtol: 1e-5 });
@@ -29,6 +36,8 @@ interface Case {
   transposeA?: boolean;
   transposeB?: boolean;
   epilogue?: MatmulEpilogue;
+  /** Also db = Σ_k op(B)[k,n] from the same dispatch (biasGrad). */
+  biasGrad?: boolean;
 }
 
 async function check(c: Case, seed: number, variant: MatmulVariant): Promise<void> {
@@ -55,10 +64,17 @@ async function check(c: Case, seed: number, variant: MatmulVariant): Promise<voi
     mask: isMask ? act : undefined,
     preActivation: pre,
   });
+  // db = Σ_k op(B)[k, n]: the column sums of B [K,N], or the row sums of B [N,K].
+  const expectedDb = new Float64Array(N);
+  if (c.biasGrad) {
+    if (c.transposeB) for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) expectedDb[n] += b[n * K + k];
+    else biasGradRef(b, K, N, expectedDb);
+  }
 
   const scope = new OpScope(ctx);
   const out = emptyF32(ctx, 'test.C', M * N);
   const preOut = pre ? emptyF32(ctx, 'test.Z', M * N) : undefined;
+  const dbOut = c.biasGrad ? emptyF32(ctx, 'test.db', N) : undefined;
   const got = await withValidation(ctx, async () => {
     const args: MatmulArgs = {
       M,
@@ -75,11 +91,13 @@ async function check(c: Case, seed: number, variant: MatmulVariant): Promise<voi
     if (kind) args.activation = kernelAct(kind);
     if (isMask) args.mask = upload(ctx, 'test.act', act);
     if (preOut) args.preActivation = preOut;
+    if (dbOut) args.biasGrad = dbOut;
     const op = await prepareMatmul(ctx, scope, args);
     submitOps(ctx, [op]);
     return {
       out: await ctx.readF32(out, 0, M * N),
       pre: preOut && (await ctx.readF32(preOut, 0, M * N)),
+      db: dbOut && (await ctx.readF32(dbOut, 0, N)),
     };
   });
   scope.destroy();
@@ -87,6 +105,7 @@ async function check(c: Case, seed: number, variant: MatmulVariant): Promise<voi
   const tol = kind === 'gelu' ? { atol: matmulTol(K).atol + 2e-6, rtol: 2e-6 } : matmulTol(K);
   expectClose(got.out, expected, tol, `matmul ${variant} ${JSON.stringify(c)}`);
   if (pre && got.pre) expectClose(got.pre, pre, matmulTol(K), `matmul ${variant} Z ${JSON.stringify(c)}`);
+  if (got.db) expectClose(got.db, expectedDb, matmulTol(K), `matmul ${variant} db ${JSON.stringify(c)}`);
 }
 
 const AWKWARD = [1, 7, 13, 127, 257];
@@ -96,7 +115,21 @@ const FORMS = [
   { name: 'Aᵀ·B', transposeA: true, transposeB: false },
 ] as const;
 
-// Every test runs both kernels: 'tiled' (workgroup memory, GPUs) and 'direct' (no barriers, CPUs).
+const EPILOGUES: MatmulEpilogue[] = [
+  'bias',
+  'bias_relu',
+  'bias_sigmoid',
+  'bias_tanh',
+  'bias_leakyRelu',
+  'bias_gelu',
+  'mask_relu',
+  'mask_sigmoid',
+  'mask_tanh',
+  'mask_leakyRelu',
+  'mask_gelu',
+];
+
+// The two untuned defaults get the whole grid: 'tiled' (workgroup memory, GPUs) and 'direct' (no barriers, CPUs).
 describe.each(['tiled', 'direct'] as const)('matmul (%s) against the Float64 reference', (variant) => {
   for (const form of FORMS) {
     it(`${form.name} on every awkward M, N, K combination of 1, 7, 13, 127, 257`, async () => {
@@ -116,19 +149,6 @@ describe.each(['tiled', 'direct'] as const)('matmul (%s) against the Float64 ref
     });
   }
 
-  const EPILOGUES: MatmulEpilogue[] = [
-    'bias',
-    'bias_relu',
-    'bias_sigmoid',
-    'bias_tanh',
-    'bias_leakyRelu',
-    'bias_gelu',
-    'mask_relu',
-    'mask_sigmoid',
-    'mask_tanh',
-    'mask_leakyRelu',
-    'mask_gelu',
-  ];
   for (const epilogue of EPILOGUES) {
     it(`fuses the '${epilogue}' epilogue`, async () => {
       const transposeB = epilogue.startsWith('mask'); // the backward form G·Wᵀ carries the mask
@@ -163,13 +183,177 @@ describe.each(['tiled', 'direct'] as const)('matmul (%s) against the Float64 ref
   });
 });
 
+// Every other variant, forced one by one: the three forms on awkward shapes (those a vec4 kernel
+// accepts: the dimensions it reads as vec4 are multiples of 4), and the epilogues.
+const OTHERS = Object.keys(MATMUL_VARIANTS).filter((v) => v !== 'tiled' && v !== 'direct');
+const ALIGNED = [4, 12, 132, 260];
+
+/** Awkward shapes the variant accepts for a form: the free dimensions from AWKWARD, the aligned ones from ALIGNED. */
+function shapesFor(variant: string, form: (typeof FORMS)[number]): { M: number; N: number; K: number }[] {
+  const shapes: { M: number; N: number; K: number }[] = [];
+  for (const [i, M] of [1, 13, 127, 260].entries()) {
+    for (const [j, N] of [1, 12, 257].entries()) {
+      const K = [7, 132, 257, 4][(i + j) % 4] as number;
+      shapes.push({ M, N, K });
+    }
+  }
+  const vec4 = MATMUL_VARIANTS[variant as keyof typeof MATMUL_VARIANTS].family === 'vec4';
+  if (!vec4) return shapes;
+  // Round the dimensions a vec4 kernel reads as vec4 up to a multiple of 4 (or pick one from ALIGNED).
+  const up = (n: number) => Math.max(4, Math.ceil(n / 4) * 4);
+  return shapes.map(({ M, N, K }, i) => {
+    const s = { M, N: up(N), K };
+    if (form.transposeA) s.M = up(M);
+    else s.K = up(K);
+    if (form.transposeB) s.K = up(s.K);
+    if (i === 0) return { ...s, N: ALIGNED[1] as number };
+    return s;
+  });
+}
+
+describe.each(OTHERS)('matmul (%s) against the Float64 reference', (variant) => {
+  for (const form of FORMS) {
+    it(`${form.name} on awkward shapes`, async () => {
+      let seed = 500;
+      for (const s of shapesFor(variant, form)) {
+        const c = { ...s, transposeA: form.transposeA, transposeB: form.transposeB };
+        expect(matmulUnsupported({ ...c, a: 0, b: 0, out: 0 } as unknown as MatmulArgs, variant)).toBeUndefined();
+        await check(c, seed++, variant);
+      }
+    });
+  }
+
+  // The tiled and direct variants share their epilogue code (store) with the defaults, tested with all
+  // eleven above: here one of each kind (bias, an activation, one with constants, PRE, masks). The vec4
+  // kernel has its own (store4): all eleven, once.
+  const kinds: MatmulEpilogue[] = ['bias', 'bias_relu', 'bias_leakyRelu', 'bias_gelu', 'mask_tanh', 'mask_gelu'];
+  it(`fuses ${variant === 'vec4' ? 'every epilogue' : 'each kind of epilogue'}`, async () => {
+    const vec4 = MATMUL_VARIANTS[variant as keyof typeof MATMUL_VARIANTS].family === 'vec4';
+    let seed = 700;
+    for (const epilogue of variant === 'vec4' ? EPILOGUES : kinds) {
+      const transposeB = epilogue.startsWith('mask');
+      await check({ M: 127, N: vec4 ? 12 : 13, K: vec4 ? 260 : 257, transposeB, epilogue }, seed++, variant);
+    }
+  });
+});
+
+describe('split-K: slices added in a fixed order by a second dispatch', () => {
+  const SPLITS = ['tiled/k2', 'tiled/k16', 'tiled.32x16/k4', 'tiled.128x128/k8', 'direct/k4', 'direct.8x4/k16'];
+  for (const variant of SPLITS) {
+    it(`${variant}: the three forms with K awkward and slices of unequal length, and every epilogue`, async () => {
+      let seed = 900;
+      for (const form of FORMS) {
+        for (const [M, N, K] of [
+          [13, 7, 257],
+          [127, 13, 1000],
+          [1, 1, 31],
+          [7, 257, 3],
+        ] as const) {
+          await check({ M, N, K, transposeA: form.transposeA, transposeB: form.transposeB }, seed++, variant);
+        }
+      }
+      for (const epilogue of ['bias_relu', 'bias_gelu', 'mask_tanh', 'mask_gelu'] as const) {
+        await check({ M: 13, N: 13, K: 257, transposeB: epilogue.startsWith('mask'), epilogue }, seed++, variant);
+      }
+    });
+  }
+
+  it('gives the same bits on every run (no atomics, no dependence on timing)', async () => {
+    const ctx = gpu();
+    const runs: Float32Array[] = [];
+    for (let r = 0; r < 3; r++) {
+      const scope = new OpScope(ctx);
+      const out = emptyF32(ctx, 'split.out', 13 * 7);
+      const op = await prepareMatmul(ctx, scope, {
+        a: upload(ctx, 'a', randomArray(13 * 1000, 1)),
+        b: upload(ctx, 'b', randomArray(1000 * 7, 2)),
+        out,
+        M: 13,
+        N: 7,
+        K: 1000,
+        variant: 'tiled/k16',
+      });
+      submitOps(ctx, [op]);
+      runs.push(await ctx.readF32(out));
+      scope.destroy();
+    }
+    expect(runs[1]).toEqual(runs[0]);
+    expect(runs[2]).toEqual(runs[0]);
+  });
+});
+
+describe('biasGrad: db = Σ_rows G from the dW = Aᵀ·G dispatch (an extra row of ones in op(A))', () => {
+  const FUSING = [
+    'tiled',
+    'tiled.32x32',
+    'tiled.32x16',
+    'tiled.128x128',
+    'direct',
+    'direct.8x8',
+    'direct.16x4',
+    'direct.8x4',
+    'direct.4x4',
+    'tiled/k4',
+    'direct/k2',
+  ];
+  for (const variant of FUSING) {
+    it(`${variant}: dW and db at awkward shapes (rows a multiple of the tile, and not)`, async () => {
+      let seed = 1100;
+      for (const [M, N, K] of [
+        [1, 1, 1],
+        [13, 10, 127],
+        [64, 10, 128], // M + 1 spills into a new tile row
+        [127, 257, 7],
+        [128, 16, 257],
+      ] as const) {
+        await check({ M, N, K, transposeA: true, biasGrad: true }, seed++, variant);
+      }
+      await check({ M: 15, N: 9, K: 33, biasGrad: true }, seed++, variant); // A·B too
+    });
+  }
+});
+
 describe('matmul', () => {
   it("takes the context's kernel preference by default: direct on a software adapter, else tiled", () => {
     const ctx = gpu();
     expect(ctx.kernelPreference).toBe(ctx.adapter?.isSoftware ? 'direct' : 'tiled');
   });
 
-  it('rejects a mask without its activation or non-positive dimensions with a clear message', async () => {
+  it('the tiled variants agree bit for bit (each element: fma over k in order)', async () => {
+    const ctx = gpu();
+    const outputs: Float32Array[] = [];
+    const a = randomArray(132 * 260, 3);
+    const b = randomArray(260 * 68, 4);
+    for (const variant of [
+      'tiled',
+      'tiled.32x32',
+      'tiled.32x16',
+      'tiled.128x128',
+      'vec4',
+      'vec4.32x32',
+      'vec4.128x128',
+    ]) {
+      const scope = new OpScope(ctx);
+      const out = emptyF32(ctx, 'bits.out', 132 * 68);
+      const op = await prepareMatmul(ctx, scope, {
+        a: upload(ctx, 'a', a),
+        b: upload(ctx, 'b', b),
+        out,
+        M: 132,
+        N: 68,
+        K: 260,
+        variant,
+        bias: upload(ctx, 'bias', randomArray(68, 5)),
+        activation: kernelAct('tanh'),
+      });
+      submitOps(ctx, [op]);
+      outputs.push(await ctx.readF32(out));
+      scope.destroy();
+    }
+    for (const o of outputs.slice(1)) expect(o).toEqual(outputs[0]);
+  });
+
+  it('rejects bad arguments and unknown or unfitting variants with a clear message', async () => {
     const ctx = gpu();
     const scope = new OpScope(ctx);
     const buf = emptyF32(ctx, 'x', 4);
@@ -179,10 +363,17 @@ describe('matmul', () => {
     await expect(prepareMatmul(ctx, scope, { a: buf, b: buf, out: buf, M: 0, N: 2, K: 1 })).rejects.toThrow(
       /M = 0, expected a positive integer/,
     );
-    const variant = 'fast' as MatmulVariant;
-    await expect(prepareMatmul(ctx, scope, { a: buf, b: buf, out: buf, M: 2, N: 2, K: 1, variant })).rejects.toThrow(
-      "matmul: variant = 'fast', expected 'tiled' or 'direct'",
-    );
+    for (const variant of ['fast', 'vec4/k4', 'tiled/k3', 'tiled/k4/k2']) {
+      await expect(prepareMatmul(ctx, scope, { a: buf, b: buf, out: buf, M: 2, N: 2, K: 1, variant })).rejects.toThrow(
+        `matmul: variant = '${variant}', expected one of tiled, tiled.32x32`,
+      );
+    }
+    await expect(
+      prepareMatmul(ctx, scope, { a: buf, b: buf, out: buf, M: 2, N: 2, K: 1, variant: 'vec4' }),
+    ).rejects.toThrow("variant 'vec4' cannot compute this: vec4 kernels need N % 4 = 0 (N = 2)");
+    await expect(
+      prepareMatmul(ctx, scope, { a: buf, b: buf, out: buf, M: 1, N: 1, K: 1, biasGrad: buf, bias: buf }),
+    ).rejects.toThrow(/biasGrad \(dW = Aᵀ·G with db\) takes no bias/);
     scope.destroy();
   });
 });

@@ -129,6 +129,7 @@ describe('the tarball', () => {
 
   it('holds dist/ (bundles, chunks, source maps, .d.ts), README, LICENSE and package.json only', () => {
     const unexpected = packedFiles.filter(
+      // the entries, and the chunks they load on demand (the matmul tuner, device creation), with their maps
       (f) =>
         !/^(package\.json|README\.md|LICENSE|dist\/(index|infer|[\w]+-[\w-]{8})\.js(\.map)?|dist\/([\w-]+\/)*[\w-]+\.d\.ts)$/.test(
           f,
