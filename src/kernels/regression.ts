@@ -37,9 +37,17 @@ export function regressionCall(args: RegressionArgs, target: WorkgroupTarget, la
   return {
     label,
     entryPoint: 'regression',
+    flags: { WEIGHTED: args.weights !== undefined },
     constants: { WG: REGRESSION_WG, HUBER: loss === 'huber' ? 1 : 0 },
     uniforms: { dims: { ...dims, delta } },
-    bindings: { Z: args.logits, Y: args.targets, dZ: args.gradLogits, loss: args.lossRows, correct: args.correctRows },
+    bindings: {
+      Z: args.logits,
+      Y: args.targets,
+      dZ: args.gradLogits,
+      loss: args.lossRows,
+      correct: args.correctRows,
+      weights: args.weights,
+    },
     workgroups: rowGrid(target, label, rows, 'row', REGRESSION_WG, args.maxWorkgroupsPerDimension),
   };
 }

@@ -5,11 +5,19 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/sigmoid_bce.wgsl?raw';
 import type { GpuContext } from '../gpu/context.js';
-import { checkBuffer, lossHeadDims, type RowVariant, rowGrid, rowVariant, type WorkgroupTarget } from './check.js';
+import {
+  checkBuffer,
+  type LossHeadArgs,
+  lossHeadDims,
+  type RowVariant,
+  rowGrid,
+  rowVariant,
+  type WorkgroupTarget,
+} from './check.js';
 import { Kernel, type KernelCall } from './kernel.js';
 import type { BufferRef, GpuOp, OpScope } from './op.js';
 
-export interface SigmoidBceArgs {
+export interface SigmoidBceArgs extends Pick<LossHeadArgs, 'weights'> {
   /** Z: f32 [rows, cols], read. */
   logits: BufferRef;
   rows: number;
@@ -43,6 +51,7 @@ export function sigmoidBceCall(args: SigmoidBceArgs, target: WorkgroupTarget, la
   return {
     label,
     entryPoint: variant === 'row' ? 'sigmoid_bce_row' : 'sigmoid_bce',
+    flags: { WEIGHTED: args.weights !== undefined },
     constants: { WG: SIGMOID_BCE_WG },
     uniforms: { dims },
     bindings: {
@@ -51,6 +60,7 @@ export function sigmoidBceCall(args: SigmoidBceArgs, target: WorkgroupTarget, la
       dZ: args.gradLogits,
       loss: args.lossRows,
       correct: args.correctRows,
+      weights: args.weights,
     },
     workgroups: rowGrid(target, label, rows, variant, SIGMOID_BCE_WG, args.maxWorkgroupsPerDimension),
   };

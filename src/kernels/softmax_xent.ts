@@ -5,11 +5,19 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/softmax_xent.wgsl?raw';
 import type { GpuContext } from '../gpu/context.js';
-import { checkBuffer, lossHeadDims, type RowVariant, rowGrid, rowVariant, type WorkgroupTarget } from './check.js';
+import {
+  checkBuffer,
+  type LossHeadArgs,
+  lossHeadDims,
+  type RowVariant,
+  rowGrid,
+  rowVariant,
+  type WorkgroupTarget,
+} from './check.js';
 import { Kernel, type KernelCall } from './kernel.js';
 import type { BufferRef, GpuOp, OpScope } from './op.js';
 
-export interface SoftmaxXentArgs {
+export interface SoftmaxXentArgs extends Pick<LossHeadArgs, 'weights'> {
   /** Z: f32 [rows, cols], read. */
   logits: BufferRef;
   rows: number;
@@ -50,7 +58,7 @@ export function softmaxXentCall(args: SoftmaxXentArgs, target: WorkgroupTarget, 
   return {
     label,
     entryPoint: variant === 'row' ? 'softmax_xent_row' : 'softmax_xent',
-    flags: { LABELS: useLabels, DENSE: !useLabels },
+    flags: { LABELS: useLabels, DENSE: !useLabels, WEIGHTED: args.weights !== undefined },
     constants: { WG: SOFTMAX_XENT_WG },
     uniforms: { dims },
     bindings: {
@@ -60,6 +68,7 @@ export function softmaxXentCall(args: SoftmaxXentArgs, target: WorkgroupTarget, 
       dZ: args.gradLogits,
       loss: args.lossRows,
       correct: args.correctRows,
+      weights: args.weights,
     },
     workgroups: rowGrid(target, label, rows, variant, SOFTMAX_XENT_WG, args.maxWorkgroupsPerDimension),
   };

@@ -6,7 +6,8 @@
 import type { GpuContext } from '../../src/gpu/context.js';
 import type { RowVariant } from '../../src/kernels/check.js';
 import { type GpuOp, OpScope, submitOps } from '../../src/kernels/op.js';
-import { emptyF32, withValidation } from './gpu.js';
+import { emptyF32, upload, withValidation } from './gpu.js';
+import { mulberry32 } from './random.js';
 
 /** Which kernel runs (a workgroup or an invocation per row), and a forced per-dimension workgroup limit. */
 export interface RowKernelOptions {
@@ -14,9 +15,21 @@ export interface RowKernelOptions {
   maxWorkgroupsPerDimension?: number;
 }
 
-/** …and for a loss head, the batch-mean divisor (default rows). */
+/** …and for a loss head, the batch-mean divisor (default rows) and the rows' loss weights (default none). */
 export interface LossHeadOptions extends RowKernelOptions {
   batchSize?: number;
+  weights?: Float32Array;
+}
+
+/** Loss weights for `rows` rows: in [0, 3), every fifth exactly 0 (a row with no influence). */
+export function lossWeights(rows: number, seed: number): Float32Array {
+  const next = mulberry32(seed);
+  return Float32Array.from({ length: rows }, (_, r) => (r % 5 === 2 ? 0 : 3 * next()));
+}
+
+/** The largest weight, at least 1: what a loss head's absolute tolerances scale by. */
+export function weightScale(weights: Float32Array | undefined): number {
+  return weights ? Math.max(1, ...weights) : 1;
 }
 
 /** [rows, cols]: single rows and columns, primes around the workgroup sizes, MNIST's 784, wide rows. */
@@ -41,20 +54,27 @@ interface Outputs {
   gradLogits: GPUBuffer;
   lossRows: GPUBuffer;
   correctRows: GPUBuffer;
+  /** The loss weights uploaded, when given. */
+  weights?: GPUBuffer;
 }
 
-/** Prepares the head with fresh output buffers (inside a validation scope), runs it once and reads the outputs. */
+/**
+ * Prepares the head with fresh output buffers (and `weights` uploaded, when given) inside a validation
+ * scope, runs it once and reads the outputs.
+ */
 export async function runLossHead(
   ctx: GpuContext,
   rows: number,
   cols: number,
   prepare: (scope: OpScope, outputs: Outputs) => Promise<GpuOp>,
+  weights?: Float32Array,
 ): Promise<LossHeadResult> {
   const scope = new OpScope(ctx);
   const outputs = {
     gradLogits: emptyF32(ctx, 'test.dZ', rows * cols),
     lossRows: emptyF32(ctx, 'test.loss', rows),
     correctRows: emptyF32(ctx, 'test.correct', rows),
+    weights: weights && upload(ctx, 'test.weights', weights),
   };
   try {
     return await withValidation(ctx, async () => {

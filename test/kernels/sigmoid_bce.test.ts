@@ -6,7 +6,14 @@ import { sigmoidBceRef } from '../../src/reference/bce.js';
 import { expectClose } from '../helpers/close.js';
 import { emptyF32, upload, useGpuContext } from '../helpers/gpu.js';
 import { mulberry32, randomArray } from '../helpers/random.js';
-import { type LossHeadOptions, type LossHeadResult, ROW_SHAPES, runLossHead } from '../helpers/rows.js';
+import {
+  type LossHeadOptions,
+  type LossHeadResult,
+  lossWeights,
+  ROW_SHAPES,
+  runLossHead,
+  weightScale,
+} from '../helpers/rows.js';
 
 const gpu = useGpuContext();
 
@@ -24,19 +31,24 @@ function runGpu(
   y: Float32Array,
   rows: number,
   cols: number,
-  { batchSize = rows, ...options }: LossHeadOptions = {},
+  { batchSize = rows, weights, ...options }: LossHeadOptions = {},
 ): Promise<LossHeadResult> {
   const ctx = gpu();
-  return runLossHead(ctx, rows, cols, (scope, outputs) =>
-    prepareSigmoidBce(ctx, scope, {
-      logits: upload(ctx, 'test.Z', z),
-      targets: upload(ctx, 'test.Y', y),
-      rows,
-      cols,
-      batchSize,
-      ...outputs,
-      ...options,
-    }),
+  return runLossHead(
+    ctx,
+    rows,
+    cols,
+    (scope, outputs) =>
+      prepareSigmoidBce(ctx, scope, {
+        logits: upload(ctx, 'test.Z', z),
+        targets: upload(ctx, 'test.Y', y),
+        rows,
+        cols,
+        batchSize,
+        ...outputs,
+        ...options,
+      }),
+    weights,
   );
 }
 
@@ -47,16 +59,18 @@ async function check(
   cols: number,
   options: LossHeadOptions = {},
 ): Promise<LossHeadResult> {
-  const { batchSize = rows, variant } = options;
+  const { batchSize = rows, variant, weights } = options;
   const got = await runGpu(z, y, rows, cols, options);
   const grad = new Float64Array(rows * cols);
   const loss = new Float64Array(rows);
   const correct = new Uint32Array(rows);
-  sigmoidBceRef(z, rows, cols, y, grad, loss, batchSize);
+  sigmoidBceRef(z, rows, cols, y, grad, loss, batchSize, weights);
   correctRowsRef(z, rows, cols, { kind: 'dense', values: y }, 'sigmoid', correct);
-  const what = `sigmoid_bce (${variant}) ${rows}×${cols} B=${batchSize}`;
-  expectClose(got.grad, grad, gradTol(batchSize), `${what} dZ`);
-  expectClose(got.loss, loss, lossTol(cols), `${what} loss`);
+  const what = `sigmoid_bce (${variant}) ${rows}×${cols} B=${batchSize}${weights ? ' weighted' : ''}`;
+  // Weighted: one more f32 product per value, rounded once; the absolute bounds scale with the largest weight.
+  const w = weightScale(weights);
+  expectClose(got.grad, grad, { ...gradTol(batchSize), atol: gradTol(batchSize).atol * w }, `${what} dZ`);
+  expectClose(got.loss, loss, { ...lossTol(cols), atol: lossTol(cols).atol * w }, `${what} loss`);
   expect(Array.from(got.correct), `${what} correct`).toEqual(Array.from(correct));
   return got;
 }
@@ -109,6 +123,40 @@ describe.each(['workgroup', 'row'] as const)('sigmoid_bce (%s) against the Float
 
   it('splits many rows over a 2D grid (limit forced to 4 workgroups per dimension; 300 rows: 5 of 64)', async () => {
     await check(randomArray(300 * 10, 8, 4), targets(300 * 10, 9), 300, 10, { variant, maxWorkgroupsPerDimension: 4 });
+  });
+
+  it("weighted: each row's loss and dZ times its weight, zeros included, awkward shapes", async () => {
+    let seed = 40;
+    for (const [rows, cols] of ROW_SHAPES) {
+      const z = randomArray(rows * cols, seed, 6);
+      const y = targets(rows * cols, seed + 1);
+      const got = await check(z, y, rows, cols, { variant, weights: lossWeights(rows, seed + 2) });
+      for (let r = 2; r < rows; r += 5) {
+        expect(got.loss[r]).toBe(0);
+        expect(got.grad.subarray(r * cols, (r + 1) * cols).every((v) => v === 0)).toBe(true);
+      }
+      seed += 3;
+    }
+    await check(randomArray(300 * 10, 8, 4), targets(300 * 10, 9), 300, 10, {
+      variant,
+      maxWorkgroupsPerDimension: 4,
+      weights: lossWeights(300, 10),
+    });
+  });
+
+  it('weighted with every weight 1 is the unweighted kernel bit for bit', async () => {
+    for (const [rows, cols] of [
+      [127, 10],
+      [13, 257],
+    ] as const) {
+      const z = randomArray(rows * cols, rows, 6);
+      const y = targets(rows * cols, cols);
+      const ones = await runGpu(z, y, rows, cols, { variant, weights: new Float32Array(rows).fill(1) });
+      const plain = await runGpu(z, y, rows, cols, { variant });
+      expect(Array.from(ones.grad)).toEqual(Array.from(plain.grad));
+      expect(Array.from(ones.loss)).toEqual(Array.from(plain.loss));
+      expect(Array.from(ones.correct)).toEqual(Array.from(plain.correct));
+    }
   });
 });
 

@@ -8,7 +8,14 @@ import { softmaxXentRef } from '../../src/reference/softmax_xent.js';
 import { expectClose } from '../helpers/close.js';
 import { emptyF32, upload, uploadU32, useGpuContext } from '../helpers/gpu.js';
 import { mulberry32, randomArray, randomInts } from '../helpers/random.js';
-import { type LossHeadOptions, type LossHeadResult, ROW_SHAPES, runLossHead } from '../helpers/rows.js';
+import {
+  type LossHeadOptions,
+  type LossHeadResult,
+  lossWeights,
+  ROW_SHAPES,
+  runLossHead,
+  weightScale,
+} from '../helpers/rows.js';
 
 const gpu = useGpuContext();
 
@@ -24,21 +31,26 @@ function runGpu(
   rows: number,
   cols: number,
   targets: Targets,
-  { batchSize = rows, ...options }: LossHeadOptions = {},
+  { batchSize = rows, weights, ...options }: LossHeadOptions = {},
 ): Promise<LossHeadResult> {
   const ctx = gpu();
-  return runLossHead(ctx, rows, cols, (scope, outputs) =>
-    prepareSoftmaxXent(ctx, scope, {
-      logits: upload(ctx, 'test.Z', z),
-      rows,
-      cols,
-      batchSize,
-      ...(targets.kind === 'labels'
-        ? { labels: uploadU32(ctx, 'test.labels', targets.labels) }
-        : { targets: upload(ctx, 'test.Y', targets.values) }),
-      ...outputs,
-      ...options,
-    }),
+  return runLossHead(
+    ctx,
+    rows,
+    cols,
+    (scope, outputs) =>
+      prepareSoftmaxXent(ctx, scope, {
+        logits: upload(ctx, 'test.Z', z),
+        rows,
+        cols,
+        batchSize,
+        ...(targets.kind === 'labels'
+          ? { labels: uploadU32(ctx, 'test.labels', targets.labels) }
+          : { targets: upload(ctx, 'test.Y', targets.values) }),
+        ...outputs,
+        ...options,
+      }),
+    weights,
   );
 }
 
@@ -49,16 +61,19 @@ async function check(
   targets: Targets,
   options: LossHeadOptions = {},
 ): Promise<LossHeadResult> {
-  const { batchSize = rows, variant } = options;
+  const { batchSize = rows, variant, weights } = options;
   const got = await runGpu(z, rows, cols, targets, options);
   const grad = new Float64Array(rows * cols);
   const loss = new Float64Array(rows);
   const correct = new Uint32Array(rows);
-  softmaxXentRef(z, rows, cols, targets, grad, loss, batchSize);
+  softmaxXentRef(z, rows, cols, targets, grad, loss, batchSize, weights);
   correctRowsRef(z, rows, cols, targets, 'softmax', correct);
-  const what = `softmax_xent (${variant}) ${rows}×${cols} ${targets.kind} B=${batchSize}`;
-  expectClose(got.grad, grad, gradTol(batchSize), `${what} dZ`);
-  expectClose(got.loss, loss, LOSS_TOL, `${what} loss`);
+  const what = `softmax_xent (${variant}) ${rows}×${cols} ${targets.kind} B=${batchSize}${weights ? ' weighted' : ''}`;
+  // Weighted: one more f32 product, w·(p − y) and w·ℓ, rounded once: the same relative bounds, the
+  // absolute ones scaled by the largest weight.
+  const w = weightScale(weights);
+  expectClose(got.grad, grad, { ...gradTol(batchSize), atol: gradTol(batchSize).atol * w }, `${what} dZ`);
+  expectClose(got.loss, loss, { ...LOSS_TOL, atol: LOSS_TOL.atol * w }, `${what} loss`);
   expect(Array.from(got.correct), `${what} correct`).toEqual(Array.from(correct));
   return got;
 }
@@ -173,6 +188,41 @@ describe.each(['workgroup', 'row'] as const)('softmax_xent (%s) against the Floa
     await check(randomArray(300 * 3, 10, 4), 300, 3, soft(300, 3, 11), options);
   });
 
+  it("weighted: each row's loss and dZ times its weight, zeros included, labels and dense, awkward shapes", async () => {
+    let seed = 40;
+    for (const [rows, cols] of ROW_SHAPES) {
+      const z = randomArray(rows * cols, seed, 4);
+      const weights = lossWeights(rows, seed + 1);
+      const labels = randomInts(rows, seed + 2, cols);
+      const options = { variant, weights };
+      const viaLabels = await check(z, rows, cols, { kind: 'labels', labels }, options);
+      await check(z, rows, cols, soft(rows, cols, seed + 3), options);
+      // A row of weight 0 has loss 0 and dZ 0; the correct counts are not weighted.
+      for (let r = 2; r < rows; r += 5) {
+        expect(viaLabels.loss[r]).toBe(0);
+        expect(viaLabels.grad.subarray(r * cols, (r + 1) * cols).every((v) => v === 0)).toBe(true);
+      }
+      const plain = await runGpu(z, rows, cols, { kind: 'labels', labels }, { variant });
+      expect(Array.from(viaLabels.correct)).toEqual(Array.from(plain.correct));
+      seed += 4;
+    }
+  });
+
+  it('weighted with every weight 1 is the unweighted kernel bit for bit', async () => {
+    for (const [rows, cols] of [
+      [127, 10],
+      [13, 257],
+    ] as const) {
+      const z = randomArray(rows * cols, rows, 4);
+      for (const targets of [labelsOf(rows, cols, 3), soft(rows, cols, 4)]) {
+        const ones = await runGpu(z, rows, cols, targets, { variant, weights: new Float32Array(rows).fill(1) });
+        const plain = await runGpu(z, rows, cols, targets, { variant });
+        expect(Array.from(ones.grad)).toEqual(Array.from(plain.grad));
+        expect(Array.from(ones.loss)).toEqual(Array.from(plain.loss));
+      }
+    }
+  });
+
   it('a label ≥ cols gives loss NaN and correct 0 (the metrics then count the step as non-finite)', async () => {
     const got = await runGpu(
       randomArray(6, 12),
@@ -213,6 +263,9 @@ describe('softmax_xent', () => {
     await expect(prepareSoftmaxXent(ctx, scope, { ...base, batchSize: 0, labels: buf })).rejects.toThrow(
       /batchSize = 0/,
     );
+    await expect(
+      prepareSoftmaxXent(ctx, scope, { ...base, labels: buf, weights: emptyF32(ctx, 'w', 2) }),
+    ).rejects.toThrow('softmax_xent: weights binds 8 bytes, expected at least 12 for f32 [3]');
     scope.destroy();
   });
 });
