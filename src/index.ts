@@ -70,3 +70,4 @@ export type { ModelOptions, Stats } from './train/model.js';
 export { Model } from './train/model.js';
 export type { InputGradient } from './train/saliency.js';
 export { inputGradient } from './train/saliency.js';
+export type { ClassWeights, LossWeighting, SampleWeights } from './train/weights.js';

@@ -26,6 +26,7 @@ import { GpuBatchTrainer } from './train/gpu_trainer.js';
 import { drive, type EpochResult, type StepProgress, TrainingRun } from './train/loop.js';
 import { Model } from './train/model.js';
 import { resumeOptimizer } from './train/resume.js';
+import { type ClassWeights, type LossWeighting, resolveRowWeights, type SampleWeights } from './train/weights.js';
 
 export interface CreateMLPOptions extends NetworkOptions {
   /** Seed of the initial weights (He for ReLU layers, Glorot otherwise). Default 0. */
@@ -85,6 +86,23 @@ export interface FitOptions {
    * the checkpoint's (e.g. a smaller rate after a divergence); a different `optimizer` is an error.
    */
   resume?: MLPCheckpoint;
+  /**
+   * A weight per training row, for imbalanced data (`Float32Array`, `Float64Array` or `number[]` of one
+   * finite weight ≥ 0 per row; or `{ buffer }`, your GPUBuffer of f32 `[count]` with COPY_SRC usage, read
+   * back once to be checked). Row r's loss and gradient are multiplied by its weight, w_r, on the GPU:
+   * the loss minimised and reported is (1/B)·Σ_r w_r·ℓ_r over each batch of B rows (Keras' "sum over
+   * batch size"; PyTorch: `(loss_fn(reduction='none')(z, y) * w).mean()`). A row of weight 0 has no
+   * influence. Accuracy, validation and `evaluate()` stay unweighted. Multiplies `classWeights`.
+   */
+  sampleWeights?: SampleWeights;
+  /**
+   * A weight per class (softmax head), e.g. `[1, 10]` to count each example of a rare class 1 ten times:
+   * row r gets the weight of its class (its label, or the argmax of its dense target row), times its
+   * `sampleWeights` entry if given. One finite weight ≥ 0 per class, not all 0. Sigmoid and regression
+   * heads have no classes: weigh their rows with `sampleWeights`. Note PyTorch's
+   * `CrossEntropyLoss(weight=w)` (reduction 'mean') divides by Σ w_r instead of B (docs/maths.md).
+   */
+  classWeights?: ClassWeights;
 }
 
 const FIT_KEYS = [
@@ -105,6 +123,8 @@ const FIT_KEYS = [
   'checkpointEvery',
   'onCheckpoint',
   'resume',
+  'sampleWeights',
+  'classWeights',
 ];
 
 export class MLP {
@@ -191,7 +211,10 @@ export class MLP {
     );
     const datasets: GpuDataset[] = [];
     try {
-      const train = await this.dataset(inputs, labels, 'inputs', 'labels');
+      const train = await this.dataset(inputs, labels, 'inputs', 'labels', {
+        sampleWeights: options.sampleWeights,
+        classWeights: options.classWeights,
+      });
       datasets.push(train);
       const test = options.validation
         ? await this.dataset(
@@ -299,9 +322,16 @@ export class MLP {
   /**
    * A GPU data set of the inputs and labels, every value checked: host arrays before the upload, an
    * application's GPU buffers by their size and usage, and their contents read back and checked as
-   * host labels would be (a label out of range, a target the head does not take).
+   * host labels would be (a label out of range, a target the head does not take). With `weighting`
+   * (fit's sampleWeights, classWeights), the rows' loss weights too (src/train/weights.ts).
    */
-  private async dataset(inputs: Inputs, labels: Labels, inputName: string, labelName: string): Promise<GpuDataset> {
+  private async dataset(
+    inputs: Inputs,
+    labels: Labels,
+    inputName: string,
+    labelName: string,
+    weighting: LossWeighting = {},
+  ): Promise<GpuDataset> {
     const { spec, ctx } = this.model;
     this.model.assertAlive();
     const D = spec.layers[0];
@@ -313,9 +343,10 @@ export class MLP {
     const y = resolveLabels(labels, spec, x.count, labelName);
     if (y.kind === 'host') {
       const t = y.targets;
+      const weights = await resolveRowWeights(ctx, spec, t, x.count, weighting);
       return t.kind === 'labels'
-        ? new GpuDataset(ctx, { ...source, labels: t.labels }, inputName)
-        : new GpuDataset(ctx, { ...source, targets: Float32Array.from(t.values) }, inputName);
+        ? new GpuDataset(ctx, { ...source, labels: t.labels, weights }, inputName)
+        : new GpuDataset(ctx, { ...source, targets: Float32Array.from(t.values), weights }, inputName);
     }
     const kind = headOf(spec).definition.targets[0];
     const data =
@@ -328,6 +359,8 @@ export class MLP {
           ? { kind: 'labels', labels: await data.readLabels() }
           : { kind: 'dense', values: await data.readTargets() };
       checkTargets(spec, targets, x.count, `${labelName} (your GPU buffer)`);
+      const weights = await resolveRowWeights(ctx, spec, targets, x.count, weighting);
+      if (weights) data.setWeights(weights);
     } catch (error) {
       data.destroy();
       throw error;
