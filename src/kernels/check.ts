@@ -116,6 +116,26 @@ export interface LossHeadArgs {
   weights?: BufferRef;
 }
 
+/**
+ * What every loss head's shader names alike: the bindings of logits, dZ, the per-row loss and correct
+ * counts and the weights (shaders/loss_weights.wgsl), and the WEIGHTED flag that the weights select.
+ */
+export function lossHeadResources(args: LossHeadArgs): {
+  flags: { WEIGHTED: boolean };
+  bindings: Record<'Z' | 'dZ' | 'loss' | 'correct' | 'weights', BufferRef | undefined>;
+} {
+  return {
+    flags: { WEIGHTED: args.weights !== undefined },
+    bindings: {
+      Z: args.logits,
+      dZ: args.gradLogits,
+      loss: args.lossRows,
+      correct: args.correctRows,
+      weights: args.weights,
+    },
+  };
+}
+
 /** Checks a loss head's shared arguments and returns its dims uniform's fields (rows, cols, batch_size). */
 export function lossHeadDims(label: string, args: LossHeadArgs): { rows: number; cols: number; batch_size: number } {
   const { rows, cols, batchSize } = args;

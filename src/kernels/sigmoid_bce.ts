@@ -9,6 +9,7 @@ import {
   checkBuffer,
   type LossHeadArgs,
   lossHeadDims,
+  lossHeadResources,
   type RowVariant,
   rowGrid,
   rowVariant,
@@ -48,20 +49,14 @@ export function sigmoidBceCall(args: SigmoidBceArgs, target: WorkgroupTarget, la
   const dims = lossHeadDims(label, args);
   checkBuffer(label, 'targets', args.targets, rows * cols * 4, `f32 [${rows}, ${cols}]`);
   const variant = rowVariant(target, label, cols, args.variant);
+  const shared = lossHeadResources(args);
   return {
     label,
     entryPoint: variant === 'row' ? 'sigmoid_bce_row' : 'sigmoid_bce',
-    flags: { WEIGHTED: args.weights !== undefined },
+    flags: shared.flags,
     constants: { WG: SIGMOID_BCE_WG },
     uniforms: { dims },
-    bindings: {
-      Z: args.logits,
-      Y: args.targets,
-      dZ: args.gradLogits,
-      loss: args.lossRows,
-      correct: args.correctRows,
-      weights: args.weights,
-    },
+    bindings: { ...shared.bindings, Y: args.targets },
     workgroups: rowGrid(target, label, rows, variant, SIGMOID_BCE_WG, args.maxWorkgroupsPerDimension),
   };
 }

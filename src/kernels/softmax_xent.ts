@@ -9,6 +9,7 @@ import {
   checkBuffer,
   type LossHeadArgs,
   lossHeadDims,
+  lossHeadResources,
   type RowVariant,
   rowGrid,
   rowVariant,
@@ -55,21 +56,14 @@ export function softmaxXentCall(args: SoftmaxXentArgs, target: WorkgroupTarget, 
   if (args.labels) checkBuffer(label, 'labels', args.labels, rows * 4, `u32 [${rows}]`);
   if (args.targets) checkBuffer(label, 'targets', args.targets, rows * cols * 4, `f32 [${rows}, ${cols}]`);
   const variant = rowVariant(target, label, cols, args.variant);
+  const shared = lossHeadResources(args);
   return {
     label,
     entryPoint: variant === 'row' ? 'softmax_xent_row' : 'softmax_xent',
-    flags: { LABELS: useLabels, DENSE: !useLabels, WEIGHTED: args.weights !== undefined },
+    flags: { LABELS: useLabels, DENSE: !useLabels, ...shared.flags },
     constants: { WG: SOFTMAX_XENT_WG },
     uniforms: { dims },
-    bindings: {
-      Z: args.logits,
-      labels: args.labels,
-      Y: args.targets,
-      dZ: args.gradLogits,
-      loss: args.lossRows,
-      correct: args.correctRows,
-      weights: args.weights,
-    },
+    bindings: { ...shared.bindings, labels: args.labels, Y: args.targets },
     workgroups: rowGrid(target, label, rows, variant, SOFTMAX_XENT_WG, args.maxWorkgroupsPerDimension),
   };
 }

@@ -2,16 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { OpScope } from '../../src/kernels/op.js';
 import { prepareRegression } from '../../src/kernels/regression.js';
 import { huberRef, mseRef } from '../../src/reference/regression.js';
-import { expectClose } from '../helpers/close.js';
 import { emptyF32, upload, useGpuContext } from '../helpers/gpu.js';
 import { randomArray } from '../helpers/random.js';
 import {
+  expectLossHead,
+  expectSameResults,
+  expectZeroWeightRows,
   type LossHeadOptions,
   type LossHeadResult,
   lossWeights,
   ROW_SHAPES,
   runLossHead,
-  weightScale,
 } from '../helpers/rows.js';
 
 const gpu = useGpuContext();
@@ -31,25 +32,11 @@ function runGpu(
   y: Float32Array,
   rows: number,
   cols: number,
-  { batchSize = rows, weights, variant: _variant, ...options }: LossHeadOptions = {},
+  options: Omit<LossHeadOptions, 'variant'> = {},
 ): Promise<LossHeadResult> {
   const ctx = gpu();
-  return runLossHead(
-    ctx,
-    rows,
-    cols,
-    (scope, outputs) =>
-      prepareRegression(ctx, scope, {
-        ...loss,
-        logits: upload(ctx, 'test.Z', z),
-        targets: upload(ctx, 'test.Y', y),
-        rows,
-        cols,
-        batchSize,
-        ...outputs,
-        ...options,
-      }),
-    weights,
+  return runLossHead(ctx, z, rows, cols, options, (scope, args) =>
+    prepareRegression(ctx, scope, { ...args, ...loss, targets: upload(ctx, 'test.Y', y) }),
   );
 }
 
@@ -59,7 +46,7 @@ async function check(
   y: Float32Array,
   rows: number,
   cols: number,
-  options: LossHeadOptions = {},
+  options: Omit<LossHeadOptions, 'variant'> = {},
 ): Promise<LossHeadResult> {
   const { batchSize = rows, weights } = options;
   const got = await runGpu(loss, z, y, rows, cols, options);
@@ -68,11 +55,7 @@ async function check(
   if (loss.loss === 'mse') mseRef(z, rows, cols, y, grad, lossRows, batchSize, weights);
   else huberRef(z, rows, cols, y, grad, lossRows, batchSize, loss.delta, weights);
   const what = `regression ${loss.loss} ${rows}×${cols} B=${batchSize}${weights ? ' weighted' : ''}`;
-  // Weighted: one more f32 product (the row's scale, its loss), rounded once; absolute bounds scale with the weight.
-  const w = weightScale(weights);
-  const tol = gradTol(batchSize, cols);
-  expectClose(got.grad, grad, { ...tol, atol: tol.atol * w }, `${what} dZ`);
-  expectClose(got.loss, lossRows, { ...LOSS_TOL, atol: LOSS_TOL.atol * w }, `${what} loss`);
+  expectLossHead(got, { grad, loss: lossRows }, { grad: gradTol(batchSize, cols), loss: LOSS_TOL }, weights, what);
   expect(
     got.correct.every((v) => v === 0),
     `${what} correct`,
@@ -98,21 +81,8 @@ describe.each(LOSSES)('regression ($loss) against the Float64 reference', (loss)
   it("weighted: each row's loss and dZ times its weight, zeros included, awkward shapes and a 2D grid", async () => {
     let seed = 40;
     for (const [rows, cols] of ROW_SHAPES) {
-      const weights = lossWeights(rows, seed + 2);
-      const got = await check(
-        loss,
-        randomArray(rows * cols, seed, 4),
-        randomArray(rows * cols, seed + 1, 3),
-        rows,
-        cols,
-        {
-          weights,
-        },
-      );
-      for (let r = 2; r < rows; r += 5) {
-        expect(got.loss[r]).toBe(0);
-        expect(got.grad.subarray(r * cols, (r + 1) * cols).every((v) => v === 0)).toBe(true);
-      }
+      const [z, y] = [randomArray(rows * cols, seed, 4), randomArray(rows * cols, seed + 1, 3)];
+      expectZeroWeightRows(await check(loss, z, y, rows, cols, { weights: lossWeights(rows, seed + 2) }), rows, cols);
       seed += 3;
     }
     await check(loss, randomArray(300 * 3, 8, 4), randomArray(300 * 3, 9, 3), 300, 3, {
@@ -123,12 +93,9 @@ describe.each(LOSSES)('regression ($loss) against the Float64 reference', (loss)
 
   it('weighted with every weight 1 is the unweighted kernel bit for bit', async () => {
     const [rows, cols] = [127, 10];
-    const z = randomArray(rows * cols, 3, 4);
-    const y = randomArray(rows * cols, 4, 3);
+    const [z, y] = [randomArray(rows * cols, 3, 4), randomArray(rows * cols, 4, 3)];
     const ones = await runGpu(loss, z, y, rows, cols, { weights: new Float32Array(rows).fill(1) });
-    const plain = await runGpu(loss, z, y, rows, cols);
-    expect(Array.from(ones.grad)).toEqual(Array.from(plain.grad));
-    expect(Array.from(ones.loss)).toEqual(Array.from(plain.loss));
+    expectSameResults(ones, await runGpu(loss, z, y, rows, cols), `${rows}×${cols}`);
   });
 });
 

@@ -5,16 +5,17 @@ import { prepareSoftmaxXent } from '../../src/kernels/softmax_xent.js';
 import type { Targets } from '../../src/model/spec.js';
 import { argmaxRef, correctRowsRef } from '../../src/reference/argmax.js';
 import { softmaxXentRef } from '../../src/reference/softmax_xent.js';
-import { expectClose } from '../helpers/close.js';
 import { emptyF32, upload, uploadU32, useGpuContext } from '../helpers/gpu.js';
 import { mulberry32, randomArray, randomInts } from '../helpers/random.js';
 import {
+  expectLossHead,
+  expectSameResults,
+  expectZeroWeightRows,
   type LossHeadOptions,
   type LossHeadResult,
   lossWeights,
   ROW_SHAPES,
   runLossHead,
-  weightScale,
 } from '../helpers/rows.js';
 
 const gpu = useGpuContext();
@@ -31,26 +32,16 @@ function runGpu(
   rows: number,
   cols: number,
   targets: Targets,
-  { batchSize = rows, weights, ...options }: LossHeadOptions = {},
+  options: LossHeadOptions = {},
 ): Promise<LossHeadResult> {
   const ctx = gpu();
-  return runLossHead(
-    ctx,
-    rows,
-    cols,
-    (scope, outputs) =>
-      prepareSoftmaxXent(ctx, scope, {
-        logits: upload(ctx, 'test.Z', z),
-        rows,
-        cols,
-        batchSize,
-        ...(targets.kind === 'labels'
-          ? { labels: uploadU32(ctx, 'test.labels', targets.labels) }
-          : { targets: upload(ctx, 'test.Y', targets.values) }),
-        ...outputs,
-        ...options,
-      }),
-    weights,
+  return runLossHead(ctx, z, rows, cols, options, (scope, args) =>
+    prepareSoftmaxXent(ctx, scope, {
+      ...args,
+      ...(targets.kind === 'labels'
+        ? { labels: uploadU32(ctx, 'test.labels', targets.labels) }
+        : { targets: upload(ctx, 'test.Y', targets.values) }),
+    }),
   );
 }
 
@@ -69,11 +60,7 @@ async function check(
   softmaxXentRef(z, rows, cols, targets, grad, loss, batchSize, weights);
   correctRowsRef(z, rows, cols, targets, 'softmax', correct);
   const what = `softmax_xent (${variant}) ${rows}×${cols} ${targets.kind} B=${batchSize}${weights ? ' weighted' : ''}`;
-  // Weighted: one more f32 product, w·(p − y) and w·ℓ, rounded once: the same relative bounds, the
-  // absolute ones scaled by the largest weight.
-  const w = weightScale(weights);
-  expectClose(got.grad, grad, { ...gradTol(batchSize), atol: gradTol(batchSize).atol * w }, `${what} dZ`);
-  expectClose(got.loss, loss, { ...LOSS_TOL, atol: LOSS_TOL.atol * w }, `${what} loss`);
+  expectLossHead(got, { grad, loss }, { grad: gradTol(batchSize), loss: LOSS_TOL }, weights, what);
   expect(Array.from(got.correct), `${what} correct`).toEqual(Array.from(correct));
   return got;
 }
@@ -192,17 +179,13 @@ describe.each(['workgroup', 'row'] as const)('softmax_xent (%s) against the Floa
     let seed = 40;
     for (const [rows, cols] of ROW_SHAPES) {
       const z = randomArray(rows * cols, seed, 4);
-      const weights = lossWeights(rows, seed + 1);
-      const labels = randomInts(rows, seed + 2, cols);
-      const options = { variant, weights };
-      const viaLabels = await check(z, rows, cols, { kind: 'labels', labels }, options);
-      await check(z, rows, cols, soft(rows, cols, seed + 3), options);
-      // A row of weight 0 has loss 0 and dZ 0; the correct counts are not weighted.
-      for (let r = 2; r < rows; r += 5) {
-        expect(viaLabels.loss[r]).toBe(0);
-        expect(viaLabels.grad.subarray(r * cols, (r + 1) * cols).every((v) => v === 0)).toBe(true);
-      }
-      const plain = await runGpu(z, rows, cols, { kind: 'labels', labels }, { variant });
+      const options = { variant, weights: lossWeights(rows, seed + 1) };
+      const labels: Targets = { kind: 'labels', labels: randomInts(rows, seed + 2, cols) };
+      const viaLabels = await check(z, rows, cols, labels, options);
+      expectZeroWeightRows(viaLabels, rows, cols);
+      expectZeroWeightRows(await check(z, rows, cols, soft(rows, cols, seed + 3), options), rows, cols);
+      // The correct counts are not weighted.
+      const plain = await runGpu(z, rows, cols, labels, { variant });
       expect(Array.from(viaLabels.correct)).toEqual(Array.from(plain.correct));
       seed += 4;
     }
@@ -216,9 +199,7 @@ describe.each(['workgroup', 'row'] as const)('softmax_xent (%s) against the Floa
       const z = randomArray(rows * cols, rows, 4);
       for (const targets of [labelsOf(rows, cols, 3), soft(rows, cols, 4)]) {
         const ones = await runGpu(z, rows, cols, targets, { variant, weights: new Float32Array(rows).fill(1) });
-        const plain = await runGpu(z, rows, cols, targets, { variant });
-        expect(Array.from(ones.grad)).toEqual(Array.from(plain.grad));
-        expect(Array.from(ones.loss)).toEqual(Array.from(plain.loss));
+        expectSameResults(ones, await runGpu(z, rows, cols, targets, { variant }), `${rows}×${cols} ${targets.kind}`);
       }
     }
   });

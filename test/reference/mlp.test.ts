@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   cloneParamsRef,
+  type MlpBackwardRef,
   mlpBackwardRef,
   mlpForwardRef,
   mlpLossRef,
@@ -166,6 +167,14 @@ describe('mlp reference with per-row loss weights', () => {
     },
   ];
   const headName = (spec: MlpSpec) => (typeof spec.head === 'string' ? spec.head : spec.head.name);
+  /** The same loss and gradients, bit for bit. */
+  const expectSameLossAndGrads = (a: MlpBackwardRef, b: MlpBackwardRef) => {
+    expect(a.loss).toBe(b.loss);
+    a.grads.forEach((g, l) => {
+      expect(Array.from(g.w)).toEqual(Array.from(b.grads[l].w));
+      expect(Array.from(g.b)).toEqual(Array.from(b.grads[l].b));
+    });
+  };
 
   for (const { spec, targets } of heads) {
     it(`${headName(spec)}: the loss is (1/B)·Σ_r w_r·ℓ_r, all-ones weights change nothing, a zero weight removes the row`, () => {
@@ -177,11 +186,7 @@ describe('mlp reference with per-row loss weights', () => {
       const x = randomArray(B * 3, 30);
       const plain = mlpBackwardRef(spec, params, x, targets, B);
       const ones = mlpBackwardRef(spec, params, x, targets, B, { weights: new Float64Array(B).fill(1) });
-      expect(ones.loss).toBe(plain.loss);
-      ones.grads.forEach((g, l) => {
-        expect(Array.from(g.w)).toEqual(Array.from(plain.grads[l].w));
-        expect(Array.from(g.b)).toEqual(Array.from(plain.grads[l].b));
-      });
+      expectSameLossAndGrads(ones, plain);
 
       const weights = Float64Array.from([2, 0, 0.5, 1, 3]);
       const got = mlpBackwardRef(spec, params, x, targets, B, { weights });
@@ -195,12 +200,7 @@ describe('mlp reference with per-row loss weights', () => {
       // Row 1 (weight 0) has no influence: other inputs there give the very same gradients.
       const moved = Float64Array.from(x);
       moved.set([9, -9, 9], 3);
-      const without = mlpBackwardRef(spec, params, moved, targets, B, { weights });
-      expect(without.loss).toBe(got.loss);
-      without.grads.forEach((g, l) => {
-        expect(Array.from(g.w)).toEqual(Array.from(got.grads[l].w));
-        expect(Array.from(g.b)).toEqual(Array.from(got.grads[l].b));
-      });
+      expectSameLossAndGrads(mlpBackwardRef(spec, params, moved, targets, B, { weights }), got);
     });
   }
 
