@@ -33,22 +33,20 @@ export async function inputGradient(model: Model, x: Float32Array, targets: Targ
   const rows = x.length / D;
   checkBatch(spec, x, targets, rows);
   checkFinite('x', x, D);
-  const [probs, grad] = await model.plans.with(
-    [rows, model.targetKindOf(targets), true, false],
-    async (plan: StepPlan) => {
-      const dx = plan.dx;
-      if (!dx) throw new Error('internal: a plan made with inputGrad has no dX buffer');
-      model.uploadBatch(plan, x, targets);
-      const encoder = ctx.device.createCommandEncoder({ label: `${model.label}.inputGradient` });
-      const pass = encoder.beginComputePass({ label: `${model.label}.inputGradient` });
-      for (const op of plan.forward) op.encode(pass);
-      for (const op of plan.loss) op.encode(pass);
-      for (const op of plan.probabilities) op.encode(pass);
-      for (const op of plan.backward) op.encode(pass);
-      pass.end();
-      ctx.device.queue.submit([encoder.finish()]);
-      return Promise.all([ctx.readF32(plan.probs, 0, rows * C), ctx.readF32(dx, 0, rows * D)]);
-    },
-  );
+  const kind = model.targetKindOf(targets);
+  const [probs, grad] = await model.plans.with([rows, kind, true, false], async (plan: StepPlan) => {
+    const dx = plan.dx;
+    if (!dx) throw new Error('internal: a plan made with inputGrad has no dX buffer');
+    model.uploadBatch(plan, x, targets);
+    const encoder = ctx.device.createCommandEncoder({ label: `${model.label}.inputGradient` });
+    const pass = encoder.beginComputePass({ label: `${model.label}.inputGradient` });
+    for (const op of plan.forward) op.encode(pass);
+    for (const op of plan.loss) op.encode(pass);
+    for (const op of plan.probabilities) op.encode(pass);
+    for (const op of plan.backward) op.encode(pass);
+    pass.end();
+    ctx.device.queue.submit([encoder.finish()]);
+    return Promise.all([ctx.readF32(plan.probs, 0, rows * C), ctx.readF32(dx, 0, rows * D)]);
+  });
   return { probs, dx: grad };
 }
