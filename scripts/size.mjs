@@ -14,17 +14,17 @@ import { gzipSync } from 'node:zlib';
 /**
  * Budgets in bytes of gzip (level 9) of each entry with the chunks it imports statically.
  * - index.js, the whole library (training, evaluation, checkpoints, the Float64 reference that
- *   `check()` runs, inference): 48 KB. It was 40 KB before the library took in AdamW, the regression
+ *   `check()` runs, inference): 50 KB. It was 40 KB before the library took in AdamW, the regression
  *   heads, two activations, the kernel contracts (WGSL reflection), the pausable training run, fit's
- *   schedules and early stopping, and the matmul variants the tuner picks from (the tuner itself is a
- *   chunk loaded on demand).
+ *   schedules, early stopping and loss weights, and the matmul variants the tuner picks from (the tuner
+ *   itself is a chunk loaded on demand).
  * - infer.js, webgpu-mlp/infer (load a saved file, predict): 18 KB. What it carries: the WGSL of
  *   matmul (with the tuner's variants, ~2 KB), the activations and softmax (~1 KB), the matmul
  *   wrapper and its variant table (~1.7 KB), the kernel contracts (reflection, wgsl-preprocessor,
  *   ~2 KB), the GPU context with its limit checks (~2 KB), the safetensors reader and its checks.
  *   Device creation is a chunk loaded only when the application gives no GPUDevice.
  */
-export const BUDGETS = { 'index.js': 48 * 1024, 'infer.js': 18 * 1024 };
+export const BUDGETS = { 'index.js': 50 * 1024, 'infer.js': 18 * 1024 };
 
 const STATIC_IMPORT = /(?:import|export)\s*(?:[\w*{}\s,$]*from\s*)?["'`](\.\/[^"'`]+)["'`]/g;
 const DYNAMIC_IMPORT = /import\(\s*["'`](\.\/[^"'`]+)["'`]\s*\)/g;

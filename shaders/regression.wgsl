@@ -5,7 +5,9 @@
 //   The row's loss is the mean over its C outputs, so the batch loss Σ_r loss[r]/B is the mean over all
 //   B·C elements: torch.nn.MSELoss() and torch.nn.HuberLoss(delta=δ), reduction 'mean'.
 //   correct[r] = 0: a regression has no "right"; evaluate() reports MSE and MAE instead.
+//   WEIGHTED: loss[r] and dZ[r,:] times the row's weight w_r (loss_weights.wgsl, folded into the scale).
 // Z, Y: [R, C] f32 read    dZ: [R, C] f32 write    loss: [R] f32 write    correct: [R] u32 write
+// weights: [R] f32 read (WEIGHTED)
 // dispatch: one invocation per row r = gid.x + gid.y·nwg.x·WG, ceil(R / WG) workgroups (a 2D grid past the
 //           per-dimension limit), serial over the row's outputs.
 
@@ -20,6 +22,8 @@ struct Dims { rows: u32, cols: u32, batch_size: f32, delta: f32 }
 
 override WG: u32 = 64;
 override HUBER: bool = false;
+
+#include "loss_weights.wgsl"
 
 // Element i: writes dZ[i] and returns ℓ(d).
 fn term(i: u32, scale: f32) -> f32 {
@@ -42,9 +46,9 @@ fn regression(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let r = gid.x + gid.y * nwg.x * WG;
   if (r >= dims.rows) { return; }
   let C = dims.cols;
-  let scale = 1.0 / (dims.batch_size * f32(C));
+  let scale = weighted(r, 1.0 / (dims.batch_size * f32(C)));
   var sum = 0.0;
   for (var c = 0u; c < C; c++) { sum += term(r * C + c, scale); }
-  loss[r] = sum / f32(C);
+  loss[r] = weighted(r, sum / f32(C));
   correct[r] = 0u;
 }

@@ -4,8 +4,9 @@
 //   correct[r] = #{c : (Z[r,c] > 0) = (Y[r,c] > 0.5)}            (σ(z) > 0.5 ⇔ z > 0)
 //   exp(−|z|) ∈ (0, 1] never overflows, so loss and dZ are finite for any finite Z (±1e30 included);
 //   σ is evaluated in the stable form 1/(1 + e) for z ≥ 0 and e/(1 + e) below, e = exp(−|z|).
+//   WEIGHTED: loss[r] and dZ[r,:] times the row's weight w_r (loss_weights.wgsl); correct[r] unweighted.
 // Z: [R, C] f32 read   Y: [R, C] f32 read, in [0, 1]   dZ: [R, C] f32 write
-// loss: [R] f32 write (per row, not divided by B)   correct: [R] u32 write
+// loss: [R] f32 write (per row, not divided by B)   correct: [R] u32 write   weights: [R] f32 read (WEIGHTED)
 // Two entry points, the same per-element terms; they differ only in who sums them:
 //   sigmoid_bce      one workgroup of WG invocations per row r = wid.x + wid.y·nwg.x (a 2D grid when R
 //                    exceeds the per-dimension limit); invocations stride over the columns, then
@@ -26,6 +27,7 @@ struct Dims { rows: u32, cols: u32, batch_size: f32, pad: u32 }
 override WG: u32 = 64;  // a power of two
 
 #include "rows.wgsl"
+#include "loss_weights.wgsl"
 
 // log(1 + x) for x in [0, 1], accurate to a few ulp relative (WGSL has no log1p, and log(1 + x)
 // loses all of a small x). log(1 + x) = 2·atanh(t) with t = x/(2 + x) ∈ [0, 1/3]:
@@ -47,13 +49,13 @@ fn log1p_unit(x: f32) -> f32 {
 
 struct Term { loss: f32, correct: u32 }
 
-// Element i = r·C + c: writes dZ[i] and returns its loss and whether it is right.
-fn bce_term(i: u32) -> Term {
+// Element i = r·C + c of row r: writes dZ[i] and returns its (unweighted) loss and whether it is right.
+fn bce_term(r: u32, i: u32) -> Term {
   let z = Z[i];
   let y = Y[i];
   let e = exp(-abs(z));
   let sigma = select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0);
-  dZ[i] = (sigma - y) / dims.batch_size;
+  dZ[i] = weighted(r, sigma - y) / dims.batch_size;
   return Term(max(z, 0.0) - z * y + log1p_unit(e), select(0u, 1u, (z > 0.0) == (y > 0.5)));
 }
 
@@ -70,14 +72,14 @@ fn sigmoid_bce(
   var row_loss = 0.0;
   var row_correct = 0u;
   for (var c = tid; c < dims.cols; c += WG) {
-    let t = bce_term(row + c);
+    let t = bce_term(r, row + c);
     row_loss += t.loss;
     row_correct += t.correct;
   }
   let total_loss = reduce_sum(tid, row_loss);
   let total_correct = reduce_sum_u32(tid, row_correct);
   if (tid == 0u) {
-    loss[r] = total_loss;
+    loss[r] = weighted(r, total_loss);
     correct[r] = total_correct;
   }
 }
@@ -90,10 +92,10 @@ fn sigmoid_bce_row(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   var row_loss = 0.0;
   var row_correct = 0u;
   for (var c = 0u; c < dims.cols; c++) {
-    let t = bce_term(row + c);
+    let t = bce_term(r, row + c);
     row_loss += t.loss;
     row_correct += t.correct;
   }
-  loss[r] = row_loss;
+  loss[r] = weighted(r, row_loss);
   correct[r] = row_correct;
 }

@@ -4,8 +4,10 @@
 //   Every exp() argument is ≤ 0 and log(softmax) is never taken, so loss and dZ are finite for any
 //   finite Z (±1e30 included). The gradient (softmax − Y)/B is seed 000's result, B the batch mean.
 //   correct[r] = [argmax_c Z[r,c] = label_r]   (dense Y: = argmax_c Y[r,c]); the first maximum wins ties.
+//   WEIGHTED: loss[r] and dZ[r,:] times the row's weight w_r (loss_weights.wgsl); correct[r] unweighted.
 // Z: [R, C] f32 read      labels: [R] u32 read (LABELS)  or  Y: [R, C] f32 read (DENSE: one-hot or soft)
 // dZ: [R, C] f32 write    loss: [R] f32 write (per row, not divided by B)    correct: [R] u32 write
+// weights: [R] f32 read (WEIGHTED)
 // A label ≥ C cannot be checked on the GPU: it gives loss NaN (the metrics count the step as
 // non-finite), correct 0 and dZ = softmax(Z)/B.
 // Two entry points, the same formulas in the same three passes (1. max and its first index, 2. sums,
@@ -36,6 +38,7 @@ struct Dims { rows: u32, cols: u32, batch_size: f32, pad: u32 }
 override WG: u32 = 64;  // a power of two
 
 #include "rows.wgsl"
+#include "loss_weights.wgsl"
 
 // A quiet NaN, made at run time (a constant NaN is a WGSL compile error).
 fn quiet_nan(bits: u32) -> f32 {
@@ -51,18 +54,18 @@ fn write_loss(r: u32, st: RowStats) {
 #if ${LABELS}
   let label = labels[r];
   if (label < dims.cols) {
-    loss[r] = log(st.s) - (Z[r * dims.cols + label] - st.m);
+    loss[r] = weighted(r, log(st.s) - (Z[r * dims.cols + label] - st.m));
   } else {
     loss[r] = quiet_nan(0x7fc00000u);
   }
   correct[r] = select(0u, 1u, st.z_arg == label);
 #else
-  loss[r] = log(st.s) - st.y_dot + st.m * (1.0 - st.y_sum);
+  loss[r] = weighted(r, log(st.s) - st.y_dot + st.m * (1.0 - st.y_sum));
   correct[r] = select(0u, 1u, st.z_arg == st.y_arg);
 #endif
 }
 
-// dZ[r,c] = (exp(Z[r,c] − m) / s − Y[r,c]) / B (pass 3, once per element).
+// dZ[r,c] = w_r·(exp(Z[r,c] − m) / s − Y[r,c]) / B (pass 3, once per element; w_r = 1 unweighted).
 fn write_grad(r: u32, c: u32, st: RowStats) {
   let i = r * dims.cols + c;
   let p = exp(Z[i] - st.m) / st.s;
@@ -71,7 +74,7 @@ fn write_grad(r: u32, c: u32, st: RowStats) {
 #else
   let y = Y[i];
 #endif
-  dZ[i] = (p - y) / dims.batch_size;
+  dZ[i] = weighted(r, p - y) / dims.batch_size;
 }
 
 @compute @workgroup_size(WG)

@@ -70,6 +70,7 @@ export type { ModelOptions, Stats } from './train/model.js';
 export { Model } from './train/model.js';
 export type { InputGradient } from './train/saliency.js';
 export { inputGradient } from './train/saliency.js';
+export type { ClassWeights, LossWeighting, SampleWeights } from './train/weights.js';
 export type { CandidateResult, ShapeTuning, TuneStore } from './tune/cache.js';
 export { setTuneCache, TuneCache, tuneCacheOf } from './tune/cache.js';
 export { clearSavedTuning } from './tune/persist.js';

@@ -28,6 +28,7 @@ import { drive, type EpochResult, type StepProgress, TrainingRun } from './train
 import { Model } from './train/model.js';
 import { resumeOptimizer } from './train/resume.js';
 import { type LearningRate, resolveLearningRate } from './train/schedule.js';
+import { type ClassWeights, type LossWeighting, resolveRowWeights, type SampleWeights } from './train/weights.js';
 
 export interface CreateMLPOptions extends NetworkOptions {
   /** Seed of the initial weights (He for ReLU layers, Glorot otherwise). Default 0. */
@@ -133,6 +134,23 @@ export interface FitOptions {
    * checkpoint's (e.g. a smaller rate after a divergence); a different `optimizer` is an error.
    */
   resume?: MLPCheckpoint;
+  /**
+   * A weight per training row, for imbalanced data (`Float32Array`, `Float64Array` or `number[]` of one
+   * finite weight ≥ 0 per row; or `{ buffer }`, your GPUBuffer of f32 `[count]` with COPY_SRC usage, read
+   * back once to be checked). Row r's loss and gradient are multiplied by its weight, w_r, on the GPU:
+   * the loss minimised and reported is (1/B)·Σ_r w_r·ℓ_r over each batch of B rows (Keras' "sum over
+   * batch size"; PyTorch: `(loss_fn(reduction='none')(z, y) * w).mean()`). A row of weight 0 has no
+   * influence. Accuracy, validation and `evaluate()` stay unweighted. Multiplies `classWeights`.
+   */
+  sampleWeights?: SampleWeights;
+  /**
+   * A weight per class (softmax head), e.g. `[1, 10]` to count each example of a rare class 1 ten times:
+   * row r gets the weight of its class (its label, or the argmax of its dense target row), times its
+   * `sampleWeights` entry if given. One finite weight ≥ 0 per class, not all 0. Sigmoid and regression
+   * heads have no classes: weigh their rows with `sampleWeights`. Note PyTorch's
+   * `CrossEntropyLoss(weight=w)` (reduction 'mean') divides by Σ w_r instead of B (docs/maths.md).
+   */
+  classWeights?: ClassWeights;
 }
 
 const FIT_KEYS = [
@@ -157,6 +175,8 @@ const FIT_KEYS = [
   'checkpointEvery',
   'onCheckpoint',
   'resume',
+  'sampleWeights',
+  'classWeights',
 ];
 
 export class MLP {
@@ -257,9 +277,13 @@ export class MLP {
     const early = resolveEarlyStopping(options.earlyStopping, options.validation !== undefined || split !== undefined);
     const datasets: GpuDataset[] = [];
     try {
+      const weighting = {
+        sampleWeights: split ? split.sampleWeights : options.sampleWeights,
+        classWeights: options.classWeights,
+      };
       const train = split
-        ? await this.dataset(split.train.inputs, split.train.labels, 'inputs', 'labels')
-        : await this.dataset(inputs, labels, 'inputs', 'labels');
+        ? await this.dataset(split.train.inputs, split.train.labels, 'inputs', 'labels', weighting)
+        : await this.dataset(inputs, labels, 'inputs', 'labels', weighting);
       datasets.push(train);
       const held = split?.validation ?? options.validation;
       const what = split ? 'the validationSplit rows of ' : 'validation.';
@@ -375,9 +399,16 @@ export class MLP {
   /**
    * A GPU data set of the inputs and labels, every value checked: host arrays before the upload, an
    * application's GPU buffers by their size and usage, and their contents read back and checked as
-   * host labels would be (a label out of range, a target the head does not take).
+   * host labels would be (a label out of range, a target the head does not take). With `weighting`
+   * (fit's sampleWeights, classWeights), the rows' loss weights too (src/train/weights.ts).
    */
-  private async dataset(inputs: Inputs, labels: Labels, inputName: string, labelName: string): Promise<GpuDataset> {
+  private async dataset(
+    inputs: Inputs,
+    labels: Labels,
+    inputName: string,
+    labelName: string,
+    weighting: LossWeighting = {},
+  ): Promise<GpuDataset> {
     const { spec, ctx } = this.model;
     this.model.assertAlive();
     const D = spec.layers[0];
@@ -388,9 +419,10 @@ export class MLP {
     const y = resolveLabels(labels, spec, x.count, labelName);
     if (y.kind === 'host') {
       const t = y.targets;
+      const weights = await resolveRowWeights(ctx, spec, t, x.count, weighting);
       return t.kind === 'labels'
-        ? new GpuDataset(ctx, { ...source, labels: t.labels }, inputName)
-        : new GpuDataset(ctx, { ...source, targets: Float32Array.from(t.values) }, inputName);
+        ? new GpuDataset(ctx, { ...source, labels: t.labels, weights }, inputName)
+        : new GpuDataset(ctx, { ...source, targets: Float32Array.from(t.values), weights }, inputName);
     }
     const kind = headOf(spec).definition.targets[0];
     const data =
@@ -403,6 +435,8 @@ export class MLP {
           ? { kind: 'labels', labels: await data.readLabels() }
           : { kind: 'dense', values: await data.readTargets() };
       checkTargets(spec, targets, x.count, `${labelName} (your GPU buffer)`);
+      const weights = await resolveRowWeights(ctx, spec, targets, x.count, weighting);
+      if (weights) data.setWeights(weights);
     } catch (error) {
       data.destroy();
       throw error;
@@ -417,7 +451,14 @@ function splitValidation(
   labels: Labels,
   options: FitOptions,
   spec: MlpSpec,
-): { train: { inputs: Inputs; labels: Labels }; validation: { inputs: Inputs; labels: Labels } } | undefined {
+):
+  | {
+      train: { inputs: Inputs; labels: Labels };
+      validation: { inputs: Inputs; labels: Labels };
+      /** The training rows' sample weights (the held-out rows are evaluated unweighted). */
+      sampleWeights: SampleWeights | undefined;
+    }
+  | undefined {
   const fraction = options.validationSplit;
   if (fraction === undefined) return undefined;
   if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) {
@@ -454,7 +495,28 @@ function splitValidation(
   const t = y.targets;
   const [yTrain, yTest] =
     t.kind === 'labels' ? part(t.labels, 1) : part(Float32Array.from(t.values), t.values.length / rows);
-  return { train: { inputs: xTrain, labels: yTrain }, validation: { inputs: xTest, labels: yTest } };
+  return {
+    train: { inputs: xTrain, labels: yTrain },
+    validation: { inputs: xTest, labels: yTest },
+    sampleWeights: splitWeights(options.sampleWeights, rows, at),
+  };
+}
+
+/** The sample weights of the first `at` of `rows` rows (validationSplit trains on those), as Keras splits them. */
+function splitWeights(weights: SampleWeights | undefined, rows: number, at: number): SampleWeights | undefined {
+  if (weights === undefined) return undefined;
+  if (!Array.isArray(weights) && !ArrayBuffer.isView(weights)) {
+    throw new Error(
+      'options.validationSplit needs sampleWeights in host memory (an array, one per row); with a GPU buffer, give options.validation instead',
+    );
+  }
+  const list = weights as Float32Array | Float64Array | readonly number[];
+  if (list.length !== rows) {
+    throw new Error(
+      `options.sampleWeights has ${list.length} values, expected one per row of the data (${rows}), which validationSplit then splits`,
+    );
+  }
+  return list.slice(0, at);
 }
 
 /** A checkpoint this network can continue from: its shape, architecture and finite state. */

@@ -100,7 +100,7 @@ export function rowGrid(
   return grid2d(workgroups, workgroupLimit(target, label, maxWorkgroupsPerDimension));
 }
 
-/** What every loss head's kernel (softmax_xent, sigmoid_bce, regression) shares: logits in, dZ and per-row statistics out. */
+/** What the loss heads (softmax_xent, sigmoid_bce, regression) share: logits in, dZ and per-row statistics out. */
 export interface LossHeadArgs {
   logits: BufferRef;
   rows: number;
@@ -109,11 +109,37 @@ export interface LossHeadArgs {
   gradLogits: BufferRef;
   lossRows: BufferRef;
   correctRows: BufferRef;
+  /**
+   * w: f32 [rows], each row's loss weight (finite, ≥ 0; shaders/loss_weights.wgsl): the row's loss and
+   * dZ are multiplied by it, its correct count is not. Absent: unweighted (the WEIGHTED flag off).
+   */
+  weights?: BufferRef;
+}
+
+/**
+ * What every loss head's shader names alike: the bindings of logits, dZ, the per-row loss and correct
+ * counts and the weights (shaders/loss_weights.wgsl), and the WEIGHTED flag that the weights select.
+ */
+export function lossHeadResources(args: LossHeadArgs): {
+  flags: { WEIGHTED: boolean };
+  bindings: Record<'Z' | 'dZ' | 'loss' | 'correct' | 'weights', BufferRef | undefined>;
+} {
+  return {
+    flags: { WEIGHTED: args.weights !== undefined },
+    bindings: {
+      Z: args.logits,
+      dZ: args.gradLogits,
+      loss: args.lossRows,
+      correct: args.correctRows,
+      weights: args.weights,
+    },
+  };
 }
 
 /** Checks a loss head's shared arguments and returns its dims uniform's fields (rows, cols, batch_size). */
 export function lossHeadDims(label: string, args: LossHeadArgs): { rows: number; cols: number; batch_size: number } {
   const { rows, cols, batchSize } = args;
+  if (args.weights) checkBuffer(label, 'weights', args.weights, rows * 4, `f32 [${rows}]`);
   checkInt(label, 'rows', rows);
   checkInt(label, 'cols', cols);
   if (!(batchSize > 0) || !Number.isFinite(batchSize)) {

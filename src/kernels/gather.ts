@@ -1,6 +1,7 @@
 /**
  * gather: copies a batch out of a data set resident on the GPU, row `indices[start + r]` for r < rows,
- * converting u8 pixels to f32 on the way (shaders/gather.wgsl). Float64 twin: `gatherRef`.
+ * converting u8 pixels to f32 on the way, with its targets and loss weights (shaders/gather.wgsl).
+ * Float64 twin: `gatherRef`.
  */
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/gather.wgsl?raw';
@@ -36,6 +37,10 @@ export interface GatherArgs {
   y?: BufferRef;
   /** f32 [rows, targetCols], written with the gathered target rows. */
   yDense?: BufferRef;
+  /** W: f32 [n], read: each data-set row's loss weight; requires yWeights. */
+  weights?: BufferRef;
+  /** f32 [rows], written with the gathered weights (0 where the index is ≥ n). */
+  yWeights?: BufferRef;
   /** Testing only: split the workgroups over a 2D grid at this many per dimension. */
   maxWorkgroupsPerDimension?: number;
 }
@@ -75,6 +80,13 @@ export function gatherCall(args: GatherArgs, target: WorkgroupTarget, label = 'g
       `${label}: denseTargets (f32 [n, targetCols]), targetCols and yDense go together: give all or none`,
     );
   }
+  if ((args.weights === undefined) !== (args.yWeights === undefined)) {
+    throw new Error(`${label}: weights (f32 [n]) and yWeights (f32 [rows]) go together: give both or neither`);
+  }
+  if (args.weights && args.yWeights) {
+    checkBuffer(label, 'weights', args.weights, n * 4, `f32 [${n}]`);
+    checkBuffer(label, 'yWeights', args.yWeights, rows * 4, `f32 [${rows}]`);
+  }
   const targetCols = args.targetCols ?? 0;
   if (args.denseTargets && args.yDense) {
     checkInt(label, 'targetCols', targetCols);
@@ -87,7 +99,7 @@ export function gatherCall(args: GatherArgs, target: WorkgroupTarget, label = 'g
   return {
     label,
     entryPoint: 'gather',
-    flags: { LABELS: args.labels !== undefined, DENSE: dense, WORDS: words },
+    flags: { LABELS: args.labels !== undefined, DENSE: dense, WORDS: words, WEIGHTED: args.weights !== undefined },
     constants: { WG: GATHER_WG, SOURCE_U8: kind === 'u8' ? 1 : 0 },
     uniforms: { dims: gatherDims(args, 0) },
     bindings: {
@@ -98,6 +110,8 @@ export function gatherCall(args: GatherArgs, target: WorkgroupTarget, label = 'g
       y: args.y,
       targets: args.denseTargets,
       y_dense: args.yDense,
+      row_weights: args.weights,
+      w: args.yWeights,
     },
     workgroups: grid2d(Math.ceil(threads / GATHER_WG), workgroupLimit(target, label, args.maxWorkgroupsPerDimension)),
   };

@@ -5,7 +5,14 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/regression.wgsl?raw';
 import type { GpuContext } from '../gpu/context.js';
-import { checkBuffer, type LossHeadArgs, lossHeadDims, rowGrid, type WorkgroupTarget } from './check.js';
+import {
+  checkBuffer,
+  type LossHeadArgs,
+  lossHeadDims,
+  lossHeadResources,
+  rowGrid,
+  type WorkgroupTarget,
+} from './check.js';
 import { Kernel, type KernelCall } from './kernel.js';
 import type { BufferRef, GpuOp, OpScope } from './op.js';
 
@@ -34,12 +41,14 @@ export function regressionCall(args: RegressionArgs, target: WorkgroupTarget, la
     throw new Error(`${label}: delta = ${delta}, expected a finite number > 0`);
   }
   checkBuffer(label, 'targets', args.targets, rows * cols * 4, `f32 [${rows}, ${cols}]`);
+  const shared = lossHeadResources(args);
   return {
     label,
     entryPoint: 'regression',
+    flags: shared.flags,
     constants: { WG: REGRESSION_WG, HUBER: loss === 'huber' ? 1 : 0 },
     uniforms: { dims: { ...dims, delta } },
-    bindings: { Z: args.logits, Y: args.targets, dZ: args.gradLogits, loss: args.lossRows, correct: args.correctRows },
+    bindings: { ...shared.bindings, Y: args.targets },
     workgroups: rowGrid(target, label, rows, 'row', REGRESSION_WG, args.maxWorkgroupsPerDimension),
   };
 }

@@ -5,11 +5,20 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/sigmoid_bce.wgsl?raw';
 import type { GpuContext } from '../gpu/context.js';
-import { checkBuffer, lossHeadDims, type RowVariant, rowGrid, rowVariant, type WorkgroupTarget } from './check.js';
+import {
+  checkBuffer,
+  type LossHeadArgs,
+  lossHeadDims,
+  lossHeadResources,
+  type RowVariant,
+  rowGrid,
+  rowVariant,
+  type WorkgroupTarget,
+} from './check.js';
 import { Kernel, type KernelCall } from './kernel.js';
 import type { BufferRef, GpuOp, OpScope } from './op.js';
 
-export interface SigmoidBceArgs {
+export interface SigmoidBceArgs extends Pick<LossHeadArgs, 'weights'> {
   /** Z: f32 [rows, cols], read. */
   logits: BufferRef;
   rows: number;
@@ -40,18 +49,14 @@ export function sigmoidBceCall(args: SigmoidBceArgs, target: WorkgroupTarget, la
   const dims = lossHeadDims(label, args);
   checkBuffer(label, 'targets', args.targets, rows * cols * 4, `f32 [${rows}, ${cols}]`);
   const variant = rowVariant(target, label, cols, args.variant);
+  const shared = lossHeadResources(args);
   return {
     label,
     entryPoint: variant === 'row' ? 'sigmoid_bce_row' : 'sigmoid_bce',
+    flags: shared.flags,
     constants: { WG: SIGMOID_BCE_WG },
     uniforms: { dims },
-    bindings: {
-      Z: args.logits,
-      Y: args.targets,
-      dZ: args.gradLogits,
-      loss: args.lossRows,
-      correct: args.correctRows,
-    },
+    bindings: { ...shared.bindings, Y: args.targets },
     workgroups: rowGrid(target, label, rows, variant, SIGMOID_BCE_WG, args.maxWorkgroupsPerDimension),
   };
 }

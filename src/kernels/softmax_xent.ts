@@ -5,11 +5,20 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/softmax_xent.wgsl?raw';
 import type { GpuContext } from '../gpu/context.js';
-import { checkBuffer, lossHeadDims, type RowVariant, rowGrid, rowVariant, type WorkgroupTarget } from './check.js';
+import {
+  checkBuffer,
+  type LossHeadArgs,
+  lossHeadDims,
+  lossHeadResources,
+  type RowVariant,
+  rowGrid,
+  rowVariant,
+  type WorkgroupTarget,
+} from './check.js';
 import { Kernel, type KernelCall } from './kernel.js';
 import type { BufferRef, GpuOp, OpScope } from './op.js';
 
-export interface SoftmaxXentArgs {
+export interface SoftmaxXentArgs extends Pick<LossHeadArgs, 'weights'> {
   /** Z: f32 [rows, cols], read. */
   logits: BufferRef;
   rows: number;
@@ -47,20 +56,14 @@ export function softmaxXentCall(args: SoftmaxXentArgs, target: WorkgroupTarget, 
   if (args.labels) checkBuffer(label, 'labels', args.labels, rows * 4, `u32 [${rows}]`);
   if (args.targets) checkBuffer(label, 'targets', args.targets, rows * cols * 4, `f32 [${rows}, ${cols}]`);
   const variant = rowVariant(target, label, cols, args.variant);
+  const shared = lossHeadResources(args);
   return {
     label,
     entryPoint: variant === 'row' ? 'softmax_xent_row' : 'softmax_xent',
-    flags: { LABELS: useLabels, DENSE: !useLabels },
+    flags: { LABELS: useLabels, DENSE: !useLabels, ...shared.flags },
     constants: { WG: SOFTMAX_XENT_WG },
     uniforms: { dims },
-    bindings: {
-      Z: args.logits,
-      labels: args.labels,
-      Y: args.targets,
-      dZ: args.gradLogits,
-      loss: args.lossRows,
-      correct: args.correctRows,
-    },
+    bindings: { ...shared.bindings, labels: args.labels, Y: args.targets },
     workgroups: rowGrid(target, label, rows, variant, SOFTMAX_XENT_WG, args.maxWorkgroupsPerDimension),
   };
 }

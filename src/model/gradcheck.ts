@@ -25,6 +25,8 @@ export interface GradCheckEntry {
 export interface GradCheckOptions {
   /** The finite-difference step h; default 1e-4 (see the header). */
   eps?: number;
+  /** Per-row loss weights [batch]: check the gradient of the weighted loss (1/B)·Σ_r w_r·ℓ_r. */
+  weights?: ArrayLike<number>;
 }
 
 /** Relative errors below this floor of |a| + |n| are measured against the floor instead. */
@@ -39,11 +41,11 @@ export function gradCheckRef(
   batch: number,
   options: GradCheckOptions = {},
 ): GradCheckEntry[] {
-  const { eps = 1e-4 } = options;
-  const analytic = mlpBackwardRef(spec, params, x, targets, batch, { inputGrad: true });
+  const { eps = 1e-4, weights } = options;
+  const analytic = mlpBackwardRef(spec, params, x, targets, batch, { inputGrad: true, weights });
   const theta = cloneParamsRef(params);
   const x64 = Float64Array.from(x);
-  const loss = (): number => mlpLossRef(spec, theta, x64, targets, batch);
+  const loss = (): number => mlpLossRef(spec, theta, x64, targets, batch, weights);
 
   const report: GradCheckEntry[] = [];
   for (let l = 0; l < theta.length; l++) {

@@ -6,6 +6,8 @@
 //   for l = last … 0:   dW_l = acts[l]ᵀ·G,  db_l = Σ_rows G,  G = (G·W_lᵀ) ⊙ act'_{l−1}(V_{l−1})   (l > 0)
 //   dX = G·W_0ᵀ   (no mask: X has no activation), only when asked
 // V is the activation's output (ReLU' = [A > 0]) or, for GELU, its input Z.
+// Per-row loss weights w (imbalanced data) enter only the head: ℓ_r and G's row r times w_r, so
+// L = (1/B)·Σ_r w_r·ℓ_r and every gradient below is that of the weighted loss (src/reference/loss_weights.ts).
 import { checkDim, checkLength } from '../reference/check.js';
 import { type DenseLayer, denseBackwardRef, denseForwardRef, denseLayers, derivativeInput } from './dense.js';
 import { headOf } from './heads/index.js';
@@ -24,9 +26,9 @@ export interface MlpForwardRef {
 }
 
 export interface MlpBackwardRef extends MlpForwardRef {
-  /** Mean loss over the batch: Σ_r lossRows[r] / B. */
+  /** Mean loss over the batch: Σ_r lossRows[r] / B (with weights, (1/B)·Σ_r w_r·ℓ_r). */
   loss: number;
-  /** Per-row loss (not divided by B): [B]. */
+  /** Per-row loss (not divided by B; with weights, w_r·ℓ_r): [B]. */
   lossRows: Float64Array;
   /** The head's outputs (softmax(Z), σ(Z), or Z for regression): [B, C]. */
   probs: Float64Array;
@@ -104,19 +106,27 @@ export function mlpForwardRef(spec: MlpSpec, params: RefParams, x: ArrayLike<num
   return { acts, pre, logits };
 }
 
-/** Mean loss over the batch: Σ_r loss_r / batch. */
+/** Mean loss over the batch: Σ_r loss_r / batch, or (1/batch)·Σ_r w_r·loss_r with per-row `weights`. */
 export function mlpLossRef(
   spec: MlpSpec,
   params: RefParams,
   x: ArrayLike<number>,
   targets: Targets,
   batch: number,
+  weights?: ArrayLike<number>,
 ): number {
   const { logits } = mlpForwardRef(spec, params, x, batch);
   const C = spec.layers[spec.layers.length - 1];
   const lossRows = new Float64Array(batch);
-  headLossRef(spec, logits, batch, C, targets, new Float64Array(batch * C), lossRows);
+  headLossRef(spec, logits, batch, C, targets, new Float64Array(batch * C), lossRows, weights);
   return meanOf(lossRows, batch);
+}
+
+export interface MlpBackwardOptions {
+  /** Also compute dX = ∂L/∂X. */
+  inputGrad?: boolean;
+  /** Per-row loss weights [batch] (finite, ≥ 0): the loss and gradients are those of (1/B)·Σ_r w_r·ℓ_r. */
+  weights?: ArrayLike<number>;
 }
 
 /** Forward and backward: the loss, the head's outputs and every gradient. */
@@ -126,7 +136,7 @@ export function mlpBackwardRef(
   x: ArrayLike<number>,
   targets: Targets,
   batch: number,
-  options: { inputGrad?: boolean } = {},
+  options: MlpBackwardOptions = {},
 ): MlpBackwardRef {
   const forward = mlpForwardRef(spec, params, x, batch);
   const { acts, pre, logits } = forward;
@@ -136,7 +146,7 @@ export function mlpBackwardRef(
   // G = ∂L/∂Z of the last layer: [B, C];  lossRows: [B]
   const dLogits = new Float64Array(batch * C);
   const lossRows = new Float64Array(batch);
-  headLossRef(spec, logits, batch, C, targets, dLogits, lossRows);
+  headLossRef(spec, logits, batch, C, targets, dLogits, lossRows, options.weights);
   const probs = headOutputsRef(spec, logits, batch, C);
 
   const grads = zeroParamsRef(spec);
@@ -166,7 +176,7 @@ export function mlpBackwardRef(
   return result;
 }
 
-/** The head's fused loss and gradient: ∂L/∂Z into dLogits, per-row loss into lossRows. */
+/** The head's fused loss and gradient: ∂L/∂Z into dLogits, per-row loss into lossRows (weighted by `weights`). */
 export function headLossRef(
   spec: MlpSpec,
   logits: ArrayLike<number>,
@@ -175,6 +185,7 @@ export function headLossRef(
   targets: Targets,
   dLogits: Float64Array,
   lossRows: Float64Array,
+  weights?: ArrayLike<number>,
 ): void {
   const { definition, params } = headOf(spec);
   if (!definition.targets.includes(targets.kind)) {
@@ -182,7 +193,7 @@ export function headLossRef(
       `the ${definition.name} head needs ${definition.targets.join(' or ')} targets, not ${targets.kind}`,
     );
   }
-  definition.lossRef(logits, batch, C, targets, dLogits, lossRows, batch, params);
+  definition.lossRef(logits, batch, C, targets, dLogits, lossRows, batch, params, weights);
 }
 
 /** The head's outputs (what predict returns): softmax(Z), σ(Z), or Z itself for regression. [B, C]. */

@@ -3,7 +3,9 @@
 //   dZ = (σ(Z) − Y) / B
 // z: [rows, cols] read   targets Y: [rows, cols] in [0, 1]   dZ: [rows, cols] write   loss: [rows] write
 // The right-hand form never takes the log of an underflowed σ: exp(−|z|) ≤ 1, so it is finite for any finite z.
+// With per-row weights w (loss_weights.ts): loss[r] = w_r·ℓ_r, dZ[r,:] = w_r·(σ(Z_r) − Y_r)/B.
 import { checkBatchSize, checkDim, checkLength } from './check.js';
+import { checkWeightsRef, weightRef } from './loss_weights.js';
 
 /**
  * The logistic sigmoid 1 / (1 + e^(−z)), stable for any finite z: e^(−|z|) never overflows,
@@ -18,6 +20,7 @@ export function sigmoidRef(z: number): number {
 /**
  * Fused sigmoid + binary cross-entropy, forward and backward.
  * gradOut = (σ(z) − y) / batchSize; lossOut[r] is the row's sum over outputs (not divided by batchSize).
+ * With `weights` [rows], row r's gradient and loss are times w_r.
  */
 export function sigmoidBceRef(
   z: ArrayLike<number>,
@@ -27,6 +30,7 @@ export function sigmoidBceRef(
   gradOut: Float64Array,
   lossOut: Float64Array,
   batchSize: number = rows,
+  weights?: ArrayLike<number>,
 ): void {
   checkDim('rows', rows);
   checkDim('cols', cols);
@@ -35,15 +39,17 @@ export function sigmoidBceRef(
   checkLength('targets', targets, rows * cols, '[rows, cols]');
   checkLength('gradOut', gradOut, rows * cols, '[rows, cols]');
   checkLength('lossOut', lossOut, rows, '[rows]');
+  checkWeightsRef(weights, rows);
   for (let r = 0; r < rows; r++) {
+    const w = weightRef(weights, r);
     let loss = 0;
     for (let c = 0; c < cols; c++) {
       const i = r * cols + c;
       const zi = z[i];
       const y = targets[i];
       loss += Math.max(zi, 0) - zi * y + Math.log1p(Math.exp(-Math.abs(zi)));
-      gradOut[i] = (sigmoidRef(zi) - y) / batchSize;
+      gradOut[i] = (w * (sigmoidRef(zi) - y)) / batchSize;
     }
-    lossOut[r] = loss;
+    lossOut[r] = w * loss;
   }
 }

@@ -3,8 +3,10 @@
 //   loss[r] = (1/C)·Σ_c ℓ(d_rc)      dZ = ℓ'(d)/(B·C)
 // The batch loss Σ_r loss[r]/B is then the mean over all B·C elements, as torch.nn.MSELoss() and
 // torch.nn.HuberLoss(delta) with reduction 'mean' compute it.
+// With per-row weights w (loss_weights.ts): loss[r] = w_r·(1/C)·Σ_c ℓ(d_rc), dZ = w_r·ℓ'(d)/(B·C).
 // z, y: [rows, cols] read   gradOut: [rows, cols] write   lossOut: [rows] write
 import { checkBatchSize, checkDim, checkLength } from './check.js';
+import { checkWeightsRef, weightRef } from './loss_weights.js';
 
 /** ℓ and ℓ' of one difference d. */
 type Pointwise = (d: number) => { loss: number; grad: number };
@@ -18,6 +20,7 @@ function regressionRef(
   gradOut: Float64Array,
   lossOut: Float64Array,
   batchSize: number,
+  weights: ArrayLike<number> | undefined,
 ): void {
   checkDim('rows', rows);
   checkDim('cols', cols);
@@ -26,19 +29,21 @@ function regressionRef(
   checkLength('targets', y, rows * cols, '[rows, cols]');
   checkLength('gradOut', gradOut, rows * cols, '[rows, cols]');
   checkLength('lossOut', lossOut, rows, '[rows]');
+  checkWeightsRef(weights, rows);
   for (let r = 0; r < rows; r++) {
+    const w = weightRef(weights, r);
     let sum = 0;
     for (let c = 0; c < cols; c++) {
       const i = r * cols + c;
       const { loss, grad } = pointwise(z[i] - y[i]);
       sum += loss;
-      gradOut[i] = grad / (batchSize * cols);
+      gradOut[i] = (w * grad) / (batchSize * cols);
     }
-    lossOut[r] = sum / cols;
+    lossOut[r] = (w * sum) / cols;
   }
 }
 
-/** Mean squared error: loss rows (1/C)·Σ d², gradient 2d/(B·C). */
+/** Mean squared error: loss rows (1/C)·Σ d², gradient 2d/(B·C); with `weights`, each row's times w_r. */
 export function mseRef(
   z: ArrayLike<number>,
   rows: number,
@@ -47,11 +52,12 @@ export function mseRef(
   gradOut: Float64Array,
   lossOut: Float64Array,
   batchSize: number = rows,
+  weights?: ArrayLike<number>,
 ): void {
-  regressionRef((d) => ({ loss: d * d, grad: 2 * d }), z, rows, cols, y, gradOut, lossOut, batchSize);
+  regressionRef((d) => ({ loss: d * d, grad: 2 * d }), z, rows, cols, y, gradOut, lossOut, batchSize, weights);
 }
 
-/** Huber loss with threshold δ: loss rows (1/C)·Σ h(d), gradient clamp(d, −δ, δ)/(B·C). */
+/** Huber loss with threshold δ: loss rows (1/C)·Σ h(d), gradient clamp(d, −δ, δ)/(B·C); with `weights`, each row's times w_r. */
 export function huberRef(
   z: ArrayLike<number>,
   rows: number,
@@ -61,11 +67,12 @@ export function huberRef(
   lossOut: Float64Array,
   batchSize: number = rows,
   delta = 1,
+  weights?: ArrayLike<number>,
 ): void {
   if (!(delta > 0 && Number.isFinite(delta))) throw new Error(`huber delta = ${delta} must be a finite number > 0`);
   const pointwise: Pointwise = (d) =>
     Math.abs(d) <= delta
       ? { loss: 0.5 * d * d, grad: d }
       : { loss: delta * (Math.abs(d) - 0.5 * delta), grad: delta * Math.sign(d) };
-  regressionRef(pointwise, z, rows, cols, y, gradOut, lossOut, batchSize);
+  regressionRef(pointwise, z, rows, cols, y, gradOut, lossOut, batchSize, weights);
 }

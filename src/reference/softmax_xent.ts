@@ -5,8 +5,10 @@
 // (the last term is 0 when the targets sum to 1: labels, one-hot, soft targets). log(softmax) is
 // never evaluated, so an underflowed probability cannot turn into −∞ (seeds README).
 // The gradient of exactly this loss is softmax(Z) − Y for any Y (seed 001: r − z); the 1/B is the batch mean (seed 000).
+// With per-row weights w (loss_weights.ts): loss[r] = w_r·ℓ_r, dZ[r,:] = w_r·(softmax(Z_r) − Y_r)/B.
 
 import { checkBatchSize, checkDim, checkLength } from './check.js';
+import { checkWeightsRef, weightRef } from './loss_weights.js';
 import type { Targets } from './targets.js';
 
 /**
@@ -28,7 +30,7 @@ export function validateLabelsRef(labels: ArrayLike<number>, rows: number, cols:
 /**
  * Fused softmax + cross-entropy, forward and backward.
  * gradOut = (softmax(z) − y) / batchSize; lossOut[r] = logsumexp(z_r) − Σ_c y_rc z_rc (not divided by batchSize:
- * the batch loss is Σ_r lossOut[r] / batchSize).
+ * the batch loss is Σ_r lossOut[r] / batchSize). With `weights` [rows], row r's gradient and loss are times w_r.
  */
 export function softmaxXentRef(
   z: ArrayLike<number>,
@@ -38,6 +40,7 @@ export function softmaxXentRef(
   gradOut: Float64Array,
   lossOut: Float64Array,
   batchSize: number = rows,
+  weights?: ArrayLike<number>,
 ): void {
   checkDim('rows', rows);
   checkDim('cols', cols);
@@ -47,9 +50,11 @@ export function softmaxXentRef(
   checkLength('lossOut', lossOut, rows, '[rows]');
   if (targets.kind === 'labels') validateLabelsRef(targets.labels, rows, cols);
   else checkLength('targets.values', targets.values, rows * cols, '[rows, cols]');
+  checkWeightsRef(weights, rows);
 
   for (let r = 0; r < rows; r++) {
     const row = r * cols;
+    const w = weightRef(weights, r);
     // m = max_c z[r,c];  s = Σ_c exp(z[r,c] − m) ≥ 1
     let m = -Infinity;
     for (let c = 0; c < cols; c++) m = Math.max(m, z[row + c]);
@@ -58,10 +63,10 @@ export function softmaxXentRef(
 
     if (targets.kind === 'labels') {
       const label = targets.labels[r];
-      lossOut[r] = Math.log(s) - (z[row + label] - m);
+      lossOut[r] = w * (Math.log(s) - (z[row + label] - m));
       for (let c = 0; c < cols; c++) {
         const y = c === label ? 1 : 0;
-        gradOut[row + c] = (Math.exp(z[row + c] - m) / s - y) / batchSize;
+        gradOut[row + c] = (w * (Math.exp(z[row + c] - m) / s - y)) / batchSize;
       }
     } else {
       let ySum = 0;
@@ -71,9 +76,9 @@ export function softmaxXentRef(
         ySum += y;
         if (y !== 0) yDotShifted += y * (z[row + c] - m);
       }
-      lossOut[r] = Math.log(s) - yDotShifted + m * (1 - ySum);
+      lossOut[r] = w * (Math.log(s) - yDotShifted + m * (1 - ySum));
       for (let c = 0; c < cols; c++) {
-        gradOut[row + c] = (Math.exp(z[row + c] - m) / s - targets.values[row + c]) / batchSize;
+        gradOut[row + c] = (w * (Math.exp(z[row + c] - m) / s - targets.values[row + c])) / batchSize;
       }
     }
   }

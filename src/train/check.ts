@@ -16,6 +16,7 @@ import { optimizerUpdateRef, RefOptimizerState } from '../optim/reference.js';
 import { checkBatch } from './batch.js';
 import type { Model } from './model.js';
 import type { StepPlan } from './plan.js';
+import { checkRowWeights } from './weights.js';
 
 export interface TensorDiff {
   /** e.g. `logits`, `loss`, `layers.0.weight.grad`, `layers.0.weight` (after the update). */
@@ -45,6 +46,8 @@ export interface CheckReport {
 export interface CheckOptions {
   /** Put parameters, optimizer state and statistics back as they were. Default true. */
   restore?: boolean;
+  /** The rows' loss weights [rows] (finite, ≥ 0): check a weighted step, (1/B)·Σ_r w_r·ℓ_r. */
+  weights?: Float32Array;
 }
 
 /** The difference of two tensors, relative to `scale` (default: the reference's largest magnitude). */
@@ -107,9 +110,10 @@ export function referenceStep(
   targets: Targets,
   rows: number,
   gpuGrads: RefParams,
+  weights?: ArrayLike<number>,
 ): ReferenceStep {
   const { spec, layout } = model;
-  const ref = mlpBackwardRef(spec, before, x, targets, rows);
+  const ref = mlpBackwardRef(spec, before, x, targets, rows, { weights });
   const state = new RefOptimizerState(spec, model.optimizerConfig);
   state.step = optimizerState.step;
   state.buffers.forEach((s, i) => {
@@ -136,6 +140,8 @@ export async function checkStep(
   const rows = x.length / spec.layers[0];
   checkBatch(spec, x, targets, rows);
   const kind = model.targetKindOf(targets);
+  const { weights } = options;
+  if (weights) checkRowWeights('weights', weights, rows);
   const L = layerCount(spec);
 
   const paramsBefore = await model.readParams();
@@ -143,9 +149,9 @@ export async function checkStep(
   const statsBefore = await ctx.read(model.trainStats);
 
   const { logits, lossRows, dLogits, grads, paramsAfter } = await model.plans.with(
-    [rows, kind, false],
+    [rows, kind, false, weights !== undefined],
     async (plan: StepPlan) => {
-      model.uploadBatch(plan, x, targets);
+      model.uploadBatch(plan, x, targets, weights);
       model.submitStep(plan);
       const [logits, lossRows, dLogits, grads, paramsAfter] = await Promise.all([
         ctx.readF32(plan.outputs[L - 1]),
@@ -160,7 +166,7 @@ export async function checkStep(
 
   const refBefore = toRefParams(layout, paramsBefore);
   const gpuGrads = toRefParams(layout, grads);
-  const ref = referenceStep(model, refBefore, stateBefore, x, targets, rows, gpuGrads);
+  const ref = referenceStep(model, refBefore, stateBefore, x, targets, rows, gpuGrads, weights);
   const refAfter = ref.after;
   const gpuAfter = toRefParams(layout, paramsAfter);
   let gpuLoss = 0;

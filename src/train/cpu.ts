@@ -16,6 +16,7 @@ import { toRefParams } from './check.js';
 import { type Evaluation, evaluationReadback, summarizeEvaluation } from './evaluate.js';
 import type { BatchTrainer } from './loop.js';
 import type { Stats } from './model.js';
+import { meanWeight } from './weights.js';
 
 /** A data set in host memory: bytes scaled on the way (MNIST pixels) or floats, labels or dense targets. */
 export interface HostDataset {
@@ -30,9 +31,17 @@ export interface HostDataset {
   classes: number;
   /** Byte inputs are multiplied by this (1/255 for pixels). */
   scale: number;
+  /**
+   * Loss weights, one per row (finite, ≥ 0; see src/train/weights.ts), f32 as the GPU has them: training
+   * minimises (1/B)·Σ_r w_r·ℓ_r.
+   */
+  weights?: Float32Array;
 }
 
-/** One training step in place, in Float64: forward, backward, optimizer update. Returns the batch's mean loss before the update. */
+/**
+ * One training step in place, in Float64: forward, backward, optimizer update. Returns the batch's mean
+ * loss before the update (with per-row `weights`, the weighted loss (1/B)·Σ_r w_r·ℓ_r, which it minimises).
+ */
 export function mlpStepRef(
   spec: MlpSpec,
   params: RefParams,
@@ -40,8 +49,9 @@ export function mlpStepRef(
   targets: Targets,
   batch: number,
   optimizer: RefOptimizerState,
+  weights?: ArrayLike<number>,
 ): number {
-  const { loss, grads } = mlpBackwardRef(spec, params, x, targets, batch);
+  const { loss, grads } = mlpBackwardRef(spec, params, x, targets, batch, { weights });
   optimizerUpdateRef(optimizer, params, grads);
   return loss;
 }
@@ -75,8 +85,10 @@ export class CpuBatchTrainer implements BatchTrainer {
     return this.train.count;
   }
 
+  /** The loss of chance predictions; with loss weights, times their mean (as GpuBatchTrainer's). */
   get chanceLoss(): number | undefined {
-    return headOf(this.spec).definition.chanceLoss?.(this.spec.layers[this.spec.layers.length - 1]);
+    const chance = headOf(this.spec).definition.chanceLoss?.(this.spec.layers[this.spec.layers.length - 1]);
+    return chance === undefined ? undefined : chance * meanWeight(this.train.weights);
   }
 
   get learningRate(): number {
@@ -116,9 +128,9 @@ export class CpuBatchTrainer implements BatchTrainer {
   }
 
   async step(start: number, rows: number, learningRate?: number): Promise<void> {
-    const { x, targets } = batchOf(this.train, this.order, start, rows);
+    const { x, targets, weights } = batchOf(this.train, this.order, start, rows);
     const C = this.spec.layers[this.spec.layers.length - 1];
-    const { loss, logits, grads } = mlpBackwardRef(this.spec, this.params, x, targets, rows);
+    const { loss, logits, grads } = mlpBackwardRef(this.spec, this.params, x, targets, rows, { weights });
     optimizerUpdateRef(this.state, this.params, grads, learningRate);
     // Loss and correct counts of the batch under the parameters the step started from, as the GPU counts them.
     const correct = new Uint32Array(rows);
@@ -160,25 +172,27 @@ interface CpuSnapshot {
   state: RefOptimizerState;
 }
 
-/** Rows order[start, start + rows) as Float64 inputs and their targets. */
+/** Rows order[start, start + rows) as Float64 inputs, their targets and their loss weights (when the data has them). */
 function batchOf(data: HostDataset, order: ArrayLike<number>, start: number, rows: number) {
   const { cols, classes } = data;
   const x = new Float64Array(rows * cols);
   const scale = data.images instanceof Uint8Array ? data.scale : 1;
   const labels = data.labels ? new Uint32Array(rows) : undefined;
   const dense = data.targets ? new Float64Array(rows * classes) : undefined;
+  const weights = data.weights ? new Float64Array(rows) : undefined;
   for (let r = 0; r < rows; r++) {
     const i = order[start + r];
     const src = i * cols;
     for (let c = 0; c < cols; c++) x[r * cols + c] = data.images[src + c] * scale;
     if (labels && data.labels) labels[r] = data.labels[i];
     if (dense && data.targets) dense.set(data.targets.subarray(i * classes, (i + 1) * classes), r * classes);
+    if (weights && data.weights) weights[r] = data.weights[i];
   }
   const targets: Targets = labels ? { kind: 'labels', labels } : { kind: 'dense', values: dense as Float64Array };
-  return { x, targets };
+  return { x, targets, weights };
 }
 
-/** Loss and the head's metrics of reference parameters on a host data set (the same summary as on the GPU). */
+/** Loss and the head's metrics of reference parameters on a host data set (the same summary as on the GPU; unweighted). */
 export async function evaluateHost(
   spec: MlpSpec,
   params: RefParams,

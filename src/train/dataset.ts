@@ -1,13 +1,15 @@
 /**
  * GpuDataset: a data set resident on the GPU, uploaded once (or the application's own buffers,
  * used in place). Each epoch gets a seeded permutation (one small upload); each step gathers its
- * batch on the GPU by index, straight into the step plan's input buffers. Byte inputs (MNIST
- * pixels) stay bytes on the GPU — 4× smaller than f32 — and are scaled by the gather kernel.
+ * batch on the GPU by index, straight into the step plan's input buffers (and, for a weighted fit,
+ * the rows' loss weights). Byte inputs (MNIST pixels) stay bytes on the GPU — 4× smaller than f32 —
+ * and are scaled by the gather kernel.
  */
 import type { GpuContext } from '../gpu/context.js';
 import { prepareGather } from '../kernels/gather.js';
 import { type GpuOp, OpScope } from '../kernels/op.js';
 import type { StepPlan } from './plan.js';
+import { meanWeight } from './weights.js';
 
 /**
  * Inputs: bytes (scaled by `scale`), floats, or an application's GPUBuffer of f32 [count, cols].
@@ -28,6 +30,8 @@ export interface DatasetSource {
   targets?: Float32Array | GPUBuffer;
   /** Number of classes (labels) or target columns (dense). */
   classes: number;
+  /** Loss weights, one per row (finite, ≥ 0; see src/train/weights.ts), for weighted step plans. */
+  weights?: Float32Array;
 }
 
 type GatherOp = GpuOp & { setStart(start: number): void };
@@ -43,6 +47,10 @@ export class GpuDataset {
   private readonly targetBuffer: GPUBuffer;
   private readonly indices: GPUBuffer;
   private readonly scale: number;
+  /** The rows' loss weights, f32 [count], once set. */
+  private weightBuffer: GPUBuffer | undefined;
+  /** Their mean (1 without weights): the factor by which they scale the loss on average. */
+  meanWeight = 1;
   /** Per plan, one gather per slot: the steps of one submit each read their own start (see Model.submitSteps). */
   private readonly gathers = new Map<StepPlan, { scope: OpScope; slots: Promise<GatherOp>[] }>();
 
@@ -119,6 +127,24 @@ export class GpuDataset {
 
     this.indices = this.scope.storage(`${name}.indices`, count * 4);
     this.setOrder(undefined);
+    if (source.weights) this.setWeights(source.weights);
+  }
+
+  /** True once the rows have loss weights: weighted plans can gather from it. */
+  get weighted(): boolean {
+    return this.weightBuffer !== undefined;
+  }
+
+  /**
+   * Sets the rows' loss weights, f32 [count] (checked by the caller: finite, ≥ 0), gathered with each
+   * batch of a weighted plan. Set after the targets they derive from were checked (classWeights).
+   */
+  setWeights(weights: Float32Array): void {
+    expectLength(this.name, 'weights', weights.length, this.count, 'one per row');
+    this.weightBuffer ??= this.scope.storage(`${this.name}.weights`, this.count * 4);
+    const buffer = weights.buffer as ArrayBuffer;
+    this.ctx.device.queue.writeBuffer(this.weightBuffer, 0, buffer, weights.byteOffset, weights.byteLength);
+    this.meanWeight = meanWeight(weights);
   }
 
   private upload(label: string, data: Uint8Array | Uint32Array | Float32Array): GPUBuffer {
@@ -142,6 +168,9 @@ export class GpuDataset {
   async gather(plan: StepPlan, start: number, slot = 0): Promise<GatherOp> {
     if (plan.targetKind !== this.targetKind) {
       throw new Error(`${this.name}: holds ${this.targetKind} targets but the plan expects ${plan.targetKind}`);
+    }
+    if (plan.weighted && !this.weightBuffer) {
+      throw new Error(`${this.name}: the plan weighs the loss but the data set has no weights (setWeights)`);
     }
     if (start < 0 || start + plan.batch > this.count) {
       throw new Error(`${this.name}: rows ${start}..${start + plan.batch - 1} are outside 0..${this.count - 1}`);
@@ -173,6 +202,8 @@ export class GpuDataset {
           x: plan.x,
           y: dense ? undefined : plan.targets,
           yDense: dense ? plan.targets : undefined,
+          weights: plan.weighted ? this.weightBuffer : undefined,
+          yWeights: plan.weights,
         },
         `${this.name}.gather.B${plan.batch}${slot ? `.slot${slot}` : ''}`,
       );

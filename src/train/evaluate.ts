@@ -105,7 +105,10 @@ export function confusionMatrix(labels: ArrayLike<number>, predicted: ArrayLike<
   return confusion;
 }
 
-/** Loss, accuracy and the head's metrics over a whole GPU data set, batch by batch on the GPU. */
+/**
+ * Loss, accuracy and the head's metrics over a whole GPU data set, batch by batch on the GPU. Unweighted:
+ * loss weights (fit's sampleWeights, classWeights) shape training only, the evaluation reports the plain loss.
+ */
 export async function evaluateDataset(model: Model, data: GpuDataset, batchSize = 1000): Promise<Evaluation> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new Error(`batchSize = ${batchSize} is invalid: expected an integer in 1..${Number.MAX_SAFE_INTEGER}`);
@@ -121,8 +124,8 @@ async function evaluateNow(model: Model, data: GpuDataset, batchSize: number): P
   const rest = data.count % B;
   const steps = Math.ceil(data.count / B);
   const rowBytes = readback === 'classes' ? 4 : C * 4;
-  const full = await model.plans.acquire(B, data.targetKind, false);
-  const last = rest ? await model.plans.acquire(rest, data.targetKind, false) : full;
+  const full = await model.plans.acquire(B, data.targetKind, false, false);
+  const last = rest ? await model.plans.acquire(rest, data.targetKind, false, false) : full;
   const gathered = model.ctx.createBuffer(
     `${data.name}.evaluation.${readback}`,
     data.count * rowBytes,

@@ -27,9 +27,11 @@ export class GpuBatchTrainer implements BatchTrainer {
     return this.train.count;
   }
 
+  /** The loss of chance predictions; with loss weights, times their mean (what the weighted loss is at chance). */
   get chanceLoss(): number | undefined {
     const C = this.model.spec.layers[this.model.spec.layers.length - 1];
-    return headOf(this.model.spec).definition.chanceLoss?.(C);
+    const chance = headOf(this.model.spec).definition.chanceLoss?.(C);
+    return chance === undefined ? undefined : chance * this.train.meanWeight;
   }
 
   get learningRate(): number {
@@ -56,7 +58,7 @@ export class GpuBatchTrainer implements BatchTrainer {
   private async plan(rows: number): Promise<StepPlan> {
     let lease = this.leases.get(rows);
     if (!lease) {
-      const made = this.model.plans.acquire(rows, this.train.targetKind, false);
+      const made = this.model.plans.acquire(rows, this.train.targetKind, false, this.train.weighted);
       this.leases.set(rows, made);
       made.catch(() => this.leases.delete(rows));
       lease = made;

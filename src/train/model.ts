@@ -24,6 +24,7 @@ import { type OptimizerConfig, type ResolvedOptimizer, resolveOptimizer } from '
 import type { TuneMode } from '../tune/tuner.js';
 import { checkBatch, checkFinite, inferRows } from './batch.js';
 import { StepPlan } from './plan.js';
+import { checkRowWeights } from './weights.js';
 
 export type { Checkpoint };
 
@@ -83,8 +84,11 @@ export class Model {
   private update: OptimizerOp | undefined;
   /** Optimizer steps taken (Adam's t). */
   private stepCount = 0;
-  /** The step plans by batch size, target kind and whether dX is computed, within a byte budget (see PlanCache). */
-  readonly plans: PlanCache<[number, TargetKind, boolean], StepPlan>;
+  /**
+   * The step plans by batch size, target kind, whether dX is computed and whether the loss is weighted,
+   * within a byte budget (see PlanCache).
+   */
+  readonly plans: PlanCache<[number, TargetKind, boolean, boolean], StepPlan>;
   /** predict's forward plans and chunking (the inference entry's too). */
   readonly predictor: Predictor;
   private readonly ownsContext: boolean;
@@ -117,8 +121,8 @@ export class Model {
     }
     this.trainStats = ctx.createBuffer(`${label}.trainStats`, STATS_BYTES, STORAGE_RW());
     this.evalStats = ctx.createBuffer(`${label}.evalStats`, STATS_BYTES, STORAGE_RW());
-    this.plans = new PlanCache((batch: number, targetKind: TargetKind, inputGrad: boolean) =>
-      StepPlan.create(this, { batch, targetKind, inputGrad }),
+    this.plans = new PlanCache((batch: number, targetKind: TargetKind, inputGrad: boolean, weighted: boolean) =>
+      StepPlan.create(this, { batch, targetKind, inputGrad, weighted }),
     );
     this.predictor = new Predictor(this);
   }
@@ -199,9 +203,9 @@ export class Model {
   }
 
   /** The plan for a batch size and target kind, made once and cached (see PlanCache for the bound). */
-  plan(batch: number, targetKind: TargetKind, inputGrad = false): Promise<StepPlan> {
+  plan(batch: number, targetKind: TargetKind, inputGrad = false, weighted = false): Promise<StepPlan> {
     this.assertAlive();
-    return this.plans.get(batch, targetKind, inputGrad);
+    return this.plans.get(batch, targetKind, inputGrad, weighted);
   }
 
   /** The target kind a Targets value needs, checked against the head. */
@@ -220,24 +224,37 @@ export class Model {
   /**
    * One training step on a batch given as typed arrays: uploads it, then forward, loss,
    * backward and update in one submit. Returns without waiting for the GPU.
-   * x: [rows, D] row-major; targets: labels [rows] or dense [rows, C].
+   * x: [rows, D] row-major; targets: labels [rows] or dense [rows, C]; weights: the rows' loss weights
+   * [rows] (finite, ≥ 0), for the weighted loss (1/B)·Σ_r w_r·ℓ_r.
    */
-  async step(x: Float32Array, targets: Targets, rows = inferRows(x, this.spec.layers[0])): Promise<void> {
+  async step(
+    x: Float32Array,
+    targets: Targets,
+    rows = inferRows(x, this.spec.layers[0]),
+    weights?: Float32Array,
+  ): Promise<void> {
     const kind = this.targetKindOf(targets);
     checkBatch(this.spec, x, targets, rows);
     checkFinite('x', x, this.spec.layers[0]);
-    await this.plans.with([rows, kind, false], async (plan: StepPlan) => {
-      this.uploadBatch(plan, x, targets);
+    if (weights) checkRowWeights('weights', weights, rows);
+    await this.plans.with([rows, kind, false, weights !== undefined], async (plan: StepPlan) => {
+      this.uploadBatch(plan, x, targets, weights);
       this.submitStep(plan);
     });
   }
 
   /** Writes a batch into a plan's input buffers (queue writes, ordered before the next submit). */
-  uploadBatch(plan: StepPlan, x: Float32Array, targets: Targets): void {
+  uploadBatch(plan: StepPlan, x: Float32Array, targets: Targets, weights?: Float32Array): void {
+    if (plan.weighted !== (weights !== undefined)) {
+      throw new Error(
+        `internal: a ${plan.weighted ? 'weighted' : 'unweighted'} plan given ${weights ? '' : 'no '}weights`,
+      );
+    }
     const queue = this.ctx.device.queue;
     queue.writeBuffer(plan.x, 0, x.buffer, x.byteOffset, plan.batch * this.spec.layers[0] * 4);
     const t = targets.kind === 'labels' ? targets.labels : Float32Array.from(targets.values);
     queue.writeBuffer(plan.targets, 0, t.buffer, t.byteOffset, t.byteLength);
+    if (plan.weights && weights) queue.writeBuffer(plan.weights, 0, weights.buffer, weights.byteOffset, plan.batch * 4);
   }
 
   /**

@@ -6,6 +6,7 @@
  * the head (src/model/heads/):
  *   forward    A_{l+1} = act_l(A_l·W_l + b_l)              a ForwardPlan (src/infer/plan.ts), Z kept where needed
  *   loss       dZ_{L−1} = ∂L/∂Z, loss rows, correct rows    the head's fused kernel, e.g. (softmax(Z) − Y)/B
+ *                                                           (a weighted plan: each row's times its weight w_r)
  *   backward   for l = L−1 … 0: dW_l, db_l, dZ_{l−1}        each layer's backward, last layer first
  *              dX = dZ_0·W_0ᵀ                               only for saliency (seed 004)
  *   update     W −= lr·f(dW)                                one optimizer dispatch over all parameters (Model)
@@ -42,16 +43,24 @@ export interface PlanOptions {
   targetKind: TargetKind;
   /** Also compute dX = ∂L/∂X (saliency). */
   inputGrad?: boolean;
+  /**
+   * Weigh each row's loss and dZ by its weight (`weights`, gathered with the batch; fit's sampleWeights
+   * and classWeights): the head's kernel in its WEIGHTED form. Unweighted plans run the plain kernel.
+   */
+  weighted?: boolean;
 }
 
 export class StepPlan {
   readonly batch: number;
   readonly targetKind: TargetKind;
   readonly inputGrad: boolean;
+  readonly weighted: boolean;
   /** The forward pass and the head's outputs; its scope owns this plan's buffers too. */
   readonly forwardPlan: ForwardPlan;
   /** Labels u32 [B] (targetKind 'labels') or dense targets f32 [B, C]. */
   readonly targets: GPUBuffer;
+  /** The rows' loss weights f32 [B], when weighted. */
+  readonly weights: GPUBuffer | undefined;
   /** dZ_l for every layer: [B, n_{l+1}]. */
   readonly dz: GPUBuffer[];
   /** dX: [B, D] when inputGrad. */
@@ -80,6 +89,7 @@ export class StepPlan {
     this.batch = options.batch;
     this.targetKind = options.targetKind;
     this.inputGrad = options.inputGrad ?? false;
+    this.weighted = options.weighted ?? false;
     this.forwardPlan = new ForwardPlan(model, this.batch, true);
     const f = this.forwardPlan;
     const B = this.batch;
@@ -87,6 +97,7 @@ export class StepPlan {
     const name = `${model.label}.B${B}`;
     try {
       this.targets = f.storage(`${name}.targets`, (this.targetKind === 'labels' ? B : B * C) * 4);
+      this.weights = this.weighted ? f.storage(`${name}.weights`, B * 4) : undefined;
       this.dz = denseLayers(spec).map((layer) => f.storage(`${name}.layers.${layer.index}.dZ`, B * layer.fanOut * 4));
       this.dx = this.inputGrad ? f.storage(`${name}.dX`, B * spec.layers[0] * 4) : undefined;
       this.lossRows = f.storage(`${name}.lossRows`, B * 4);
@@ -184,6 +195,7 @@ export class StepPlan {
           gradLogits: this.dz[L - 1],
           lossRows: this.lossRows,
           correctRows: this.correctRows,
+          weights: this.weights,
         },
         head.params,
         `${name}.${head.definition.name}.loss`,

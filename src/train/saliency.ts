@@ -33,7 +33,8 @@ export async function inputGradient(model: Model, x: Float32Array, targets: Targ
   const rows = x.length / D;
   checkBatch(spec, x, targets, rows);
   checkFinite('x', x, D);
-  const [probs, grad] = await model.plans.with([rows, model.targetKindOf(targets), true], async (plan: StepPlan) => {
+  const kind = model.targetKindOf(targets);
+  const [probs, grad] = await model.plans.with([rows, kind, true, false], async (plan: StepPlan) => {
     const dx = plan.dx;
     if (!dx) throw new Error('internal: a plan made with inputGrad has no dX buffer');
     model.uploadBatch(plan, x, targets);

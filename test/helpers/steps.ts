@@ -15,6 +15,7 @@ import { Model } from '../../src/train/model.js';
 import { expectClose, type Tolerance } from './close.js';
 import { withValidation } from './gpu.js';
 import { mulberry32, randomArray, randomInts } from './random.js';
+import { lossWeights } from './rows.js';
 
 // After several fp32 steps the parameters carry the forward/backward rounding (~1e-6 relative per
 // tensor, see the kernel tests) plus its effect through the update; 2e-5 absolute on O(0.1–1)
@@ -48,6 +49,8 @@ export interface StepCase {
   optimizer: OptimizerConfig;
   batches: number[];
   dense?: boolean;
+  /** Weigh the rows' losses (lossWeights: in [0, 3), every fifth 0), on the GPU and in the reference. */
+  weighted?: boolean;
   tol?: Tolerance;
 }
 
@@ -65,8 +68,9 @@ export async function trainBoth(c: StepCase, ctx: GpuContext): Promise<void> {
     for (const [i, rows] of c.batches.entries()) {
       const x = randomArray(rows * D, 100 + i);
       const targets = targetsFor(c.head, rows, C, 200 + i, c.dense);
-      await model.step(x, targets);
-      mlpStepRef(model.spec, ref, x, targets, rows, state);
+      const weights = c.weighted ? lossWeights(rows, 300 + i) : undefined;
+      await model.step(x, targets, rows, weights);
+      mlpStepRef(model.spec, ref, x, targets, rows, state, weights);
     }
     const got = toRefParams(layout, await model.readParams());
     ref.forEach((p, l) => {

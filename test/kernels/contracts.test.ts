@@ -117,12 +117,35 @@ describe('kernel contracts, resolved on the CPU', () => {
       for (const variant of ['row', 'workgroup'] as const) {
         SOFTMAX.resolve(softmaxCall({ logits: BIG, rows: 9, cols: 100, probs: BIG, variant }, target));
         ARGMAX.resolve(argmaxCall({ logits: BIG, rows: 9, cols: 100, out: BIG, variant }, target));
-        SOFTMAX_XENT.resolve(softmaxXentCall({ ...head, labels: BIG, variant }, target));
-        SOFTMAX_XENT.resolve(softmaxXentCall({ ...head, targets: BIG, variant }, target));
-        SIGMOID_BCE.resolve(sigmoidBceCall({ ...head, targets: BIG, variant }, target));
+        for (const weights of [undefined, BIG]) {
+          SOFTMAX_XENT.resolve(softmaxXentCall({ ...head, labels: BIG, variant, weights }, target));
+          SOFTMAX_XENT.resolve(softmaxXentCall({ ...head, targets: BIG, variant, weights }, target));
+          SIGMOID_BCE.resolve(sigmoidBceCall({ ...head, targets: BIG, variant, weights }, target));
+        }
       }
-      REGRESSION.resolve(regressionCall({ ...head, targets: BIG, loss: 'mse' }, target));
-      REGRESSION.resolve(regressionCall({ ...head, targets: BIG, loss: 'huber', delta: 0.5 }, target));
+      for (const weights of [undefined, BIG]) {
+        REGRESSION.resolve(regressionCall({ ...head, targets: BIG, loss: 'mse', weights }, target));
+        REGRESSION.resolve(regressionCall({ ...head, targets: BIG, loss: 'huber', delta: 0.5, weights }, target));
+      }
+    }
+  });
+
+  it('the loss weights: bound only by the WEIGHTED form, at the binding loss_weights.wgsl reserves', () => {
+    const head = { logits: BIG, rows: 9, cols: 10, batchSize: 9, gradLogits: BIG, lossRows: BIG, correctRows: BIG };
+    const calls = [
+      [SOFTMAX_XENT, softmaxXentCall({ ...head, labels: BIG, weights: BIG }, targets[1]!)],
+      [SIGMOID_BCE, sigmoidBceCall({ ...head, targets: BIG, weights: BIG }, targets[1]!)],
+      [REGRESSION, regressionCall({ ...head, targets: BIG, loss: 'mse', weights: BIG }, targets[1]!)],
+    ] as const;
+    for (const [kernel, call] of calls) {
+      expect(call.flags?.WEIGHTED, kernel.name).toBe(true);
+      expect(kernel.resolve(call).reflection.bindings.get('weights')?.binding, kernel.name).toBe(6);
+      const plain = kernel.resolve({
+        ...call,
+        flags: { ...call.flags, WEIGHTED: false },
+        bindings: { ...call.bindings, weights: undefined },
+      });
+      expect(plain.reflection.bindings.has('weights'), kernel.name).toBe(false);
     }
   });
 
@@ -140,6 +163,27 @@ describe('kernel contracts, resolved on the CPU', () => {
         gatherCall({ ...common, cols, source: 'f32', denseTargets: BIG, targetCols: 3, yDense: BIG }, targets[0]!),
       );
       GATHER.resolve(gatherCall({ ...common, cols, source: 'f32' }, targets[0]!));
+      GATHER.resolve(
+        gatherCall(
+          { ...common, cols, source: 'u8', scale: 1, labels: BIG, y: BIG, weights: BIG, yWeights: BIG },
+          targets[0]!,
+        ),
+      );
+      GATHER.resolve(
+        gatherCall(
+          {
+            ...common,
+            cols,
+            source: 'f32',
+            denseTargets: BIG,
+            targetCols: 3,
+            yDense: BIG,
+            weights: BIG,
+            yWeights: BIG,
+          },
+          targets[0]!,
+        ),
+      );
     }
   });
 

@@ -30,6 +30,8 @@ interface Case {
   starts: number[];
   /** Replaces some indices with out-of-range ones. */
   outOfRange?: boolean;
+  /** Gathers the rows' loss weights instead of the dense targets (8 storage buffers at most per shader). */
+  weights?: boolean;
   maxWorkgroupsPerDimension?: number;
 }
 
@@ -41,6 +43,7 @@ async function check(c: Case, seed: number): Promise<void> {
   const floats = randomArray(n * cols, seed + 1, 100);
   const labels = randomInts(n, seed + 2, 10);
   const dense = randomArray(n * targetCols, seed + 3);
+  const weights = randomArray(n, seed + 5, 3).map(Math.abs);
   const indexCount = Math.max(...c.starts) + rows;
   const indices = randomInts(indexCount, seed + 4, n);
   if (c.outOfRange) {
@@ -50,13 +53,15 @@ async function check(c: Case, seed: number): Promise<void> {
   const x = emptyF32(ctx, 'test.x', rows * cols);
   const y = emptyF32(ctx, 'test.y', rows);
   const yDense = emptyF32(ctx, 'test.yDense', rows * targetCols);
+  const yWeights = emptyF32(ctx, 'test.yWeights', rows);
   await withValidation(ctx, async () => {
     const op = await prepareGather(ctx, scope, {
       source,
       images: source === 'u8' ? uploadU32(ctx, 'test.images', packBytes(bytes)) : upload(ctx, 'test.images', floats),
       labels: uploadU32(ctx, 'test.labels', labels),
-      denseTargets: upload(ctx, 'test.targets', dense),
-      targetCols,
+      ...(c.weights
+        ? { weights: upload(ctx, 'test.weights', weights), yWeights }
+        : { denseTargets: upload(ctx, 'test.targets', dense), targetCols, yDense }),
       indices: uploadU32(ctx, 'test.indices', indices),
       rows,
       cols,
@@ -64,13 +69,12 @@ async function check(c: Case, seed: number): Promise<void> {
       scale: SCALE,
       x,
       y,
-      yDense,
       maxWorkgroupsPerDimension: c.maxWorkgroupsPerDimension,
     });
     for (const start of c.starts) {
       op.setStart(start);
       submitOps(ctx, [op]);
-      const what = `gather ${source} n=${n} ${rows}×${cols} K=${targetCols} start=${start}`;
+      const what = `gather ${source} n=${n} ${rows}×${cols} ${c.weights ? 'weights' : `K=${targetCols}`} start=${start}`;
 
       const ex = new Float64Array(rows * cols);
       if (source === 'u8') gatherRef(bytes, n, cols, indices, start, rows, ex, SCALE);
@@ -81,6 +85,12 @@ async function check(c: Case, seed: number): Promise<void> {
       gatherRef(labels, n, 1, indices, start, rows, ey, 1, GATHER_NO_LABEL);
       expect(Array.from(new Uint32Array(await ctx.read(y, 0, rows * 4))), `${what} y`).toEqual(Array.from(ey));
 
+      if (c.weights) {
+        const ew = new Float64Array(rows); // an index ≥ n gathers weight 0: the row has no influence
+        gatherRef(weights, n, 1, indices, start, rows, ew);
+        expectClose(await ctx.readF32(yWeights, 0, rows), ew, EXACT, `${what} yWeights`);
+        continue;
+      }
       const ed = new Float64Array(rows * targetCols);
       gatherRef(dense, n, targetCols, indices, start, rows, ed);
       expectClose(await ctx.readF32(yDense, 0, rows * targetCols), ed, EXACT, `${what} yDense`);
@@ -123,6 +133,27 @@ describe('gather against the reference (exact)', () => {
     await check({ source: 'u8', n: 13, cols: 8, rows: 13, targetCols: 3, starts: [0, 4], outOfRange: true }, 62);
   });
 
+  it("the rows' loss weights with the labels, indices ≥ n giving weight 0, and over a 2D grid", async () => {
+    await check({ source: 'u8', n: 257, cols: 13, rows: 127, targetCols: 0, starts: [0, 5], weights: true }, 80);
+    await check(
+      { source: 'f32', n: 13, cols: 7, rows: 13, targetCols: 0, starts: [0, 4], outOfRange: true, weights: true },
+      81,
+    );
+    await check(
+      {
+        source: 'u8',
+        n: 100,
+        cols: 1,
+        rows: 37,
+        targetCols: 0,
+        starts: [1],
+        maxWorkgroupsPerDimension: 1,
+        weights: true,
+      },
+      82,
+    );
+  });
+
   it('splits many workgroups over a 2D grid (limit forced to 4 per dimension)', async () => {
     await check(
       { source: 'u8', n: 100, cols: 77, rows: 37, targetCols: 10, starts: [1], maxWorkgroupsPerDimension: 4 },
@@ -154,6 +185,12 @@ describe('gather against the reference (exact)', () => {
       'gather: start = 7, expected an integer in 0..6 (indices holds 10, the batch reads 4)',
     );
     await expect(prepareGather(ctx, scope, { ...base, labels: buf })).rejects.toThrow(/labels .* and y .* go together/);
+    await expect(prepareGather(ctx, scope, { ...base, weights: buf })).rejects.toThrow(
+      'gather: weights (f32 [n]) and yWeights (f32 [rows]) go together: give both or neither',
+    );
+    await expect(prepareGather(ctx, scope, { ...base, weights: emptyF32(ctx, 'w', 7), yWeights: buf })).rejects.toThrow(
+      'gather: weights binds 28 bytes, expected at least 32 for f32 [8]',
+    );
     await expect(prepareGather(ctx, scope, { ...base, scale: undefined })).rejects.toThrow(/scale = undefined/);
     await expect(prepareGather(ctx, scope, { ...base, n: 100 })).rejects.toThrow(
       'gather: images binds 256 bytes, expected at least 300 for u8 [100, 3]',

@@ -6,7 +6,16 @@ import { sigmoidBceRef } from '../../src/reference/bce.js';
 import { expectClose } from '../helpers/close.js';
 import { emptyF32, upload, useGpuContext } from '../helpers/gpu.js';
 import { mulberry32, randomArray } from '../helpers/random.js';
-import { type LossHeadOptions, type LossHeadResult, ROW_SHAPES, runLossHead } from '../helpers/rows.js';
+import {
+  expectLossHead,
+  expectSameResults,
+  expectZeroWeightRows,
+  type LossHeadOptions,
+  type LossHeadResult,
+  lossWeights,
+  ROW_SHAPES,
+  runLossHead,
+} from '../helpers/rows.js';
 
 const gpu = useGpuContext();
 
@@ -24,19 +33,11 @@ function runGpu(
   y: Float32Array,
   rows: number,
   cols: number,
-  { batchSize = rows, ...options }: LossHeadOptions = {},
+  options: LossHeadOptions = {},
 ): Promise<LossHeadResult> {
   const ctx = gpu();
-  return runLossHead(ctx, rows, cols, (scope, outputs) =>
-    prepareSigmoidBce(ctx, scope, {
-      logits: upload(ctx, 'test.Z', z),
-      targets: upload(ctx, 'test.Y', y),
-      rows,
-      cols,
-      batchSize,
-      ...outputs,
-      ...options,
-    }),
+  return runLossHead(ctx, z, rows, cols, options, (scope, args) =>
+    prepareSigmoidBce(ctx, scope, { ...args, targets: upload(ctx, 'test.Y', y) }),
   );
 }
 
@@ -47,16 +48,15 @@ async function check(
   cols: number,
   options: LossHeadOptions = {},
 ): Promise<LossHeadResult> {
-  const { batchSize = rows, variant } = options;
+  const { batchSize = rows, variant, weights } = options;
   const got = await runGpu(z, y, rows, cols, options);
   const grad = new Float64Array(rows * cols);
   const loss = new Float64Array(rows);
   const correct = new Uint32Array(rows);
-  sigmoidBceRef(z, rows, cols, y, grad, loss, batchSize);
+  sigmoidBceRef(z, rows, cols, y, grad, loss, batchSize, weights);
   correctRowsRef(z, rows, cols, { kind: 'dense', values: y }, 'sigmoid', correct);
-  const what = `sigmoid_bce (${variant}) ${rows}×${cols} B=${batchSize}`;
-  expectClose(got.grad, grad, gradTol(batchSize), `${what} dZ`);
-  expectClose(got.loss, loss, lossTol(cols), `${what} loss`);
+  const what = `sigmoid_bce (${variant}) ${rows}×${cols} B=${batchSize}${weights ? ' weighted' : ''}`;
+  expectLossHead(got, { grad, loss }, { grad: gradTol(batchSize), loss: lossTol(cols) }, weights, what);
   expect(Array.from(got.correct), `${what} correct`).toEqual(Array.from(correct));
   return got;
 }
@@ -109,6 +109,33 @@ describe.each(['workgroup', 'row'] as const)('sigmoid_bce (%s) against the Float
 
   it('splits many rows over a 2D grid (limit forced to 4 workgroups per dimension; 300 rows: 5 of 64)', async () => {
     await check(randomArray(300 * 10, 8, 4), targets(300 * 10, 9), 300, 10, { variant, maxWorkgroupsPerDimension: 4 });
+  });
+
+  it("weighted: each row's loss and dZ times its weight, zeros included, awkward shapes", async () => {
+    let seed = 40;
+    for (const [rows, cols] of ROW_SHAPES) {
+      const options = { variant, weights: lossWeights(rows, seed + 2) };
+      const got = await check(randomArray(rows * cols, seed, 6), targets(rows * cols, seed + 1), rows, cols, options);
+      expectZeroWeightRows(got, rows, cols);
+      seed += 3;
+    }
+    await check(randomArray(300 * 10, 8, 4), targets(300 * 10, 9), 300, 10, {
+      variant,
+      maxWorkgroupsPerDimension: 4,
+      weights: lossWeights(300, 10),
+    });
+  });
+
+  it('weighted with every weight 1 is the unweighted kernel bit for bit', async () => {
+    for (const [rows, cols] of [
+      [127, 10],
+      [13, 257],
+    ] as const) {
+      const z = randomArray(rows * cols, rows, 6);
+      const y = targets(rows * cols, cols);
+      const ones = await runGpu(z, y, rows, cols, { variant, weights: new Float32Array(rows).fill(1) });
+      expectSameResults(ones, await runGpu(z, y, rows, cols, { variant }), `${rows}×${cols}`);
+    }
   });
 });
 

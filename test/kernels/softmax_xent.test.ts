@@ -5,10 +5,18 @@ import { prepareSoftmaxXent } from '../../src/kernels/softmax_xent.js';
 import type { Targets } from '../../src/model/spec.js';
 import { argmaxRef, correctRowsRef } from '../../src/reference/argmax.js';
 import { softmaxXentRef } from '../../src/reference/softmax_xent.js';
-import { expectClose } from '../helpers/close.js';
 import { emptyF32, upload, uploadU32, useGpuContext } from '../helpers/gpu.js';
 import { mulberry32, randomArray, randomInts } from '../helpers/random.js';
-import { type LossHeadOptions, type LossHeadResult, ROW_SHAPES, runLossHead } from '../helpers/rows.js';
+import {
+  expectLossHead,
+  expectSameResults,
+  expectZeroWeightRows,
+  type LossHeadOptions,
+  type LossHeadResult,
+  lossWeights,
+  ROW_SHAPES,
+  runLossHead,
+} from '../helpers/rows.js';
 
 const gpu = useGpuContext();
 
@@ -24,20 +32,15 @@ function runGpu(
   rows: number,
   cols: number,
   targets: Targets,
-  { batchSize = rows, ...options }: LossHeadOptions = {},
+  options: LossHeadOptions = {},
 ): Promise<LossHeadResult> {
   const ctx = gpu();
-  return runLossHead(ctx, rows, cols, (scope, outputs) =>
+  return runLossHead(ctx, z, rows, cols, options, (scope, args) =>
     prepareSoftmaxXent(ctx, scope, {
-      logits: upload(ctx, 'test.Z', z),
-      rows,
-      cols,
-      batchSize,
+      ...args,
       ...(targets.kind === 'labels'
         ? { labels: uploadU32(ctx, 'test.labels', targets.labels) }
         : { targets: upload(ctx, 'test.Y', targets.values) }),
-      ...outputs,
-      ...options,
     }),
   );
 }
@@ -49,16 +52,15 @@ async function check(
   targets: Targets,
   options: LossHeadOptions = {},
 ): Promise<LossHeadResult> {
-  const { batchSize = rows, variant } = options;
+  const { batchSize = rows, variant, weights } = options;
   const got = await runGpu(z, rows, cols, targets, options);
   const grad = new Float64Array(rows * cols);
   const loss = new Float64Array(rows);
   const correct = new Uint32Array(rows);
-  softmaxXentRef(z, rows, cols, targets, grad, loss, batchSize);
+  softmaxXentRef(z, rows, cols, targets, grad, loss, batchSize, weights);
   correctRowsRef(z, rows, cols, targets, 'softmax', correct);
-  const what = `softmax_xent (${variant}) ${rows}×${cols} ${targets.kind} B=${batchSize}`;
-  expectClose(got.grad, grad, gradTol(batchSize), `${what} dZ`);
-  expectClose(got.loss, loss, LOSS_TOL, `${what} loss`);
+  const what = `softmax_xent (${variant}) ${rows}×${cols} ${targets.kind} B=${batchSize}${weights ? ' weighted' : ''}`;
+  expectLossHead(got, { grad, loss }, { grad: gradTol(batchSize), loss: LOSS_TOL }, weights, what);
   expect(Array.from(got.correct), `${what} correct`).toEqual(Array.from(correct));
   return got;
 }
@@ -173,6 +175,35 @@ describe.each(['workgroup', 'row'] as const)('softmax_xent (%s) against the Floa
     await check(randomArray(300 * 3, 10, 4), 300, 3, soft(300, 3, 11), options);
   });
 
+  it("weighted: each row's loss and dZ times its weight, zeros included, labels and dense, awkward shapes", async () => {
+    let seed = 40;
+    for (const [rows, cols] of ROW_SHAPES) {
+      const z = randomArray(rows * cols, seed, 4);
+      const options = { variant, weights: lossWeights(rows, seed + 1) };
+      const labels: Targets = { kind: 'labels', labels: randomInts(rows, seed + 2, cols) };
+      const viaLabels = await check(z, rows, cols, labels, options);
+      expectZeroWeightRows(viaLabels, rows, cols);
+      expectZeroWeightRows(await check(z, rows, cols, soft(rows, cols, seed + 3), options), rows, cols);
+      // The correct counts are not weighted.
+      const plain = await runGpu(z, rows, cols, labels, { variant });
+      expect(Array.from(viaLabels.correct)).toEqual(Array.from(plain.correct));
+      seed += 4;
+    }
+  });
+
+  it('weighted with every weight 1 is the unweighted kernel bit for bit', async () => {
+    for (const [rows, cols] of [
+      [127, 10],
+      [13, 257],
+    ] as const) {
+      const z = randomArray(rows * cols, rows, 4);
+      for (const targets of [labelsOf(rows, cols, 3), soft(rows, cols, 4)]) {
+        const ones = await runGpu(z, rows, cols, targets, { variant, weights: new Float32Array(rows).fill(1) });
+        expectSameResults(ones, await runGpu(z, rows, cols, targets, { variant }), `${rows}×${cols} ${targets.kind}`);
+      }
+    }
+  });
+
   it('a label ≥ cols gives loss NaN and correct 0 (the metrics then count the step as non-finite)', async () => {
     const got = await runGpu(
       randomArray(6, 12),
@@ -213,6 +244,9 @@ describe('softmax_xent', () => {
     await expect(prepareSoftmaxXent(ctx, scope, { ...base, batchSize: 0, labels: buf })).rejects.toThrow(
       /batchSize = 0/,
     );
+    await expect(
+      prepareSoftmaxXent(ctx, scope, { ...base, labels: buf, weights: emptyF32(ctx, 'w', 2) }),
+    ).rejects.toThrow('softmax_xent: weights binds 8 bytes, expected at least 12 for f32 [3]');
     scope.destroy();
   });
 });

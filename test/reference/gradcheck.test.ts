@@ -150,6 +150,28 @@ describe('gradCheckRef: mlpBackwardRef against finite differences of mlpLossRef'
     });
   }
 
+  // The weighted loss (1/B)·Σ_r w_r·ℓ_r (fit's sampleWeights / classWeights): the same check on every head,
+  // with a row of weight 0 and weights away from 1.
+  const weighted = cases.filter((c) =>
+    ['relu, softmax, labels', 'relu, softmax, soft', 'tanh, sigmoid head, 0/1', 'gelu, mse', 'huber head'].some((n) =>
+      c.name.includes(n),
+    ),
+  );
+  for (const { name, spec, batch, targets } of weighted) {
+    it(`${name}, weighted rows (one of weight 0)`, () => {
+      const params = randomParams(spec, 1000 + spec.layers.length * 17);
+      const x = randomArray(batch * spec.layers[0], 77, 1);
+      expect(minReluPreactivation(spec, params, x, batch)).toBeGreaterThan(1e-3);
+      const weights = Float64Array.from({ length: batch }, (_, r) => (r === 1 ? 0 : 0.25 + 1.5 * r));
+      const report = gradCheckRef(spec, params, x, targets(batch, spec.layers[spec.layers.length - 1]), batch, {
+        weights,
+      });
+      for (const entry of report) {
+        expect(entry.maxRelError, `${entry.tensor}: ${JSON.stringify(entry)}`).toBeLessThan(FD_REL_TOL);
+      }
+    });
+  }
+
   it('leaves its inputs untouched', () => {
     const spec: MlpSpec = { layers: [3, 5, 4], activations: ['relu'], head: 'softmax' };
     const params = randomParams(spec, 5);

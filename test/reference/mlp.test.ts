@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   cloneParamsRef,
+  type MlpBackwardRef,
   mlpBackwardRef,
   mlpForwardRef,
   mlpLossRef,
@@ -140,6 +141,74 @@ describe('mlpStepRef', () => {
       expect(maxAbsDiff(params[l].w, shrunk)).toBeLessThan(1e-16);
       expect(Array.from(params[l].b)).toEqual(Array.from(before[l].b));
     }
+  });
+});
+
+describe('mlp reference with per-row loss weights', () => {
+  // Every head, on a small network: labels, soft rows, 0/1 outputs, values.
+  const next = mulberry32(5);
+  const B = 5;
+  const heads: { spec: MlpSpec; targets: Targets }[] = [
+    {
+      spec: { layers: [3, 4, 3], activations: ['tanh'], head: 'softmax' },
+      targets: { kind: 'labels', labels: Uint32Array.from([0, 2, 1, 1, 0]) },
+    },
+    {
+      spec: { layers: [3, 4, 2], activations: ['relu'], head: 'sigmoid' },
+      targets: { kind: 'dense', values: Float64Array.from({ length: B * 2 }, () => (next() < 0.5 ? 0 : 1)) },
+    },
+    {
+      spec: { layers: [3, 4, 2], activations: ['gelu'], head: 'mse' },
+      targets: { kind: 'dense', values: Float64Array.from({ length: B * 2 }, () => next() * 4 - 2) },
+    },
+    {
+      spec: { layers: [3, 4, 2], activations: ['tanh'], head: { name: 'huber', delta: 0.3 } },
+      targets: { kind: 'dense', values: Float64Array.from({ length: B * 2 }, () => next() * 4 - 2) },
+    },
+  ];
+  const headName = (spec: MlpSpec) => (typeof spec.head === 'string' ? spec.head : spec.head.name);
+  /** The same loss and gradients, bit for bit. */
+  const expectSameLossAndGrads = (a: MlpBackwardRef, b: MlpBackwardRef) => {
+    expect(a.loss).toBe(b.loss);
+    a.grads.forEach((g, l) => {
+      expect(Array.from(g.w)).toEqual(Array.from(b.grads[l].w));
+      expect(Array.from(g.b)).toEqual(Array.from(b.grads[l].b));
+    });
+  };
+
+  for (const { spec, targets } of heads) {
+    it(`${headName(spec)}: the loss is (1/B)·Σ_r w_r·ℓ_r, all-ones weights change nothing, a zero weight removes the row`, () => {
+      const params = zeroParamsRef(spec);
+      params.forEach((p, l) => {
+        p.w.set(randomArray(p.w.length, 10 + l));
+        p.b.set(randomArray(p.b.length, 20 + l, 0.5));
+      });
+      const x = randomArray(B * 3, 30);
+      const plain = mlpBackwardRef(spec, params, x, targets, B);
+      const ones = mlpBackwardRef(spec, params, x, targets, B, { weights: new Float64Array(B).fill(1) });
+      expectSameLossAndGrads(ones, plain);
+
+      const weights = Float64Array.from([2, 0, 0.5, 1, 3]);
+      const got = mlpBackwardRef(spec, params, x, targets, B, { weights });
+      let expected = 0;
+      for (let r = 0; r < B; r++) expected += (weights[r] * plain.lossRows[r]) / B;
+      expect(got.loss).toBeCloseTo(expected, 14);
+      const C = spec.layers[spec.layers.length - 1];
+      for (let i = 0; i < B * C; i++) {
+        expect(got.dLogits[i]).toBeCloseTo(weights[Math.floor(i / C)] * plain.dLogits[i], 15);
+      }
+      // Row 1 (weight 0) has no influence: other inputs there give the very same gradients.
+      const moved = Float64Array.from(x);
+      moved.set([9, -9, 9], 3);
+      expectSameLossAndGrads(mlpBackwardRef(spec, params, moved, targets, B, { weights }), got);
+    });
+  }
+
+  it('refuses weights of the wrong length', () => {
+    const { spec, targets } = heads[0];
+    expect(() => mlpLossRef(spec, zeroParamsRef(spec), new Float64Array(B * 3), targets, B, [1, 2])).toThrow(
+      'weights has length 2, expected 5 for shape [rows]',
+    );
   });
 });
 

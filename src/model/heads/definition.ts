@@ -69,7 +69,10 @@ export interface HeadDefinition<P extends string = string> extends HeadOutputs<P
    * after the name of the targets (`[3, :] sums to 1.5: softmax targets are…`), or undefined.
    */
   checkDense(values: ArrayLike<number>, rows: number, cols: number): string | undefined;
-  /** GPU: the fused loss and output gradient dZ = ∂L/∂Z, per-row loss and correct counts. */
+  /**
+   * GPU: the fused loss and output gradient dZ = ∂L/∂Z, per-row loss and correct counts; with
+   * `args.weights`, each row's loss and dZ times its weight (the WEIGHTED form of the kernel).
+   */
   prepareLoss(
     ctx: GpuContext,
     scope: OpScope,
@@ -77,7 +80,10 @@ export interface HeadDefinition<P extends string = string> extends HeadOutputs<P
     params: ParamValues<P>,
     label: string,
   ): Promise<GpuOp>;
-  /** Float64 twin of prepareLoss: dLogits [rows, cols] and lossRows [rows] written. */
+  /**
+   * Float64 twin of prepareLoss: dLogits [rows, cols] and lossRows [rows] written; with `weights` [rows]
+   * (prepareLoss's `args.weights`), row r's loss and gradient are times w_r.
+   */
   lossRef(
     logits: ArrayLike<number>,
     rows: number,
@@ -87,6 +93,7 @@ export interface HeadDefinition<P extends string = string> extends HeadOutputs<P
     lossRows: Float64Array,
     batchSize: number,
     params: ParamValues<P>,
+    weights?: ArrayLike<number>,
   ): void;
   /** Float64: the per-row correct counts the loss kernel writes (0 for value heads). */
   correctRef(logits: ArrayLike<number>, rows: number, cols: number, targets: Targets, out: Uint32Array): void;

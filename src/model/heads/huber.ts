@@ -21,9 +21,9 @@ export const huber: HeadDefinition<'delta'> = {
   checkDense: (values, _rows, cols) => firstNonFinite(values, cols),
   prepareLoss: (ctx, scope, args, params, label) =>
     prepareRegression(ctx, scope, { ...args, loss: 'huber', delta: params.delta }, label),
-  lossRef: (logits, rows, cols, targets, dLogits, lossRows, batchSize, params) => {
+  lossRef: (logits, rows, cols, targets, dLogits, lossRows, batchSize, params, weights) => {
     if (targets.kind !== 'dense') throw new Error('the huber head needs dense targets [B, C], not labels');
-    huberRef(logits, rows, cols, targets.values, dLogits, lossRows, batchSize, params.delta);
+    huberRef(logits, rows, cols, targets.values, dLogits, lossRows, batchSize, params.delta, weights);
   },
   correctRef: (_logits, _rows, _cols, _targets, out) => out.fill(0),
 };

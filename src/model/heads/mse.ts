@@ -17,9 +17,9 @@ export const mse: HeadDefinition<never> = {
   torch: 'torch.nn.MSELoss()',
   checkDense: (values, _rows, cols) => firstNonFinite(values, cols),
   prepareLoss: (ctx, scope, args, _params, label) => prepareRegression(ctx, scope, { ...args, loss: 'mse' }, label),
-  lossRef: (logits, rows, cols, targets, dLogits, lossRows, batchSize) => {
+  lossRef: (logits, rows, cols, targets, dLogits, lossRows, batchSize, _params, weights) => {
     if (targets.kind !== 'dense') throw new Error('the mse head needs dense targets [B, C], not labels');
-    mseRef(logits, rows, cols, targets.values, dLogits, lossRows, batchSize);
+    mseRef(logits, rows, cols, targets.values, dLogits, lossRows, batchSize, weights);
   },
   correctRef: (_logits, _rows, _cols, _targets, out) => out.fill(0),
 };

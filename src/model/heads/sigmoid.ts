@@ -53,9 +53,9 @@ export const sigmoid: HeadDefinition<never> = {
     return undefined;
   },
   prepareLoss: (ctx, scope, args, _params, label) => prepareSigmoidBce(ctx, scope, args, label),
-  lossRef: (logits, rows, cols, targets, dLogits, lossRows, batchSize) => {
+  lossRef: (logits, rows, cols, targets, dLogits, lossRows, batchSize, _params, weights) => {
     if (targets.kind !== 'dense') throw new Error('the sigmoid head needs dense targets [B, C] in [0, 1], not labels');
-    sigmoidBceRef(logits, rows, cols, targets.values, dLogits, lossRows, batchSize);
+    sigmoidBceRef(logits, rows, cols, targets.values, dLogits, lossRows, batchSize, weights);
   },
   correctRef: (logits, rows, cols, targets, out) => correctRowsRef(logits, rows, cols, targets, 'sigmoid', out),
 };

@@ -53,7 +53,7 @@ export const softmax: HeadDefinition<never> = {
       args.targetKind === 'labels' ? { ...args, labels: args.targets, targets: undefined } : args,
       label,
     ),
-  lossRef: (logits, rows, cols, targets, dLogits, lossRows, batchSize) =>
-    softmaxXentRef(logits, rows, cols, targets, dLogits, lossRows, batchSize),
+  lossRef: (logits, rows, cols, targets, dLogits, lossRows, batchSize, _params, weights) =>
+    softmaxXentRef(logits, rows, cols, targets, dLogits, lossRows, batchSize, weights),
   correctRef: (logits, rows, cols, targets, out) => correctRowsRef(logits, rows, cols, targets, 'softmax', out),
 };
