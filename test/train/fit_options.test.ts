@@ -251,6 +251,27 @@ describe('validationSplit', () => {
     await b.destroy();
   });
 
+  it('splits sample weights with the rows: the held-out rows are evaluated unweighted', async () => {
+    const { x, y } = data(40, 7);
+    const weights = Float32Array.from({ length: 40 }, (_, i) => 0.5 + (i % 3));
+    const options: FitOptions = { epochs: 2, batchSize: 8, seed: 2, learningRate: 0.05 };
+    const a = await net(9);
+    const b = await net(9);
+    const split = await a.fit(x, y, { ...options, validationSplit: 0.25, sampleWeights: weights });
+    const given = await b.fit(x.subarray(0, 30 * 4), y.subarray(0, 30), {
+      ...options,
+      sampleWeights: weights.subarray(0, 30),
+      validation: { inputs: x.subarray(30 * 4), labels: y.subarray(30) },
+    });
+    expect(split.map((r) => [r.trainLoss, r.testLoss])).toEqual(given.map((r) => [r.trainLoss, r.testLoss]));
+    expect(await paramsOf(a)).toEqual(await paramsOf(b));
+    await expect(a.fit(x, y, { validationSplit: 0.25, sampleWeights: weights.subarray(0, 30) })).rejects.toThrow(
+      'options.sampleWeights has 30 values, expected one per row of the data (40), which validationSplit then splits',
+    );
+    await a.destroy();
+    await b.destroy();
+  });
+
   it('refuses what it cannot split, leaving the network as it was', async () => {
     const { x, y } = data(10, 2);
     const mlp = await net();
