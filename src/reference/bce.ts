@@ -4,8 +4,8 @@
 // z: [rows, cols] read   targets Y: [rows, cols] in [0, 1]   dZ: [rows, cols] write   loss: [rows] write
 // The right-hand form never takes the log of an underflowed σ: exp(−|z|) ≤ 1, so it is finite for any finite z.
 // With per-row weights w (loss_weights.ts): loss[r] = w_r·ℓ_r, dZ[r,:] = w_r·(σ(Z_r) − Y_r)/B.
-import { checkBatchSize, checkDim, checkLength } from './check.js';
-import { checkWeightsRef, weightRef } from './loss_weights.js';
+import { checkLength } from './check.js';
+import { checkLossRef, weightRef } from './loss_weights.js';
 
 /**
  * The logistic sigmoid 1 / (1 + e^(−z)), stable for any finite z: e^(−|z|) never overflows,
@@ -32,14 +32,8 @@ export function sigmoidBceRef(
   batchSize: number = rows,
   weights?: ArrayLike<number>,
 ): void {
-  checkDim('rows', rows);
-  checkDim('cols', cols);
-  checkBatchSize(batchSize);
-  checkLength('z', z, rows * cols, '[rows, cols]');
+  checkLossRef(z, rows, cols, gradOut, lossOut, batchSize, weights);
   checkLength('targets', targets, rows * cols, '[rows, cols]');
-  checkLength('gradOut', gradOut, rows * cols, '[rows, cols]');
-  checkLength('lossOut', lossOut, rows, '[rows]');
-  checkWeightsRef(weights, rows);
   for (let r = 0; r < rows; r++) {
     const w = weightRef(weights, r);
     let loss = 0;

@@ -5,8 +5,8 @@
 // torch.nn.HuberLoss(delta) with reduction 'mean' compute it.
 // With per-row weights w (loss_weights.ts): loss[r] = w_r·(1/C)·Σ_c ℓ(d_rc), dZ = w_r·ℓ'(d)/(B·C).
 // z, y: [rows, cols] read   gradOut: [rows, cols] write   lossOut: [rows] write
-import { checkBatchSize, checkDim, checkLength } from './check.js';
-import { checkWeightsRef, weightRef } from './loss_weights.js';
+import { checkLength } from './check.js';
+import { checkLossRef, weightRef } from './loss_weights.js';
 
 /** ℓ and ℓ' of one difference d. */
 type Pointwise = (d: number) => { loss: number; grad: number };
@@ -22,14 +22,8 @@ function regressionRef(
   batchSize: number,
   weights: ArrayLike<number> | undefined,
 ): void {
-  checkDim('rows', rows);
-  checkDim('cols', cols);
-  checkBatchSize(batchSize);
-  checkLength('z', z, rows * cols, '[rows, cols]');
+  checkLossRef(z, rows, cols, gradOut, lossOut, batchSize, weights);
   checkLength('targets', y, rows * cols, '[rows, cols]');
-  checkLength('gradOut', gradOut, rows * cols, '[rows, cols]');
-  checkLength('lossOut', lossOut, rows, '[rows]');
-  checkWeightsRef(weights, rows);
   for (let r = 0; r < rows; r++) {
     const w = weightRef(weights, r);
     let sum = 0;

@@ -7,8 +7,8 @@
 // The gradient of exactly this loss is softmax(Z) − Y for any Y (seed 001: r − z); the 1/B is the batch mean (seed 000).
 // With per-row weights w (loss_weights.ts): loss[r] = w_r·ℓ_r, dZ[r,:] = w_r·(softmax(Z_r) − Y_r)/B.
 
-import { checkBatchSize, checkDim, checkLength } from './check.js';
-import { checkWeightsRef, weightRef } from './loss_weights.js';
+import { checkLength } from './check.js';
+import { checkLossRef, weightRef } from './loss_weights.js';
 import type { Targets } from './targets.js';
 
 /**
@@ -42,15 +42,9 @@ export function softmaxXentRef(
   batchSize: number = rows,
   weights?: ArrayLike<number>,
 ): void {
-  checkDim('rows', rows);
-  checkDim('cols', cols);
-  checkBatchSize(batchSize);
-  checkLength('z', z, rows * cols, '[rows, cols]');
-  checkLength('gradOut', gradOut, rows * cols, '[rows, cols]');
-  checkLength('lossOut', lossOut, rows, '[rows]');
+  checkLossRef(z, rows, cols, gradOut, lossOut, batchSize, weights);
   if (targets.kind === 'labels') validateLabelsRef(targets.labels, rows, cols);
   else checkLength('targets.values', targets.values, rows * cols, '[rows, cols]');
-  checkWeightsRef(weights, rows);
 
   for (let r = 0; r < rows; r++) {
     const row = r * cols;
