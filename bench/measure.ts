@@ -2,8 +2,9 @@
  * The timing loop shared by every GPU figure: calibrate the iterations per sample from one warm
  * iteration, fit the plan into the per-figure time budget, warm up, then take the samples.
  */
+
+import type { PassSample } from '../src/gpu/pass_timer.js';
 import { summarise } from './stats.js';
-import type { TimedSample } from './timer.js';
 import type { Summary, TimingMethod } from './types.js';
 
 /** How hard to measure; see `resolveBenchSettings` for the defaults of `--quick` and of a full run. */
@@ -48,7 +49,7 @@ export interface Measurement {
  * against the budget with the calibration run.
  */
 export async function measure(
-  sample: (iterations: number) => Promise<TimedSample>,
+  sample: (iterations: number) => Promise<PassSample>,
   settings: BenchSettings,
   preferred: 'timestamp' | 'wall',
   spentMs = 0,
@@ -63,7 +64,7 @@ export async function measure(
  * figures are compared in one run (the untuned and the tuned step). Each gets the figure budget.
  */
 export async function measureInterleaved(
-  samplers: readonly ((iterations: number) => Promise<TimedSample>)[],
+  samplers: readonly ((iterations: number) => Promise<PassSample>)[],
   settings: BenchSettings,
   preferred: 'timestamp' | 'wall',
   spentMs = 0,
@@ -92,7 +93,7 @@ export async function measureInterleaved(
   while (!fits() && reps > 1) reps--;
   const reduced = reps < settings.reps || warmup < settings.warmup;
   for (let w = 0; w < warmup; w++) for (const [i, sample] of samplers.entries()) await sample(iterations[i] as number);
-  const taken: TimedSample[][] = samplers.map(() => []);
+  const taken: PassSample[][] = samplers.map(() => []);
   for (let r = 0; r < reps; r++) {
     for (const [i, sample] of samplers.entries()) taken[i]?.push(await sample(iterations[i] as number));
   }

@@ -7,6 +7,7 @@
  * Tests give a `TuneTimer` of their own, whose answers decide the pick.
  */
 import type { GpuContext } from '../gpu/context.js';
+import { GpuPassTimer } from '../gpu/pass_timer.js';
 import type { GpuOp } from '../kernels/op.js';
 
 /** What is being timed: the candidate and its prepared dispatches. */
@@ -30,75 +31,18 @@ export interface TuneTimer {
   destroy(): void;
 }
 
-/** The GPU timer: timestamps where the device has them, else the wall clock. */
-export class GpuTuneTimer implements TuneTimer {
-  readonly method: 'timestamp' | 'wall';
-  private readonly querySet: GPUQuerySet | undefined;
-  private readonly resolveBuffer: GPUBuffer | undefined;
-  private readonly readback: GPUBuffer | undefined;
-  /** The greatest common divisor of every timestamp seen, ns (0n before the first). */
-  private step = 0n;
-
-  constructor(private readonly ctx: GpuContext) {
-    this.method = ctx.hasTimestamps ? 'timestamp' : 'wall';
-    if (this.method === 'timestamp') {
-      const device = ctx.device;
-      this.querySet = device.createQuerySet({ label: 'tune.timestamps', type: 'timestamp', count: 2 });
-      this.resolveBuffer = device.createBuffer({
-        label: 'tune.timestamps.resolve',
-        size: 16,
-        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-      });
-      this.readback = device.createBuffer({
-        label: 'tune.timestamps.readback',
-        size: 16,
-        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-      });
-    }
+/**
+ * The GPU timer (src/gpu/pass_timer.ts) as the tuner uses it: a sample is the pass's GPU time, or the
+ * wall clock where the device has no timestamps or they were unusable, here including a pass whose
+ * end equals its start (a pass shorter than the step of quantised timestamps: 0 ms would be no time).
+ */
+export class GpuTuneTimer extends GpuPassTimer implements TuneTimer {
+  constructor(ctx: GpuContext) {
+    super(ctx, 'tune');
   }
 
   async time(run: TimedRun, reps: number): Promise<number> {
-    const device = this.ctx.device;
-    const encoder = device.createCommandEncoder({ label: 'tune.sample' });
-    const descriptor: GPUComputePassDescriptor = { label: 'tune.sample' };
-    if (this.querySet) {
-      descriptor.timestampWrites = { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
-    }
-    const pass = encoder.beginComputePass(descriptor);
-    for (let i = 0; i < reps; i++) for (const op of run.ops) op.encode(pass);
-    pass.end();
-    if (this.querySet && this.resolveBuffer && this.readback) {
-      encoder.resolveQuerySet(this.querySet, 0, 2, this.resolveBuffer, 0);
-      encoder.copyBufferToBuffer(this.resolveBuffer, 0, this.readback, 0, 16);
-    }
-    const t0 = performance.now();
-    device.queue.submit([encoder.finish()]);
-    if (!this.readback) {
-      await device.queue.onSubmittedWorkDone();
-      return performance.now() - t0;
-    }
-    await this.readback.mapAsync(GPUMapMode.READ);
-    const wall = performance.now() - t0;
-    const [begin, end] = new BigUint64Array(this.readback.getMappedRange().slice(0));
-    this.readback.unmap();
-    // Some drivers write zeros (or an end before the start) when they could not take a timestamp.
-    if (begin === 0n || end <= begin) return wall;
-    for (const t of [begin, end]) this.step = gcd(this.step, t);
-    return Number(end - begin) / 1e6;
+    const sample = await this.timePass(run.ops, reps, 'tune.sample');
+    return sample.fromTimestamps && sample.ms > 0 ? sample.ms : sample.wallMs;
   }
-
-  get resolutionMs(): number {
-    return Number(this.step) / 1e6;
-  }
-
-  destroy(): void {
-    this.querySet?.destroy();
-    this.resolveBuffer?.destroy();
-    this.readback?.destroy();
-  }
-}
-
-function gcd(a: bigint, b: bigint): bigint {
-  while (b) [a, b] = [b, a % b];
-  return a;
 }
