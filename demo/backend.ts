@@ -71,21 +71,35 @@ export class GpuBackend implements Backend {
 
   private constructor(
     readonly ctx: GpuContext,
-    train: HostDataset,
-    test: HostDataset,
+    trainData: GpuDataset,
+    testData: GpuDataset,
     onLost: (message: string) => void,
   ) {
     this.description = ctx.adapter ? describeAdapter(ctx.adapter) : 'WebGPU';
-    this.trainData = new GpuDataset(ctx, train, 'mnist.train');
-    this.testData = new GpuDataset(ctx, test, 'mnist.test');
+    this.trainData = trainData;
+    this.testData = testData;
     ctx.device.lost.then((info) => {
       if (!this.closing) onLost(info.message || `reason: ${info.reason}`);
     });
   }
 
-  /** Uploads the data sets to the context's device; `onLost` hears of a device loss we did not cause. */
-  static create(ctx: GpuContext, train: HostDataset, test: HostDataset, onLost: (message: string) => void): GpuBackend {
-    return new GpuBackend(ctx, train, test, onLost);
+  /**
+   * Uploads the data sets to the context's device (a device out of memory: a GpuOutOfMemoryError, nothing
+   * left allocated); `onLost` hears of a device loss we did not cause.
+   */
+  static async create(
+    ctx: GpuContext,
+    train: HostDataset,
+    test: HostDataset,
+    onLost: (message: string) => void,
+  ): Promise<GpuBackend> {
+    const trainData = await GpuDataset.upload(ctx, train, 'mnist.train');
+    try {
+      return new GpuBackend(ctx, trainData, await GpuDataset.upload(ctx, test, 'mnist.test'), onLost);
+    } catch (error) {
+      trainData.destroy();
+      throw error;
+    }
   }
 
   async createRun(config: RunConfig): Promise<Run> {

@@ -553,7 +553,10 @@ async function chooseBackend(): Promise<void> {
       setBackendBadge('pending', 'looking for a GPU…');
       const ctx = await GpuContext.create({ label: 'demo.device' });
       setStatus('loading', 'Uploading MNIST to the GPU…');
-      backend = GpuBackend.create(ctx, train, test, onDeviceLost);
+      backend = await GpuBackend.create(ctx, train, test, onDeviceLost).catch((error: unknown) => {
+        ctx.destroy();
+        throw error;
+      });
       setBackendBadge('webgpu', `WebGPU · ${backend.description}`);
       return;
     } catch (error) {

@@ -19,7 +19,13 @@ export {
 export type { AdapterSummary } from './gpu/adapter.js';
 export { describeAdapter } from './gpu/adapter.js';
 export type { ContextOptions } from './gpu/context.js';
-export { DeviceLimitError, DeviceLostError, GpuContext, missingCapabilities } from './gpu/context.js';
+export {
+  DeviceLimitError,
+  DeviceLostError,
+  GpuContext,
+  GpuOutOfMemoryError,
+  missingCapabilities,
+} from './gpu/context.js';
 export type { DeviceOptions, OwnedDevice } from './gpu/device.js';
 export { requestGpuDevice } from './gpu/device.js';
 export { spaceOutDawnPolling } from './gpu/polling.js';

@@ -421,14 +421,14 @@ export class MLP {
       const t = y.targets;
       const weights = await resolveRowWeights(ctx, spec, t, x.count, weighting);
       return t.kind === 'labels'
-        ? new GpuDataset(ctx, { ...source, labels: t.labels, weights }, inputName)
-        : new GpuDataset(ctx, { ...source, targets: Float32Array.from(t.values), weights }, inputName);
+        ? GpuDataset.upload(ctx, { ...source, labels: t.labels, weights }, inputName)
+        : GpuDataset.upload(ctx, { ...source, targets: Float32Array.from(t.values), weights }, inputName);
     }
     const kind = headOf(spec).definition.targets[0];
     const data =
       kind === 'labels'
-        ? new GpuDataset(ctx, { ...source, labels: y.buffer }, inputName, labelName)
-        : new GpuDataset(ctx, { ...source, targets: y.buffer }, inputName, labelName);
+        ? await GpuDataset.upload(ctx, { ...source, labels: y.buffer }, inputName, labelName)
+        : await GpuDataset.upload(ctx, { ...source, targets: y.buffer }, inputName, labelName);
     try {
       const targets: Targets =
         kind === 'labels'

@@ -116,8 +116,8 @@ async function main(): Promise<number> {
           optimizer,
           context: ctx,
         });
-    const trainData = new GpuDataset(ctx, train, 'mnist.train');
-    const testData = new GpuDataset(ctx, test, 'mnist.test');
+    const trainData = await GpuDataset.upload(ctx, train, 'mnist.train');
+    const testData = await GpuDataset.upload(ctx, test, 'mnist.test');
     cleanup.push(
       () => trainData.destroy(),
       () => testData.destroy(),

@@ -95,6 +95,17 @@ export function checkBufferSize(
   }
 }
 
+/**
+ * Thrown when the device could not allocate memory that its limits allow: the GPU's memory is full (other
+ * models, other tabs, the application's own buffers). A DeviceLimitError, so one `catch` handles both.
+ */
+export class GpuOutOfMemoryError extends DeviceLimitError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuOutOfMemoryError';
+  }
+}
+
 function envDebug(): boolean {
   return typeof process !== 'undefined' && process.env?.WEBGPU_MLP_DEBUG_WGSL === '1';
 }
@@ -232,9 +243,52 @@ export class GpuContext {
     this.assertAlive();
     const aligned = Math.max(4, Math.ceil(size / 4) * 4);
     checkBufferSize(this.device.limits, label, aligned, (usage & GPUBufferUsage.STORAGE) !== 0);
-    const buffer = this.device.createBuffer({ label, size: aligned, usage, mappedAtCreation });
+    let buffer: GPUBuffer;
+    try {
+      buffer = this.device.createBuffer({ label, size: aligned, usage, mappedAtCreation });
+    } catch (error) {
+      // WebGPU throws a RangeError when the memory of a buffer mapped at creation cannot be allocated.
+      if (!(error instanceof RangeError)) throw error;
+      throw new GpuOutOfMemoryError(`out of memory making ${label} (${formatBytes(aligned)}): ${error.message}`);
+    }
     this.buffers.set(buffer, aligned);
     return buffer;
+  }
+
+  /**
+   * Runs `make`, which allocates, inside an `out-of-memory` error scope. WebGPU reports an allocation the
+   * device could not make only later, asynchronously, and hands back an invalid buffer meanwhile; here it
+   * is raised as a GpuOutOfMemoryError "out of GPU memory making <what> (<bytes>): <advice>" after `free`
+   * released what `make` made, rather than left among the device's uncaptured errors while work runs on
+   * the invalid buffer. An error thrown by `make` passes through (`make` frees its own partial work).
+   * `make` is synchronous, so the scope holds exactly its calls: concurrent work (another plan being
+   * made, the application's own) can neither land in it nor take its error. Every allocation of a model,
+   * an optimizer's state, a data set, a plan or an output goes through here.
+   */
+  async allocating<T>(
+    what: string,
+    make: () => T,
+    free: (made: T) => void | Promise<void>,
+    advice: string,
+  ): Promise<T> {
+    this.assertAlive();
+    const before = this.bytesAllocated;
+    this.device.pushErrorScope('out-of-memory');
+    let made: T;
+    try {
+      made = make();
+    } catch (error) {
+      void this.device.popErrorScope().catch(() => undefined); // what failed is `error`
+      throw error;
+    }
+    const popped = this.device.popErrorScope(); // before any await: see above
+    const bytes = this.bytesAllocated - before;
+    const oom = await popped;
+    if (!oom) return made;
+    await free(made);
+    throw new GpuOutOfMemoryError(
+      `out of GPU memory making ${what}${bytes > 0 ? ` (${formatBytes(bytes)})` : ''}: ${advice} (${oom.message})`,
+    );
   }
 
   /** Creates a storage buffer holding `data`. */
@@ -264,12 +318,17 @@ export class GpuContext {
 
   /** Reads a buffer back (async; never call inside a training step). */
   async read(source: GPUBuffer, byteOffset = 0, byteLength = source.size - byteOffset): Promise<ArrayBuffer> {
-    this.assertAlive();
-    const staging = this.device.createBuffer({
-      label: `${source.label}.readback`,
-      size: byteLength,
-      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
-    });
+    const staging = await this.allocating(
+      `the readback of ${source.label} (${formatBytes(byteLength)})`,
+      () =>
+        this.device.createBuffer({
+          label: `${source.label}.readback`,
+          size: byteLength,
+          usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+        }),
+      (made) => made.destroy(),
+      'free GPU memory (other models: destroy())',
+    );
     const encoder = this.device.createCommandEncoder({ label: `${source.label}.readback` });
     encoder.copyBufferToBuffer(source, byteOffset, staging, 0, byteLength);
     this.device.queue.submit([encoder.finish()]);

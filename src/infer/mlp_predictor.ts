@@ -41,10 +41,16 @@ export class MLPPredictor {
     const label = options.label ?? 'mlp';
     const ctx = await GpuContext.create({ device: options.device });
     try {
-      const params = ctx.createBufferWith(
-        `${label}.params`,
-        file.params,
-        GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      const params = await ctx.allocating(
+        `the parameters of layers [${file.spec.layers.join(', ')}]`,
+        () =>
+          ctx.createBufferWith(
+            `${label}.params`,
+            file.params,
+            GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+          ),
+        (made) => ctx.releaseBuffer(made),
+        'free GPU memory (other models: destroy())',
       );
       return new MLPPredictor(ctx, file.spec, file.layout, params, file.metadata, label);
     } catch (error) {

@@ -162,33 +162,26 @@ export class ForwardPlan {
   }
 
   /**
-   * Makes and prepares a plan inside an out-of-memory error scope: an allocation the device could not
-   * make is raised (not left among the device's uncaptured errors) and the plan is destroyed.
+   * Makes a plan's buffers inside an out-of-memory error scope (GpuContext.allocating: an allocation the
+   * device could not make is raised), then prepares its dispatches; the plan is destroyed on any failure.
    */
-  static async made<P extends { bytes: number; destroy(): void }>(
+  static async made<P extends { destroy(): void }>(
     model: PlanModel,
     batch: number,
     make: () => P,
     prepare: (plan: P) => Promise<void>,
   ): Promise<P> {
-    model.ctx.device.pushErrorScope('out-of-memory');
-    let plan: P | undefined;
-    let failure: unknown;
+    const plan = await model.ctx.allocating(
+      `the buffers of batch size ${batch}`,
+      make,
+      (made) => made.destroy(),
+      'use a smaller batch size or a smaller network',
+    );
     try {
-      plan = make();
       await prepare(plan);
     } catch (error) {
-      failure = error;
-    }
-    const oom = await model.ctx.device.popErrorScope();
-    if (oom && failure === undefined) {
-      failure = new Error(
-        `out of GPU memory making the buffers of batch size ${batch}${plan ? ` (${formatBytes(plan.bytes)})` : ''}: use a smaller batch size or a smaller network (${oom.message})`,
-      );
-    }
-    if (failure !== undefined || !plan) {
-      plan?.destroy();
-      throw failure;
+      plan.destroy();
+      throw error;
     }
     return plan;
   }

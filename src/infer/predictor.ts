@@ -74,23 +74,34 @@ export class Predictor {
     if (!output) checkBufferSize(ctx.device.limits, `predictions f32 [${count}, ${C}]`, outBytes, true);
     const target =
       output ??
-      ctx.device.createBuffer({
-        label: `${label}.predictions`,
-        size: Math.max(4, outBytes),
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      });
+      (await ctx.allocating(
+        `predictions f32 [${count}, ${C}] (${formatBytes(outBytes)})`,
+        () =>
+          ctx.device.createBuffer({
+            label: `${label}.predictions`,
+            size: Math.max(4, outBytes),
+            usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+          }),
+        (made) => made.destroy(),
+        'predict fewer rows at a time, or pass your own output buffer',
+      ));
     const chunk = this.chunkRows;
-    for (let start = 0; start < count; start += chunk) {
-      const n = Math.min(chunk, count - start);
-      await this.plans.with([n], async (plan) => {
-        const encoder = ctx.device.createCommandEncoder({ label: `${label}.predict` });
-        encoder.copyBufferToBuffer(buffer, start * D * 4, plan.x, 0, n * D * 4);
-        const pass = encoder.beginComputePass({ label: `${label}.predict` });
-        plan.encode(pass);
-        pass.end();
-        encoder.copyBufferToBuffer(plan.probs, 0, target, start * C * 4, n * C * 4);
-        ctx.device.queue.submit([encoder.finish()]);
-      });
+    try {
+      for (let start = 0; start < count; start += chunk) {
+        const n = Math.min(chunk, count - start);
+        await this.plans.with([n], async (plan) => {
+          const encoder = ctx.device.createCommandEncoder({ label: `${label}.predict` });
+          encoder.copyBufferToBuffer(buffer, start * D * 4, plan.x, 0, n * D * 4);
+          const pass = encoder.beginComputePass({ label: `${label}.predict` });
+          plan.encode(pass);
+          pass.end();
+          encoder.copyBufferToBuffer(plan.probs, 0, target, start * C * 4, n * C * 4);
+          ctx.device.queue.submit([encoder.finish()]);
+        });
+      }
+    } catch (error) {
+      if (!output) target.destroy(); // ours until returned
+      throw error;
     }
     return target;
   }

@@ -54,6 +54,20 @@ export class GpuDataset {
   /** Per plan, one gather per slot: the steps of one submit each read their own start (see Model.submitSteps). */
   private readonly gathers = new Map<StepPlan, { scope: OpScope; slots: Promise<GatherOp>[] }>();
 
+  /**
+   * Uploads a data set, its allocations inside an out-of-memory error scope (GpuContext.allocating): a
+   * device whose memory is full gives a GpuOutOfMemoryError naming the data set, and nothing is left
+   * allocated. What the library, the CLI and the demo use; the constructor does the same unscoped.
+   */
+  static upload(ctx: GpuContext, source: DatasetSource, name = 'dataset', targetName = 'labels'): Promise<GpuDataset> {
+    return ctx.allocating(
+      `the data set ${name} (${source.count} rows)`,
+      () => new GpuDataset(ctx, source, name, targetName),
+      (made) => made.destroy(),
+      'fit on fewer rows at a time (repeated fit calls continue the run), or free GPU memory',
+    );
+  }
+
   constructor(
     private readonly ctx: GpuContext,
     source: DatasetSource,

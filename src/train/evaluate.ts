@@ -124,14 +124,25 @@ async function evaluateNow(model: Model, data: GpuDataset, batchSize: number): P
   const rest = data.count % B;
   const steps = Math.ceil(data.count / B);
   const rowBytes = readback === 'classes' ? 4 : C * 4;
-  const full = await model.plans.acquire(B, data.targetKind, false, false);
-  const last = rest ? await model.plans.acquire(rest, data.targetKind, false, false) : full;
-  const gathered = model.ctx.createBuffer(
-    `${data.name}.evaluation.${readback}`,
-    data.count * rowBytes,
-    GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
-  );
+  // Everything acquired is released in `finally`, whichever step fails (a plan, the buffer, the GPU).
+  const release: (() => void)[] = [];
   try {
+    const full = await model.plans.acquire(B, data.targetKind, false, false);
+    release.push(() => full.release());
+    const last = rest ? await model.plans.acquire(rest, data.targetKind, false, false) : full;
+    if (last !== full) release.push(() => last.release());
+    const gathered = await model.ctx.allocating(
+      `the evaluation's outputs of ${data.name} (${data.count} rows)`,
+      () =>
+        model.ctx.createBuffer(
+          `${data.name}.evaluation.${readback}`,
+          data.count * rowBytes,
+          GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+        ),
+      (made) => model.ctx.releaseBuffer(made),
+      'evaluate fewer rows at a time',
+    );
+    release.push(() => model.ctx.releaseBuffer(gathered));
     data.setOrder(undefined);
     model.resetEvalStats();
     for (let s = 0; s < steps; s++) {
@@ -155,8 +166,6 @@ async function evaluateNow(model: Model, data: GpuDataset, batchSize: number): P
           : { dense: await data.readTargets() };
     return summarizeEvaluation(prediction, C, { loss: stats.meanLoss, accuracy: stats.accuracy }, read, targets);
   } finally {
-    model.ctx.releaseBuffer(gathered);
-    full.release();
-    last.release();
+    for (const r of release.reverse()) r();
   }
 }

@@ -7,7 +7,7 @@
  * head), how parameters move is the optimizer's (src/optim/); the model holds the buffers and orders
  * the work.
  */
-import { DeviceLimitError, GpuContext } from '../gpu/context.js';
+import { DeviceLimitError, GpuContext, GpuOutOfMemoryError } from '../gpu/context.js';
 import { PlanCache } from '../gpu/plan_cache.js';
 import { Predictor } from '../infer/predictor.js';
 import type { Checkpoint } from '../io/checkpoint_file.js';
@@ -142,15 +142,21 @@ export class Model {
     const ownsContext = !options.context;
     const ctx =
       options.context ?? (await GpuContext.create({ device: options.device, debugShaders: options.debugShaders }));
+    const count = paramLayout(spec).parameterCount.toLocaleString('en-US');
+    const what = `layers [${spec.layers.join(', ')}] (${count} parameters)`;
     let model: Model;
     try {
-      model = new Model(ctx, ownsContext, spec, optimizer, options.label ?? 'mlp');
+      model = await ctx.allocating(
+        `the parameters of ${what}`,
+        () => new Model(ctx, ownsContext, spec, optimizer, options.label ?? 'mlp'),
+        (made) => made.destroy(),
+        'use a smaller network, or free GPU memory (other models: destroy())',
+      );
       model.tune = tune;
     } catch (error) {
       if (ownsContext) ctx.destroy();
-      if (!(error instanceof DeviceLimitError)) throw error;
-      const count = paramLayout(spec).parameterCount.toLocaleString('en-US');
-      throw new DeviceLimitError(`layers [${spec.layers.join(', ')}] (${count} parameters): ${error.message}`);
+      if (!(error instanceof DeviceLimitError) || error instanceof GpuOutOfMemoryError) throw error;
+      throw new DeviceLimitError(`${what}: ${error.message}`);
     }
     try {
       model.writeParams(initParams(spec, seed, model.layout));
@@ -181,11 +187,17 @@ export class Model {
     const resolved = resolveOptimizer(config);
     const kindChanged = !this.optimizer || resolved.kind !== this.optimizer.kind;
     if (kindChanged) {
-      const next = new GpuOptimizer(
-        this.ctx,
-        resolved.kind,
-        { params: this.params, grads: this.grads, layout: this.layout },
-        `${this.label}.optimizer`,
+      const next = await this.ctx.allocating(
+        `the ${resolved.kind} optimizer's state of ${this.label}`,
+        () =>
+          new GpuOptimizer(
+            this.ctx,
+            resolved.kind,
+            { params: this.params, grads: this.grads, layout: this.layout },
+            `${this.label}.optimizer`,
+          ),
+        (made) => made.destroy(),
+        'use a smaller network, or an optimizer with less state (sgd has none, momentum one buffer, adam two)',
       );
       let update: OptimizerOp;
       try {
