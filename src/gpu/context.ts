@@ -106,6 +106,20 @@ export class GpuOutOfMemoryError extends DeviceLimitError {
   }
 }
 
+/** True for what can stand for a GPUDevice: an object with limits, a queue and createBuffer. */
+function isGpuDevice(value: unknown): value is GPUDevice {
+  const d = value as Partial<GPUDevice> | null;
+  return typeof d === 'object' && d !== null && typeof d.createBuffer === 'function' && !!d.limits && !!d.queue;
+}
+
+/** What was given, for an error: `5 (a number)`, `a string`, `a plain object`, `a GPUAdapter`. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return 'a string';
+  if (typeof value !== 'object' || value === null) return `${String(value)} (a ${typeof value})`;
+  const name = value.constructor?.name;
+  return !name || name === 'Object' ? 'a plain object' : `a ${name}`;
+}
+
 function envDebug(): boolean {
   return typeof process !== 'undefined' && process.env?.WEBGPU_MLP_DEBUG_WGSL === '1';
 }
@@ -175,6 +189,11 @@ export class GpuContext {
     const preference = options.kernelPreference;
     if (preference !== undefined && preference !== 'tiled' && preference !== 'direct') {
       throw new Error(`kernelPreference = '${String(preference)}', expected 'tiled' or 'direct'`);
+    }
+    if (options.device != null && !isGpuDevice(options.device)) {
+      throw new Error(
+        `options.device is ${describe(options.device)}: expected a GPUDevice (from adapter.requestDevice()), or nothing to have one requested`,
+      );
     }
     if (options.device) {
       const missing = missingCapabilities(options.device);

@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/cli/files.js';
 import { GpuContext } from '../../src/gpu/context.js';
 import { requestGpuDevice } from '../../src/gpu/device.js';
+import { loadPredictor } from '../../src/infer/mlp_predictor.js';
 import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../../src/io/checkpoint_file.js';
 import { decodeModel } from '../../src/io/model_file.js';
 import { encodeSafetensors } from '../../src/io/safetensors.js';
@@ -341,6 +342,20 @@ describe('9. plain-JavaScript misuse gets errors that name the type given and th
       'labels[1, 0] = 1.5: sigmoid targets are probabilities in [0, 1]',
     );
     for (const m of [softmax, sigmoid]) await m.destroy();
+  });
+  it('a device option that is not a GPUDevice is refused by name, in createMLP and loadPredictor', async () => {
+    await expect(createMLP({ layers: [2, 3], device: 5 as never })).rejects.toThrow(
+      /^options\.device is 5 \(a number\): expected a GPUDevice \(from adapter\.requestDevice\(\)\), or nothing/,
+    );
+    await expect(createMLP({ layers: [2, 3], device: {} as never })).rejects.toThrow(
+      /^options\.device is a plain object: expected a GPUDevice/,
+    );
+    const mlp = await createMLP({ layers: [2, 3], device: gpu().device });
+    const bytes = await mlp.save();
+    await mlp.destroy();
+    await expect(loadPredictor(bytes, { device: 'gpu' as never })).rejects.toThrow(
+      /^options\.device is a string: expected a GPUDevice/,
+    );
   });
 });
 
