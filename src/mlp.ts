@@ -12,7 +12,14 @@
 import { checkPlanFits } from './infer/plan.js';
 import { type HostInputs, type PredictOnGpuOptions, predictInputs } from './infer/predict.js';
 import { type GpuInputs, type Inputs, type Labels, resolveInputs, resolveLabels } from './inputs.js';
-import { type MLPCheckpoint, nonFiniteState, type TrainingCheckpoint } from './io/checkpoint_file.js';
+import {
+  CHECKPOINT_EXPECTED,
+  isCheckpoint,
+  type MLPCheckpoint,
+  nonFiniteState,
+  type TrainingCheckpoint,
+} from './io/checkpoint_file.js';
+import { checkMetadata } from './io/model_file.js';
 import { headOf } from './model/heads/index.js';
 import { checkTargets } from './model/heads/targets.js';
 import { slotBinding } from './model/layout.js';
@@ -24,7 +31,7 @@ import { GpuDataset } from './train/dataset.js';
 import { type EarlyStoppingOptions, resolveEarlyStopping } from './train/early_stopping.js';
 import { type Evaluation, evaluateDataset } from './train/evaluate.js';
 import { GpuBatchTrainer } from './train/gpu_trainer.js';
-import { drive, type EpochResult, type StepProgress, TrainingRun } from './train/loop.js';
+import { checkCallbacks, drive, type EpochResult, type StepProgress, TrainingRun } from './train/loop.js';
 import { Model } from './train/model.js';
 import { resumeOptimizer } from './train/resume.js';
 import { type LearningRate, resolveLearningRate } from './train/schedule.js';
@@ -228,6 +235,7 @@ export class MLP {
       throw new Error(`options = ${formatValue(options)} is invalid: expected an object of fit options, or nothing`);
     }
     checkKeys('options', options, FIT_KEYS);
+    checkCallbacks(options, 'options.');
     if (this.fitting) {
       throw new Error(
         'fit() is already running on this network: await it before starting another (two runs at once would interleave their steps and share their statistics)',
@@ -380,7 +388,8 @@ export class MLP {
    * trained on bytes (`Uint8Array` pixels, scaled by 1/255 on the GPU), the metadata records
    * `inputScale` = 1/255: what raw inputs are multiplied by before the first layer.
    */
-  save(metadata: Record<string, string> = {}): Promise<Uint8Array> {
+  async save(metadata: Record<string, string> = {}): Promise<Uint8Array> {
+    checkMetadata(metadata);
     const scale: Record<string, string> = this.inputScale === undefined ? {} : { inputScale: String(this.inputScale) };
     return this.model.save({ ...scale, ...metadata });
   }
@@ -521,17 +530,8 @@ function splitWeights(weights: SampleWeights | undefined, rows: number, at: numb
 
 /** A checkpoint this network can continue from: its shape, architecture and finite state. */
 function checkResume(resume: MLPCheckpoint, model: Model): void {
-  const ok =
-    typeof resume === 'object' &&
-    resume !== null &&
-    typeof resume.state === 'object' &&
-    resume.state !== null &&
-    resume.state.params instanceof Float32Array &&
-    Array.isArray(resume.state.state);
-  if (!ok) {
-    throw new Error(
-      `options.resume = ${formatValue(resume)} is invalid: expected a checkpoint (from onCheckpoint, TrainingInterrupted.checkpoint or decodeCheckpoint)`,
-    );
+  if (!isCheckpoint(resume)) {
+    throw new Error(`options.resume = ${formatValue(resume)} is invalid: expected ${CHECKPOINT_EXPECTED}`);
   }
   const { spec } = resume.state;
   if (JSON.stringify(spec) !== JSON.stringify(model.spec)) {

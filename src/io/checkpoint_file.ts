@@ -13,7 +13,15 @@
 import { paramLayout } from '../model/layout.js';
 import type { MlpSpec } from '../model/spec.js';
 import { optimizerDefinition, type ResolvedOptimizer, resolveOptimizer } from '../optim/index.js';
-import { checkTensorNames, layerTensors, openWebgpuMlpFile, readLayerTensors, tensorNames } from './model_file.js';
+import { formatValue } from '../params.js';
+import {
+  checkTensorNames,
+  fileMetadata,
+  layerTensors,
+  openWebgpuMlpFile,
+  readLayerTensors,
+  tensorNames,
+} from './model_file.js';
 import { encodeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp-checkpoint/1';
@@ -62,7 +70,29 @@ export function nonFiniteState(cp: Checkpoint): string | undefined {
 }
 
 /** The checkpoint as safetensors bytes (write them to a file, IndexedDB…; `decodeCheckpoint` reads them). */
+/** True for what has a checkpoint's shape (its contents are checked where they are used). */
+export function isCheckpoint(value: unknown): value is MLPCheckpoint {
+  const cp = value as Partial<MLPCheckpoint> | null;
+  return (
+    typeof cp === 'object' &&
+    cp !== null &&
+    typeof cp.state === 'object' &&
+    cp.state !== null &&
+    cp.state.params instanceof Float32Array &&
+    Array.isArray(cp.state.state)
+  );
+}
+
+/** What a value that should be a checkpoint is not, for errors. */
+export const CHECKPOINT_EXPECTED =
+  'a checkpoint (from onCheckpoint, TrainingInterrupted.checkpoint or decodeCheckpoint)';
+
 export function encodeCheckpoint(checkpoint: MLPCheckpoint, extra: Record<string, string> = {}): Uint8Array {
+  if (!isCheckpoint(checkpoint)) {
+    throw new Error(
+      `encodeCheckpoint: checkpoint = ${formatValue(checkpoint)} is invalid: expected ${CHECKPOINT_EXPECTED}`,
+    );
+  }
   const { state: cp, epoch, step, run } = checkpoint;
   const layout = paramLayout(cp.spec);
   const names = optimizerDefinition(cp.optimizer.kind).state;
@@ -82,8 +112,7 @@ export function encodeCheckpoint(checkpoint: MLPCheckpoint, extra: Record<string
     ...layerTensors(layout, cp.params),
     ...cp.state.flatMap((s, i) => layerTensors(layout, s, `optimizer.${names[i]}.`)),
   ];
-  return encodeSafetensors(tensors, {
-    ...extra,
+  const own = {
     format: CHECKPOINT_FORMAT,
     spec: JSON.stringify({ layers: cp.spec.layers, activations: cp.spec.activations, head: cp.spec.head }),
     optimizer: JSON.stringify(cp.optimizer),
@@ -91,8 +120,12 @@ export function encodeCheckpoint(checkpoint: MLPCheckpoint, extra: Record<string
     epoch: String(epoch),
     step: String(step),
     ...(run && { seed: String(run.seed), batchSize: String(run.batchSize), rows: String(run.rows) }),
-  });
+  };
+  return encodeSafetensors(tensors, fileMetadata(extra, own, [...new Set([...Object.keys(own), ...RUN_KEYS])]));
 }
+
+/** The keys of the run's identity, which a checkpoint without one must not take from `extra` either. */
+const RUN_KEYS = ['seed', 'batchSize', 'rows'];
 
 function count(metadata: Record<string, string>, key: string, min: number, name: string): number {
   const raw = metadata[key];

@@ -30,12 +30,39 @@ export function encodeModel(spec: MlpSpec, flat: Float32Array, extra: Record<str
     );
   }
   const tensors = layerTensors(layout, flat);
-  const metadata = {
-    ...extra,
+  const metadata = fileMetadata(extra, {
     format: MODEL_FORMAT,
     spec: JSON.stringify({ layers: spec.layers, activations: spec.activations, head: spec.head }),
-  };
+  });
   return encodeSafetensors(tensors, metadata);
+}
+
+/** Throws unless `extra` is an object (of strings: encodeSafetensors checks each value). */
+export function checkMetadata(extra: unknown): asserts extra is Record<string, string> {
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
+    throw new Error(
+      `metadata is ${extra === null ? 'null' : Array.isArray(extra) ? 'an array' : typeof extra}: expected an object of strings`,
+    );
+  }
+}
+
+/**
+ * A file's metadata: the caller's `extra` (an object of strings) beside the file's `own` keys. A key of
+ * `reserved` (by default the own keys) in `extra` is an error, not silently replaced or, worse, read
+ * back as the file's own.
+ */
+export function fileMetadata(
+  extra: unknown,
+  own: Record<string, string>,
+  reserved: readonly string[] = Object.keys(own),
+): Record<string, string> {
+  checkMetadata(extra);
+  for (const key of reserved) {
+    if (Object.hasOwn(extra, key)) {
+      throw new Error(`metadata["${key}"] is the file's own: choose another key (reserved: ${reserved.join(', ')})`);
+    }
+  }
+  return { ...extra, ...own };
 }
 
 /** Decodes a model file, checking the architecture against the tensors. Errors name the file and the problem. */

@@ -259,8 +259,19 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
     this.epochs = epochs;
     this.batchSize = batchSize;
     this.seed = options.seed ?? 0;
+    if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff) {
+      throw new Error(`seed = ${this.seed} is invalid: expected an integer in 0..4294967295`);
+    }
     this.readBehind = options.readBehind ?? true;
     this.checkpointEvery = options.checkpointEvery ?? Number.POSITIVE_INFINITY;
+    if (this.checkpointEvery !== Number.POSITIVE_INFINITY) checkPositiveInt('checkpointEvery', this.checkpointEvery);
+    const { signal } = options;
+    if (
+      signal !== undefined &&
+      (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean')
+    ) {
+      throw new Error(`signal = ${String(signal)} is invalid: expected an AbortSignal (AbortController's .signal)`);
+    }
     this.stepsPerEpoch = Math.ceil(trainer.count / batchSize);
     const start = options.start ?? { epoch: 1, step: 0 };
     if (
@@ -509,8 +520,22 @@ export async function fit(trainer: BatchTrainer, options: FitOptions): Promise<E
   return drive(new TrainingRun(trainer, options), options);
 }
 
+/** Throws unless each callback given is a function (before a run changes anything). */
+export function checkCallbacks(
+  callbacks: { readonly onStep?: unknown; readonly onEpoch?: unknown; readonly onCheckpoint?: unknown },
+  prefix = '',
+): void {
+  for (const name of ['onStep', 'onEpoch', 'onCheckpoint'] as const) {
+    const f = callbacks[name];
+    if (f !== undefined && typeof f !== 'function') {
+      throw new Error(`${prefix}${name} is ${typeof f}: expected a function, or nothing`);
+    }
+  }
+}
+
 /** Drains a run, handing each event to its callback. Returns one result per epoch completed. */
 export async function drive(run: TrainingRun, callbacks: FitCallbacks): Promise<EpochResult[]> {
+  checkCallbacks(callbacks);
   for await (const event of run) {
     if (event.type === 'progress') callbacks.onStep?.(event.progress);
     else if (event.type === 'checkpoint') await callbacks.onCheckpoint?.(event.checkpoint);

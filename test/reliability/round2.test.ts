@@ -244,6 +244,22 @@ describe('7. one fit at a time, and a rejected fit changes nothing', () => {
     await expect(mlp.fit(x, y, { optimizer: 'adam', learningRate: () => Number.NaN })).rejects.toThrow(
       /options\.learningRate gave NaN for epoch 2, step \d+: expected a finite number in \(0, 1000\]/,
     );
+    // Callbacks, the shuffles' seed, checkpointEvery and signal: checked before anything changes too.
+    await expect(mlp.fit(x, y, { optimizer: 'adam', onStep: 5 as never })).rejects.toThrow(
+      'options.onStep is number: expected a function, or nothing',
+    );
+    await expect(mlp.fit(x, y, { optimizer: 'adam', onCheckpoint: {} as never })).rejects.toThrow(
+      'options.onCheckpoint is object: expected a function, or nothing',
+    );
+    await expect(mlp.fit(x, y, { optimizer: 'adam', seed: -1 })).rejects.toThrow(
+      'seed = -1 is invalid: expected an integer in 0..4294967295',
+    );
+    await expect(mlp.fit(x, y, { optimizer: 'adam', checkpointEvery: 0 })).rejects.toThrow(
+      /^checkpointEvery = 0 is invalid: expected an integer in 1\.\./,
+    );
+    await expect(mlp.fit(x, y, { optimizer: 'adam', signal: true as never })).rejects.toThrow(
+      'signal = true is invalid: expected an AbortSignal',
+    );
     expect(mlp.model.optimizerConfig.kind).toBe('momentum');
     expect(await mlp.model.readParams()).toEqual(params);
     expect(await mlp.model.readOptimizerState()).toEqual(state);
@@ -356,6 +372,30 @@ describe('9. plain-JavaScript misuse gets errors that name the type given and th
     await expect(loadPredictor(bytes, { device: 'gpu' as never })).rejects.toThrow(
       /^options\.device is a string: expected a GPUDevice/,
     );
+  });
+});
+
+describe('12. files keep their own metadata', () => {
+  it("a caller's metadata cannot replace a file's own keys, and encodeCheckpoint refuses what is not a checkpoint", async () => {
+    const mlp = await createMLP({ layers: [2, 3], device: gpu().device });
+    await expect(mlp.save({ format: 'mine' })).rejects.toThrow(
+      `metadata["format"] is the file's own: choose another key (reserved: format, spec)`,
+    );
+    await expect(mlp.save('notes' as never)).rejects.toThrow('metadata is string: expected an object of strings');
+    expect(decodeModel(await mlp.save({ note: 'kept' })).metadata.note).toBe('kept');
+    let checkpoint: MLPCheckpoint | undefined;
+    await mlp.fit(randomArray(8, 1), [0, 1, 2, 1], { onCheckpoint: (cp) => void (checkpoint = cp) });
+    if (!checkpoint) throw new Error('no checkpoint');
+    // A checkpoint without a run identity must not take one from the caller's metadata either.
+    const withoutRun = { ...checkpoint, run: undefined };
+    expect(() => encodeCheckpoint(withoutRun, { seed: '7' })).toThrow(/metadata\["seed"\] is the file's own/);
+    expect(() => encodeCheckpoint({} as never)).toThrow(
+      'encodeCheckpoint: checkpoint = {} is invalid: expected a checkpoint (from onCheckpoint',
+    );
+    expect(decodeCheckpoint(encodeCheckpoint(checkpoint, { note: 'kept' })).state.params).toEqual(
+      checkpoint.state.params,
+    );
+    await mlp.destroy();
   });
 });
 
