@@ -290,6 +290,19 @@ export class GpuContext {
     free: (made: T) => void | Promise<void>,
     advice: string,
   ): Promise<T> {
+    return this.allocateNow(what, make, free, advice).settled;
+  }
+
+  /**
+   * allocating's two halves: what `make` made, at once (to be used before any await, as `read` does),
+   * and `settled`, which resolves to it or, when the device could not make it, frees it and rejects.
+   */
+  private allocateNow<T>(
+    what: string,
+    make: () => T,
+    free: (made: T) => void | Promise<void>,
+    advice: string,
+  ): { made: T; settled: Promise<T> } {
     this.assertAlive();
     const before = this.bytesAllocated;
     this.device.pushErrorScope('out-of-memory');
@@ -300,14 +313,16 @@ export class GpuContext {
       void this.device.popErrorScope().catch(() => undefined); // what failed is `error`
       throw error;
     }
-    const popped = this.device.popErrorScope(); // before any await: see above
+    const popped = this.device.popErrorScope(); // before any await: see allocating
     const bytes = this.bytesAllocated - before;
-    const oom = await popped;
-    if (!oom) return made;
-    await free(made);
-    throw new GpuOutOfMemoryError(
-      `out of GPU memory making ${what}${bytes > 0 ? ` (${formatBytes(bytes)})` : ''}: ${advice} (${oom.message})`,
-    );
+    const settled = popped.then(async (oom) => {
+      if (!oom) return made;
+      await free(made);
+      throw new GpuOutOfMemoryError(
+        `out of GPU memory making ${what}${bytes > 0 ? ` (${formatBytes(bytes)})` : ''}: ${advice} (${oom.message})`,
+      );
+    });
+    return { made, settled };
   }
 
   /** Creates a storage buffer holding `data`. */
@@ -337,7 +352,10 @@ export class GpuContext {
 
   /** Reads a buffer back (async; never call inside a training step). */
   async read(source: GPUBuffer, byteOffset = 0, byteLength = source.size - byteOffset): Promise<ArrayBuffer> {
-    const staging = await this.allocating(
+    // The copy is encoded and submitted before any await, so it reads `source` as the work submitted so
+    // far leaves it, whatever another caller submits meanwhile: concurrent predictions of one row count
+    // share a plan's buffers and rely on this. The staging buffer's allocation is checked after.
+    const { made: staging, settled } = this.allocateNow(
       `the readback of ${source.label} (${formatBytes(byteLength)})`,
       () =>
         this.device.createBuffer({
@@ -348,10 +366,15 @@ export class GpuContext {
       (made) => made.destroy(),
       'free GPU memory (other models: destroy())',
     );
+    this.device.pushErrorScope('validation');
     const encoder = this.device.createCommandEncoder({ label: `${source.label}.readback` });
     encoder.copyBufferToBuffer(source, byteOffset, staging, 0, byteLength);
     this.device.queue.submit([encoder.finish()]);
+    const copied = this.device.popErrorScope().catch(() => null);
+    await settled; // out of memory: the copy's error is only its echo
     try {
+      const invalid = await copied;
+      if (invalid) throw new Error(`reading back ${source.label} failed: ${invalid.message}`);
       await staging.mapAsync(GPUMapMode.READ);
       return staging.getMappedRange().slice(0);
     } catch (error) {

@@ -155,6 +155,52 @@ describe('webgpu-mlp/infer', () => {
     await expect(predictor.predict(x)).rejects.toThrow('destroyed');
   });
 
+  it('concurrent predictions of one row count share a plan and each get their own rows, host and GPU', async () => {
+    const mlp = await createMLP({ layers: [5, 16, 4], seed: 9 });
+    const predictor = await loadPredictor(await mlp.save(), { device: mlp.device });
+    try {
+      const inputs = Array.from({ length: 8 }, (_, i) => randomArray(30 * 5, 100 + i, 2));
+      const alone: Float32Array[] = [];
+      for (const x of inputs) alone.push(await mlp.predict(x));
+      // Every call at once, on the network and on the loaded predictor: one plan of 30 rows each.
+      const [fromMlp, fromPredictor] = await Promise.all([
+        Promise.all(inputs.map((x) => mlp.predict(x))),
+        Promise.all(inputs.map((x) => predictor.predict(x))),
+      ]);
+      expect(mlp.memory().predictPlans.plans).toBe(1);
+      for (let i = 0; i < inputs.length; i++) {
+        expect(fromMlp[i]).toEqual(alone[i]);
+        expect(fromPredictor[i]).toEqual(alone[i]);
+      }
+      const buffers = inputs.map((x) => {
+        const b = mlp.device.createBuffer({
+          size: x.byteLength,
+          usage: GPUBufferUsage.COPY_SRC,
+          mappedAtCreation: true,
+        });
+        new Float32Array(b.getMappedRange()).set(x);
+        b.unmap();
+        return b;
+      });
+      const outs = await Promise.all(buffers.map((buffer) => predictor.predict({ buffer, count: 30 })));
+      for (let i = 0; i < outs.length; i++) {
+        const read = mlp.device.createBuffer({
+          size: outs[i].size,
+          usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+        });
+        const encoder = mlp.device.createCommandEncoder();
+        encoder.copyBufferToBuffer(outs[i], 0, read, 0, outs[i].size);
+        mlp.device.queue.submit([encoder.finish()]);
+        await read.mapAsync(GPUMapMode.READ);
+        expect(new Float32Array(read.getMappedRange().slice(0))).toEqual(alone[i]);
+        for (const b of [read, outs[i], buffers[i]]) b.destroy();
+      }
+    } finally {
+      await predictor.destroy();
+      await mlp.destroy();
+    }
+  });
+
   it('rejects what is not a model file, and unknown options', async () => {
     await expect(loadPredictor(new Uint8Array([1, 2, 3]))).rejects.toThrow(/model file/);
     const mlp = await createMLP({ layers: [2, 2], seed: 1 });
