@@ -35,6 +35,20 @@ describe('getting a device', () => {
     expect(gpu).toBeDefined();
   });
 
+  it('a readback of a destroyed buffer is an error, not zeros, and no uncaptured error is left', async () => {
+    const ctx = await GpuContext.create();
+    const buffer = ctx.createBufferWith(
+      'gone',
+      Float32Array.of(1, 2, 3, 4),
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+    );
+    expect(await ctx.readF32(buffer)).toEqual(Float32Array.of(1, 2, 3, 4));
+    buffer.destroy();
+    await expect(ctx.readF32(buffer)).rejects.toThrow(/^reading back gone failed: /);
+    expect(ctx.errors).toEqual([]);
+    ctx.destroy();
+  });
+
   it('reports a WGSL error with the shader name and line', async () => {
     const ctx = await GpuContext.create();
     await expect(

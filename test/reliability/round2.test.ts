@@ -383,8 +383,9 @@ describe('12. files keep their own metadata', () => {
     );
     await expect(mlp.save('notes' as never)).rejects.toThrow('metadata is string: expected an object of strings');
     expect(decodeModel(await mlp.save({ note: 'kept' })).metadata.note).toBe('kept');
-    let checkpoint: MLPCheckpoint | undefined;
-    await mlp.fit(randomArray(8, 1), [0, 1, 2, 1], { onCheckpoint: (cp) => void (checkpoint = cp) });
+    const checkpoints: MLPCheckpoint[] = [];
+    await mlp.fit(randomArray(8, 1), [0, 1, 2, 1], { onCheckpoint: (cp) => void checkpoints.push(cp) });
+    const checkpoint = checkpoints.at(-1);
     if (!checkpoint) throw new Error('no checkpoint');
     // A checkpoint without a run identity must not take one from the caller's metadata either.
     const withoutRun = { ...checkpoint, run: undefined };
