@@ -389,6 +389,12 @@ export class GpuContext {
    * before `device.lost` settles): wait briefly for `lost`, and report the loss rather than the symptom.
    */
   private async explain(error: unknown): Promise<unknown> {
+    if (this.destroyed) {
+      // destroy() while the call ran (the device, if ours, went with it): say so, not "the device was lost".
+      return new Error('This webgpu-mlp context was destroyed while the call ran; create a new model.', {
+        cause: error,
+      });
+    }
     const info =
       this.lostInfo ??
       (await Promise.race([this.device.lost, new Promise<undefined>((ok) => setTimeout(ok, 1000, undefined))]));

@@ -265,6 +265,23 @@ describe('7. one fit at a time, and a rejected fit changes nothing', () => {
     expect(await mlp.model.readOptimizerState()).toEqual(state);
     await mlp.destroy();
   });
+  it('destroy() while fit or predict runs: a call that cannot finish rejects saying the network was destroyed', async () => {
+    // With a device the library made (destroyed with the network) and with the application's own.
+    for (const device of [undefined, gpu().device]) {
+      const mlp = await createMLP({ layers: [2, 32, 3], device });
+      const { x, y } = blobs(2000);
+      const fitting = mlp.fit(x, y, { epochs: 5, batchSize: 16, progressEvery: 5 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const predicting = mlp.predict(x).then(
+        (rows) => `finished first: ${rows.length} values`,
+        (error: Error) => error.message,
+      );
+      await mlp.destroy();
+      await expect(fitting).rejects.toThrow(/destroyed/);
+      expect(await predicting).toMatch(/^(finished first: 6000 values|.*destroyed.*)$/);
+      expect(await predicting).not.toMatch(/lost/);
+    }
+  });
   it('evaluations queue instead of mixing their statistics', async () => {
     const mlp = await createMLP({ layers: [2, 6, 3], device: gpu().device });
     const { x, y } = blobs(200);
