@@ -371,16 +371,26 @@ export class MLP {
   /**
    * Runs one training step on the GPU and the same step in the Float64 reference, from the same
    * weights and batch, and reports the largest differences per tensor. The model is left as it was.
+   * With `sampleWeights` or `classWeights` (as fit takes them), the step checked is the weighted one.
    */
   async check(
     inputs: Float32Array | Float64Array | readonly (readonly number[])[],
     labels: Labels,
+    options: LossWeighting = {},
   ): Promise<CheckReport> {
+    if (options === null || typeof options !== 'object') {
+      throw new Error(
+        `options = ${formatValue(options)} is invalid: expected { sampleWeights?, classWeights? }, or nothing`,
+      );
+    }
+    checkKeys('options', options, ['sampleWeights', 'classWeights']);
     const x = resolveInputs(inputs, this.layers[0]);
     if (x.kind === 'gpu' || !(x.images instanceof Float32Array)) {
       throw new Error(`inputs: check() takes features (Float32Array, Float64Array or number[][])`);
     }
-    return checkStep(this.model, x.images, this.targets(labels, x.count, 'labels'));
+    const targets = this.targets(labels, x.count, 'labels');
+    const weights = await resolveRowWeights(this.model.ctx, this.model.spec, targets, x.count, options);
+    return checkStep(this.model, x.images, targets, { weights });
   }
 
   /**

@@ -100,6 +100,27 @@ describe('weighted steps on the GPU against the Float64 reference (every head)',
   });
 });
 
+describe('mlp.check with loss weights', () => {
+  it("checks the weighted step, the one checkStep checks with the rows' weights", async () => {
+    const mlp = await network('softmax', 3);
+    const x = randomArray(20 * D, 6);
+    const labels = randomInts(20, 7, 3);
+    const sampleWeights = lossWeights(20, 8);
+    const classWeights = [1, 4, 0.5];
+    const weighted = await mlp.check(x, labels, { sampleWeights, classWeights });
+    expect(weighted.maxRel, weighted.worst).toBeLessThan(1e-4);
+    const rows = Float32Array.from(labels, (c, r) => sampleWeights[r] * classWeights[c]);
+    const direct = await checkStep(mlp.model, x, { kind: 'labels', labels }, { weights: rows });
+    expect(weighted).toEqual(direct);
+    expect(await mlp.check(x, labels)).not.toEqual(direct);
+    await expect(mlp.check(x, labels, { sampleWeights: new Float32Array(3) })).rejects.toThrow(
+      'options.sampleWeights has 3 values, expected 20',
+    );
+    await expect(mlp.check(x, labels, { weights: [] } as never)).rejects.toThrow(/options\.weights/);
+    await mlp.destroy();
+  });
+});
+
 describe('fit with sampleWeights and classWeights', () => {
   const x = randomArray(ROWS * D, 1);
   const labels = randomInts(ROWS, 2, 3);
