@@ -305,22 +305,31 @@ export class GpuContext {
   ): { made: T; settled: Promise<T> } {
     this.assertAlive();
     const before = this.bytesAllocated;
+    // Validation inside: writing to a buffer the device could not make is an error too, the echo of
+    // the first; without one, a validation error is a bug of ours, raised rather than left uncaptured.
     this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    const pop = () => this.device.popErrorScope().catch(() => null);
     let made: T;
     try {
       made = make();
     } catch (error) {
-      void this.device.popErrorScope().catch(() => undefined); // what failed is `error`
+      void pop(); // what failed is `error`
+      void pop();
       throw error;
     }
-    const popped = this.device.popErrorScope(); // before any await: see allocating
+    const invalid = pop(); // both before any await: see allocating
+    const oom = pop();
     const bytes = this.bytesAllocated - before;
-    const settled = popped.then(async (oom) => {
-      if (!oom) return made;
+    const settled = Promise.all([oom, invalid]).then(async ([full, wrong]) => {
+      if (!full && !wrong) return made;
       await free(made);
-      throw new GpuOutOfMemoryError(
-        `out of GPU memory making ${what}${bytes > 0 ? ` (${formatBytes(bytes)})` : ''}: ${advice} (${oom.message})`,
-      );
+      if (full) {
+        throw new GpuOutOfMemoryError(
+          `out of GPU memory making ${what}${bytes > 0 ? ` (${formatBytes(bytes)})` : ''}: ${advice} (${full.message})`,
+        );
+      }
+      throw new Error(`making ${what} failed: ${wrong?.message}`);
     });
     return { made, settled };
   }

@@ -93,55 +93,60 @@ export class GpuDataset {
     this.targetKind = labels !== undefined ? 'labels' : 'dense';
     this.scope = new OpScope(ctx);
 
-    // Inputs.
-    if (images instanceof Uint8Array) {
-      expectLength(name, 'images', images.length, count * cols, `count × cols = ${count} × ${cols}`);
-      // Bytes packed four to a u32 word (WGSL has no u8 storage); padded to whole words.
-      const words = new Uint8Array(Math.ceil(images.length / 4) * 4);
-      words.set(images);
-      this.images = this.upload(`${name}.images`, words);
-      this.kind = 'u8';
-    } else if (images instanceof Float32Array) {
-      expectLength(name, 'images', images.length, count * cols, `count × cols = ${count} × ${cols}`);
-      for (let i = 0; i < images.length; i++) {
-        if (!Number.isFinite(images[i])) {
-          throw new Error(
-            `${name}: images[${Math.floor(i / cols)}, ${i % cols}] = ${images[i]}: inputs must be finite`,
-          );
+    try {
+      // Inputs.
+      if (images instanceof Uint8Array) {
+        expectLength(name, 'images', images.length, count * cols, `count × cols = ${count} × ${cols}`);
+        // Bytes packed four to a u32 word (WGSL has no u8 storage); padded to whole words.
+        const words = new Uint8Array(Math.ceil(images.length / 4) * 4);
+        words.set(images);
+        this.images = this.upload(`${name}.images`, words);
+        this.kind = 'u8';
+      } else if (images instanceof Float32Array) {
+        expectLength(name, 'images', images.length, count * cols, `count × cols = ${count} × ${cols}`);
+        for (let i = 0; i < images.length; i++) {
+          if (!Number.isFinite(images[i])) {
+            throw new Error(
+              `${name}: images[${Math.floor(i / cols)}, ${i % cols}] = ${images[i]}: inputs must be finite`,
+            );
+          }
         }
-      }
-      this.images = this.upload(`${name}.images`, images);
-      this.kind = 'f32';
-    } else {
-      expectBytes(name, 'the f32 inputs', images, count * cols * 4);
-      this.images = images; // the application's buffer, used in place (zero copy)
-      this.kind = 'f32';
-    }
-
-    // Targets.
-    if (labels !== undefined) {
-      if (labels instanceof Uint8Array || labels instanceof Uint32Array) {
-        expectLength(name, 'labels', labels.length, count, 'one per row');
-        for (let i = 0; i < count; i++) {
-          if (labels[i] >= classes)
-            throw new Error(`${name}: labels[${i}] = ${labels[i]} is outside 0..${classes - 1}`);
-        }
-        this.targetBuffer = this.upload(`${name}.labels`, Uint32Array.from(labels));
+        this.images = this.upload(`${name}.images`, images);
+        this.kind = 'f32';
       } else {
-        expectBytes(targetName, 'the u32 labels', labels, count * 4, true);
-        this.targetBuffer = labels;
+        expectBytes(name, 'the f32 inputs', images, count * cols * 4);
+        this.images = images; // the application's buffer, used in place (zero copy)
+        this.kind = 'f32';
       }
-    } else if (targets instanceof Float32Array) {
-      expectLength(name, 'targets', targets.length, count * classes, `count × classes = ${count} × ${classes}`);
-      this.targetBuffer = this.upload(`${name}.targets`, targets);
-    } else {
-      expectBytes(targetName, 'the f32 targets', targets as GPUBuffer, count * classes * 4, true);
-      this.targetBuffer = targets as GPUBuffer;
-    }
 
-    this.indices = this.scope.storage(`${name}.indices`, count * 4);
-    this.setOrder(undefined);
-    if (source.weights) this.setWeights(source.weights);
+      // Targets.
+      if (labels !== undefined) {
+        if (labels instanceof Uint8Array || labels instanceof Uint32Array) {
+          expectLength(name, 'labels', labels.length, count, 'one per row');
+          for (let i = 0; i < count; i++) {
+            if (labels[i] >= classes)
+              throw new Error(`${name}: labels[${i}] = ${labels[i]} is outside 0..${classes - 1}`);
+          }
+          this.targetBuffer = this.upload(`${name}.labels`, Uint32Array.from(labels));
+        } else {
+          expectBytes(targetName, 'the u32 labels', labels, count * 4, true);
+          this.targetBuffer = labels;
+        }
+      } else if (targets instanceof Float32Array) {
+        expectLength(name, 'targets', targets.length, count * classes, `count × classes = ${count} × ${classes}`);
+        this.targetBuffer = this.upload(`${name}.targets`, targets);
+      } else {
+        expectBytes(targetName, 'the f32 targets', targets as GPUBuffer, count * classes * 4, true);
+        this.targetBuffer = targets as GPUBuffer;
+      }
+
+      this.indices = this.scope.storage(`${name}.indices`, count * 4);
+      this.setOrder(undefined);
+      if (source.weights) this.setWeights(source.weights);
+    } catch (error) {
+      this.scope.destroy(); // what was uploaded before the failure
+      throw error;
+    }
   }
 
   /** True once the rows have loss weights: weighted plans can gather from it. */

@@ -49,6 +49,22 @@ describe('getting a device', () => {
     ctx.destroy();
   });
 
+  it('an allocation that is invalid (a bug of ours) is raised by allocating, not left uncaptured', async () => {
+    const ctx = await GpuContext.create();
+    const wrong = () => ctx.device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+    let freed = 0;
+    const free = (b: GPUBuffer) => {
+      freed++;
+      b.destroy();
+    };
+    await expect(ctx.allocating('a wrong buffer', wrong, free, 'n/a')).rejects.toThrow(
+      /^making a wrong buffer failed: /,
+    );
+    expect(freed).toBe(1);
+    expect(ctx.errors).toEqual([]);
+    ctx.destroy();
+  });
+
   it('reports a WGSL error with the shader name and line', async () => {
     const ctx = await GpuContext.create();
     await expect(

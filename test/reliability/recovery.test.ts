@@ -213,6 +213,29 @@ describe('resources', () => {
     ctx.destroy();
   });
 
+  it('a data set refused halfway (its labels, after its images were uploaded) leaves nothing allocated', async () => {
+    const ctx = await GpuContext.create();
+    const before = { bytes: ctx.bytesAllocated, buffers: ctx.bufferCount };
+    const images = new Float32Array(8 * 3);
+    for (const make of [
+      () =>
+        new GpuDataset(ctx, { images, labels: Uint32Array.of(0, 1, 2, 3, 4, 5, 6, 9), count: 8, cols: 3, classes: 9 }),
+      () =>
+        GpuDataset.upload(ctx, {
+          images,
+          labels: Uint32Array.of(0, 1, 2, 3, 4, 5, 6, 9),
+          count: 8,
+          cols: 3,
+          classes: 9,
+        }),
+    ]) {
+      await expect(Promise.resolve().then(make)).rejects.toThrow('dataset: labels[7] = 9 is outside 0..8');
+      expect({ bytes: ctx.bytesAllocated, buffers: ctx.bufferCount }).toEqual(before);
+    }
+    expect(ctx.errors).toEqual([]);
+    ctx.destroy();
+  });
+
   it('ten thousand steps keep GPU memory flat (plans and bind groups are reused)', async () => {
     const ctx = await GpuContext.create();
     const data = blobs(64, 3);
