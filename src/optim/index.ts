@@ -21,9 +21,14 @@ export const OPTIMIZERS = Object.keys(OPTIMIZER_REGISTRY) as readonly OptimizerK
 /** The optimizer the library uses when none is named. */
 export const DEFAULT_OPTIMIZER: OptimizerKind = 'adam';
 
-/** Every hyperparameter name of every registered optimizer, with the first spec that declares it. */
+/**
+ * Every hyperparameter name of every registered optimizer, with the first spec that declares it, in the
+ * registry's order (learningRate, weightDecay, momentum, beta1, …: what `--help` lists).
+ */
 export const HYPERPARAMETERS: Readonly<Record<string, ParamSpec>> = Object.fromEntries(
-  OPTIMIZERS.flatMap((k) => Object.entries(optimizerDefinition(k).hyper)).reverse(),
+  OPTIMIZERS.flatMap((k) => Object.entries(optimizerDefinition(k).hyper)).filter(
+    ([name], i, all) => all.findIndex(([other]) => other === name) === i,
+  ),
 );
 
 /** Optimizer settings: the kind and any of its hyperparameters (the rest take their defaults). */
