@@ -151,8 +151,10 @@ export function resolveLabels(labels: unknown, spec: MlpSpec, rows: number, name
     const out = new Uint32Array(rows);
     for (let i = 0; i < rows; i++) {
       const v = list[i];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= C)
-        throw new Error(`${name}[${i}] = ${formatValue(v)} is outside 0..${C - 1}`);
+      if (typeof v !== 'number' || !Number.isInteger(v)) {
+        throw new Error(`${name}[${i}] = ${formatValue(v)} is not a class index: expected an integer in 0..${C - 1}`);
+      }
+      if (v < 0 || v >= C) throw new Error(`${name}[${i}] = ${v} is outside 0..${C - 1}`);
       out[i] = v;
     }
     targets = { kind: 'labels', labels: out };

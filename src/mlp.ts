@@ -555,14 +555,31 @@ function checkResume(resume: MLPCheckpoint, model: Model): void {
 
 /** Creates a network with seeded initial weights, on your device or one it requests. */
 export async function createMLP(options: CreateMLPOptions): Promise<MLP> {
-  checkKeys('options', options, ['layers', 'activation', 'head', 'seed', 'device', 'debugShaders', 'label', 'tune']);
+  checkOptions(
+    options,
+    ['layers', 'activation', 'head', 'seed', 'device', 'debugShaders', 'label', 'tune'],
+    '{ layers, … }',
+  );
   return new MLP(await Model.create(options));
 }
 
 /** Loads a network saved by `mlp.save()` or `npm run train`. */
 export async function loadMLP(
   bytes: Uint8Array,
-  options: Pick<CreateMLPOptions, 'device' | 'debugShaders' | 'label'> = {},
+  options: Pick<CreateMLPOptions, 'device' | 'debugShaders' | 'label' | 'tune'> = {},
 ): Promise<MLP> {
+  checkOptions(
+    options,
+    ['device', 'debugShaders', 'label', 'tune'],
+    '{ device?, debugShaders?, label?, tune? }, or nothing',
+  );
   return new MLP(await Model.load(bytes, options));
+}
+
+/** Throws unless `options` is an object of only the `known` keys; `expected` says what one looks like. */
+function checkOptions(options: unknown, known: readonly string[], expected: string): asserts options is object {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new Error(`options = ${formatValue(options)} is invalid: expected an object ${expected}`);
+  }
+  checkKeys('options', options, known);
 }

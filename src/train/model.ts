@@ -135,6 +135,13 @@ export class Model {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
       throw new Error(`options.seed = ${seed} is invalid: expected an integer in 0..4294967295`);
     }
+    const { label, debugShaders } = options;
+    if (label !== undefined && (typeof label !== 'string' || label === '')) {
+      throw new Error(`options.label = ${JSON.stringify(label)} is invalid: expected a non-empty string`);
+    }
+    if (debugShaders !== undefined && typeof debugShaders !== 'boolean') {
+      throw new Error(`options.debugShaders = ${JSON.stringify(debugShaders)} is invalid: expected true or false`);
+    }
     const tune = options.tune ?? false;
     if (tune !== true && tune !== false && tune !== 'cached') {
       throw new Error(`options.tune = ${JSON.stringify(tune)} is invalid: expected true, false or 'cached'`);

@@ -142,7 +142,9 @@ describe('createMLP / fit / evaluate / predict', () => {
     const mlp = await createMLP({ layers: [2, 3, 4] });
     const x = new Float32Array(6);
     await expect(mlp.fit(x, [0, 1, 9])).rejects.toThrow('labels[2] = 9 is outside 0..3');
-    await expect(mlp.fit(x, [0, 1, 1.5])).rejects.toThrow('labels[2] = 1.5 is outside 0..3');
+    await expect(mlp.fit(x, [0, 1, 1.5])).rejects.toThrow(
+      'labels[2] = 1.5 is not a class index: expected an integer in 0..3',
+    );
     await expect(mlp.fit(new Float32Array(5), [0, 1])).rejects.toThrow(
       /inputs has 5 values, expected a positive multiple of 2/,
     );

@@ -17,7 +17,7 @@ import { loadPredictor } from '../../src/infer/mlp_predictor.js';
 import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../../src/io/checkpoint_file.js';
 import { decodeModel } from '../../src/io/model_file.js';
 import { encodeSafetensors } from '../../src/io/safetensors.js';
-import { createMLP, type MLP } from '../../src/mlp.js';
+import { createMLP, loadMLP, type MLP } from '../../src/mlp.js';
 import { mlpForwardRef } from '../../src/model/reference.js';
 import { toRefParams } from '../../src/train/check.js';
 import { TrainingInterrupted } from '../../src/train/loop.js';
@@ -375,6 +375,29 @@ describe('9. plain-JavaScript misuse gets errors that name the type given and th
       'labels[1, 0] = 1.5: sigmoid targets are probabilities in [0, 1]',
     );
     for (const m of [softmax, sigmoid]) await m.destroy();
+  });
+  it('createMLP and loadMLP check their options object, its keys, label and debugShaders', async () => {
+    await expect(createMLP(null as never)).rejects.toThrow(
+      'options = null is invalid: expected an object { layers, … }',
+    );
+    await expect(createMLP({ layers: [2, 3], label: 5 as never })).rejects.toThrow(
+      'options.label = 5 is invalid: expected a non-empty string',
+    );
+    await expect(createMLP({ layers: [2, 3], debugShaders: 'yes' as never })).rejects.toThrow(
+      'options.debugShaders = "yes" is invalid: expected true or false',
+    );
+    const mlp = await createMLP({ layers: [2, 3], device: gpu().device });
+    const bytes = await mlp.save();
+    await expect(mlp.fit(randomArray(4, 1), [0, 1.5])).rejects.toThrow(
+      'labels[1] = 1.5 is not a class index: expected an integer in 0..2',
+    );
+    await mlp.destroy();
+    await expect(loadMLP(bytes, { seed: 1 } as never)).rejects.toThrow(
+      /^options\.seed = 1 is invalid: expected one of the known options: device, debugShaders, label, tune/,
+    );
+    await expect(loadMLP(bytes, 'gpu' as never)).rejects.toThrow(/^options = "gpu" is invalid: expected an object/);
+    const loaded = await loadMLP(bytes, { device: gpu().device, label: 'again' });
+    await loaded.destroy();
   });
   it('a device option that is not a GPUDevice is refused by name, in createMLP and loadPredictor', async () => {
     await expect(createMLP({ layers: [2, 3], device: 5 as never })).rejects.toThrow(
