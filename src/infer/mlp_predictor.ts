@@ -36,7 +36,13 @@ export class MLPPredictor {
 
   /** Loads a network saved by `mlp.save()` or `npm run train`. Bad files give errors that say what is wrong. */
   static async load(bytes: Uint8Array, options: LoadPredictorOptions = {}): Promise<MLPPredictor> {
+    if (options === null || typeof options !== 'object') {
+      throw new Error(`options = ${String(options)} is invalid: expected an object { device?, label? }, or nothing`);
+    }
     checkKeys('options', options, ['device', 'label']);
+    if (options.label !== undefined && (typeof options.label !== 'string' || options.label === '')) {
+      throw new Error(`options.label = ${JSON.stringify(options.label)} is invalid: expected a non-empty string`);
+    }
     const file = decodeModel(bytes, 'model file');
     const label = options.label ?? 'mlp';
     const ctx = await GpuContext.create({ device: options.device });

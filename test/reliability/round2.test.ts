@@ -412,6 +412,12 @@ describe('9. plain-JavaScript misuse gets errors that name the type given and th
     await expect(loadPredictor(bytes, { device: 'gpu' as never })).rejects.toThrow(
       /^options\.device is a string: expected a GPUDevice/,
     );
+    await expect(loadPredictor(bytes, null as never)).rejects.toThrow(
+      'options = null is invalid: expected an object { device?, label? }, or nothing',
+    );
+    await expect(loadPredictor(bytes, { label: '' })).rejects.toThrow(
+      'options.label = "" is invalid: expected a non-empty string',
+    );
   });
 });
 
