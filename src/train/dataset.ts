@@ -5,7 +5,7 @@
  * the rows' loss weights). Byte inputs (MNIST pixels) stay bytes on the GPU — 4× smaller than f32 —
  * and are scaled by the gather kernel.
  */
-import type { GpuContext } from '../gpu/context.js';
+import { DeviceLimitError, type GpuContext, GpuOutOfMemoryError } from '../gpu/context.js';
 import { prepareGather } from '../kernels/gather.js';
 import { type GpuOp, OpScope } from '../kernels/op.js';
 import type { StepPlan } from './plan.js';
@@ -59,13 +59,27 @@ export class GpuDataset {
    * device whose memory is full gives a GpuOutOfMemoryError naming the data set, and nothing is left
    * allocated. What the library, the CLI and the demo use; the constructor does the same unscoped.
    */
-  static upload(ctx: GpuContext, source: DatasetSource, name = 'dataset', targetName = 'labels'): Promise<GpuDataset> {
-    return ctx.allocating(
-      `the data set ${name} (${source.count} rows)`,
-      () => new GpuDataset(ctx, source, name, targetName),
-      (made) => made.destroy(),
-      'fit on fewer rows at a time (repeated fit calls continue the run), or free GPU memory',
-    );
+  static async upload(
+    ctx: GpuContext,
+    source: DatasetSource,
+    name = 'dataset',
+    targetName = 'labels',
+  ): Promise<GpuDataset> {
+    const what = `the data set ${name} (${source.count} rows)`;
+    try {
+      return await ctx.allocating(
+        what,
+        () => new GpuDataset(ctx, source, name, targetName),
+        (made) => made.destroy(),
+        'fit on fewer rows at a time (repeated fit calls continue the run), or free GPU memory',
+      );
+    } catch (error) {
+      // Over a limit of the device (not out of memory): say what the data set is and what would fit.
+      if (!(error instanceof DeviceLimitError) || error instanceof GpuOutOfMemoryError) throw error;
+      throw new DeviceLimitError(
+        `${what}: ${error.message}. A data set is uploaded whole: give fewer rows per call (repeated fit calls continue the run), pixels as Uint8Array (a quarter of the bytes), or a device with a larger maxStorageBufferBindingSize (requiredLimits)`,
+      );
+    }
   }
 
   constructor(

@@ -86,6 +86,26 @@ describe('1. networks too big for the device: a clear error, or a result that is
     device.destroy();
     expect(instance).toBeDefined();
   });
+
+  it('a data set that cannot be bound whole: fit and evaluate say which, how large, and what fits instead', async () => {
+    const { device, ctx, instance } = await smallDevice();
+    const mlp = await createMLP({ layers: [784, 16, 10], device });
+    const memory = mlp.memory();
+    const x = new Float32Array(50_000 * 784); // 149.5 MiB of f32 over a 128 MiB binding
+    const y = new Uint32Array(50_000);
+    const expected =
+      /^the data set inputs \(50000 rows\): inputs\.images needs 149\.5 MiB, over this device's maxStorageBufferBindingSize of 128 MiB\. A data set is uploaded whole: give fewer rows per call .*pixels as Uint8Array/;
+    await expect(mlp.fit(x, y)).rejects.toThrow(expected);
+    await expect(mlp.evaluate(x, y)).rejects.toThrow(expected);
+    expect(mlp.memory()).toEqual(memory);
+    // The same rows as bytes fit, and predict splits its rows anyway.
+    const bytes = new Uint8Array(50_000 * 784);
+    expect((await mlp.evaluate(bytes, y)).predictions.length).toBe(50_000);
+    await mlp.destroy();
+    ctx.destroy();
+    device.destroy();
+    expect(instance).toBeDefined();
+  });
 });
 
 describe('2. a small file cannot make us allocate gigabytes', () => {
