@@ -37,8 +37,8 @@ async function main(): Promise<number> {
       console.log(TRAIN_HELP);
       return 0;
     }
+    if (args.resume) resume = readResume(args); // first: a file that is no checkpoint is the news
     checkOutputPaths({ '--out': args.out, '--checkpoint': args.checkpoint }, args.resume);
-    if (args.resume) resume = readResume(args);
   } catch (error) {
     console.error(`train: ${(error as Error).message}`);
     return 2;

@@ -82,6 +82,10 @@ describe('npm run train (built CLI)', () => {
     expect(result.stderr).toMatch(
       /train: --resume: a\.safetensors: metadata format is "webgpu-mlp\/1", expected "webgpu-mlp-checkpoint\/1"/,
     );
+    // The model file named as both --resume and --out: that it is no checkpoint is what to hear first.
+    const model = await train([...common, '--resume', 'a.safetensors', '--out', 'a.safetensors']);
+    expect(model.code).toBe(2);
+    expect(model.stderr).toMatch(/train: --resume: a\.safetensors: metadata format is "webgpu-mlp\/1"/);
     const missing = await train([...common, '--resume', 'nope.ckpt']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/train: --resume: .*nope\.ckpt/);
