@@ -3,9 +3,9 @@
  * the report as JSON (default bench-results/bench-<date>.json). Exits 1 when a figure fails its
  * check against the reference, 2 on bad options.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { checkOutputPaths, writeFileAtomic } from '../src/cli/files.js';
 import { loadMnistNode } from '../src/data/mnist_node.js';
 import { describeAdapter } from '../src/gpu/adapter.js';
 import { GpuContext } from '../src/gpu/context.js';
@@ -35,6 +35,8 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
   let args: ReturnType<typeof parseBenchArgs>;
   try {
     args = parseBenchArgs(argv);
+    // Before any work: a run of many minutes must not end in a report it cannot write.
+    if (!args.help) checkOutputPaths({ '--out': args.out ?? defaultReportPath(new Date()) });
   } catch (error) {
     io.error(`bench: ${(error as Error).message}`);
     return { code: 2 };
@@ -81,11 +83,10 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
       );
     }
     const path = resolve(args.out ?? defaultReportPath(new Date(report.date)));
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
     io.log('');
-    io.log(formatTable(report));
+    io.log(formatTable(report)); // first: the table survives a write that fails after all
     io.log('');
+    writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
     io.log(`wrote ${path}`);
     const failed = report.figures.filter((f) => f.status === 'failed');
     if (failed.length) {

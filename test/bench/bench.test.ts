@@ -111,6 +111,15 @@ describe('npm run bench -- --quick', () => {
     expect((await runBenchCli(['--fast'], io)).code).toBe(2);
     expect(err.join('\n')).toMatch(/--reps "many" is invalid: expected an integer/);
     expect(err.join('\n')).toMatch(/unknown option "--fast"/);
+    // An --out it could not write is refused before the run, not after it.
+    const dir = mkdtempSync(join(tmpdir(), 'bench-out-'));
+    try {
+      expect((await runBenchCli(['--quick', '--out', dir], io)).code).toBe(2);
+      expect(err.at(-1)).toBe(`bench: --out ${dir} is a directory: give a file path`);
+      expect(log.some((l) => l.startsWith('adapter:'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
