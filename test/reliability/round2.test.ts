@@ -432,6 +432,14 @@ describe('9. plain-JavaScript misuse gets errors that name the type given and th
     await expect(loadPredictor(bytes, { device: 'gpu' as never })).rejects.toThrow(
       /^options\.device is a string: expected a GPUDevice/,
     );
+    const predictor = await loadPredictor(bytes, { device: gpu().device });
+    await expect(predictor.predict(Float32Array.of(1, 2) as never, null as never)).rejects.toThrow(
+      'options = null is invalid: expected { output? }, or nothing',
+    );
+    await expect(predictor.predict(Float32Array.of(1, 2) as never, { out: 1 } as never)).rejects.toThrow(
+      /^options\.out = 1 is invalid: expected one of the known options: output/,
+    );
+    await predictor.destroy();
     await expect(loadPredictor(bytes, null as never)).rejects.toThrow(
       'options = null is invalid: expected an object { device?, label? }, or nothing',
     );
