@@ -25,7 +25,7 @@ import { checkTargets } from './model/heads/targets.js';
 import { slotBinding } from './model/layout.js';
 import type { Activation, Head, MlpSpec, NetworkOptions, Targets } from './model/spec.js';
 import type { OptimizerKind } from './optim/index.js';
-import { checkKeys, fail, formatValue } from './params.js';
+import { checkOptions, fail, formatValue } from './params.js';
 import { type CheckReport, checkStep } from './train/check.js';
 import { GpuDataset } from './train/dataset.js';
 import { type EarlyStoppingOptions, resolveEarlyStopping } from './train/early_stopping.js';
@@ -231,10 +231,7 @@ export class MLP {
 
   /** Trains on the data (uploaded to the GPU once; batches gathered on the GPU). Returns one result per epoch. */
   async fit(inputs: Inputs, labels: Labels, options: FitOptions = {}): Promise<EpochResult[]> {
-    if (options === null || typeof options !== 'object') {
-      throw new Error(`options = ${formatValue(options)} is invalid: expected an object of fit options, or nothing`);
-    }
-    checkKeys('options', options, FIT_KEYS);
+    checkOptions(options, FIT_KEYS, 'an object of fit options, or nothing');
     checkCallbacks(options, 'options.');
     if (this.fitting) {
       throw new Error(
@@ -378,12 +375,7 @@ export class MLP {
     labels: Labels,
     options: LossWeighting = {},
   ): Promise<CheckReport> {
-    if (options === null || typeof options !== 'object') {
-      throw new Error(
-        `options = ${formatValue(options)} is invalid: expected { sampleWeights?, classWeights? }, or nothing`,
-      );
-    }
-    checkKeys('options', options, ['sampleWeights', 'classWeights']);
+    checkOptions(options, ['sampleWeights', 'classWeights'], '{ sampleWeights?, classWeights? }, or nothing');
     const x = resolveInputs(inputs, this.layers[0]);
     if (x.kind === 'gpu' || !(x.images instanceof Float32Array)) {
       throw new Error(`inputs: check() takes features (Float32Array, Float64Array or number[][])`);
@@ -558,7 +550,7 @@ export async function createMLP(options: CreateMLPOptions): Promise<MLP> {
   checkOptions(
     options,
     ['layers', 'activation', 'head', 'seed', 'device', 'debugShaders', 'label', 'tune'],
-    '{ layers, … }',
+    'an object { layers, … }',
   );
   return new MLP(await Model.create(options));
 }
@@ -571,15 +563,7 @@ export async function loadMLP(
   checkOptions(
     options,
     ['device', 'debugShaders', 'label', 'tune'],
-    '{ device?, debugShaders?, label?, tune? }, or nothing',
+    'an object { device?, debugShaders?, label?, tune? }, or nothing',
   );
   return new MLP(await Model.load(bytes, options));
-}
-
-/** Throws unless `options` is an object of only the `known` keys; `expected` says what one looks like. */
-function checkOptions(options: unknown, known: readonly string[], expected: string): asserts options is object {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`options = ${formatValue(options)} is invalid: expected an object ${expected}`);
-  }
-  checkKeys('options', options, known);
 }

@@ -44,6 +44,15 @@ export function formatValue(value: unknown): string {
   return String(value);
 }
 
+/**
+ * Throws unless `options` is an options object, naming what one looks like (`expected`, e.g.
+ * "{ output? }, or nothing"), then on the first key not in `known`.
+ */
+export function checkOptions(options: unknown, known: readonly string[], expected: string): asserts options is object {
+  if (options === null || typeof options !== 'object') fail('options', options, expected);
+  checkKeys('options', options, known);
+}
+
 /** Throws on the first key of `given` that is not in `known`. */
 export function checkKeys(arg: string, given: object, known: readonly string[]): void {
   for (const key of Object.keys(given)) {

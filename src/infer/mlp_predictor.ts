@@ -7,7 +7,7 @@ import type { GpuInputs } from '../inputs.js';
 import { decodeModel } from '../io/model_file.js';
 import type { ParamLayout } from '../model/layout.js';
 import type { Activation, Head, MlpSpec } from '../model/spec.js';
-import { checkKeys } from '../params.js';
+import { checkOptions, fail } from '../params.js';
 import { type HostInputs, type PredictOnGpuOptions, predictInputs } from './predict.js';
 import { Predictor } from './predictor.js';
 
@@ -36,15 +36,10 @@ export class MLPPredictor {
 
   /** Loads a network saved by `mlp.save()` or `npm run train`. Bad files give errors that say what is wrong. */
   static async load(bytes: Uint8Array, options: LoadPredictorOptions = {}): Promise<MLPPredictor> {
-    if (options === null || typeof options !== 'object') {
-      throw new Error(`options = ${String(options)} is invalid: expected an object { device?, label? }, or nothing`);
-    }
-    checkKeys('options', options, ['device', 'label']);
-    if (options.label !== undefined && (typeof options.label !== 'string' || options.label === '')) {
-      throw new Error(`options.label = ${JSON.stringify(options.label)} is invalid: expected a non-empty string`);
-    }
+    checkOptions(options, ['device', 'label'], 'an object { device?, label? }, or nothing');
+    const { label = 'mlp' } = options;
+    if (typeof label !== 'string' || label === '') fail('options.label', label, 'a non-empty string');
     const file = decodeModel(bytes, 'model file');
-    const label = options.label ?? 'mlp';
     const ctx = await GpuContext.create({ device: options.device });
     try {
       const params = await ctx.allocating(

@@ -5,7 +5,7 @@
  */
 import { type GpuInputs, resolveInputs } from '../inputs.js';
 import type { MlpSpec } from '../model/spec.js';
-import { checkKeys } from '../params.js';
+import { checkOptions } from '../params.js';
 import type { Predictor } from './predictor.js';
 
 /** Inputs in host memory, as predict takes them (see Inputs). */
@@ -26,10 +26,7 @@ export async function predictInputs(
   inputs: HostInputs | GpuInputs,
   options: PredictOnGpuOptions = {},
 ): Promise<Float32Array | GPUBuffer> {
-  if (options === null || typeof options !== 'object') {
-    throw new Error(`options = ${String(options)} is invalid: expected { output? }, or nothing`);
-  }
-  checkKeys('options', options, ['output']);
+  checkOptions(options, ['output'], '{ output? }, or nothing');
   const D = spec.layers[0];
   const x = resolveInputs(inputs, D);
   if (x.kind === 'gpu') return predictor.predictOnGpu({ buffer: x.buffer, count: x.count }, options.output);

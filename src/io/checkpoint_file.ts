@@ -69,7 +69,6 @@ export function nonFiniteState(cp: Checkpoint): string | undefined {
   return undefined;
 }
 
-/** The checkpoint as safetensors bytes (write them to a file, IndexedDB…; `decodeCheckpoint` reads them). */
 /** True for what has a checkpoint's shape (its contents are checked where they are used). */
 export function isCheckpoint(value: unknown): value is MLPCheckpoint {
   const cp = value as Partial<MLPCheckpoint> | null;
@@ -87,6 +86,7 @@ export function isCheckpoint(value: unknown): value is MLPCheckpoint {
 export const CHECKPOINT_EXPECTED =
   'a checkpoint (from onCheckpoint, TrainingInterrupted.checkpoint or decodeCheckpoint)';
 
+/** The checkpoint as safetensors bytes (write them to a file, IndexedDB…; `decodeCheckpoint` reads them). */
 export function encodeCheckpoint(checkpoint: MLPCheckpoint, extra: Record<string, string> = {}): Uint8Array {
   if (!isCheckpoint(checkpoint)) {
     throw new Error(

@@ -11,6 +11,7 @@
 import { DeviceLostError } from '../gpu/context.js';
 import type { TrainingCheckpoint } from '../io/checkpoint_file.js';
 import { permutation } from '../model/random.js';
+import { fail } from '../params.js';
 import { EarlyStopper, type EarlyStopping, type EarlyStoppingResult } from './early_stopping.js';
 import type { Evaluation } from './evaluate.js';
 import type { Stats } from './model.js';
@@ -260,7 +261,7 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
     this.batchSize = batchSize;
     this.seed = options.seed ?? 0;
     if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff) {
-      throw new Error(`seed = ${this.seed} is invalid: expected an integer in 0..4294967295`);
+      fail('seed', this.seed, 'an integer in 0..4294967295');
     }
     this.readBehind = options.readBehind ?? true;
     this.checkpointEvery = options.checkpointEvery ?? Number.POSITIVE_INFINITY;
@@ -270,7 +271,7 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
       signal !== undefined &&
       (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean')
     ) {
-      throw new Error(`signal = ${String(signal)} is invalid: expected an AbortSignal (AbortController's .signal)`);
+      fail('signal', signal, "an AbortSignal (AbortController's .signal)");
     }
     this.stepsPerEpoch = Math.ceil(trainer.count / batchSize);
     const start = options.start ?? { epoch: 1, step: 0 };

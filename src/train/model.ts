@@ -21,6 +21,7 @@ import { type ParamLayout, paramLayout } from '../model/layout.js';
 import { type MlpSpec, type NetworkOptions, resolveSpec, type TargetKind, type Targets } from '../model/spec.js';
 import { GpuOptimizer } from '../optim/gpu.js';
 import { type OptimizerConfig, type ResolvedOptimizer, resolveOptimizer } from '../optim/index.js';
+import { fail } from '../params.js';
 import type { TuneMode } from '../tune/tuner.js';
 import { checkBatch, checkFinite, inferRows } from './batch.js';
 import { StepPlan } from './plan.js';
@@ -136,11 +137,10 @@ export class Model {
       throw new Error(`options.seed = ${seed} is invalid: expected an integer in 0..4294967295`);
     }
     const { label, debugShaders } = options;
-    if (label !== undefined && (typeof label !== 'string' || label === '')) {
-      throw new Error(`options.label = ${JSON.stringify(label)} is invalid: expected a non-empty string`);
-    }
+    if (label !== undefined && (typeof label !== 'string' || label === ''))
+      fail('options.label', label, 'a non-empty string');
     if (debugShaders !== undefined && typeof debugShaders !== 'boolean') {
-      throw new Error(`options.debugShaders = ${JSON.stringify(debugShaders)} is invalid: expected true or false`);
+      fail('options.debugShaders', debugShaders, 'true or false');
     }
     const tune = options.tune ?? false;
     if (tune !== true && tune !== false && tune !== 'cached') {
