@@ -127,7 +127,8 @@ export interface FitOptions {
   /**
    * Steps between checkpoints (parameters, optimizer state and position, read back to the CPU),
    * rounded up to the next statistics read (every `progressEvery` steps). One is also taken at the
-   * start and between epochs. Default: only those.
+   * start and after every epoch, the last included (resuming that one with a larger `epochs` trains
+   * on; not when early stopping ended the run or restored an earlier epoch). Default: only those.
    */
   checkpointEvery?: number;
   /** Called with every checkpoint; `encodeCheckpoint(checkpoint)` turns it into bytes for a file. */

@@ -29,7 +29,7 @@ export type TrainArgs = {
   out: string;
   /** Use only the first N training images (quick runs, tests). */
   limit: number | undefined;
-  /** Write a training checkpoint to this file between epochs (and every `checkpointEvery` steps). */
+  /** Write a training checkpoint to this file after every epoch (and every `checkpointEvery` steps). */
   checkpoint: string | undefined;
   checkpointEvery: number | undefined;
   /** Continue the run saved in this checkpoint file. */
@@ -104,11 +104,12 @@ ${Object.entries(HYPERPARAMETERS)
   --out PATH              where to save the trained model              (default ${TRAIN_DEFAULTS.out})
   --limit N               train on the first N training images only    (default: all 60,000)
   --checkpoint PATH       write a checkpoint (parameters, optimizer state, position) to PATH
-                          between epochs, replacing it each time (WebGPU backend)
-  --checkpoint-every N    also every N steps                           (default: between epochs)
+                          after every epoch, replacing it each time (WebGPU backend)
+  --checkpoint-every N    also every N steps                           (default: after every epoch)
   --resume PATH           continue the run saved in a checkpoint: network and optimizer come from
-                          the file (--lr may change the rate); give the same --epochs,
-                          --batch-size, --seed and --limit
+                          the file (--lr may change the rate); give the same --batch-size, --seed
+                          and --limit, and --epochs (the total) to finish it or, after its last
+                          epoch, to train more
   -h, --help              show this help
 `;
 

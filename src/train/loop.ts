@@ -137,7 +137,9 @@ export interface RunOptions {
   stepsPerSubmit?: number;
   /**
    * Steps between checkpoints (rounded up to a statistics read). A checkpoint is also taken at the
-   * start and after every epoch. A diverging run is rolled back to the last one; after a lost device,
+   * start and after every epoch, the last included (then at epoch `epochs + 1`, step 0: resuming it
+   * with more epochs continues the run), except when early stopping ended the run or restored an
+   * earlier epoch's parameters. A diverging run is rolled back to the last one; after a lost device,
    * the error carries it (`TrainingInterrupted.checkpoint`) so training can resume on a new device.
    * Default: only at the start and after every epoch.
    */
@@ -434,11 +436,14 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
         result.elapsedMs = performance.now() - t0;
         this.results.push(result);
         this.step = 0;
-        if (epoch < this.epochs && !stop) {
+        if (!stop && !result.earlyStopping?.restored) {
+          // After every epoch, the last included: a finished run's checkpoint continues it with more
+          // epochs (nothing retrained). takeCheckpoint checks that the state is good.
           yield await takeCheckpoint(epoch + 1, 0);
           sinceCheckpoint = 0;
         } else if (trainer.checkSnapshot) {
-          // The end of the run: the parameters left must be good too.
+          // Stopped early or restored to the best epoch: the state is not where the run's epochs end, so
+          // no checkpoint; the parameters left must be good too.
           const bad = trainer.checkSnapshot(await trainer.snapshot());
           if (bad) await this.diverged(epoch, this.stepsPerEpoch, bad);
         }

@@ -61,14 +61,17 @@ describe('npm run train (built CLI)', () => {
     const accuracy = Number(/test accuracy (\d+\.\d\d)%/.exec(first.stdout)?.[1]);
     expect(accuracy).toBeGreaterThan(80);
 
-    // the checkpoint taken between the two epochs
+    // the checkpoint taken after the last epoch: where a longer run would go on (epoch 3, step 0)
     const cp = decodeCheckpoint(new Uint8Array(readFileSync(join(work, 'ck/run.ckpt'))));
-    expect([cp.epoch, cp.step, cp.state.step]).toEqual([2, 0, 40]);
+    expect([cp.epoch, cp.step, cp.state.step]).toEqual([3, 0, 80]);
     expect(existsSync(join(work, 'ck/run.ckpt.tmp'))).toBe(false);
 
-    const second = await train([...common, '--resume', 'ck/run.ckpt', '--out', 'b.safetensors']);
+    // One epoch of the same run, its checkpoint resumed for the second: the model of the 2-epoch run.
+    const one = await train([...common, '--epochs', '1', '--checkpoint', 'ck/one.ckpt', '--out', 'c.safetensors']);
+    expect(one.code, one.stderr).toBe(0);
+    const second = await train([...common, '--resume', 'ck/one.ckpt', '--out', 'b.safetensors']);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stdout).toMatch(/resume {4}ck\/run\.ckpt: epoch 2, step 0 \(40 steps trained\)/);
+    expect(second.stdout).toMatch(/resume {4}ck\/one\.ckpt: epoch 2, step 0 \(40 steps trained\)/);
     expect(second.stdout).not.toMatch(/epoch 1\/2 /);
     expect(second.stdout).toMatch(/epoch 2\/2 /);
     const a = decodeModel(new Uint8Array(readFileSync(join(work, 'a.safetensors'))));
@@ -113,9 +116,9 @@ describe('npm run train (built CLI)', () => {
   }, 120_000);
 
   it('refuses a checkpoint that cannot continue this run: past the epochs, another seed, batch or limit, not MNIST', async () => {
-    const ck = join(work, 'ck/run.ckpt'); // epoch 2, step 0 of the run in the first test
+    const ck = join(work, 'ck/run.ckpt'); // epoch 3, step 0: the end of the 2-epoch run in the first test
     for (const [args, message] of [
-      [['--epochs', '1'], /--resume: .* is at epoch 2, step 0; --epochs 1 would train nothing/],
+      [['--epochs', '2'], /--resume: .* is at epoch 3, step 0; --epochs 2 would train nothing/],
       [['--seed', '4'], /--resume: .* belongs to a run with --seed 3; this command has 4/],
       [['--batch-size', '40'], /belongs to a run with --batch-size 50; this command has 40/],
       [['--limit', '3000'], /belongs to a run with --limit 2000; this command has 3000/],

@@ -151,6 +151,7 @@ describe('early stopping', () => {
       }
       expect(stopAt).toBeLessThan(40); // the run did stop early
       expect(results.length).toBe(stopAt);
+      expect(after.has(stopAt)).toBe(false); // no checkpoint of the restored state as if it were epoch stopAt's
       const last = results.at(-1) as EpochResult;
       expect(last.earlyStopping).toEqual({ stopped: true, bestEpoch, best, restored: true });
       expect(results.slice(0, -1).every((r) => r.earlyStopping === undefined)).toBe(true);
@@ -324,6 +325,33 @@ describe('epochs across fit calls', () => {
     );
     await a.destroy();
     await b.destroy();
+  });
+
+  it("a finished run's last checkpoint trains on with a larger epochs, as one longer run, bit for bit", async () => {
+    const { x, y } = data(40, 8);
+    const options: FitOptions = { batchSize: 8, seed: 3, optimizer: 'adam', learningRate: 0.02 };
+    const a = await net(5);
+    const checkpoints: MLPCheckpoint[] = [];
+    await a.fit(x, y, { ...options, epochs: 2, onCheckpoint: (c) => void checkpoints.push(c) });
+    expect(checkpoints.map((c) => [c.epoch, c.step])).toEqual([
+      [1, 0],
+      [2, 0],
+      [3, 0], // after the last epoch: the state the run ended with
+    ]);
+    const end = checkpoints.at(-1) as MLPCheckpoint;
+    expect(end.state.params).toEqual(await paramsOf(a));
+    const c = await net(9); // another initialisation: resume replaces it
+    await expect(c.fit(x, y, { ...options, epochs: 2, resume: end })).rejects.toThrow(
+      /epochs = 2 is invalid: the run resumes at epoch 3, so it would train nothing/,
+    );
+    const more = await c.fit(x, y, { ...options, epochs: 3, resume: end });
+    expect(more.map((r) => r.epoch)).toEqual([3]);
+    const b = await net(5);
+    const once = await b.fit(x, y, { ...options, epochs: 3 });
+    expect(more[0]?.trainLoss).toBe(once[2]?.trainLoss);
+    expect(await paramsOf(c)).toEqual(await paramsOf(b));
+    expect(await c.model.readOptimizerState()).toEqual(await b.model.readOptimizerState());
+    for (const m of [a, b, c]) await m.destroy();
   });
 });
 
