@@ -9,18 +9,26 @@ import { wgsl } from './scripts/vite-plugin-wgsl.js';
 // and `vite build --mode infer` (infer.js, webgpu-mlp/infer). One build with both entries would put
 // the modules they share into common chunks, whole, and the inference entry would carry the training
 // half of every shared module (inputs with labels, the heads' losses…).
+// `vite build --mode node` builds webgpu-mlp/node (node.js, the WebGPU runtime finder for Node
+// applications), a third build: it imports node: modules, and no chunk of the browser entries may.
+const ENTRIES: Record<string, Record<string, string>> = {
+  production: { index: 'src/index.ts' },
+  infer: { infer: 'src/infer.ts' },
+  node: { node: 'src/node.ts' },
+};
+
 export default defineConfig(({ mode }) => ({
   plugins: [wgsl()],
   build: {
     outDir: 'dist',
-    emptyOutDir: mode !== 'infer',
+    emptyOutDir: mode === 'production',
     sourcemap: true,
     // Minified, whitespace included: Vite's default for an ES library keeps the whitespace (codegen
     // off) to preserve /* @__PURE__ */ annotations, which the oxc codegen keeps anyway. The
     // output.minify below takes precedence over this (and over `--minify false`).
     minify: 'oxc',
     lib: {
-      entry: (mode === 'infer' ? { infer: 'src/infer.ts' } : { index: 'src/index.ts' }) as Record<string, string>,
+      entry: ENTRIES[mode] ?? ENTRIES.production,
       formats: ['es'],
       fileName: (_format, name) => `${name}.js`,
     },

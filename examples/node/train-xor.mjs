@@ -1,6 +1,14 @@
 // XOR in Node: WebGPU through the `webgpu` package (Dawn), on a GPU or on SwiftShader.
 //   npm install webgpu-mlp webgpu && node train-xor.mjs
+// On Linux with neither a GPU nor Debian's chromium, add the packaged SwiftShader (no root needed):
+//   npm install @sparticuz/chromium
 import { createMLP } from 'webgpu-mlp';
+import { findWebGpuRuntime } from 'webgpu-mlp/node';
+
+// Before the first createMLP: finds the GPU, or a software one (SwiftShader), and sets Dawn up for it.
+const runtime = findWebGpuRuntime();
+console.log(`WebGPU runtime: ${runtime.summary}`);
+if (runtime.kind === 'none') console.log(runtime.problem);
 
 const x = new Float32Array([0, 0, 0, 1, 1, 0, 1, 1]); // four points, [4, 2] row-major
 const y = new Uint32Array([0, 1, 1, 0]); // their classes

@@ -384,7 +384,7 @@ export function packagedSource(env: NodeJS.ProcessEnv = process.env): PackagedSo
   try {
     entry = createRequire(import.meta.url).resolve(PACKAGED_NAME);
   } catch {
-    return `the packaged runtime is not installed: ${PACKAGED_NAME} (a devDependency of webgpu-mlp) is missing from node_modules. Run \`npm ci\` (or \`npm install ${PACKAGED_NAME}\`).`;
+    return `the packaged runtime is not installed: ${PACKAGED_NAME} is missing from node_modules. Run \`npm install ${PACKAGED_NAME}\` (in the webgpu-mlp repository, where it is a devDependency: \`npm ci\`).`;
   }
   // The package root: the nearest folder above its entry point with its package.json.
   let root = dirname(entry);

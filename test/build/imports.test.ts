@@ -72,4 +72,25 @@ describe('src/ imports', () => {
     });
     expect(both).toEqual([]);
   });
+
+  it('keep Node out of the browser entries: index.ts and infer.ts reach no node: import and not src/node/', () => {
+    // webgpu-mlp/node (src/node.ts) is the only entry that may: a bundler building a page from the
+    // other two must meet no `node:` module, not even in a chunk loaded on demand.
+    for (const entry of ['index.ts', 'infer.ts']) {
+      const reached = new Set<string>();
+      const visit = (file: string) => {
+        if (reached.has(file)) return;
+        reached.add(file);
+        for (const dep of graph.get(file) ?? []) visit(dep);
+      };
+      visit(entry);
+      const nodeOnly = [...reached].filter(
+        (f) =>
+          f.startsWith('node/') || f.startsWith('cli/') || /from\s+'node:/.test(readFileSync(join(SRC, f), 'utf8')),
+      );
+      expect(nodeOnly, entry).toEqual([]);
+      expect(reached.size, entry).toBeGreaterThan(20);
+    }
+    expect(new Set(graph.get('node.ts'))).toEqual(new Set(['node/webgpu-runtime.ts']));
+  });
 });

