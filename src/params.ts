@@ -31,9 +31,18 @@ export function fail(arg: string, value: unknown, expected: string): never {
   throw new Error(`${arg} = ${formatValue(value)} is invalid: expected ${expected}`);
 }
 
+/**
+ * A value for a message, cut to 200 characters. Arrays nested deeper than 16 (a file's JSON can nest
+ * past the stack) end in `[…]`.
+ */
 export function formatValue(value: unknown): string {
+  const s = formatNested(value, 0);
+  return s.length > 200 ? `${s.slice(0, 197)}...` : s;
+}
+
+function formatNested(value: unknown, depth: number): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
+  if (Array.isArray(value)) return depth < 16 ? `[${value.map((v) => formatNested(v, depth + 1)).join(', ')}]` : '[…]';
   if (value instanceof Object && !(value instanceof Function) && !ArrayBuffer.isView(value)) {
     try {
       return JSON.stringify(value);

@@ -18,7 +18,9 @@ import {
   checkTensorNames,
   fileMetadata,
   layerTensors,
+  metadataObject,
   openWebgpuMlpFile,
+  quoted,
   readLayerTensors,
   tensorNames,
 } from './model_file.js';
@@ -131,7 +133,7 @@ function count(metadata: Record<string, string>, key: string, min: number, name:
   const raw = metadata[key];
   const v = Number(raw);
   if (raw === undefined || !/^\d+$/.test(raw) || !Number.isSafeInteger(v) || v < min) {
-    throw new Error(`${name}: metadata "${key}" is ${JSON.stringify(raw)}, expected an integer ≥ ${min}`);
+    throw new Error(`${name}: metadata "${key}" is ${quoted(raw)}, expected an integer ≥ ${min}`);
   }
   return v;
 }
@@ -140,13 +142,13 @@ function count(metadata: Record<string, string>, key: string, min: number, name:
 export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint file'): MLPCheckpoint {
   const { file, spec } = openWebgpuMlpFile(bytes, name, CHECKPOINT_FORMAT, 'a checkpoint saved by webgpu-mlp');
   const { metadata } = file;
+  const settings = metadataObject(metadata, 'optimizer', name, 'a JSON object { kind, learningRate, … }');
   let optimizer: ResolvedOptimizer;
   try {
     // Lenient: files from before optimizers kept only their own settings hold every optimizer's.
-    optimizer = resolveOptimizer(JSON.parse(metadata.optimizer ?? ''), 'optimizer', true);
+    optimizer = resolveOptimizer(settings, 'optimizer', true);
   } catch (error) {
-    const why = error instanceof SyntaxError ? 'is not valid JSON' : (error as Error).message;
-    throw new Error(`${name}: metadata "optimizer" ${why}: ${JSON.stringify(metadata.optimizer)?.slice(0, 200)}`);
+    throw new Error(`${name}: metadata "optimizer" ${(error as Error).message}: ${quoted(metadata.optimizer)}`);
   }
   const layout = paramLayout(spec);
   const names = optimizerDefinition(optimizer.kind).state;

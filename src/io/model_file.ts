@@ -88,21 +88,47 @@ export function openWebgpuMlpFile(
 ): { file: SafetensorsFile; spec: MlpSpec } {
   const file = decodeSafetensors(bytes, name);
   if (file.metadata.format !== format) {
-    throw new Error(
-      `${name}: metadata format is ${JSON.stringify(file.metadata.format)}, expected "${format}" (${what})`,
-    );
+    throw new Error(`${name}: metadata format is ${quoted(file.metadata.format)}, expected "${format}" (${what})`);
   }
   return { file, spec: decodeSpec(file.metadata, name) };
 }
 
+/** A metadata value for a message: as JSON, cut to 200 characters (a file's value can be megabytes). */
+export function quoted(raw: string | undefined): string {
+  const s = JSON.stringify(raw) ?? 'undefined';
+  return s.length > 200 ? `${s.slice(0, 197)}...` : s;
+}
+
+/**
+ * A metadata value that holds a JSON object (the architecture, the optimizer settings): anything else —
+ * no value, text that is not JSON, `null`, a number, an array — is an error naming the key.
+ */
+export function metadataObject(
+  metadata: Record<string, string>,
+  key: string,
+  name: string,
+  expected: string,
+): Record<string, unknown> {
+  const raw = metadata[key];
+  let value: unknown;
+  try {
+    value = raw === undefined ? undefined : JSON.parse(raw);
+  } catch {
+    throw new Error(`${name}: metadata "${key}" is not valid JSON: ${quoted(raw)}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`${name}: metadata "${key}" is ${quoted(raw)}, expected ${expected}`);
+  }
+  return value as Record<string, unknown>;
+}
+
 /** The architecture from a file's `spec` metadata, checked like `createMLP`'s options. */
 export function decodeSpec(metadata: Record<string, string>, name: string): MlpSpec {
-  let specJson: { layers: number[]; activations: MlpSpec['activations']; head: MlpSpec['head'] };
-  try {
-    specJson = JSON.parse(metadata.spec ?? '');
-  } catch {
-    throw new Error(`${name}: metadata "spec" is not valid JSON: ${JSON.stringify(metadata.spec)?.slice(0, 200)}`);
-  }
+  const specJson = metadataObject(metadata, 'spec', name, 'a JSON object { layers, activations, head }') as {
+    layers: number[];
+    activations: MlpSpec['activations'];
+    head: MlpSpec['head'];
+  };
   let spec: MlpSpec;
   try {
     spec = resolveSpec({ layers: specJson.layers, activation: specJson.activations, head: specJson.head }, 'spec');

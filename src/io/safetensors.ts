@@ -68,7 +68,13 @@ function isCountArray(v: unknown): v is number[] {
 
 /** A JSON value for an error message, cut short. */
 function show(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    // JSON.parse reads nesting that JSON.stringify cannot write back (a RangeError, its stack exhausted)
+    return `${Array.isArray(v) ? 'an array' : 'an object'} nested too deeply to show`;
+  }
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
