@@ -7,7 +7,7 @@
 import { headOf } from './model/heads/index.js';
 import { checkTargets } from './model/heads/targets.js';
 import type { MlpSpec, Targets } from './model/spec.js';
-import { formatValue } from './params.js';
+import { formatValue, typeName } from './params.js';
 
 /**
  * Inputs, row-major `[count, D]`:
@@ -47,19 +47,6 @@ export type Labels =
 const INPUT_TYPES = 'Float32Array, Uint8Array (pixels), Float64Array, number[][] or { buffer: GPUBuffer, count }';
 const LABEL_TYPES =
   'class indices (Uint8Array, Uint16Array, Uint32Array, Int32Array, number[]), dense targets (Float32Array, Float64Array, number[][]) or { buffer: GPUBuffer }';
-
-/** A name for the type of a value, for errors: `Float64Array`, `number[]`, `null`, `string`. */
-export function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) {
-    if (value.length === 0) return 'an empty array';
-    return Array.isArray(value[0]) ? 'number[][]' : `${typeof value[0]}[]`;
-  }
-  if (ArrayBuffer.isView(value)) return value.constructor.name;
-  if (typeof value === 'object')
-    return value.constructor?.name && value.constructor !== Object ? value.constructor.name : 'object';
-  return typeof value;
-}
 
 /** Rows of numbers as one row-major Float32Array, checking that every row has `cols` finite numbers. */
 function fromRows(name: string, rows: readonly (readonly number[])[], cols: number): Float32Array {

@@ -31,6 +31,24 @@ export function fail(arg: string, value: unknown, expected: string): never {
   throw new Error(`${arg} = ${formatValue(value)} is invalid: expected ${expected}`);
 }
 
+/** A name for the type of a value, for errors: `Float64Array`, `number[][]`, `GPUAdapter`, `object`, `null`, `string`. */
+export function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) {
+    if (value.length === 0) return 'an empty array';
+    return Array.isArray(value[0]) ? 'number[][]' : `${typeof value[0]}[]`;
+  }
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  if (typeof value === 'object')
+    return value.constructor?.name && value.constructor !== Object ? value.constructor.name : 'object';
+  return typeof value;
+}
+
+/** What was given, for an error: its type, with the value itself when it is a number, string or the like (`5 (number)`). */
+export function describeValue(value: unknown): string {
+  return typeof value === 'object' && value !== null ? typeName(value) : `${formatValue(value)} (${typeName(value)})`;
+}
+
 /**
  * A value for a message, cut to 200 characters. Arrays nested deeper than 16 (a file's JSON can nest
  * past the stack) end in `[…]`.

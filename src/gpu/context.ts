@@ -3,6 +3,8 @@
  * the tracked buffers, the error listener. Several contexts (models) may share one device; the
  * context never assumes it is the device's only user and never destroys a device it did not create.
  */
+
+import { describeValue } from '../params.js';
 import { type AdapterSummary, summariseAdapter } from './adapter.js';
 import type { DeviceOptions } from './device.js';
 import { preprocessWgsl, type ShaderFlags } from './preprocess.js';
@@ -112,14 +114,6 @@ function isGpuDevice(value: unknown): value is GPUDevice {
   return typeof d === 'object' && d !== null && typeof d.createBuffer === 'function' && !!d.limits && !!d.queue;
 }
 
-/** What was given, for an error: `5 (a number)`, `a string`, `a plain object`, `a GPUAdapter`. */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return 'a string';
-  if (typeof value !== 'object' || value === null) return `${String(value)} (a ${typeof value})`;
-  const name = value.constructor?.name;
-  return !name || name === 'Object' ? 'a plain object' : `a ${name}`;
-}
-
 function envDebug(): boolean {
   return typeof process !== 'undefined' && process.env?.WEBGPU_MLP_DEBUG_WGSL === '1';
 }
@@ -192,7 +186,7 @@ export class GpuContext {
     }
     if (options.device != null && !isGpuDevice(options.device)) {
       throw new Error(
-        `options.device is ${describe(options.device)}: expected a GPUDevice (from adapter.requestDevice()), or nothing to have one requested`,
+        `options.device is ${describeValue(options.device)}: expected a GPUDevice (from adapter.requestDevice()), or nothing to have one requested`,
       );
     }
     if (options.device) {

@@ -12,10 +12,9 @@
  * option, the bad value and what was expected.
  */
 import type { GpuContext } from '../gpu/context.js';
-import { typeName } from '../inputs.js';
 import { headOf } from '../model/heads/index.js';
 import type { MlpSpec, Targets } from '../model/spec.js';
-import { fail } from '../params.js';
+import { fail, typeName } from '../params.js';
 import { argmaxRef } from '../reference/argmax.js';
 
 /**

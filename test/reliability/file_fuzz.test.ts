@@ -635,7 +635,7 @@ describe('file decoders under seeded mutation', () => {
           predictorCalls++;
           const expected =
             'value' in model
-              ? 'options.device is 5 (a number): expected a GPUDevice'
+              ? 'options.device is 5 (number): expected a GPUDevice'
               : model.error.message.replace(name, 'model file');
           const device = 5 as unknown as GPUDevice;
           await expect(loadPredictor(file, { device })).rejects.toThrow(expected);
