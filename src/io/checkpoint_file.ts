@@ -20,7 +20,6 @@ import {
   layerTensors,
   metadataObject,
   openWebgpuMlpFile,
-  quoted,
   readLayerTensors,
   tensorNames,
 } from './model_file.js';
@@ -133,7 +132,7 @@ function count(metadata: Record<string, string>, key: string, min: number, name:
   const raw = metadata[key];
   const v = Number(raw);
   if (raw === undefined || !/^\d+$/.test(raw) || !Number.isSafeInteger(v) || v < min) {
-    throw new Error(`${name}: metadata "${key}" is ${quoted(raw)}, expected an integer ≥ ${min}`);
+    throw new Error(`${name}: metadata "${key}" is ${formatValue(raw)}, expected an integer ≥ ${min}`);
   }
   return v;
 }
@@ -148,7 +147,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint file'): M
     // Lenient: files from before optimizers kept only their own settings hold every optimizer's.
     optimizer = resolveOptimizer(settings, 'optimizer', true);
   } catch (error) {
-    throw new Error(`${name}: metadata "optimizer" ${(error as Error).message}: ${quoted(metadata.optimizer)}`);
+    throw new Error(`${name}: metadata "optimizer" ${(error as Error).message}: ${formatValue(metadata.optimizer)}`);
   }
   const layout = paramLayout(spec);
   const names = optimizerDefinition(optimizer.kind).state;

@@ -9,6 +9,7 @@
 import type { ParamLayout } from '../model/layout.js';
 import { paramLayout } from '../model/layout.js';
 import { type MlpSpec, resolveSpec } from '../model/spec.js';
+import { formatValue } from '../params.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsInput } from './safetensors.js';
 
 export const MODEL_FORMAT = 'webgpu-mlp/1';
@@ -88,15 +89,9 @@ export function openWebgpuMlpFile(
 ): { file: SafetensorsFile; spec: MlpSpec } {
   const file = decodeSafetensors(bytes, name);
   if (file.metadata.format !== format) {
-    throw new Error(`${name}: metadata format is ${quoted(file.metadata.format)}, expected "${format}" (${what})`);
+    throw new Error(`${name}: metadata format is ${formatValue(file.metadata.format)}, expected "${format}" (${what})`);
   }
   return { file, spec: decodeSpec(file.metadata, name) };
-}
-
-/** A metadata value for a message: as JSON, cut to 200 characters (a file's value can be megabytes). */
-export function quoted(raw: string | undefined): string {
-  const s = JSON.stringify(raw) ?? 'undefined';
-  return s.length > 200 ? `${s.slice(0, 197)}...` : s;
 }
 
 /**
@@ -114,10 +109,10 @@ export function metadataObject(
   try {
     value = raw === undefined ? undefined : JSON.parse(raw);
   } catch {
-    throw new Error(`${name}: metadata "${key}" is not valid JSON: ${quoted(raw)}`);
+    throw new Error(`${name}: metadata "${key}" is not valid JSON: ${formatValue(raw)}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error(`${name}: metadata "${key}" is ${quoted(raw)}, expected ${expected}`);
+    throw new Error(`${name}: metadata "${key}" is ${formatValue(raw)}, expected ${expected}`);
   }
   return value as Record<string, unknown>;
 }
