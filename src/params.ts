@@ -61,11 +61,12 @@ export function formatValue(value: unknown): string {
 function formatNested(value: unknown, depth: number): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return depth < 16 ? `[${value.map((v) => formatNested(v, depth + 1)).join(', ')}]` : '[…]';
-  if (value instanceof Object && !(value instanceof Function) && !ArrayBuffer.isView(value)) {
+  // (objects without a prototype too: String() throws on them)
+  if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {
     try {
       return JSON.stringify(value);
     } catch {
-      return String(value);
+      return Object.prototype.toString.call(value);
     }
   }
   return String(value);

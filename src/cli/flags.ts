@@ -2,9 +2,10 @@
  * Command-line flags, shared by `npm run train` and `npm run bench`: `--flag value` and
  * `--flag=value` forms, and errors that name the flag, the bad value and what was expected.
  */
+import { formatValue } from '../params.js';
 
 export function bad(flag: string, value: string, expected: string): never {
-  throw new Error(`${flag} ${JSON.stringify(value)} is invalid: expected ${expected}. See --help.`);
+  throw new Error(`${flag} ${formatValue(value)} is invalid: expected ${expected}. See --help.`);
 }
 
 export function int(flag: string, v: string, min: number, max: number): number {
@@ -73,7 +74,7 @@ export function forEachFlag(argv: readonly string[], visit: (flag: Flag) => void
         if (given !== undefined) bad(name, given, 'no value');
       },
       unknown() {
-        throw new Error(`unknown option ${JSON.stringify(raw)}. See --help.`);
+        throw new Error(`unknown option ${formatValue(raw)}. See --help.`);
       },
     });
   }

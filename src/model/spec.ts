@@ -57,26 +57,28 @@ export const MAX_WIDTH = 1 << 20;
 
 /** Checks a network description and returns it resolved. Errors name the option, the value and what was expected. */
 export function resolveSpec(options: NetworkOptions, arg = 'options'): MlpSpec {
+  if (typeof options !== 'object' || options === null) fail(arg, options, 'an object { layers, activation?, head? }');
   const { layers } = options;
   if (!Array.isArray(layers) || layers.length < 2) {
     fail(`${arg}.layers`, layers, 'an array of at least two layer widths, input first, e.g. [784, 256, 10]');
   }
-  layers.forEach((w, i) => {
+  // spread first, so that a hole is checked (as undefined), not skipped
+  [...layers].forEach((w, i) => {
     if (!Number.isInteger(w) || w < 1 || w > MAX_WIDTH) fail(`${arg}.layers[${i}]`, w, `an integer in 1..${MAX_WIDTH}`);
   });
   const hidden = layers.length - 2;
-  const act = options.activation ?? 'relu';
+  const act = options.activation === undefined ? 'relu' : options.activation; // null is not "the default"
   let activations: Activation[];
   if (Array.isArray(act)) {
     if (act.length !== hidden) fail(`${arg}.activation`, act, `one activation or ${hidden} (one per hidden layer)`);
-    activations = act.map((a, i) => canonicalActivation(resolveActivation(a, `${arg}.activation[${i}]`)));
+    activations = Array.from(act, (a, i) => canonicalActivation(resolveActivation(a, `${arg}.activation[${i}]`)));
   } else {
     if (typeof act !== 'string' && (typeof act !== 'object' || act === null)) {
       fail(`${arg}.activation`, act, `one of ${ACTIVATIONS.join(', ')}, or one per hidden layer`);
     }
     activations = Array<Activation>(hidden).fill(canonicalActivation(resolveActivation(act, `${arg}.activation`)));
   }
-  const given = options.head ?? 'softmax';
+  const given = options.head === undefined ? 'softmax' : options.head;
   if (typeof given !== 'string' && (typeof given !== 'object' || given === null)) {
     fail(`${arg}.head`, given, `one of ${HEADS.join(', ')}`);
   }

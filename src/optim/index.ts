@@ -82,8 +82,11 @@ export function resolveOptimizer(
   arg = 'optimizer',
   lenient = false,
 ): ResolvedOptimizer {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    fail(arg, config, 'an object { kind, learningRate, … }, or nothing');
+  }
   checkKeys(arg, config, ['kind', ...Object.keys(HYPERPARAMETERS)]);
-  const kind = checkOptimizerKind(config.kind ?? DEFAULT_OPTIMIZER, `${arg}.kind`);
+  const kind = checkOptimizerKind(config.kind === undefined ? DEFAULT_OPTIMIZER : config.kind, `${arg}.kind`);
   const def = optimizerDefinition(kind);
   const own: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {

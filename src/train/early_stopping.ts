@@ -63,7 +63,7 @@ export function resolveEarlyStopping(
     'monitor',
     'restoreBest',
   ]);
-  const monitor = given.monitor ?? (validated ? 'testLoss' : 'trainLoss');
+  const monitor = given.monitor === undefined ? (validated ? 'testLoss' : 'trainLoss') : given.monitor;
   if (!MONITORS.includes(monitor)) fail(`${name}.monitor`, monitor, MONITORS.map((m) => `'${m}'`).join(', '));
   if (monitor.startsWith('test') && !validated) {
     throw new Error(

@@ -6,7 +6,16 @@
  * they differ.
  */
 import { learningRate as learningRateSpec } from '../optim/definition.js';
-import { checkKeys, describeRange, fail, formatValue, inRange, type ParamSpec, resolveParams } from '../params.js';
+import {
+  checkKeys,
+  checkParam,
+  describeRange,
+  fail,
+  formatValue,
+  inRange,
+  type ParamSpec,
+  resolveParams,
+} from '../params.js';
 
 /** Where training is when a step's rate is asked for. */
 export interface ScheduleAt {
@@ -90,7 +99,7 @@ export function resolveLearningRate(
   name = 'options.learningRate',
 ): ResolvedLearningRate {
   if (value === undefined) return { initial: undefined, schedule: undefined };
-  if (typeof value === 'number') return { initial: value, schedule: undefined };
+  if (typeof value === 'number') return { initial: checkParam(name, RATE, value), schedule: undefined };
   if (typeof value === 'function')
     return { initial: undefined, schedule: checked(value as LearningRateFunction, name) };
   if (typeof value !== 'object' || value === null) {
@@ -102,7 +111,8 @@ export function resolveLearningRate(
   }
   const preset = value as Record<string, unknown>;
   const type = preset.type as LearningRatePreset['type'];
-  if (!Object.hasOwn(PRESETS, type)) fail(`${name}.type`, preset.type, "'step', 'cosine' or 'warmup'");
+  if (typeof type !== 'string' || !Object.hasOwn(PRESETS, type))
+    fail(`${name}.type`, preset.type, "'step', 'cosine' or 'warmup'");
   for (const field of REQUIRED[type]) {
     if (preset[field] === undefined)
       fail(

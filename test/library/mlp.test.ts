@@ -152,7 +152,7 @@ describe('createMLP / fit / evaluate / predict', () => {
       /inputs: images\[0, 1\] = NaN/,
     );
     await expect(mlp.fit(x, [0, 1, 2], { learningRate: -1 })).rejects.toThrow(
-      /optimizer\.learningRate = -1 is invalid/,
+      /options\.learningRate = -1 is invalid: expected a finite number in \(0, 1000\]/,
     );
     await expect(mlp.fit(x, [0, 1, 2], { batchSize: 0 })).rejects.toThrow(/batchSize = 0 is invalid/);
     await expect(mlp.fit(x, [0, 1, 2], { epoch: 3 } as never)).rejects.toThrow(/options\.epoch = 3 is invalid/);
