@@ -74,11 +74,16 @@ function formatNested(value: unknown, depth: number): string {
 
 /**
  * Throws unless `options` is an options object, naming what one looks like (`expected`, e.g.
- * "{ output? }, or nothing"), then on the first key not in `known`.
+ * "{ output? }, or nothing"), then on the first key not in `known`, then on the first option set to `null`.
  */
 export function checkOptions(options: unknown, known: readonly string[], expected: string): asserts options is object {
   if (options === null || typeof options !== 'object') fail('options', options, expected);
   checkKeys('options', options, known);
+  // One rule for every option: left out (or undefined) takes the default; null is refused, as it is
+  // more often a value that went missing upstream than a request for the default.
+  for (const [key, value] of Object.entries(options)) {
+    if (value === null) fail(`options.${key}`, value, 'a value; leave the option out for its default');
+  }
 }
 
 /** Throws on the first key of `given` that is not in `known`. */

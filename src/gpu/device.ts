@@ -114,7 +114,7 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Own
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
     const hint = isNode()
-      ? `On Linux without a GPU, WebGPU needs a Vulkan loader and a software driver (SwiftShader): \`apt-get install chromium libvulkan1\` provides both (${SWIFTSHADER_ICD}); without root, webgpu-mlp's own tools take them from the npm package @sparticuz/chromium (see the README). Or set VK_ICD_FILENAMES to a Vulkan driver.`
+      ? `On Linux without a GPU, WebGPU needs a Vulkan loader and a software driver (SwiftShader): \`apt-get install chromium libvulkan1\` provides both (${SWIFTSHADER_ICD}); without root, \`npm install @sparticuz/chromium\` and call findWebGpuRuntime() from webgpu-mlp/node before the first network (see the README). Or set VK_ICD_FILENAMES to a Vulkan driver.`
       : 'The browser has WebGPU but no usable GPU adapter: check chrome://gpu (or about:support), update the graphics driver, or enable the fallback adapter.';
     throw new Error(`WebGPU returned no adapter. ${hint}`);
   }

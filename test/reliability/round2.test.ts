@@ -447,6 +447,31 @@ describe('9. plain-JavaScript misuse gets errors that name the type given and th
       'options.label = "" is invalid: expected a non-empty string',
     );
   });
+
+  it('null is refused for every option, as a value that went missing', async () => {
+    const nullIn = (key: string) =>
+      `options.${key} = null is invalid: expected a value; leave the option out for its default`;
+    await expect(createMLP({ layers: [2, 3], device: gpu().device, seed: null as never })).rejects.toThrow(
+      nullIn('seed'),
+    );
+    await expect(createMLP({ layers: [2, 3], device: null as never })).rejects.toThrow(nullIn('device'));
+    const mlp = await createMLP({ layers: [2, 3], device: gpu().device });
+    const before = await mlp.model.readParams();
+    const x = randomArray(8, 1);
+    const y = [0, 1, 2, 1];
+    for (const key of ['epochs', 'batchSize', 'initialEpoch', 'progressEvery', 'validation', 'signal', 'optimizer']) {
+      await expect(mlp.fit(x, y, { [key]: null } as never)).rejects.toThrow(nullIn(key));
+    }
+    expect(await mlp.model.readParams()).toEqual(before); // nothing trained
+    await expect(mlp.predict(x as never, { output: null } as never)).rejects.toThrow(nullIn('output'));
+    const bytes = await mlp.save();
+    await expect(loadMLP(bytes, { tune: null } as never)).rejects.toThrow(nullIn('tune'));
+    await expect(loadPredictor(bytes, { label: null } as never)).rejects.toThrow(nullIn('label'));
+    // Left out, or undefined: the default.
+    await mlp.fit(x, y, { epochs: undefined, batchSize: undefined });
+    expect(await mlp.model.readParams()).not.toEqual(before);
+    await mlp.destroy();
+  });
 });
 
 describe('12. files keep their own metadata', () => {
