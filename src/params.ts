@@ -60,6 +60,7 @@ export function formatValue(value: unknown): string {
 
 function formatNested(value: unknown, depth: number): string {
   if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`; // a BigInt, not the number it prints as
   if (Array.isArray(value)) return depth < 16 ? `[${value.map((v) => formatNested(v, depth + 1)).join(', ')}]` : '[…]';
   // (objects without a prototype too: String() throws on them)
   if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {

@@ -8,6 +8,7 @@
 import { maxPlanRows } from '../infer/plan.js';
 import type { PredictionKind } from '../model/heads/index.js';
 import { headOf } from '../model/heads/index.js';
+import { fail } from '../params.js';
 import type { GpuDataset } from './dataset.js';
 import type { Model } from './model.js';
 
@@ -111,7 +112,7 @@ export function confusionMatrix(labels: ArrayLike<number>, predicted: ArrayLike<
  */
 export async function evaluateDataset(model: Model, data: GpuDataset, batchSize = 1000): Promise<Evaluation> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`batchSize = ${batchSize} is invalid: expected an integer in 1..${Number.MAX_SAFE_INTEGER}`);
+    fail('batchSize', batchSize, `an integer in 1..${Number.MAX_SAFE_INTEGER}`);
   }
   return model.exclusiveEvaluation(() => evaluateNow(model, data, batchSize));
 }

@@ -178,8 +178,7 @@ export interface RunIdentity {
 export const DIVERGENCE_FACTOR = 100;
 
 function checkPositiveInt(name: string, v: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (!Number.isInteger(v) || v < 1 || v > max)
-    throw new Error(`${name} = ${v} is invalid: expected an integer in 1..${max}`);
+  if (!Number.isInteger(v) || v < 1 || v > max) fail(name, v, `an integer in 1..${max}`);
 }
 
 /**
@@ -307,7 +306,7 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
     const divergence = options.divergence;
     this.divergenceFactor = divergence === false ? Number.POSITIVE_INFINITY : (divergence?.factor ?? DIVERGENCE_FACTOR);
     if (!(this.divergenceFactor > 1)) {
-      throw new Error(`divergence.factor = ${this.divergenceFactor} is invalid: expected a number > 1`);
+      fail('divergence.factor', this.divergenceFactor, 'a number > 1');
     }
     this.epoch = start.epoch;
     this.step = start.step;

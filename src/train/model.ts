@@ -134,7 +134,7 @@ export class Model {
     const optimizer = resolveOptimizer(options.optimizer);
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-      throw new Error(`options.seed = ${seed} is invalid: expected an integer in 0..4294967295`);
+      fail('options.seed', seed, 'an integer in 0..4294967295');
     }
     const { label, debugShaders } = options;
     if (label !== undefined && (typeof label !== 'string' || label === ''))
@@ -144,7 +144,7 @@ export class Model {
     }
     const tune = options.tune ?? false;
     if (tune !== true && tune !== false && tune !== 'cached') {
-      throw new Error(`options.tune = ${JSON.stringify(tune)} is invalid: expected true, false or 'cached'`);
+      fail('options.tune', tune, "true, false or 'cached'");
     }
     const ownsContext = !options.context;
     const ctx =

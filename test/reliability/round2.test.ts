@@ -448,6 +448,16 @@ describe('9. plain-JavaScript misuse gets errors that name the type given and th
     );
   });
 
+  it('a Symbol or BigInt seed is named as it was given, not a TypeError or the number it prints as', async () => {
+    const expected = 'is invalid: expected an integer in 0..4294967295';
+    await expect(createMLP({ layers: [2, 3], device: gpu().device, seed: Symbol('s') as never })).rejects.toThrow(
+      `options.seed = Symbol(s) ${expected}`,
+    );
+    await expect(createMLP({ layers: [2, 3], device: gpu().device, seed: 4n as never })).rejects.toThrow(
+      `options.seed = 4n ${expected}`,
+    );
+  });
+
   it('null is refused for every option, as a value that went missing', async () => {
     const nullIn = (key: string) =>
       `options.${key} = null is invalid: expected a value; leave the option out for its default`;
