@@ -22,6 +22,7 @@ import { paramLayout } from '../../src/model/layout.js';
 import { mulberry32 } from '../../src/model/random.js';
 import { type MlpSpec, type NetworkOptions, resolveSpec } from '../../src/model/spec.js';
 import { type OptimizerConfig, optimizerDefinition, resolveOptimizer } from '../../src/optim/index.js';
+import { checkPlainRejection, setOwn } from '../helpers/fuzz.js';
 import { randomArray } from '../helpers/random.js';
 
 /** Flat parameters with values only where the tensors live (padding zero, as the decoder makes it). */
@@ -106,10 +107,6 @@ const BASES: [string, Uint8Array][] = [
 ];
 
 const MUTATIONS_PER_FILE = 3000;
-
-/** Text that internal errors put into messages; none may reach a decoder's error. */
-const INTERNAL =
-  /Cannot read propert|Cannot convert|Cannot destructure|is not a function|is not iterable|is not an object|Maximum call stack|too much recursion|Invalid array length|Invalid typed array length|Array buffer allocation failed|out of memory/i;
 
 /** Values of the wrong kind for any JSON field. */
 const WILD_JSON: unknown[] = [
@@ -204,11 +201,6 @@ const WILD_TEXT = [
   '{layers',
   '\u0000',
 ];
-
-/** Sets an own property, even one named "__proto__" (assignment would set the prototype). */
-function setOwn(object: object, key: string, value: unknown): void {
-  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
-}
 
 /** Stands for a deeply nested value in a JSON object until it is written as text. */
 const DEEP = '\u0001deep';
@@ -475,14 +467,9 @@ function verify(condition: boolean, what: string, message: string): void {
   if (!condition) throw new Error(`${what}: ${message}`);
 }
 
-/** Throws unless `e` is a plain Error naming the file, with no internal error's text in it and of a sane length. */
+/** Throws unless `e` is a plain rejection (test/helpers/fuzz.ts) whose message starts with the file's name. */
 function checkRejection(e: unknown, name: string, what: string): void {
-  if (!(e instanceof Error)) throw new Error(`${what}: threw a non-Error: ${String(e)}`);
-  const shown = e.message.slice(0, 300);
-  verify(e.constructor === Error, what, `threw a ${e.constructor.name} from inside: ${shown}`);
-  verify(e.message.startsWith(`${name}: `), what, `the message does not name the file: ${shown}`);
-  verify(!INTERNAL.test(e.message), what, `an internal error's text in the message: ${shown}`);
-  verify(e.message.length <= 2000, what, `a message of ${e.message.length} characters: ${shown}`);
+  checkPlainRejection(e, what, (m) => m.startsWith(`${name}: `), 'the file');
 }
 
 /** Runs a decoder: its result, or its error checked as a rejection. */
