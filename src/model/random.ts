@@ -1,4 +1,13 @@
 /** Seeded pseudo-random numbers: the same seed gives the same weights on every platform. */
+import { fail } from '../params.js';
+
+/** Throws unless `seed` is a seed these generators take: an integer in 0..2³²−1; `arg` names it in the error. */
+export function checkSeed(arg: string, seed: unknown): number {
+  if (!Number.isInteger(seed) || (seed as number) < 0 || (seed as number) > 0xffffffff) {
+    fail(arg, seed, 'an integer in 0..4294967295');
+  }
+  return seed as number;
+}
 
 /** mulberry32: a small 32-bit PRNG returning floats in [0, 1). */
 export function mulberry32(seed: number): () => number {

@@ -10,7 +10,7 @@
  */
 import { DeviceLostError } from '../gpu/context.js';
 import type { TrainingCheckpoint } from '../io/checkpoint_file.js';
-import { permutation } from '../model/random.js';
+import { checkSeed, permutation } from '../model/random.js';
 import { fail } from '../params.js';
 import { EarlyStopper, type EarlyStopping, type EarlyStoppingResult } from './early_stopping.js';
 import type { Evaluation } from './evaluate.js';
@@ -260,10 +260,7 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
     checkPositiveInt('stepsPerSubmit', this.group, 256);
     this.epochs = epochs;
     this.batchSize = batchSize;
-    this.seed = options.seed ?? 0;
-    if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff) {
-      fail('seed', this.seed, 'an integer in 0..4294967295');
-    }
+    this.seed = checkSeed('seed', options.seed ?? 0);
     this.readBehind = options.readBehind ?? true;
     this.checkpointEvery = options.checkpointEvery ?? Number.POSITIVE_INFINITY;
     if (this.checkpointEvery !== Number.POSITIVE_INFINITY) checkPositiveInt('checkpointEvery', this.checkpointEvery);

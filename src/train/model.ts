@@ -18,6 +18,7 @@ import type { OptimizerOp } from '../kernels/optimizer.js';
 import { headOf } from '../model/heads/index.js';
 import { initParams } from '../model/init.js';
 import { type ParamLayout, paramLayout } from '../model/layout.js';
+import { checkSeed } from '../model/random.js';
 import { type MlpSpec, type NetworkOptions, resolveSpec, type TargetKind, type Targets } from '../model/spec.js';
 import { GpuOptimizer } from '../optim/gpu.js';
 import { type OptimizerConfig, type ResolvedOptimizer, resolveOptimizer } from '../optim/index.js';
@@ -132,10 +133,7 @@ export class Model {
   static async create(options: ModelOptions): Promise<Model> {
     const spec = resolveSpec(options);
     const optimizer = resolveOptimizer(options.optimizer);
-    const seed = options.seed ?? 0;
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-      fail('options.seed', seed, 'an integer in 0..4294967295');
-    }
+    const seed = checkSeed('options.seed', options.seed ?? 0);
     const { label, debugShaders } = options;
     if (label !== undefined && (typeof label !== 'string' || label === ''))
       fail('options.label', label, 'a non-empty string');
