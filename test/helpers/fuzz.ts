@@ -35,6 +35,16 @@ export function checkPlainRejection(
   if (!names(error.message)) fail(`the message does not name ${naming}: ${shown}`);
 }
 
+/** What `call` throws (undefined when it returns, which checkPlainRejection then reports). */
+export function thrown(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 /** Sets an own property, even one named "__proto__" (assignment would set the prototype). */
 export function setOwn(object: object, key: string, value: unknown): void {
   Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });

@@ -22,7 +22,7 @@ import { paramLayout } from '../../src/model/layout.js';
 import { mulberry32 } from '../../src/model/random.js';
 import { type MlpSpec, type NetworkOptions, resolveSpec } from '../../src/model/spec.js';
 import { type OptimizerConfig, optimizerDefinition, resolveOptimizer } from '../../src/optim/index.js';
-import { checkPlainRejection, setOwn } from '../helpers/fuzz.js';
+import { checkPlainRejection, setOwn, thrown } from '../helpers/fuzz.js';
 import { randomArray } from '../helpers/random.js';
 
 /** Flat parameters with values only where the tensors live (padding zero, as the decoder makes it). */
@@ -704,12 +704,7 @@ describe('file decoders under seeded mutation', () => {
   ];
   for (const [what, decode, message] of cases) {
     it(`found by the fuzzing: ${what}`, () => {
-      let error: unknown;
-      try {
-        decode();
-      } catch (e) {
-        error = e;
-      }
+      const error = thrown(decode);
       checkRejection(error, 'f', what);
       expect((error as Error).message).toContain(message);
     });

@@ -28,7 +28,7 @@ import { inRange, type ParamSpec } from '../../src/params.js';
 import { resolveEarlyStopping } from '../../src/train/early_stopping.js';
 import { resolveLearningRate, type ScheduleAt } from '../../src/train/schedule.js';
 import { resolveRowWeights } from '../../src/train/weights.js';
-import { checkPlainRejection, setOwn } from '../helpers/fuzz.js';
+import { checkPlainRejection, setOwn, thrown } from '../helpers/fuzz.js';
 
 const TRIALS = 3000;
 
@@ -1138,12 +1138,7 @@ describe('option checkers under seeded mutation', () => {
   ];
   for (const [what, call, message, rule] of cases) {
     it(`found by the fuzzing: ${what}`, () => {
-      let error: unknown;
-      try {
-        call();
-      } catch (e) {
-        error = e;
-      }
+      const error = thrown(call);
       checkRejection(error, rule);
       expect((error as Error).message).toContain(message);
     });
