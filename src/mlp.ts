@@ -19,7 +19,7 @@ import {
   nonFiniteState,
   type TrainingCheckpoint,
 } from './io/checkpoint_file.js';
-import { checkMetadata } from './io/model_file.js';
+import { carriedMetadata, checkMetadata, decodeModel } from './io/model_file.js';
 import { headOf } from './model/heads/index.js';
 import { checkTargets } from './model/heads/targets.js';
 import { slotBinding } from './model/layout.js';
@@ -190,13 +190,30 @@ const FIT_KEYS = [
 export class MLP {
   /** True while a fit runs (a second concurrent fit is refused). */
   private fitting = false;
-  /** 1/255 once the network was trained on bytes (see save). */
-  private inputScale: number | undefined;
+  /**
+   * What the network's file says besides its architecture and parameters, kept for `save`: the
+   * metadata of the file it was loaded from (everything but `format` and `spec`, which save writes
+   * anew), `inputScale` once it was trained on bytes, and what earlier saves were given.
+   */
+  private carried: Record<string, string>;
   /** Epochs trained so far: where the next fit's epoch numbers continue from. */
   private epochsTrained = 0;
 
   /** @internal */
-  constructor(readonly model: Model) {}
+  constructor(
+    readonly model: Model,
+    metadata: Readonly<Record<string, string>> = {},
+  ) {
+    this.carried = { ...metadata };
+  }
+
+  /**
+   * The metadata `save()` writes besides the architecture: the loaded file's (how it was trained,
+   * `inputScale`…), `inputScale` = 1/255 once trained on bytes, and what `save(metadata)` was given.
+   */
+  get metadata(): Readonly<Record<string, string>> {
+    return { ...this.carried };
+  }
 
   /** Layer widths, input first. */
   get layers(): readonly number[] {
@@ -314,7 +331,7 @@ export class MLP {
           : { epoch: initialEpoch + 1, step: 0 },
       });
       // Everything checked: now the model changes.
-      if (inputs instanceof Uint8Array) this.inputScale = 1 / 255; // trained on bytes (see save)
+      if (inputs instanceof Uint8Array) this.carried.inputScale = String(1 / 255); // trained on bytes (see save)
       if (resume) await model.restore(resume.state);
       await model.setOptimizer(settings);
       try {
@@ -389,12 +406,16 @@ export class MLP {
   /**
    * The network as a safetensors file (architecture in the metadata), readable by PyTorch. When it was
    * trained on bytes (`Uint8Array` pixels, scaled by 1/255 on the GPU), the metadata records
-   * `inputScale` = 1/255: what raw inputs are multiplied by before the first layer.
+   * `inputScale` = 1/255: what raw inputs are multiplied by before the first layer. Everything the
+   * network's file said survives load → save (see `metadata`); `metadata` given here joins it, a key
+   * given again taking the new value, and is kept for later saves.
    */
   async save(metadata: Record<string, string> = {}): Promise<Uint8Array> {
     checkMetadata(metadata);
-    const scale: Record<string, string> = this.inputScale === undefined ? {} : { inputScale: String(this.inputScale) };
-    return this.model.save({ ...scale, ...metadata });
+    const merged = { ...this.carried, ...metadata };
+    const bytes = await this.model.save(merged);
+    this.carried = merged;
+    return bytes;
   }
 
   /** Frees the GPU memory of this network (and the device, if the library created it). Harmless twice. */
@@ -566,5 +587,6 @@ export async function loadMLP(
     ['device', 'debugShaders', 'label', 'tune'],
     'an object { device?, debugShaders?, label?, tune? }, or nothing',
   );
-  return new MLP(await Model.load(bytes, options));
+  const file = decodeModel(bytes, 'model file');
+  return new MLP(await Model.fromFile(file, options), carriedMetadata(file.metadata));
 }

@@ -38,6 +38,20 @@ export function encodeModel(spec: MlpSpec, flat: Float32Array, extra: Record<str
   return encodeSafetensors(tensors, metadata);
 }
 
+/** The keys a model file writes itself (`encodeModel`): every other metadata key is the caller's. */
+export const MODEL_OWN_KEYS = ['format', 'spec'] as const;
+
+/**
+ * What a model file's metadata says besides its own keys (how it was trained, `inputScale`, the
+ * caller's notes): what a network loaded from it carries into its next save, so that load → save
+ * loses nothing.
+ */
+export function carriedMetadata(metadata: Readonly<Record<string, string>>): Record<string, string> {
+  const carried = { ...metadata };
+  for (const key of MODEL_OWN_KEYS) delete carried[key];
+  return carried;
+}
+
 /** Throws unless `extra` is an object (of strings: encodeSafetensors checks each value). */
 export function checkMetadata(extra: unknown): asserts extra is Record<string, string> {
   if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {

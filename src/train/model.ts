@@ -11,7 +11,7 @@ import { DeviceLimitError, GpuContext, GpuOutOfMemoryError } from '../gpu/contex
 import { PlanCache } from '../gpu/plan_cache.js';
 import { Predictor } from '../infer/predictor.js';
 import type { Checkpoint } from '../io/checkpoint_file.js';
-import { decodeModel, encodeModel } from '../io/model_file.js';
+import { decodeModel, encodeModel, type LoadedModel } from '../io/model_file.js';
 import { decodeStats, resetStats, STATS_BYTES } from '../kernels/metrics.js';
 import type { GpuOp } from '../kernels/op.js';
 import type { OptimizerOp } from '../kernels/optimizer.js';
@@ -526,7 +526,14 @@ export class Model {
     bytes: Uint8Array,
     options: Omit<ModelOptions, 'layers' | 'activation' | 'head' | 'seed'> = {},
   ): Promise<Model> {
-    const file = decodeModel(bytes, 'model file');
+    return Model.fromFile(decodeModel(bytes, 'model file'), options);
+  }
+
+  /** A model from a decoded model file (`decodeModel`): its architecture and parameters. */
+  static async fromFile(
+    file: LoadedModel,
+    options: Omit<ModelOptions, 'layers' | 'activation' | 'head' | 'seed'> = {},
+  ): Promise<Model> {
     const model = await Model.create({
       ...options,
       layers: file.spec.layers,
