@@ -1,7 +1,9 @@
 /**
  * Files the CLI writes: checked before any work (a bad `--out` is found at once, not after training),
  * and written atomically (a temporary file beside the target, flushed to disk, then renamed over it),
- * so a failure or a kill mid-write leaves the previous file whole.
+ * so a failure or a kill mid-write leaves the previous file whole. Only a regular file is ever
+ * replaced: a target that exists as anything else (a device, a FIFO, a socket, a directory) is refused,
+ * by the check and again by the write, since a rename would put a file in its place.
  */
 import {
   accessSync,
@@ -10,6 +12,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  realpathSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -41,6 +44,8 @@ export function checkOutputPaths(outputs: Record<string, string | undefined>, re
 function checkWritable(flag: string, file: string): void {
   const stat = statOrUndefined(file);
   if (stat?.isDirectory()) throw new Error(`${flag} ${file} is a directory: give a file path`);
+  const other = notRegular(file);
+  if (other) throw new Error(`${flag} ${file} ${other}`);
   let dir = dirname(file);
   for (;;) {
     const s = statOrUndefined(dir);
@@ -59,6 +64,15 @@ function checkWritable(flag: string, file: string): void {
   }
 }
 
+/** The file a path names, through symbolic links (the path itself when it does not exist yet). */
+function realTarget(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
 function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
   try {
     return statSync(path);
@@ -67,9 +81,39 @@ function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined 
   }
 }
 
-/** Writes `bytes` to `path` atomically: temporary file, fsync, rename, then fsync of the directory. */
+/**
+ * What is wrong with replacing `file` — it exists and is not a regular file (after symbolic links):
+ * "is a character device, not a regular file: …" — or undefined when it is one or does not exist.
+ */
+export function notRegular(file: string): string | undefined {
+  const stat = statOrUndefined(file);
+  if (!stat || stat.isFile()) return undefined;
+  const kind = stat.isDirectory()
+    ? 'a directory'
+    : stat.isCharacterDevice()
+      ? 'a character device'
+      : stat.isBlockDevice()
+        ? 'a block device'
+        : stat.isFIFO()
+          ? 'a FIFO (named pipe)'
+          : stat.isSocket()
+            ? 'a socket'
+            : 'not a file';
+  return `is ${kind}, not a regular file: it is never replaced; give the path of a regular file, or of one that does not exist yet`;
+}
+
+/**
+ * Writes `bytes` to `path` atomically: temporary file, fsync, rename, then fsync of the directory.
+ * A target that exists and is not a regular file is refused (see notRegular), before anything is
+ * written and again just before the rename; a symbolic link to a file has that file replaced.
+ */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const file = resolve(path);
+  const file = realTarget(resolve(path));
+  const refuse = (prefix: string): void => {
+    const other = notRegular(file);
+    if (other) throw new Error(`${prefix}it ${other}`);
+  };
+  refuse(`cannot write ${file}: `);
   const dir = dirname(file);
   mkdirSync(dir, { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -80,6 +124,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
+    refuse(''); // made meanwhile? (the catch names the file)
     renameSync(tmp, file);
   } catch (error) {
     if (fd !== undefined) closeSync(fd);

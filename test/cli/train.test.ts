@@ -3,8 +3,9 @@
  * checkpoint between epochs and the model at the end; a second process resumes from the checkpoint
  * and ends with exactly the same model.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
@@ -112,6 +113,27 @@ describe('npm run train (built CLI)', () => {
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr).toMatch(message);
       expect(result.stdout).toBe(''); // refused before loading MNIST or training
+    }
+  }, 120_000);
+
+  it('refuses an --out or --checkpoint that exists and is not a regular file (a FIFO, a socket), before any work', async () => {
+    execFileSync('mkfifo', [join(work, 'pipe')]); // private to the test's folder, never a real /dev node
+    const server = createServer();
+    await new Promise<void>((ok) => server.listen(join(work, 'sock'), ok));
+    try {
+      for (const [args, message] of [
+        [['--out', 'pipe'], /^train: --out .*pipe is a FIFO \(named pipe\), not a regular file: it is never replaced/],
+        [['--checkpoint', 'sock'], /^train: --checkpoint .*sock is a socket, not a regular file/],
+      ] as const) {
+        const result = await train([...common, ...args]);
+        expect(result.code, result.stderr).toBe(2);
+        expect(result.stderr).toMatch(message);
+        expect(result.stdout).toBe(''); // refused before loading MNIST or training
+      }
+      expect(statSync(join(work, 'pipe')).isFIFO()).toBe(true);
+      expect(statSync(join(work, 'sock')).isSocket()).toBe(true);
+    } finally {
+      server.close();
     }
   }, 120_000);
 
