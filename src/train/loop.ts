@@ -63,15 +63,19 @@ export type TrainingEvent =
   | { type: 'checkpoint'; checkpoint: TrainingCheckpoint }
   | { type: 'epoch'; result: EpochResult };
 
-/** Thrown when training stops on an error; carries the last good checkpoint to resume from. */
+/**
+ * Thrown when training stops on an error; carries the last good checkpoint to resume from. The
+ * checkpoint is not enumerable: an uncaught error prints its message (which says where the checkpoint
+ * is) and stack, not megabytes of parameters.
+ */
 export class TrainingInterrupted extends Error {
-  constructor(
-    message: string,
-    readonly checkpoint: TrainingCheckpoint | undefined,
-    options?: { cause?: unknown },
-  ) {
+  /** The last good checkpoint (its epoch and step are in the message), or undefined when none was taken. */
+  declare readonly checkpoint: TrainingCheckpoint | undefined;
+
+  constructor(message: string, checkpoint: TrainingCheckpoint | undefined, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TrainingInterrupted';
+    Object.defineProperty(this, 'checkpoint', { value: checkpoint, enumerable: false });
   }
 }
 

@@ -9,10 +9,12 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, syml
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkOutputPaths, writeFileAtomic } from '../../src/cli/files.js';
 import { decodeModel } from '../../src/io/model_file.js';
 import { createMLP, loadMLP } from '../../src/mlp.js';
+import { TrainingInterrupted } from '../../src/train/loop.js';
 import { useGpuContext } from '../helpers/gpu.js';
 import { randomArray, randomInts } from '../helpers/random.js';
 
@@ -88,5 +90,21 @@ describe('5. an atomic write replaces only a regular file', () => {
     const toFifo = join(dir, 'to-pipe');
     symlinkSync(fifo, toFifo);
     expect(() => writeFileAtomic(toFifo, new Uint8Array(1))).toThrow(/it is a FIFO/);
+  });
+});
+
+describe('10. output a person can read', () => {
+  it('an uncaught TrainingInterrupted prints its message and stack, not the checkpoint; the checkpoint is still there', async () => {
+    const mlp = await createMLP({ layers: [16, 64, 3], seed: 1, device: gpu().device });
+    const x = new Float32Array(64 * 16).fill(1e30);
+    const error = await mlp.fit(x, randomInts(64, 2, 3), { epochs: 2 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingInterrupted);
+    const interrupted = error as TrainingInterrupted;
+    expect(interrupted.checkpoint?.state).toBeDefined(); // 1,283 parameters and Adam's m and v
+    expect(Object.keys(interrupted)).not.toContain('checkpoint');
+    const printed = inspect(interrupted); // what Node prints for an uncaught error
+    expect(printed).toContain(interrupted.message);
+    expect(printed.length).toBeLessThan(3000);
+    await mlp.destroy();
   });
 });
