@@ -32,6 +32,7 @@ export { spaceOutDawnPolling } from './gpu/polling.js';
 export type { GpuInputs, Inputs, Labels } from './inputs.js';
 export type { Checkpoint, MLPCheckpoint, TrainingCheckpoint } from './io/checkpoint_file.js';
 export { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from './io/checkpoint_file.js';
+export type { FileBytes } from './io/safetensors.js';
 export type { CreateMLPOptions, FitOptions } from './mlp.js';
 export { createMLP, loadMLP, MLP } from './mlp.js';
 export type { ActivationDefinition, ResolvedActivation } from './model/activations/index.js';

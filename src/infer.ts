@@ -16,4 +16,5 @@ export type { LoadPredictorOptions } from './infer/mlp_predictor.js';
 export { loadPredictor, MLPPredictor } from './infer/mlp_predictor.js';
 export type { HostInputs, PredictOnGpuOptions } from './infer/predict.js';
 export type { GpuInputs } from './inputs.js';
+export type { FileBytes } from './io/safetensors.js';
 export type { Activation, Head, MlpSpec } from './model/spec.js';

@@ -20,6 +20,7 @@ import {
   type TrainingCheckpoint,
 } from './io/checkpoint_file.js';
 import { carriedMetadata, checkMetadata, decodeModel } from './io/model_file.js';
+import type { FileBytes } from './io/safetensors.js';
 import { headOf } from './model/heads/index.js';
 import { checkTargets } from './model/heads/targets.js';
 import { slotBinding } from './model/layout.js';
@@ -579,7 +580,7 @@ export async function createMLP(options: CreateMLPOptions): Promise<MLP> {
 
 /** Loads a network saved by `mlp.save()` or `npm run train`. */
 export async function loadMLP(
-  bytes: Uint8Array,
+  bytes: FileBytes,
   options: Pick<CreateMLPOptions, 'device' | 'debugShaders' | 'label' | 'tune'> = {},
 ): Promise<MLP> {
   checkOptions(

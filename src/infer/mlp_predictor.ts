@@ -5,6 +5,7 @@
 import { GpuContext } from '../gpu/context.js';
 import type { GpuInputs } from '../inputs.js';
 import { decodeModel } from '../io/model_file.js';
+import type { FileBytes } from '../io/safetensors.js';
 import type { ParamLayout } from '../model/layout.js';
 import type { Activation, Head, MlpSpec } from '../model/spec.js';
 import { checkOptions, fail } from '../params.js';
@@ -35,7 +36,7 @@ export class MLPPredictor {
   }
 
   /** Loads a network saved by `mlp.save()` or `npm run train`. Bad files give errors that say what is wrong. */
-  static async load(bytes: Uint8Array, options: LoadPredictorOptions = {}): Promise<MLPPredictor> {
+  static async load(bytes: FileBytes, options: LoadPredictorOptions = {}): Promise<MLPPredictor> {
     checkOptions(options, ['device', 'label'], 'an object { device?, label? }, or nothing');
     const { label = 'mlp' } = options;
     if (typeof label !== 'string' || label === '') fail('options.label', label, 'a non-empty string');
@@ -112,6 +113,6 @@ export class MLPPredictor {
 }
 
 /** Loads a saved network for inference only (see MLPPredictor). */
-export function loadPredictor(bytes: Uint8Array, options: LoadPredictorOptions = {}): Promise<MLPPredictor> {
+export function loadPredictor(bytes: FileBytes, options: LoadPredictorOptions = {}): Promise<MLPPredictor> {
   return MLPPredictor.load(bytes, options);
 }

@@ -23,7 +23,7 @@ import {
   readLayerTensors,
   tensorNames,
 } from './model_file.js';
-import { encodeSafetensors } from './safetensors.js';
+import { encodeSafetensors, type FileBytes } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp-checkpoint/1';
 
@@ -138,7 +138,7 @@ function count(metadata: Record<string, string>, key: string, min: number, name:
 }
 
 /** Reads a checkpoint file. Bad files give errors that name the file and what is wrong. */
-export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint file'): MLPCheckpoint {
+export function decodeCheckpoint(bytes: FileBytes, name = 'checkpoint file'): MLPCheckpoint {
   const { file, spec } = openWebgpuMlpFile(bytes, name, CHECKPOINT_FORMAT, 'a checkpoint saved by webgpu-mlp');
   const { metadata } = file;
   const settings = metadataObject(metadata, 'optimizer', name, 'a JSON object { kind, learningRate, … }');

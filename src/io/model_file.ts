@@ -10,7 +10,13 @@ import type { ParamLayout } from '../model/layout.js';
 import { paramLayout } from '../model/layout.js';
 import { type MlpSpec, resolveSpec } from '../model/spec.js';
 import { formatValue } from '../params.js';
-import { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsInput } from './safetensors.js';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  type FileBytes,
+  type SafetensorsFile,
+  type SafetensorsInput,
+} from './safetensors.js';
 
 export const MODEL_FORMAT = 'webgpu-mlp/1';
 
@@ -81,7 +87,7 @@ export function fileMetadata(
 }
 
 /** Decodes a model file, checking the architecture against the tensors. Errors name the file and the problem. */
-export function decodeModel(bytes: Uint8Array, name = 'model file'): LoadedModel {
+export function decodeModel(bytes: FileBytes, name = 'model file'): LoadedModel {
   const { file, spec } = openWebgpuMlpFile(bytes, name, MODEL_FORMAT, 'a file saved by webgpu-mlp');
   const { metadata } = file;
   const layout = paramLayout(spec);
@@ -96,7 +102,7 @@ export function decodeModel(bytes: Uint8Array, name = 'model file'): LoadedModel
 
 /** A safetensors file of ours: its container, `format` and architecture checked. */
 export function openWebgpuMlpFile(
-  bytes: Uint8Array,
+  bytes: FileBytes,
   name: string,
   format: string,
   what: string,

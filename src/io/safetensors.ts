@@ -10,6 +10,7 @@
  *   bytes 8+N..      the byte buffer; each tensor is row-major little-endian at [begin, end) of it,
  *                    and the tensors cover the buffer exactly (no gaps, no overlaps)
  */
+import { describeValue } from '../params.js';
 
 /** A tensor to write: row-major `data` of `product(shape)` elements. */
 export interface SafetensorsInput {
@@ -150,14 +151,35 @@ export function encodeSafetensors(tensors: SafetensorsInput[], metadata?: Record
 }
 
 /**
+ * A file's bytes as the decoders take them: a `Uint8Array` (a Node `Buffer` is one), an `ArrayBuffer`
+ * (what `await response.arrayBuffer()` and `FileReader` give) or any other view of bytes (`DataView`,
+ * a typed array: its bytes, not its elements).
+ */
+export type FileBytes = Uint8Array | ArrayBuffer | ArrayBufferView;
+
+const FILE_BYTES = 'Uint8Array (or Node Buffer), ArrayBuffer (response.arrayBuffer()) or DataView';
+
+/** The bytes of a file given as FileBytes, as a Uint8Array over the same memory; anything else is refused by type. */
+export function fileBytes(value: unknown, name: string): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  const tag = Object.prototype.toString.call(value); // also an ArrayBuffer from another realm (a worker, vm)
+  if (tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]')
+    return new Uint8Array(value as ArrayBuffer);
+  throw new Error(`${name}: the bytes given are ${describeValue(value)}: expected the file's bytes, as ${FILE_BYTES}`);
+}
+
+/**
  * Parse a safetensors file holding F32 tensors.
+ * @param bytes the file (see FileBytes)
  * @param name how errors name the file (a path, 'weights.safetensors')
  * @throws Error saying what is wrong, where, and what was expected
  */
-export function decodeSafetensors(bytes: Uint8Array, name = 'safetensors file'): SafetensorsFile {
+export function decodeSafetensors(given: FileBytes, name = 'safetensors file'): SafetensorsFile {
   const fail: (msg: string) => never = (msg) => {
     throw new Error(`${name}: ${msg}`);
   };
+  const bytes = fileBytes(given, name);
   if (bytes.length < 8) {
     fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length that starts every safetensors file`);
   }

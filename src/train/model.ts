@@ -12,6 +12,7 @@ import { PlanCache } from '../gpu/plan_cache.js';
 import { Predictor } from '../infer/predictor.js';
 import type { Checkpoint } from '../io/checkpoint_file.js';
 import { decodeModel, encodeModel, type LoadedModel } from '../io/model_file.js';
+import type { FileBytes } from '../io/safetensors.js';
 import { decodeStats, resetStats, STATS_BYTES } from '../kernels/metrics.js';
 import type { GpuOp } from '../kernels/op.js';
 import type { OptimizerOp } from '../kernels/optimizer.js';
@@ -523,7 +524,7 @@ export class Model {
 
   /** Loads a model saved by `save()` (or `npm run train`). Bad files give errors that say what is wrong. */
   static async load(
-    bytes: Uint8Array,
+    bytes: FileBytes,
     options: Omit<ModelOptions, 'layers' | 'activation' | 'head' | 'seed'> = {},
   ): Promise<Model> {
     return Model.fromFile(decodeModel(bytes, 'model file'), options);

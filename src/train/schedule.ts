@@ -146,7 +146,12 @@ export function resolveLearningRate(
 /** Wraps a schedule so that every rate it gives is checked against the optimizers' range. */
 function checked(schedule: LearningRateFunction, name: string): LearningRateFunction {
   return (at) => {
-    const lr = schedule(at);
+    const lr: unknown = schedule(at);
+    if (typeof (lr as PromiseLike<unknown> | null)?.then === 'function') {
+      throw new Error(
+        `${name} gave a Promise for epoch ${at.epoch}, step ${at.step}: a schedule must return the rate itself, at once (not an async function)`,
+      );
+    }
     if (!inRange(RATE, lr)) {
       throw new Error(
         `${name} gave ${formatValue(lr)} for epoch ${at.epoch}, step ${at.step}: expected ${describeRange(RATE)}`,

@@ -3,7 +3,7 @@
  * in memory, optionally mirrored to a persistent store (IndexedDB in a browser, see persist.ts). The
  * context itself knows nothing of tuning; the tuner (tuner.ts) is loaded only when a model asks for it.
  */
-import type { MatmulChoice } from '../kernels/matmul.js';
+import { type MatmulChoice, type MatmulProblem, matmulUnsupported, parseMatmulVariant } from '../kernels/matmul.js';
 
 /** One candidate's outcome on one shape, as the tuner measured it. */
 export interface CandidateResult {
@@ -46,6 +46,39 @@ export interface ShapeTuning {
   note?: string;
 }
 
+/**
+ * Why a record of the cache (or of a store: a page's IndexedDB may hold anything) cannot be used, or
+ * undefined when it can: it must be a ShapeTuning whose pick names a variant that exists and, given
+ * the product it would be used for, can compute it (a vec4 kernel only on aligned shapes; db fused
+ * only into a dW product that wants it).
+ */
+export function unusableTuning(record: unknown, problem?: MatmulProblem): string | undefined {
+  const pick = (record as Partial<ShapeTuning> | null)?.pick as Partial<MatmulChoice> | undefined;
+  if (typeof record !== 'object' || record === null || typeof pick !== 'object' || pick === null) {
+    return 'it has no pick';
+  }
+  if (typeof pick.variant !== 'string') return 'its pick names no variant';
+  if (typeof pick.fuseBiasGrad !== 'boolean') return "its pick's fuseBiasGrad is not true or false";
+  try {
+    parseMatmulVariant(pick.variant, 'its pick');
+  } catch (error) {
+    return (error as Error).message;
+  }
+  if (!problem) return undefined;
+  const wantsDb = problem.biasGrad === true && !problem.args.transposeB;
+  if (pick.fuseBiasGrad && !wantsDb) return 'its pick fuses db into a product that computes none';
+  const biasGrad = pick.fuseBiasGrad ? (problem.args.biasGrad ?? problem.args.out) : undefined; // a db output, or none
+  const why = matmulUnsupported({ ...problem.args, biasGrad }, pick.variant);
+  return why && `its pick cannot compute this product: ${why}`;
+}
+
+/** Says that a saved pick was dropped, once per record: tuning never makes training fail (docs/tuning.md). */
+export function noticeDropped(key: string, why: string): void {
+  console.warn(
+    `webgpu-mlp: a saved tuning record was unusable and is dropped (${key}: ${why}); the shape is measured again (tune: true) or keeps the default kernel (tune: 'cached')`,
+  );
+}
+
 /** Somewhere picks survive the page: IndexedDB in a browser. Every method may fail; the cache then stays in memory. */
 export interface TuneStore {
   load(): Promise<Record<string, ShapeTuning>>;
@@ -78,6 +111,11 @@ export class TuneCache {
     this.entries.set(key, tuning);
   }
 
+  /** Forgets one pick (an unusable one: see unusableTuning). */
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   get size(): number {
     return this.entries.size;
   }
@@ -87,15 +125,29 @@ export class TuneCache {
     return [...this.entries];
   }
 
-  /** Reads the store once (later calls wait for the same read); a failing store leaves the cache in memory only. */
+  /**
+   * Reads the store once (later calls wait for the same read); a failing store leaves the cache in
+   * memory only. A record that cannot be used (unusableTuning) is dropped with a notice, and the store
+   * rewritten without it.
+   */
   load(): Promise<void> {
     this.loaded ??= (async () => {
+      let dropped = false;
       try {
-        const saved = (await this.store?.load()) ?? {};
-        for (const [key, tuning] of Object.entries(saved)) if (!this.entries.has(key)) this.entries.set(key, tuning);
+        const saved: unknown = (await this.store?.load()) ?? {};
+        const records = typeof saved === 'object' && saved !== null ? Object.entries(saved) : [];
+        if (records.length === 0 && (typeof saved !== 'object' || saved === null)) dropped = true;
+        for (const [key, tuning] of records) {
+          const why = unusableTuning(tuning);
+          if (why) {
+            noticeDropped(key, why);
+            dropped = true;
+          } else if (!this.entries.has(key)) this.entries.set(key, tuning as ShapeTuning);
+        }
       } catch {
         this.store = null;
       }
+      if (dropped) await this.save();
     })();
     return this.loaded;
   }

@@ -33,7 +33,14 @@ import {
 import { type GpuOp, OpScope } from '../kernels/op.js';
 import { mulberry32 } from '../model/random.js';
 import { matmulRef } from '../reference/matmul.js';
-import { type CandidateResult, type ShapeTuning, type TuneCache, tuneCacheOf } from './cache.js';
+import {
+  type CandidateResult,
+  noticeDropped,
+  type ShapeTuning,
+  type TuneCache,
+  tuneCacheOf,
+  unusableTuning,
+} from './cache.js';
 import { matmulCandidates } from './candidates.js';
 import { indexedDbStore } from './persist.js';
 import { GpuTuneTimer, type TimedRun, type TuneTimer } from './timing.js';
@@ -166,7 +173,8 @@ export class MatmulTuner {
   private readonly margin: number;
   private readonly adapter: string;
   private problemsLeft: number;
-  private measured = false;
+  /** Picks were measured or dropped: the store is rewritten at the end. */
+  private changed = false;
 
   private constructor(
     private readonly ctx: GpuContext,
@@ -219,7 +227,12 @@ export class MatmulTuner {
       return undefined;
     };
     const cached = this.cache.get(key);
-    if (cached) {
+    const unusable = cached && unusableTuning(cached, problem);
+    if (cached && unusable) {
+      noticeDropped(key, unusable);
+      this.cache.delete(key);
+      this.changed = true; // the store is rewritten without it
+    } else if (cached) {
       this.report.shapes.push({ ...cached, source: 'cache', ms: 0 });
       return cached.pick;
     }
@@ -235,7 +248,7 @@ export class MatmulTuner {
     } catch (error) {
       return untouched(`tuning failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    this.measured = true;
+    this.changed = true;
     this.cache.set(key, tuning);
     this.report.shapes.push(tuning);
     return tuning.pick;
@@ -243,7 +256,7 @@ export class MatmulTuner {
 
   /** Saves new picks to the store; the report is final. */
   async finish(): Promise<TuneReport> {
-    if (this.measured) await this.cache.save();
+    if (this.changed) await this.cache.save();
     this.report.spentMs = this.elapsed();
     return this.report;
   }

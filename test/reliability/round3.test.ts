@@ -10,11 +10,17 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { checkOutputPaths, writeFileAtomic } from '../../src/cli/files.js';
+import type { GpuContext } from '../../src/gpu/context.js';
+import { loadPredictor } from '../../src/infer/mlp_predictor.js';
+import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../../src/io/checkpoint_file.js';
 import { decodeModel } from '../../src/io/model_file.js';
 import { createMLP, loadMLP } from '../../src/mlp.js';
 import { TrainingInterrupted } from '../../src/train/loop.js';
+import { Model } from '../../src/train/model.js';
+import { type ShapeTuning, setTuneCache, TuneCache, type TuneStore } from '../../src/tune/cache.js';
+import { adapterKey, TUNE_VERSION } from '../../src/tune/tuner.js';
 import { useGpuContext } from '../helpers/gpu.js';
 import { randomArray, randomInts } from '../helpers/random.js';
 
@@ -106,5 +112,103 @@ describe('10. output a person can read', () => {
     expect(printed).toContain(interrupted.message);
     expect(printed.length).toBeLessThan(3000);
     await mlp.destroy();
+  });
+});
+
+describe('7. errors that say what happened', () => {
+  it('loadPredictor, loadMLP and decodeCheckpoint take an ArrayBuffer, a Buffer or a DataView, and refuse other types by name', async () => {
+    const mlp = await createMLP({ layers: [3, 4, 2], seed: 1, device: gpu().device });
+    const checkpoints: MLPCheckpoint[] = [];
+    await mlp.fit(randomArray(12, 1), [0, 1, 1, 0], { onCheckpoint: (cp) => void checkpoints.push(cp) });
+    const model = await mlp.save();
+    const x = randomArray(6, 2);
+    const expected = await mlp.predict(x);
+    // What `await response.arrayBuffer()` gives: the file alone, and a view into a larger buffer.
+    const arrayBuffer = model.slice().buffer;
+    const padded = new Uint8Array(model.length + 16);
+    padded.set(model, 8);
+    for (const bytes of [arrayBuffer, Buffer.from(model), new DataView(padded.buffer, 8, model.length)]) {
+      const predictor = await loadPredictor(bytes, { device: gpu().device });
+      expect(await predictor.predict(x)).toEqual(expected);
+      await predictor.destroy();
+      const loaded = await loadMLP(bytes, { device: gpu().device });
+      expect(await loaded.predict(x)).toEqual(expected);
+      await loaded.destroy();
+    }
+    const checkpoint = encodeCheckpoint(checkpoints.at(-1) as MLPCheckpoint);
+    expect(decodeCheckpoint(checkpoint.slice().buffer).state.params).toEqual(checkpoints.at(-1)?.state.params);
+    const refusal =
+      /^model file: the bytes given are "abc" \(string\): expected the file's bytes, as Uint8Array \(or Node Buffer\), ArrayBuffer \(response\.arrayBuffer\(\)\) or DataView$/;
+    await expect(loadPredictor('abc' as never)).rejects.toThrow(refusal);
+    await expect(loadMLP('abc' as never)).rejects.toThrow(refusal);
+    expect(() => decodeCheckpoint([1, 2] as never)).toThrow(
+      /^checkpoint file: the bytes given are number\[\]: expected/,
+    );
+    await mlp.destroy();
+  });
+
+  it('a learning-rate function that returns a Promise (an async function) is named as such, before any step', async () => {
+    const mlp = await createMLP({ layers: [2, 3, 2], device: gpu().device });
+    const before = await mlp.model.readParams();
+    await expect(
+      mlp.fit(randomArray(8, 1), [0, 1, 1, 0], { learningRate: (async () => 0.1) as never }),
+    ).rejects.toThrow(
+      /^options\.learningRate gave a Promise for epoch 1, step 0: a schedule must return the rate itself, at once \(not an async function\)$/,
+    );
+    expect(await mlp.model.readParams()).toEqual(before);
+    await mlp.destroy();
+  });
+
+  it("corrupted records in the tune store are dropped with a notice, and tune: 'cached' trains with the default kernels", async () => {
+    /** The test's device as a context with a tune cache of its own. */
+    const contextWith = (cache: TuneCache): GpuContext => {
+      const ctx = Object.create(gpu()) as GpuContext;
+      setTuneCache(ctx, cache);
+      return ctx;
+    };
+    const spec = { layers: [4, 6, 3], seed: 3 };
+    const probe = await Model.create({ ...spec, context: contextWith(new TuneCache(null)), tune: 'cached' });
+    const shapes = ((await probe.plan(8, 'labels')).tuning?.shapes ?? []).map((s) => s.shape);
+    await probe.destroy();
+    expect(shapes.length).toBeGreaterThanOrEqual(4);
+    const corrupt: unknown[] = [
+      { pick: { variant: 'bogus', fuseBiasGrad: false } },
+      42,
+      { pick: { variant: 'vec4', fuseBiasGrad: true } }, // a real variant, but not for this shape
+      { shape: 'no pick' },
+      { pick: { variant: 'direct', fuseBiasGrad: 'yes' } },
+    ];
+    const records = Object.fromEntries(
+      shapes.map((shape, i) => [`${adapterKey(gpu())}|${shape}|v${TUNE_VERSION}`, corrupt[i % corrupt.length]]),
+    );
+    let saved: Record<string, ShapeTuning> | undefined;
+    const store: TuneStore = {
+      load: async () => records as Record<string, ShapeTuning>,
+      save: async (entries) => {
+        saved = entries;
+      },
+      clear: async () => {},
+    };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const tuned = await Model.create({ ...spec, context: contextWith(new TuneCache(store)), tune: 'cached' });
+      const plan = await tuned.plan(8, 'labels');
+      expect(plan.tuning?.shapes.every((s) => s.source === 'default')).toBe(true);
+      const notices = warn.mock.calls.map((c) => String(c[0]));
+      expect(notices.length).toBe(shapes.length);
+      expect(notices[0]).toMatch(
+        /^webgpu-mlp: a saved tuning record was unusable and is dropped \(.*: its pick: variant = 'bogus'/,
+      );
+      expect(saved).toEqual({}); // the store rewritten without them
+      // The step trains exactly as an untuned model's.
+      const plain = await Model.create({ ...spec, context: gpu() });
+      const x = randomArray(8 * 4, 4);
+      const labels = { kind: 'labels', labels: randomInts(8, 5, 3) } as const;
+      for (const m of [tuned, plain]) await m.step(x, labels);
+      expect(await tuned.readParams()).toEqual(await plain.readParams());
+      for (const m of [tuned, plain]) await m.destroy();
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
