@@ -17,6 +17,51 @@ const ENTRIES: Record<string, Record<string, string>> = {
   node: { node: 'src/node.ts' },
 };
 
+/**
+ * The test tiers. `unit` is the edit–test loop (`npm run test:fast`): kernels against their Float64
+ * twins, the reference against finite differences, the model's definitions, files, options, and whole
+ * training steps against the reference. `integration` is the library end to end in-process (fit,
+ * predict, reliability, the tuner, types). Both run two files at a time (one process each, the GPU
+ * being SwiftShader on a CPU), interleaved. `e2e` runs after them, one file at a time: the browser
+ * pages, the package, the CLI, the benchmark and the full MNIST demo — they build into dist/, start
+ * Chromium or child processes, and some time themselves.
+ */
+const E2E = [
+  'test/e2e/**/*.test.ts',
+  'test/package/**/*.test.ts',
+  'test/cli/train.test.ts',
+  'test/bench/bench.test.ts',
+  'test/bench/page.test.ts',
+  'test/bench/mnist.test.ts',
+  'test/tune/browser.test.ts',
+  'test/node/webgpu-runtime.machine.test.ts',
+];
+const UNIT = [
+  'test/kernels/**/*.test.ts',
+  'test/reference/**/*.test.ts',
+  'test/model/**/*.test.ts',
+  'test/optim/**/*.test.ts',
+  'test/io/**/*.test.ts',
+  'test/data/**/*.test.ts',
+  'test/gpu/**/*.test.ts',
+  'test/docs/**/*.test.ts',
+  'test/build/**/*.test.ts',
+  'test/cli/args.test.ts',
+  'test/cli/format.test.ts',
+  'test/bench/verify.test.ts',
+  'test/node/webgpu-runtime.test.ts',
+  'test/reliability/options_fuzz.test.ts',
+  'test/reliability/file_fuzz.test.ts',
+  'test/train/step.test.ts',
+  'test/train/submit.test.ts',
+  'test/train/bit_identity.test.ts',
+];
+export const TEST_TIERS: { name: string; include: string[]; exclude?: string[]; workers: number; order: number }[] = [
+  { name: 'unit', include: UNIT, workers: 2, order: 0 },
+  { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...E2E], workers: 2, order: 0 },
+  { name: 'e2e', include: E2E, workers: 1, order: 1 },
+];
+
 export default defineConfig(({ mode }) => ({
   plugins: [wgsl()],
   build: {
@@ -50,11 +95,16 @@ export default defineConfig(({ mode }) => ({
     },
   },
   test: {
-    include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup/webgpu-runtime.ts', 'test/setup/polling.ts'],
     // Each test file gets its own process: Dawn (and SwiftShader's threads) stay isolated.
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // Three tiers (TEST_TIERS below). `npm test` runs them all, as CI does; `npm run test:fast` the
+    // first alone, for the edit–test loop (under 5 minutes on a 2-core machine).
+    projects: TEST_TIERS.map(({ name, include, exclude = [], workers, order }) => ({
+      extends: true,
+      test: { name, include, exclude, maxWorkers: workers, sequence: { groupOrder: order } },
+    })),
   },
 }));
