@@ -10,7 +10,7 @@ import { loadMnistNode } from '../src/data/mnist_node.js';
 import { describeAdapter } from '../src/gpu/adapter.js';
 import { GpuContext } from '../src/gpu/context.js';
 import { spaceOutDawnPolling } from '../src/gpu/polling.js';
-import { findWebGpuRuntime, type WebGpuRuntime } from '../src/node/webgpu-runtime.js';
+import { findWebGpuRuntime, runtimeRequest, type WebGpuRuntime } from '../src/node/webgpu-runtime.js';
 import { BENCH_HELP, defaultReportPath, parseBenchArgs } from './args.js';
 import { runBench } from './run.js';
 import { formatTable } from './table.js';
@@ -37,6 +37,7 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
     args = parseBenchArgs(argv);
     // Before any work: a run of many minutes must not end in a report it cannot write.
     if (!args.help) checkOutputPaths({ '--out': args.out ?? defaultReportPath(new Date()) });
+    runtimeRequest(); // an unknown WEBGPU_MLP_RUNTIME is an error before any work
   } catch (error) {
     io.error(`bench: ${(error as Error).message}`);
     return { code: 2 };

@@ -15,7 +15,13 @@ import { encodeModel } from '../io/model_file.js';
 import { describeActivation } from '../model/activations/index.js';
 import { paramLayout } from '../model/layout.js';
 import { resolveSpec } from '../model/spec.js';
-import { findWebGpuRuntime, type WebGpuRuntime } from '../node/webgpu-runtime.js';
+import {
+  findWebGpuRuntime,
+  RUNTIME_ENV,
+  type RuntimeRequest,
+  runtimeRequest,
+  type WebGpuRuntime,
+} from '../node/webgpu-runtime.js';
 import { describeOptimizer, HYPERPARAMETERS, type OptimizerConfig, resolveOptimizer } from '../optim/index.js';
 import { CpuBatchTrainer } from '../train/cpu.js';
 import { GpuDataset } from '../train/dataset.js';
@@ -31,6 +37,7 @@ import { formatConfusion, progressLine } from './format.js';
 async function main(): Promise<number> {
   let args: TrainArgs;
   let resume: MLPCheckpoint | undefined;
+  let request: RuntimeRequest;
   try {
     args = parseTrainArgs(process.argv.slice(2));
     if (args.help) {
@@ -39,6 +46,7 @@ async function main(): Promise<number> {
     }
     if (args.resume) resume = readResume(args); // first: a file that is no checkpoint is the news
     checkOutputPaths({ '--out': args.out, '--checkpoint': args.checkpoint }, args.resume);
+    request = runtimeRequest(); // an unknown WEBGPU_MLP_RUNTIME is an error, whatever the backend
   } catch (error) {
     console.error(`train: ${(error as Error).message}`);
     return 2;
@@ -68,6 +76,15 @@ async function main(): Promise<number> {
       if (runtime.kind === 'none') throw new Error(`no WebGPU runtime: ${runtime.problem}`);
       ctx = await GpuContext.create();
     } catch (error) {
+      if (request !== 'auto' && request !== 'cpu') {
+        // A runtime asked for by name that is not there is an error, never a quiet fallback.
+        const message = (error as Error).message;
+        const said = message.startsWith(RUNTIME_ENV)
+          ? message
+          : `${RUNTIME_ENV}=${request}, but no WebGPU device: ${message}`;
+        console.error(`train: ${said}`);
+        return 2;
+      }
       if (args.backend === 'webgpu') {
         console.error(`train: --backend webgpu, but no WebGPU device: ${(error as Error).message}`);
         return 1;

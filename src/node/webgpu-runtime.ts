@@ -12,6 +12,8 @@
  *      Brotli-compressed; it is unpacked once into node_modules/.cache/webgpu-mlp/ (./unpack.ts);
  *   4. the system's Vulkan drivers, whatever they are (e.g. Mesa's lavapipe on arm64);
  *   5. none: `npm run train` falls back to the Float64 CPU reference, with a notice; GPU tests fail.
+ * VK_ICD_FILENAMES (or VK_DRIVER_FILES) set by the user comes before all of them, unless every file it
+ * names is missing: then it is said, removed, and the search goes on.
  * On macOS and Windows Dawn uses Metal or Direct3D 12 and nothing here is needed.
  *
  * How the packaged loader is used without LD_LIBRARY_PATH (which counts only at process start): Dawn
@@ -22,7 +24,8 @@
  * also put in the environment (VK_ICD_FILENAMES, LD_LIBRARY_PATH), so child processes get the same.
  *
  * `WEBGPU_MLP_RUNTIME=auto|gpu|system|packaged|cpu` forces one (tests use `packaged` to check that
- * path on a machine that has the system's); `WEBGPU_MLP_CACHE_DIR` moves the cache.
+ * path on a machine that has the system's): a forced runtime that is missing, or an unknown value, is
+ * an error (the CLI exits with 2); `WEBGPU_MLP_CACHE_DIR` moves the cache.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -69,6 +72,13 @@ export interface WebGpuRuntime {
   loader?: string;
   /** For `none`: what was looked for, and what to install. */
   problem?: string;
+  /**
+   * What was wrong on the way and gone past (VK_ICD_FILENAMES naming files that do not exist), for a
+   * notice; findWebGpuRuntime prints it to stderr.
+   */
+  notice?: string;
+  /** The user's VK_ICD_FILENAMES/VK_DRIVER_FILES were ignored: applyRuntime removes them. */
+  dropUserDrivers?: boolean;
 }
 
 /** The packaged runtime as installed: @sparticuz/chromium's bin/ folder. */
@@ -85,6 +95,8 @@ export interface RuntimeProbe {
   arch: string;
   /** VK_ICD_FILENAMES or VK_DRIVER_FILES as found in the environment. */
   userDrivers: string | undefined;
+  /** Whether a file or folder exists (a driver JSON that VK_ICD_FILENAMES names). */
+  exists(path: string): boolean;
   /** A GPU device node, if there is one. */
   gpuNode(): string | undefined;
   /** Loads the system's libvulkan.so.1 by name (it stays loaded); false when there is none. */
@@ -155,8 +167,25 @@ export function resolveRuntime(request: RuntimeRequest, probe: RuntimeProbe): We
   }
 
   // auto
-  if (probe.userDrivers) return userRuntime(probe, probe.userDrivers);
-  const misses: string[] = [];
+  if (!probe.userDrivers) return autoRuntime(probe);
+  const listed = probe.userDrivers.split(':').filter((p) => p !== '');
+  const missing = listed.filter((p) => !probe.exists(p));
+  const names = `VK_ICD_FILENAMES/VK_DRIVER_FILES names ${missing.join(', ')}, which ${missing.length > 1 ? 'do' : 'does'} not exist (a driver uninstalled since?)`;
+  if (missing.length < listed.length) {
+    const runtime = userRuntime(probe, probe.userDrivers);
+    return missing.length ? { ...runtime, notice: `${names}: the Vulkan loader skips it` } : runtime;
+  }
+  // Every driver named is missing: Dawn would find none. Say so, and look for a runtime as if unset.
+  const found = autoRuntime(probe);
+  const notice = `${names}: ignored, and the variable removed for this process`;
+  return found.kind === 'none'
+    ? { ...found, problem: `${notice}; and ${found.problem}`, notice, dropUserDrivers: true }
+    : { ...found, notice: `${notice}; using ${found.summary} instead`, dropUserDrivers: true };
+}
+
+/** auto without drivers named by the user: the first runtime that is there (see the module comment). */
+function autoRuntime(probe: RuntimeProbe): WebGpuRuntime {
+  const misses: Miss[] = [];
   const node = probe.gpuNode();
   if (node) {
     const systemDir = probe.systemSwiftShader();
@@ -186,7 +215,7 @@ export function resolveRuntime(request: RuntimeRequest, probe: RuntimeProbe): We
   const packagedDir = unpackedSwiftShader(probe, false, misses);
   if (packagedDir) {
     const got = loader(probe, packagedDir);
-    if (got.missing) misses.push(`the packaged SwiftShader is there, but ${got.missing}`);
+    if (got.missing) misses.push({ what: `the packaged SwiftShader is there, but ${got.missing}` });
     else {
       return {
         kind: 'packaged',
@@ -204,6 +233,10 @@ export function resolveRuntime(request: RuntimeRequest, probe: RuntimeProbe): We
 
 /** Sets the environment a runtime needs: VK_ICD_FILENAMES (or VK_ADD_DRIVER_FILES), and LD_LIBRARY_PATH for child processes. */
 export function applyRuntime(runtime: WebGpuRuntime, env: NodeJS.ProcessEnv = process.env): void {
+  if (runtime.dropUserDrivers) {
+    delete env.VK_ICD_FILENAMES;
+    delete env.VK_DRIVER_FILES;
+  }
   if (runtime.icd) {
     env.VK_ICD_FILENAMES = runtime.icd;
     delete env.VK_DRIVER_FILES; // newer loaders prefer it over VK_ICD_FILENAMES
@@ -231,6 +264,7 @@ export function findWebGpuRuntime(): WebGpuRuntime {
   if (found) return found;
   const runtime = resolveRuntime(runtimeRequest(), machineProbe());
   applyRuntime(runtime);
+  if (runtime.notice) console.error(`webgpu-mlp: ${runtime.notice}`);
   found = runtime;
   return runtime;
 }
@@ -309,6 +343,7 @@ export function machineProbe(env: NodeJS.ProcessEnv = process.env): RuntimeProbe
     platform: process.platform,
     arch: process.arch,
     userDrivers: env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || undefined,
+    exists: existsSync,
     gpuNode,
     loadSystemLoader: () => loadLibrary(LOADER) === undefined,
     loadLoader: (path) => loadLibrary(path),
@@ -424,21 +459,37 @@ function packagedSummary(probe: RuntimeProbe): string {
   return `the packaged SwiftShader (${PACKAGED_NAME} ${source.version}, unpacked in ${shortPath(join(source.cacheDir, 'swiftshader'))})`;
 }
 
+/** Why a runtime was not used, and what fixes it when that is not reinstalling the package. */
+interface Miss {
+  what: string;
+  advice?: string;
+}
+
+/** Errors of writing where this user may not (a read-only or foreign cache): `npm ci` does not fix them. */
+const PERMISSION = /\b(EACCES|EPERM|EROFS)\b/;
+
+/** What to do about a cache that cannot be written. */
+function permissionAdvice(source: PackagedSource): string {
+  return `The cache ${shortPath(source.cacheDir)} cannot be written by this user: make it writable (or remove it, to be made again), or set ${CACHE_ENV} to a writable folder.`;
+}
+
 /**
  * The unpacked packaged SwiftShader folder. When it cannot be had: thrown when `required`, else
  * undefined, with the reason added to `misses` when unpacking failed.
  */
-function unpackedSwiftShader(probe: RuntimeProbe, required: boolean, misses?: string[]): string | undefined {
+function unpackedSwiftShader(probe: RuntimeProbe, required: boolean, misses?: Miss[]): string | undefined {
   const source = probe.packaged();
   if (typeof source === 'string') {
     if (required) throw new Error(`${RUNTIME_ENV}=packaged, but ${source}`);
     return undefined;
   }
-  if (required) return probe.unpackSwiftShader(source);
   try {
     return probe.unpackSwiftShader(source);
   } catch (error) {
-    misses?.push(`the packaged SwiftShader could not be unpacked: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    const advice = PERMISSION.test(message) ? permissionAdvice(source) : undefined;
+    if (required) throw new Error(advice ? `${message}. ${advice}` : message, { cause: error });
+    misses?.push({ what: `the packaged SwiftShader could not be unpacked: ${message}`, advice });
     return undefined;
   }
 }
@@ -487,13 +538,16 @@ function gpuNodeNote(probe: RuntimeProbe): string {
 }
 
 /** What to install when nothing was found, for this platform. */
-function noRuntimeProblem(probe: RuntimeProbe, misses: string[]): string {
+function noRuntimeProblem(probe: RuntimeProbe, misses: Miss[]): string {
   const packaged = probe.packaged();
   const looked = `no GPU device node, no Vulkan loader, no SwiftShader in ${SYSTEM_SWIFTSHADER_DIR}`;
   if (typeof packaged === 'string' && probe.arch !== 'x64') {
     return `${looked}, and ${packaged} Install a software Vulkan driver: \`apt-get install mesa-vulkan-drivers libvulkan1\` (lavapipe) or \`apt-get install chromium libvulkan1\` (SwiftShader), or set VK_ICD_FILENAMES to a driver's JSON.`;
   }
-  return `${looked}, and ${typeof packaged === 'string' ? packaged : `${[...new Set(misses)].join('; ')}. Run \`npm ci\` to install it again.`}`;
+  if (typeof packaged === 'string') return `${looked}, and ${packaged}`;
+  const what = [...new Set(misses.map((m) => m.what))].join('; ');
+  const advice = [...new Set(misses.map((m) => m.advice ?? 'Run `npm ci` to install it again.'))].join(' ');
+  return `${looked}, and ${what}. ${advice}`;
 }
 
 function gpuNode(): string | undefined {

@@ -111,6 +111,16 @@ describe('npm run bench -- --quick', () => {
     expect((await runBenchCli(['--fast'], io)).code).toBe(2);
     expect(err.join('\n')).toMatch(/--reps "many" is invalid: expected an integer/);
     expect(err.join('\n')).toMatch(/unknown option "--fast"/);
+    // An unknown WEBGPU_MLP_RUNTIME is refused as a bad option is.
+    const before = process.env.WEBGPU_MLP_RUNTIME;
+    process.env.WEBGPU_MLP_RUNTIME = 'bogus';
+    try {
+      expect((await runBenchCli(['--quick'], io)).code).toBe(2);
+      expect(err.at(-1)).toMatch(/^bench: WEBGPU_MLP_RUNTIME=bogus is not a runtime/);
+    } finally {
+      if (before === undefined) delete process.env.WEBGPU_MLP_RUNTIME;
+      else process.env.WEBGPU_MLP_RUNTIME = before;
+    }
     // An --out it could not write is refused before the run, not after it.
     const dir = mkdtempSync(join(tmpdir(), 'bench-out-'));
     try {

@@ -21,12 +21,15 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, 'node_modules/.cache/webgpu-mlp-cli-test');
 let work: string;
 
-function train(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function train(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       [join(OUT, 'train.js'), ...args],
-      { cwd: work, timeout: 240_000 },
+      { cwd: work, timeout: 240_000, env: { ...process.env, ...env } },
       (error, stdout, stderr) => done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -134,6 +137,30 @@ describe('npm run train (built CLI)', () => {
       expect(statSync(join(work, 'sock')).isSocket()).toBe(true);
     } finally {
       server.close();
+    }
+  }, 120_000);
+
+  it('WEBGPU_MLP_RUNTIME unknown, or naming a runtime that is missing: exit 2, never training on the CPU instead', async () => {
+    writeFileSync(join(work, 'not-a-folder'), 'x');
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      // Unknown: refused whatever the backend, before any work.
+      [
+        ['--backend', 'cpu'],
+        { WEBGPU_MLP_RUNTIME: 'bogus' },
+        /^train: WEBGPU_MLP_RUNTIME=bogus is not a runtime: expected auto, gpu, system, packaged, cpu/,
+      ],
+      // The packaged runtime with its cache under a file, where it cannot be unpacked.
+      [
+        [],
+        { WEBGPU_MLP_RUNTIME: 'packaged', WEBGPU_MLP_CACHE_DIR: join(work, 'not-a-folder', 'cache') },
+        /^train: .*not-a-folder/m,
+      ],
+    ];
+    for (const [args, env, message] of cases) {
+      const result = await train([...common, ...args], env);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stdout).not.toMatch(/CPU reference|epoch 1/);
     }
   }, 120_000);
 

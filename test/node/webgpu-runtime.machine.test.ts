@@ -126,6 +126,16 @@ describe('the WebGPU runtime on this machine', () => {
     expect(report.adapter).not.toBeNull();
   });
 
+  it('VK_ICD_FILENAMES naming a file that does not exist: said on stderr, and the adapter still comes from the next runtime', async () => {
+    const gone = join(OUT, 'uninstalled/vk_icd.json');
+    const { report, stderr } = await probe({ VK_ICD_FILENAMES: gone });
+    expect(stderr).toMatch(
+      new RegExp(`webgpu-mlp: VK_ICD_FILENAMES/VK_DRIVER_FILES names ${gone}, which does not exist .*: ignored`),
+    );
+    expect(report.runtime?.kind).not.toBe('user');
+    expect(report.adapter).not.toBeNull();
+  });
+
   it('a damaged cache is found, said, and unpacked again; the adapter still comes', async () => {
     const cache = mkdtempSync(join(OUT, 'cache-'));
     const first = await probe({ WEBGPU_MLP_RUNTIME: 'packaged', WEBGPU_MLP_CACHE_DIR: cache });

@@ -33,6 +33,10 @@ interface Machine {
   packaged?: boolean;
   /** Paths whose loading fails. */
   brokenLoaders?: string[];
+  /** Files that do not exist (everything else does). */
+  missingFiles?: string[];
+  /** Why unpacking the packaged SwiftShader fails, if it does. */
+  unpackError?: string;
 }
 
 /** A fake machine that records what was asked of it, in order. */
@@ -43,6 +47,7 @@ function fake(m: Machine): RuntimeProbe & { calls: string[] } {
     platform: m.platform ?? 'linux',
     arch: m.arch ?? 'x64',
     userDrivers: m.userDrivers,
+    exists: (path) => !m.missingFiles?.includes(path),
     gpuNode: () => m.gpuNode,
     loadSystemLoader: () => {
       calls.push('load system loader');
@@ -61,6 +66,7 @@ function fake(m: Machine): RuntimeProbe & { calls: string[] } {
         : PACKAGED,
     unpackSwiftShader: (source) => {
       calls.push('unpack');
+      if (m.unpackError) throw new Error(m.unpackError);
       return `${source.cacheDir}/swiftshader`;
     },
   };
@@ -197,6 +203,79 @@ describe('resolveRuntime, VK_ICD_FILENAMES already set', () => {
     expect(runtime).toMatchObject({ kind: 'user' });
     expect(runtime.icd).toBeUndefined();
     expect(runtime.summary).toMatch(/\/opt\/my_icd\.json/);
+  });
+});
+
+describe('resolveRuntime, VK_ICD_FILENAMES naming files that do not exist', () => {
+  it('a driver JSON left over from an uninstalled package: said, ignored, and the next runtime found; applyRuntime removes it', () => {
+    const { runtime } = resolve('auto', { userDrivers: '/opt/gone/icd.json', missingFiles: ['/opt/gone/icd.json'] });
+    expect(runtime).toMatchObject({
+      kind: 'packaged',
+      icd: `${UNPACKED}/vk_swiftshader_icd.json`,
+      dropUserDrivers: true,
+    });
+    expect(runtime.notice).toMatch(
+      /^VK_ICD_FILENAMES\/VK_DRIVER_FILES names \/opt\/gone\/icd\.json, which does not exist \(a driver uninstalled since\?\): ignored, .*; using the packaged SwiftShader/,
+    );
+    const env: NodeJS.ProcessEnv = { VK_ICD_FILENAMES: '/opt/gone/icd.json', VK_DRIVER_FILES: '/opt/gone/icd.json' };
+    applyRuntime(runtime, env);
+    expect(env.VK_ICD_FILENAMES).toBe(`${UNPACKED}/vk_swiftshader_icd.json`);
+    expect(env.VK_DRIVER_FILES).toBeUndefined();
+    // Beside a GPU (no VK_ICD_FILENAMES of its own): the variable is removed, not left naming nothing.
+    const gpu = resolve('auto', {
+      userDrivers: '/opt/gone/icd.json',
+      missingFiles: ['/opt/gone/icd.json'],
+      gpuNode: '/dev/dri/renderD128',
+      systemLoader: true,
+    }).runtime;
+    expect(gpu.kind).toBe('gpu');
+    const gpuEnv: NodeJS.ProcessEnv = { VK_ICD_FILENAMES: '/opt/gone/icd.json' };
+    applyRuntime(gpu, gpuEnv);
+    expect(gpuEnv.VK_ICD_FILENAMES).toBeUndefined();
+    // Nothing else either: none says both.
+    const nothing = resolve('auto', {
+      userDrivers: '/a.json:/b.json',
+      missingFiles: ['/a.json', '/b.json'],
+      packaged: false,
+    });
+    expect(nothing.runtime.kind).toBe('none');
+    expect(nothing.runtime.problem).toMatch(
+      /^VK_ICD_FILENAMES\/VK_DRIVER_FILES names \/a\.json, \/b\.json, which do not exist .*; and no GPU device node/,
+    );
+  });
+
+  it("one of several named drivers missing: the user's choice kept, with a notice", () => {
+    const { runtime } = resolve('auto', {
+      userDrivers: '/opt/my_icd.json:/opt/gone.json',
+      missingFiles: ['/opt/gone.json'],
+      systemLoader: true,
+    });
+    expect(runtime.kind).toBe('user');
+    expect(runtime.dropUserDrivers).toBeUndefined();
+    expect(runtime.notice).toMatch(/names \/opt\/gone\.json, which does not exist .*: the Vulkan loader skips it/);
+  });
+});
+
+describe('resolveRuntime, a cache this user cannot write', () => {
+  const denied =
+    "EACCES: permission denied, mkdir '/repo/node_modules/.cache/webgpu-mlp/sparticuz-chromium-147.0.0/swiftshader.lock'";
+  it('auto: none, with advice about the permissions and WEBGPU_MLP_CACHE_DIR, not `npm ci`', () => {
+    const { runtime } = resolve('auto', { unpackError: denied });
+    expect(runtime.kind).toBe('none');
+    expect(runtime.problem).toContain(denied);
+    expect(runtime.problem).toMatch(
+      /cannot be written by this user: make it writable .*or set WEBGPU_MLP_CACHE_DIR to a writable folder\.$/,
+    );
+    expect(runtime.problem).not.toMatch(/npm ci/);
+  });
+  it('packaged: the error says the same', () => {
+    expect(() => resolve('packaged', { unpackError: denied })).toThrow(
+      /EACCES: permission denied.*set WEBGPU_MLP_CACHE_DIR to a writable folder/,
+    );
+    // Another failure keeps its own words.
+    expect(() => resolve('packaged', { unpackError: 'Cannot decompress x: Run `npm ci`' })).toThrow(
+      /^Cannot decompress x: Run `npm ci`$/,
+    );
   });
 });
 
