@@ -12,13 +12,7 @@
 import { checkPlanFits } from './infer/plan.js';
 import { type HostInputs, type PredictOnGpuOptions, predictInputs } from './infer/predict.js';
 import { type GpuInputs, type Inputs, type Labels, resolveInputs, resolveLabels } from './inputs.js';
-import {
-  CHECKPOINT_EXPECTED,
-  isCheckpoint,
-  type MLPCheckpoint,
-  nonFiniteState,
-  type TrainingCheckpoint,
-} from './io/checkpoint_file.js';
+import { checkCheckpoint, type MLPCheckpoint, type TrainingCheckpoint } from './io/checkpoint_file.js';
 import { carriedMetadata, checkMetadata, decodeModel } from './io/model_file.js';
 import type { FileBytes } from './io/safetensors.js';
 import { headOf } from './model/heads/index.js';
@@ -26,7 +20,7 @@ import { checkTargets } from './model/heads/targets.js';
 import { slotBinding } from './model/layout.js';
 import type { Activation, Head, MlpSpec, NetworkOptions, Targets } from './model/spec.js';
 import type { OptimizerKind } from './optim/index.js';
-import { checkOptions, fail, formatValue } from './params.js';
+import { checkOptions, fail } from './params.js';
 import { type CheckReport, checkStep } from './train/check.js';
 import { GpuDataset } from './train/dataset.js';
 import { type EarlyStoppingOptions, resolveEarlyStopping } from './train/early_stopping.js';
@@ -137,9 +131,11 @@ export interface FitOptions {
   /**
    * Continue a run from a checkpoint (`TrainingInterrupted.checkpoint`, `onCheckpoint`'s, or
    * `decodeCheckpoint(bytes)`): its parameters, optimizer state and position are restored and the
-   * remaining steps run. With the same data, `batchSize`, `epochs` and `seed`, the result is that of
-   * an uninterrupted run; `epochs` is then the run's total, counting the epochs the checkpoint has
-   * done. Hyperparameters given (`learningRate`, `momentum`, `weightDecay`, …) replace the
+   * remaining steps run. With the same data, `batchSize`, `epochs`, `seed` and `earlyStopping`, the
+   * result is that of an uninterrupted run (early stopping goes on from where the checkpoint's stood);
+   * `epochs` is then the run's total, counting the epochs the checkpoint has done, and a finished run's
+   * last checkpoint with the same `epochs` trains nothing and leaves the finished model. The whole
+   * checkpoint is checked before any of it is applied. Hyperparameters given (`learningRate`, `momentum`, `weightDecay`, …) replace the
    * checkpoint's (e.g. a smaller rate after a divergence); a different `optimizer` is an error.
    */
   resume?: MLPCheckpoint;
@@ -328,7 +324,7 @@ export class MLP {
         learningRate: rate.schedule,
         earlyStopping: early,
         start: resume
-          ? { epoch: resume.epoch, step: resume.step, run: resume.run }
+          ? { epoch: resume.epoch, step: resume.step, run: resume.run, earlyStopping: resume.earlyStopping }
           : { epoch: initialEpoch + 1, step: 0 },
       });
       // Everything checked: now the model changes.
@@ -342,7 +338,8 @@ export class MLP {
           onCheckpoint: options.onCheckpoint as ((checkpoint: TrainingCheckpoint) => void | Promise<void>) | undefined,
         });
       } finally {
-        const done = run.results.at(-1)?.epoch;
+        // The last epoch trained; a finished run's checkpoint resumed trains none and ends where it did.
+        const done = run.results.at(-1)?.epoch ?? (resume ? resume.epoch - 1 : undefined);
         if (done !== undefined) this.epochsTrained = done;
       }
     } finally {
@@ -553,19 +550,18 @@ function splitWeights(weights: SampleWeights | undefined, rows: number, at: numb
   return list.slice(0, at);
 }
 
-/** A checkpoint this network can continue from: its shape, architecture and finite state. */
+/**
+ * A checkpoint this network can continue from, checked whole before any of it is applied
+ * (checkCheckpoint: its model state, position, run and early stopping state), and of this architecture.
+ */
 function checkResume(resume: MLPCheckpoint, model: Model): void {
-  if (!isCheckpoint(resume)) {
-    throw new Error(`options.resume = ${formatValue(resume)} is invalid: expected ${CHECKPOINT_EXPECTED}`);
-  }
+  checkCheckpoint(resume, 'options.resume');
   const { spec } = resume.state;
   if (JSON.stringify(spec) !== JSON.stringify(model.spec)) {
     throw new Error(
       `options.resume is a checkpoint of layers [${spec.layers.join(', ')}] (${JSON.stringify(spec.activations)}, ${JSON.stringify(spec.head)}); this network is [${model.spec.layers.join(', ')}] (${JSON.stringify(model.spec.activations)}, ${JSON.stringify(model.spec.head)})`,
     );
   }
-  const bad = nonFiniteState(resume.state);
-  if (bad) throw new Error(`options.resume holds a diverged state (${bad}): resume from an earlier checkpoint`);
 }
 
 /** Creates a network with seeded initial weights, on your device or one it requests. */

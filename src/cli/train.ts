@@ -117,6 +117,11 @@ async function main(): Promise<number> {
     console.log(
       `resume    ${args.resume}: epoch ${resume.epoch}, step ${resume.step} (${resume.state.step.toLocaleString('en-US')} steps trained); network and optimizer from the file`,
     );
+    if (resume.epoch > args.epochs) {
+      console.log(
+        `resume    the run of ${args.epochs} epochs is finished: nothing to train; its model is evaluated and saved`,
+      );
+    }
   }
 
   let trainer: BatchTrainer;
@@ -169,7 +174,7 @@ async function main(): Promise<number> {
       seed: args.seed,
       signal: abort.signal,
       progressEvery: ctx ? 25 : 5,
-      start: resume && { epoch: resume.epoch, step: resume.step, run: resume.run },
+      start: resume && { epoch: resume.epoch, step: resume.step, run: resume.run, earlyStopping: resume.earlyStopping },
       checkpointEvery: args.checkpointEvery,
       onCheckpoint: args.checkpoint
         ? (cp) =>
@@ -217,7 +222,7 @@ async function main(): Promise<number> {
     backend: backendName,
     optimizer: JSON.stringify(optimizer),
     batchSize: String(args.batchSize),
-    epochs: String(results.at(-1)?.epoch ?? resume?.epoch ?? 0),
+    epochs: String(results.at(-1)?.epoch ?? (resume ? resume.epoch - 1 : 0)),
     seed: String(args.seed),
     testAccuracy: evaluation.accuracy.toFixed(4),
     inputScale: String(1 / 255),
@@ -262,9 +267,10 @@ function readResume(args: TrainArgs): MLPCheckpoint {
       );
     }
   }
-  if (resume.epoch > args.epochs) {
+  // The last checkpoint of a finished run (epoch --epochs + 1, step 0) is resumed too: its model is saved.
+  if (resume.epoch > args.epochs + 1 || (resume.epoch === args.epochs + 1 && resume.step > 0)) {
     throw new Error(
-      `--resume: ${file} is at epoch ${resume.epoch}, step ${resume.step}; --epochs ${args.epochs} would train nothing: give the run's total number of epochs (≥ ${resume.epoch})`,
+      `--resume: ${file} is at epoch ${resume.epoch}, step ${resume.step}, past the end of a run of --epochs ${args.epochs}: give the run's total number of epochs (≥ ${resume.epoch})`,
     );
   }
   return resume;

@@ -7,6 +7,7 @@
  * TF.js's (whose documentation calls restoring unsupported; its newer source restores the weights only),
  * it restores by default, the optimizer state with the weights.
  */
+import type { EarlyStoppingState } from '../io/checkpoint_file.js';
 import { checkKeys, fail, formatValue, resolveParams } from '../params.js';
 
 /** The quantities an epoch reports that early stopping can watch. */
@@ -82,7 +83,25 @@ interface Restorable {
   restore(state: unknown): Promise<void>;
 }
 
-/** One run's early stopping: fed every epoch's result, it says when to stop and restores the best. */
+/**
+ * Whether two early stopping settings are the same (a resumed run must stop as the run it continues);
+ * undefined for none.
+ */
+export function sameEarlyStopping(
+  a: EarlyStoppingState['settings'] | undefined,
+  b: EarlyStoppingState['settings'] | undefined,
+): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.monitor === b.monitor && a.patience === b.patience && a.minDelta === b.minDelta && a.restoreBest === b.restoreBest
+  );
+}
+
+/**
+ * One run's early stopping: fed every epoch's result, it says when to stop and restores the best. Its
+ * state goes into every checkpoint (`state()`), and a resumed run starts from it (`from`), so that it
+ * stops and restores exactly as the run it continues.
+ */
 export class EarlyStopper {
   private best = Number.NaN;
   private bestEpoch = 0;
@@ -92,7 +111,27 @@ export class EarlyStopper {
   constructor(
     private readonly settings: EarlyStopping,
     private readonly trainer: Restorable,
-  ) {}
+    from?: EarlyStoppingState,
+  ) {
+    if (from) {
+      this.best = from.best;
+      this.bestEpoch = from.bestEpoch;
+      this.bestState = from.bestState;
+      this.wait = from.wait;
+    }
+  }
+
+  /** Where it stands: its settings, the best value and epoch, the epochs waited, the state after the best epoch. */
+  state(): EarlyStoppingState {
+    const { monitor, patience, minDelta, restoreBest } = this.settings;
+    return {
+      settings: { monitor, patience, minDelta, restoreBest },
+      best: this.best,
+      bestEpoch: this.bestEpoch,
+      wait: this.wait,
+      ...(this.bestState !== undefined && { bestState: this.bestState }),
+    };
+  }
 
   /**
    * Takes an epoch's result (on the last epoch of the run, `last`); returns true when the run must end

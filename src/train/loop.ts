@@ -9,10 +9,10 @@
  * drains for them), evaluation on the held-out set at the end.
  */
 import { DeviceLostError } from '../gpu/context.js';
-import type { TrainingCheckpoint } from '../io/checkpoint_file.js';
+import type { EarlyStoppingState, TrainingCheckpoint } from '../io/checkpoint_file.js';
 import { checkSeed, permutation } from '../model/random.js';
 import { fail } from '../params.js';
-import { EarlyStopper, type EarlyStopping, type EarlyStoppingResult } from './early_stopping.js';
+import { EarlyStopper, type EarlyStopping, type EarlyStoppingResult, sameEarlyStopping } from './early_stopping.js';
 import type { Evaluation } from './evaluate.js';
 import type { Stats } from './model.js';
 import type { LearningRateFunction } from './schedule.js';
@@ -151,9 +151,12 @@ export interface RunOptions {
   /**
    * Start at this point (a TrainingCheckpoint's epoch and step); the same seed gives the same shuffles.
    * With `run` (what the checkpoint records of its run), a different seed, batch size or number of
-   * training rows is refused: the run would not be the one the checkpoint belongs to.
+   * training rows, or other early stopping settings, is refused: the run would not be the one the
+   * checkpoint belongs to. `earlyStopping` is where the checkpoint's early stopping stood: the resumed
+   * run stops and restores as the whole run would. A finished run's last checkpoint (epoch `epochs + 1`,
+   * step 0) trains nothing: the run only yields it.
    */
-  start?: { epoch: number; step: number; run?: RunIdentity };
+  start?: { epoch: number; step: number; run?: RunIdentity; earlyStopping?: EarlyStoppingState };
   /** Aborting stops training at the next progress point; the parameters keep what was learned. */
   signal?: AbortSignal;
   /**
@@ -288,9 +291,10 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
         `start = ${JSON.stringify(start)} is invalid: expected epoch ≥ 1 and step in 0..${this.stepsPerEpoch - 1}`,
       );
     }
-    if (start.epoch > epochs) {
+    // A finished run's last checkpoint (epoch `epochs + 1`, step 0) is that run's end: nothing to train.
+    if (start.epoch > epochs + 1 || (start.epoch === epochs + 1 && start.step > 0)) {
       throw new Error(
-        `epochs = ${epochs} is invalid: the run resumes at epoch ${start.epoch}, so it would train nothing; give epochs ≥ ${start.epoch} (the total, counting the epochs already trained)`,
+        `epochs = ${epochs} is invalid: the run resumes at epoch ${start.epoch}, step ${start.step}, past the end of a run of ${epochs} epochs; give epochs ≥ ${start.epoch} (the total, counting the epochs already trained)`,
       );
     }
     this.identity = { seed: this.seed, batchSize, rows: trainer.count };
@@ -298,9 +302,15 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
       const mismatches = (Object.keys(this.identity) as (keyof RunIdentity)[])
         .filter((k) => start.run?.[k] !== undefined && start.run[k] !== this.identity[k])
         .map((k) => `${k} ${start.run?.[k]} in the checkpoint, ${this.identity[k]} now`);
+      const early = (e: EarlyStoppingState['settings'] | undefined) => (e ? JSON.stringify(e) : 'none');
+      if (!sameEarlyStopping(start.earlyStopping?.settings, options.earlyStopping)) {
+        mismatches.push(
+          `early stopping ${early(start.earlyStopping?.settings)} in the checkpoint, ${early(options.earlyStopping)} now`,
+        );
+      }
       if (mismatches.length) {
         throw new Error(
-          `the checkpoint belongs to another run (${mismatches.join('; ')}): resume with the same seed, batch size and training data, or start a new run`,
+          `the checkpoint belongs to another run (${mismatches.join('; ')}): resume with the same seed, batch size, training data and early stopping, or start a new run`,
         );
       }
     }
@@ -337,19 +347,28 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
     const { trainer } = this;
     const n = trainer.count;
     const t0 = performance.now();
+    const { earlyStopping, start } = this.options;
+    // A resumed run's early stopping goes on from where the checkpoint's stood (same settings: checked).
+    const from = sameEarlyStopping(start?.earlyStopping?.settings, earlyStopping) ? start?.earlyStopping : undefined;
+    const stopping = earlyStopping && new EarlyStopper(earlyStopping, trainer, from);
     const takeCheckpoint = async (epoch: number, step: number): Promise<TrainingEvent> => {
       await this.checkExploded();
       const state = await trainer.snapshot();
       const bad = trainer.checkSnapshot?.(state);
       if (bad) await this.diverged(epoch, step, bad);
-      this.lastCheckpoint = { epoch, step, state, run: this.identity };
+      this.lastCheckpoint = {
+        epoch,
+        step,
+        state,
+        run: this.identity,
+        ...(stopping && { earlyStopping: stopping.state() }),
+      };
       return { type: 'checkpoint', checkpoint: this.lastCheckpoint };
     };
     let sinceCheckpoint = 0;
     let setupMs: number | undefined;
-    const stopping = this.options.earlyStopping && new EarlyStopper(this.options.earlyStopping, trainer);
     try {
-      if (trainer.prepare) {
+      if (trainer.prepare && this.epoch <= this.epochs) {
         await trainer.prepare(stepRows(n, this.batchSize));
         setupMs = performance.now() - t0;
       }

@@ -10,7 +10,7 @@
 import { DeviceLimitError, GpuContext, GpuOutOfMemoryError } from '../gpu/context.js';
 import { PlanCache } from '../gpu/plan_cache.js';
 import { Predictor } from '../infer/predictor.js';
-import type { Checkpoint } from '../io/checkpoint_file.js';
+import { type Checkpoint, checkModelState } from '../io/checkpoint_file.js';
 import { decodeModel, encodeModel, type LoadedModel } from '../io/model_file.js';
 import type { FileBytes } from '../io/safetensors.js';
 import { decodeStats, resetStats, STATS_BYTES } from '../kernels/metrics.js';
@@ -489,8 +489,12 @@ export class Model {
     return { spec: this.spec, optimizer: this.optimizerConfig, params, state: state.buffers, step: state.step };
   }
 
-  /** Puts a checkpoint of this architecture back (parameters, optimizer and its state). */
+  /**
+   * Puts a checkpoint of this architecture back (parameters, optimizer and its state), checked whole
+   * first (checkModelState): a refused one changes nothing.
+   */
   async restore(cp: Checkpoint): Promise<void> {
+    checkModelState(cp, 'checkpoint');
     if (JSON.stringify(cp.spec) !== JSON.stringify(this.spec)) {
       throw new Error(
         `checkpoint is for layers [${cp.spec.layers.join(', ')}], this model has [${this.spec.layers.join(', ')}]`,

@@ -83,6 +83,19 @@ describe('npm run train (built CLI)', () => {
     expect(b.params).toEqual(a.params);
   }, 300_000);
 
+  it("--resume of a finished run's last checkpoint with the same --epochs saves the finished model", async () => {
+    // ck/run.ckpt: epoch 3, step 0, written after the last epoch of the first test's run; a.safetensors its model.
+    const result = await train([...common, '--resume', 'ck/run.ckpt', '--out', 'd.safetensors']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/the run of 2 epochs is finished: nothing to train/);
+    expect(result.stdout).not.toMatch(/epoch \d\/2 /);
+    const a = decodeModel(new Uint8Array(readFileSync(join(work, 'a.safetensors'))));
+    const d = decodeModel(new Uint8Array(readFileSync(join(work, 'd.safetensors'))));
+    expect(d.params).toEqual(a.params);
+    expect(d.metadata.epochs).toBe('2');
+    expect(d.metadata.testAccuracy).toBe(a.metadata.testAccuracy);
+  }, 120_000);
+
   it('says what is wrong with a bad checkpoint file, before training', async () => {
     const result = await train([...common, '--resume', 'a.safetensors']);
     expect(result.code).toBe(2);
@@ -167,7 +180,7 @@ describe('npm run train (built CLI)', () => {
   it('refuses a checkpoint that cannot continue this run: past the epochs, another seed, batch or limit, not MNIST', async () => {
     const ck = join(work, 'ck/run.ckpt'); // epoch 3, step 0: the end of the 2-epoch run in the first test
     for (const [args, message] of [
-      [['--epochs', '2'], /--resume: .* is at epoch 3, step 0; --epochs 2 would train nothing/],
+      [['--epochs', '1'], /--resume: .* is at epoch 3, step 0, past the end of a run of --epochs 1/],
       [['--seed', '4'], /--resume: .* belongs to a run with --seed 3; this command has 4/],
       [['--batch-size', '40'], /belongs to a run with --batch-size 50; this command has 40/],
       [['--limit', '3000'], /belongs to a run with --limit 2000; this command has 3000/],

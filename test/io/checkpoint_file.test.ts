@@ -87,7 +87,43 @@ describe('checkpoint files', () => {
   it('refuses to encode a checkpoint whose state does not fit its optimizer', () => {
     const cp = checkpoint('adam');
     cp.state.state.pop();
-    expect(() => encodeCheckpoint(cp)).toThrow('checkpoint has 1 optimizer state buffers, the adam optimizer has 2');
+    expect(() => encodeCheckpoint(cp)).toThrow(
+      'checkpoint.state.state holds 1 optimizer state buffers: the adam optimizer has 2 (m, v)',
+    );
+  });
+
+  /** A checkpoint of a run with early stopping, after its best epoch (2) with restoreBest. */
+  function withEarlyStopping(restoreBest = true): MLPCheckpoint {
+    const cp = checkpoint('momentum');
+    const best = checkpoint('momentum', 5).state;
+    cp.earlyStopping = {
+      settings: { monitor: 'testLoss', patience: 3, minDelta: 0.01, restoreBest },
+      best: 0.25,
+      bestEpoch: 2,
+      wait: 0,
+      ...(restoreBest && { bestState: { ...best, step: 99 } }),
+    };
+    return cp;
+  }
+
+  it('round-trips early stopping: its settings, where it stands and the state after the best epoch', () => {
+    for (const restoreBest of [true, false]) {
+      const cp = withEarlyStopping(restoreBest);
+      const back = decodeCheckpoint(encodeCheckpoint(cp));
+      expect(back.earlyStopping).toEqual(cp.earlyStopping);
+    }
+    const file = decodeSafetensors(encodeCheckpoint(withEarlyStopping()));
+    expect(file.tensors.get('earlyStopping.best.optimizer.velocity.layers.1.bias')?.shape).toEqual([4]);
+    expect(JSON.parse(file.metadata.earlyStopping as string)).toMatchObject({ bestEpoch: 2, bestOptimizerSteps: 99 });
+    // Before the first epoch there is no best yet: NaN in memory, null in the file.
+    const fresh = checkpoint('sgd');
+    fresh.earlyStopping = {
+      settings: { monitor: 'trainLoss', patience: 0, minDelta: 0, restoreBest: true },
+      best: Number.NaN,
+      bestEpoch: 0,
+      wait: 0,
+    };
+    expect(decodeCheckpoint(encodeCheckpoint(fresh)).earlyStopping).toEqual(fresh.earlyStopping);
   });
 
   const good = encodeCheckpoint(checkpoint('momentum'));
@@ -151,6 +187,42 @@ describe('checkpoint files', () => {
       'optimizer velocity is not finite; the checkpoint is of a diverged run',
     ],
   ];
+  const early = encodeCheckpoint(withEarlyStopping());
+  cases.push(
+    [
+      'early stopping whose best epoch is not before the checkpoint',
+      tamper(early, (m) => {
+        m.earlyStopping = (m.earlyStopping as string).replace('"bestEpoch":2', '"bestEpoch":3');
+      }),
+      'checkpoint file: metadata earlyStopping.bestEpoch = 3 is invalid: expected an integer in 0..2',
+    ],
+    [
+      'early stopping without the state after its best epoch',
+      tamper(early, (_, t) => t.delete('earlyStopping.best.layers.0.weight')),
+      'tensor earlyStopping.best.layers.0.weight is missing',
+    ],
+    [
+      'early stopping whose best state is of another optimizer',
+      tamper(early, (m) => {
+        m.earlyStopping = (m.earlyStopping as string).replace('"kind":"momentum"', '"kind":"sgd"');
+      }),
+      /bestOptimizer is "sgd", the checkpoint's optimizer "momentum"/,
+    ],
+    [
+      'early stopping that is not an object',
+      tamper(early, (m) => {
+        m.earlyStopping = '[1]';
+      }),
+      'metadata "earlyStopping" is "[1]", expected a JSON object',
+    ],
+    [
+      'a best state of a run without early stopping',
+      tamper(early, (m) => {
+        delete m.earlyStopping;
+      }),
+      'unexpected tensor earlyStopping.best.',
+    ],
+  );
   for (const [what, bytes, message] of cases) {
     it(`rejects ${what}`, () => {
       expect(() => decodeCheckpoint(bytes)).toThrow(message);

@@ -44,6 +44,7 @@ function checkpointFile(
   optimizer: OptimizerConfig,
   run: MLPCheckpoint['run'],
   extra: Record<string, string> = {},
+  earlyStopping = false,
 ): Uint8Array {
   const spec = resolveSpec(options);
   const resolved = resolveOptimizer(optimizer);
@@ -60,6 +61,15 @@ function checkpointFile(
     },
     ...(run && { run }),
   };
+  if (earlyStopping) {
+    cp.earlyStopping = {
+      settings: { monitor: 'testLoss', patience: 2, minDelta: 0.001, restoreBest: true },
+      best: 0.5,
+      bestEpoch: 1,
+      wait: 0,
+      bestState: { ...cp.state, params: flatFor(spec, 20), state: cp.state.state.map((_, i) => flatFor(spec, 30 + i)) },
+    };
+  }
   return encodeCheckpoint(cp, extra);
 }
 
@@ -102,6 +112,16 @@ const BASES: [string, Uint8Array][] = [
       { kind: 'adamw', beta2: 0.99 },
       { seed: 4294967295, batchSize: 32, rows: 1000 },
       { note: 'resumable' },
+    ),
+  ],
+  [
+    'checkpoint momentum with early stopping',
+    checkpointFile(
+      { layers: [5, 3, 2], activation: 'relu' },
+      { kind: 'momentum', learningRate: 0.02 },
+      { seed: 1, batchSize: 8, rows: 64 },
+      {},
+      true,
     ),
   ],
 ];
@@ -554,6 +574,15 @@ function checkCheckpoint(cp: MLPCheckpoint, file: Uint8Array, name: string, what
   verify(isCount(cp.epoch, 1) && isCount(cp.step, 0) && isCount(cp.state.step, 0), what, 'a bad position');
   if (cp.run)
     verify(isCount(cp.run.seed, 0) && isCount(cp.run.batchSize, 1) && isCount(cp.run.rows, 1), what, 'a bad run');
+  const early = cp.earlyStopping;
+  if (early) {
+    verify(isCount(early.bestEpoch, 0) && early.bestEpoch < cp.epoch && isCount(early.wait, 0), what, 'early stopping');
+    verify(early.bestEpoch === 0 ? Number.isNaN(early.best) : Number.isFinite(early.best), what, 'a bad best');
+    if (early.bestState) {
+      checkFlat(spec, early.bestState.params, what);
+      for (const s of early.bestState.state) checkFlat(spec, s, what);
+    }
+  }
   const { metadata } = decodeSafetensors(file);
   verify(metadata.format === CHECKPOINT_FORMAT, what, `format ${metadata.format}`);
   checkJsonObject(metadata, 'spec', what);
@@ -566,7 +595,8 @@ function checkCheckpoint(cp: MLPCheckpoint, file: Uint8Array, name: string, what
       JSON.stringify([again.run, again.state.spec, again.state.optimizer]) ===
         JSON.stringify([cp.run, spec, optimizer]) &&
       sameFloats(again.state.params, params) &&
-      again.state.state.every((s, i) => sameFloats(s, state[i])),
+      again.state.state.every((s, i) => sameFloats(s, state[i])) &&
+      JSON.stringify(again.earlyStopping) === JSON.stringify(early),
     what,
     'the checkpoint changed in a round trip',
   );

@@ -165,7 +165,7 @@ describe('4. resume checks what it promises', () => {
     expect(epoch3.run).toEqual({ seed: 2, batchSize: 16, rows: 64 });
     const before = await mlp.model.readParams();
     await expect(mlp.fit(x, y, { epochs: 1, batchSize: 16, seed: 2, resume: epoch3 })).rejects.toThrow(
-      /epochs = 1 is invalid: the run resumes at epoch 3, so it would train nothing/,
+      /epochs = 1 is invalid: the run resumes at epoch 3, step 0, past the end of a run of 1 epochs/,
     );
     await expect(mlp.fit(x, y, { epochs: 3, batchSize: 16, seed: 7, resume: epoch3 })).rejects.toThrow(
       /the checkpoint belongs to another run \(seed 2 in the checkpoint, 7 now\)/,

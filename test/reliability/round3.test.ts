@@ -212,3 +212,66 @@ describe('7. errors that say what happened', () => {
     }
   });
 });
+
+describe('2. a refused fit has changed nothing: the whole checkpoint is checked first', () => {
+  it('an optimizer state shorter than the parameters, a NaN step count, a bad position or early stopping state: refused, the network as it was', async () => {
+    const mlp = await createMLP({ layers: [3, 5, 2], seed: 1, device: gpu().device });
+    const x = randomArray(16 * 3, 1);
+    const y = randomInts(16, 2, 2);
+    const checkpoints: MLPCheckpoint[] = [];
+    await mlp.fit(x, y, { epochs: 2, batchSize: 4, optimizer: 'adam', onCheckpoint: (c) => void checkpoints.push(c) });
+    const good = checkpoints[1] as MLPCheckpoint; // after epoch 1
+    const other = await createMLP({ layers: [3, 5, 2], seed: 9, device: gpu().device });
+    await other.fit(x, y, { epochs: 1, batchSize: 4, optimizer: 'momentum' });
+    const before = {
+      params: await other.model.readParams(),
+      state: await other.model.readOptimizerState(),
+      optimizer: other.model.optimizerConfig,
+    };
+    const withState = (change: Partial<MLPCheckpoint['state']>): MLPCheckpoint => ({
+      ...good,
+      state: { ...good.state, ...change },
+    });
+    const floats = good.state.params.length;
+    for (const [bad, message] of [
+      [
+        withState({ state: [good.state.state[0] as Float32Array, new Float32Array(floats - 5)] }),
+        /^options\.resume\.state\.state\[1\] \(v\) is \d+ floats: expected a Float32Array of \d+ floats/,
+      ],
+      [
+        withState({ state: [good.state.state[0] as Float32Array] }),
+        /holds 1 optimizer state buffers: the adam optimizer has 2 \(m, v\)/,
+      ],
+      [withState({ step: Number.NaN }), /^options\.resume\.state\.step = NaN is invalid: expected an integer ≥ 0/],
+      [withState({ params: new Float32Array(3) }), /^options\.resume\.state\.params is 3 floats/],
+      [
+        withState({ optimizer: { ...good.state.optimizer, learningRate: -1 } }),
+        /^options\.resume\.state\.optimizer\.learningRate = -1 is invalid/,
+      ],
+      [{ ...good, epoch: 0 }, /^options\.resume\.epoch = 0 is invalid: expected an integer ≥ 1/],
+      [{ ...good, step: 1.5 }, /^options\.resume\.step = 1\.5 is invalid/],
+      [{ ...good, run: { seed: 0, batchSize: 0, rows: 16 } }, /^options\.resume\.run\.batchSize = 0 is invalid/],
+      [
+        {
+          ...good,
+          earlyStopping: {
+            settings: { monitor: 'trainLoss', patience: 0, minDelta: 0, restoreBest: true },
+            best: 1,
+            bestEpoch: 5,
+            wait: 0,
+          },
+        },
+        /^options\.resume\.earlyStopping\.bestEpoch = 5 is invalid: expected an integer in 0\.\.1/,
+      ],
+    ] as const) {
+      await expect(other.fit(x, y, { epochs: 2, batchSize: 4, resume: bad as MLPCheckpoint })).rejects.toThrow(message);
+      expect(await other.model.readParams()).toEqual(before.params);
+      expect(await other.model.readOptimizerState()).toEqual(before.state);
+      expect(other.model.optimizerConfig).toEqual(before.optimizer);
+    }
+    // The good one is taken, and ends as the uninterrupted run did.
+    await other.fit(x, y, { epochs: 2, batchSize: 4, resume: good });
+    expect(await other.model.readParams()).toEqual(await mlp.model.readParams());
+    for (const m of [mlp, other]) await m.destroy();
+  });
+});

@@ -5,7 +5,7 @@
  * samples/s without the setup.
  */
 import { describe, expect, it } from 'vitest';
-import type { MLPCheckpoint } from '../../src/io/checkpoint_file.js';
+import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../../src/io/checkpoint_file.js';
 import { createMLP, type FitOptions, type MLP } from '../../src/mlp.js';
 import { paramLayout } from '../../src/model/layout.js';
 import { resolveOptimizer } from '../../src/optim/index.js';
@@ -163,6 +163,56 @@ describe('early stopping', () => {
       expect(ev.loss).toBeCloseTo(best, 6);
       await mlp.destroy();
     }
+  });
+
+  it('a run resumed from its checkpoints, also after the best epoch and mid-epoch, stops and restores as the uninterrupted run, bit for bit (through a file too)', async () => {
+    const { x, y } = data(64, 11);
+    const val = { inputs: data(32, 12).x, labels: randomInts(32, 99, 3) };
+    const options: FitOptions = {
+      epochs: 40,
+      batchSize: 16,
+      optimizer: 'adam',
+      learningRate: 0.05,
+      validation: val,
+      earlyStopping: { patience: 2 },
+      progressEvery: 2,
+      checkpointEvery: 2,
+    };
+    const whole = await net(2);
+    const checkpoints: MLPCheckpoint[] = [];
+    const results = await whole.fit(x, y, { ...options, onCheckpoint: (c) => void checkpoints.push(c) });
+    const last = results.at(-1) as EpochResult;
+    const { bestEpoch } = last.earlyStopping as NonNullable<EpochResult['earlyStopping']>;
+    expect(last.earlyStopping?.stopped).toBe(true);
+    expect(last.earlyStopping?.restored).toBe(true);
+    expect(bestEpoch).toBeLessThan(last.epoch - 1); // checkpoints after the best epoch exist
+    const after = checkpoints.filter((c) => c.epoch > bestEpoch + 1 || (c.epoch === bestEpoch + 1 && c.step > 0));
+    expect(after.length).toBeGreaterThan(0);
+    expect(after[0]?.earlyStopping).toMatchObject({ bestEpoch, wait: 0, settings: { patience: 2 } });
+    const picks = [checkpoints[3], after[0], after.find((c) => c.step > 0), after.at(-1)] as MLPCheckpoint[];
+    for (const cp of picks) {
+      const resumed = await net(7);
+      const rest = await resumed.fit(x, y, { ...options, resume: decodeCheckpoint(encodeCheckpoint(cp)) });
+      const from = cp.step > 0 ? cp.epoch + 1 : cp.epoch; // a partial first epoch reports only its own steps
+      const strip = (r: EpochResult) => [r.epoch, r.trainLoss, r.testLoss, r.earlyStopping];
+      expect(rest.filter((r) => r.epoch >= from).map(strip), `resumed at ${cp.epoch}/${cp.step}`).toEqual(
+        results.filter((r) => r.epoch >= from).map(strip),
+      );
+      expect(await paramsOf(resumed)).toEqual(await paramsOf(whole));
+      expect(await resumed.model.readOptimizerState()).toEqual(await whole.model.readOptimizerState());
+      await resumed.destroy();
+    }
+    // Another early stopping is another run.
+    const other = await net(7);
+    await expect(
+      other.fit(x, y, { ...options, earlyStopping: { patience: 3 }, resume: after[0] as MLPCheckpoint }),
+    ).rejects.toThrow(
+      /the checkpoint belongs to another run \(early stopping .*"patience":2.* in the checkpoint, .*"patience":3.* now\)/,
+    );
+    await expect(
+      other.fit(x, y, { ...options, earlyStopping: undefined, resume: after[0] as MLPCheckpoint }),
+    ).rejects.toThrow(/early stopping .* in the checkpoint, none now/);
+    for (const m of [whole, other]) await m.destroy();
   });
 
   it('monitors accuracies upwards, and restoreBest: false keeps the last parameters', async () => {
@@ -327,7 +377,7 @@ describe('epochs across fit calls', () => {
     await b.destroy();
   });
 
-  it("a finished run's last checkpoint trains on with a larger epochs, as one longer run, bit for bit", async () => {
+  it("a finished run's last checkpoint: the same epochs give the finished model, a larger epochs one longer run, bit for bit", async () => {
     const { x, y } = data(40, 8);
     const options: FitOptions = { batchSize: 8, seed: 3, optimizer: 'adam', learningRate: 0.02 };
     const a = await net(5);
@@ -341,9 +391,18 @@ describe('epochs across fit calls', () => {
     const end = checkpoints.at(-1) as MLPCheckpoint;
     expect(end.state.params).toEqual(await paramsOf(a));
     const c = await net(9); // another initialisation: resume replaces it
-    await expect(c.fit(x, y, { ...options, epochs: 2, resume: end })).rejects.toThrow(
-      /epochs = 2 is invalid: the run resumes at epoch 3, so it would train nothing/,
+    await expect(c.fit(x, y, { ...options, epochs: 1, resume: end })).rejects.toThrow(
+      /epochs = 1 is invalid: the run resumes at epoch 3, step 0, past the end of a run of 1 epochs/,
     );
+    // The same epochs: nothing to train, the finished model (a process killed before saving it gets it back).
+    const finished = await net(9);
+    expect(
+      await finished.fit(x, y, { ...options, epochs: 2, resume: decodeCheckpoint(encodeCheckpoint(end)) }),
+    ).toEqual([]);
+    expect(await paramsOf(finished)).toEqual(await paramsOf(a));
+    expect(await finished.model.readOptimizerState()).toEqual(await a.model.readOptimizerState());
+    expect((await finished.fit(x, y, { ...options, epochs: 1 })).map((r) => r.epoch)).toEqual([3]); // numbered on
+    await finished.destroy();
     const more = await c.fit(x, y, { ...options, epochs: 3, resume: end });
     expect(more.map((r) => r.epoch)).toEqual([3]);
     const b = await net(5);
