@@ -168,6 +168,12 @@ export interface RunOptions {
   divergence?: { factor?: number } | false;
   /** A learning rate per step (a schedule, checked by resolveLearningRate); default the optimizer's own. */
   learningRate?: LearningRateFunction;
+  /**
+   * How many of the run's first steps have their rate asked for before it starts (default
+   * SCHEDULE_CHECK_STEPS, 100,000): bounded, whatever the number of epochs; later steps are asked as
+   * they come, and a bad rate there ends the run with TrainingInterrupted.
+   */
+  scheduleCheckSteps?: number;
   /** Stop when the monitored quantity stops improving (resolved by resolveEarlyStopping). */
   earlyStopping?: EarlyStopping;
 }
@@ -183,6 +189,9 @@ export interface RunIdentity {
 
 /** The default divergence factor (see RunOptions.divergence). */
 export const DIVERGENCE_FACTOR = 100;
+
+/** Steps whose learning rate is asked for before a run starts, at most (see RunOptions.scheduleCheckSteps). */
+export const SCHEDULE_CHECK_STEPS = 100_000;
 
 function checkPositiveInt(name: string, v: number, max = Number.MAX_SAFE_INTEGER): void {
   if (!Number.isInteger(v) || v < 1 || v > max) fail(name, v, `an integer in 1..${max}`);
@@ -319,21 +328,29 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
     if (!(this.divergenceFactor > 1)) {
       fail('divergence.factor', this.divergenceFactor, 'a number > 1');
     }
+    const checkSteps = options.scheduleCheckSteps;
+    if (checkSteps !== undefined && !(Number.isSafeInteger(checkSteps) && checkSteps >= 0)) {
+      fail('scheduleCheckSteps', checkSteps, 'an integer ≥ 0');
+    }
     this.epoch = start.epoch;
     this.step = start.step;
     this.checkSchedule();
   }
 
   /**
-   * Asks a learning-rate schedule for the rate of every step of the run before it starts, so that a
-   * rate out of range is an error now rather than in the middle of training (a pure function of its
-   * arguments costs microseconds per step).
+   * Asks a learning-rate schedule for the rate of the run's first steps before it starts — all of them
+   * up to `scheduleCheckSteps` (100,000 by default: a pure function of its arguments costs microseconds
+   * a step, so well under a second), never more, however many epochs are asked for (early stopping may
+   * end a run of 10⁸ epochs after a few) — so that a rate out of range is an error now rather than in the
+   * middle of training. A preset's rates lie between its initial and its last rate, checked when it was
+   * resolved; a function's later steps are asked as they come (see rateAt).
    */
   private checkSchedule(): void {
-    for (let epoch = this.epoch; epoch <= this.epochs; epoch++) {
+    let left = this.options.scheduleCheckSteps ?? SCHEDULE_CHECK_STEPS;
+    for (let epoch = this.epoch; epoch <= this.epochs && left > 0; epoch++) {
       const rateAt = this.rateAt(epoch);
       if (!rateAt) return;
-      for (let s = epoch === this.epoch ? this.step : 0; s < this.stepsPerEpoch; s++) rateAt(s);
+      for (let s = epoch === this.epoch ? this.step : 0; s < this.stepsPerEpoch && left > 0; s++, left--) rateAt(s);
     }
   }
 
@@ -484,11 +501,30 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
     }
   }
 
-  /** The learning rate of each step of `epoch` when a schedule sets them. */
+  /**
+   * The learning rate of each step of `epoch` when a schedule sets them. Past the steps checked before
+   * the run (checkSchedule), a rate out of range ends the run as it is reached, before that step: a
+   * TrainingInterrupted with the schedule's own error and the last checkpoint, the network keeping what
+   * it learned up to there.
+   */
   private rateAt(epoch: number): ((step: number) => number) | undefined {
     const schedule = this.options.learningRate;
     const stepsPerEpoch = this.stepsPerEpoch;
-    return schedule && ((step) => schedule({ epoch, step: (epoch - 1) * stepsPerEpoch + step, stepsPerEpoch }));
+    if (!schedule) return undefined;
+    return (step) => {
+      const at = { epoch, step: (epoch - 1) * stepsPerEpoch + step, stepsPerEpoch };
+      if (!this.started) return schedule(at);
+      try {
+        return schedule(at);
+      } catch (error) {
+        const last = this.lastCheckpoint;
+        throw new TrainingInterrupted(
+          `${(error as Error).message} (a step past the first ${this.options.scheduleCheckSteps ?? SCHEDULE_CHECK_STEPS} checked before the run: asked as the run reached it). The network keeps what it learned up to there${last ? `; resume from the last checkpoint (epoch ${last.epoch}, step ${last.step}) with a schedule that stays in range` : ''}.`,
+          last,
+          { cause: error },
+        );
+      }
+    };
   }
 
   /**

@@ -17,8 +17,12 @@ import { loadPredictor } from '../../src/infer/mlp_predictor.js';
 import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../../src/io/checkpoint_file.js';
 import { decodeModel } from '../../src/io/model_file.js';
 import { createMLP, loadMLP } from '../../src/mlp.js';
-import { TrainingInterrupted } from '../../src/train/loop.js';
+import { resolveSpec } from '../../src/model/spec.js';
+import { resolveOptimizer } from '../../src/optim/index.js';
+import { CpuBatchTrainer } from '../../src/train/cpu.js';
+import { fit as fitLoop, SCHEDULE_CHECK_STEPS, TrainingInterrupted } from '../../src/train/loop.js';
 import { Model } from '../../src/train/model.js';
+import { resolveLearningRate, type ScheduleAt } from '../../src/train/schedule.js';
 import { type ShapeTuning, setTuneCache, TuneCache, type TuneStore } from '../../src/tune/cache.js';
 import { adapterKey, TUNE_VERSION } from '../../src/tune/tuner.js';
 import { useGpuContext } from '../helpers/gpu.js';
@@ -273,5 +277,64 @@ describe('2. a refused fit has changed nothing: the whole checkpoint is checked 
     await other.fit(x, y, { epochs: 2, batchSize: 4, resume: good });
     expect(await other.model.readParams()).toEqual(await mlp.model.readParams());
     for (const m of [mlp, other]) await m.destroy();
+  });
+});
+
+describe('8. no hang: what is checked before a run takes bounded time', () => {
+  it('epochs: 2⁵³ − 2 with a schedule and early stopping: at most 100,000 rates asked before the first step, and the run ends when early stopping says', async () => {
+    const mlp = await createMLP({ layers: [2, 4, 2], seed: 1, device: gpu().device });
+    let calls = 0;
+    let before: number | undefined;
+    const results = await mlp.fit(randomArray(16, 1), randomInts(8, 2, 2), {
+      epochs: Number.MAX_SAFE_INTEGER - 1,
+      batchSize: 4,
+      learningRate: () => {
+        calls++;
+        return 0.01;
+      },
+      earlyStopping: { monitor: 'trainLoss', minDelta: 1e6, restoreBest: false },
+      onCheckpoint: () => {
+        before ??= calls; // the first checkpoint comes before the first step
+      },
+    });
+    expect(results.length).toBe(2);
+    expect(results[1]?.earlyStopping?.stopped).toBe(true);
+    expect(before).toBe(SCHEDULE_CHECK_STEPS);
+    expect(calls).toBe(SCHEDULE_CHECK_STEPS + 4); // then each step's rate, as it is reached
+    await mlp.destroy();
+  });
+
+  it('a rate out of range past the steps checked ends the run as it is reached, with the same error and the last checkpoint', async () => {
+    const spec = resolveSpec({ layers: [2, 3, 2] });
+    const rows = 8;
+    const x = randomArray(rows * 2, 3);
+    const train = { images: x, labels: randomInts(rows, 4, 2), count: rows, cols: 2, classes: 2, scale: 1 };
+    const trainer = new CpuBatchTrainer(spec, resolveOptimizer({ kind: 'sgd' }), train, undefined, 1);
+    const error = await fitLoop(trainer, {
+      epochs: 5,
+      batchSize: 4, // 2 steps per epoch
+      scheduleCheckSteps: 3,
+      learningRate: resolveLearningRate(
+        (at: ScheduleAt) => (at.step >= 6 ? -1 : 0.01),
+        () => 0.1,
+      ).schedule,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingInterrupted);
+    expect((error as Error).message).toMatch(
+      /^options\.learningRate gave -1 for epoch 4, step 6: expected a finite number in \(0, 1000\] \(a step past the first 3 checked before the run: asked as the run reached it\)\. The network keeps what it learned up to there; resume from the last checkpoint \(epoch 4, step 0\)/,
+    );
+    expect((error as TrainingInterrupted).checkpoint?.epoch).toBe(4);
+    // Within the steps checked, the same rate is refused before the run, as a plain error.
+    const early = await fitLoop(trainer, {
+      epochs: 5,
+      batchSize: 4,
+      scheduleCheckSteps: 7,
+      learningRate: resolveLearningRate(
+        (at: ScheduleAt) => (at.step >= 6 ? -1 : 0.01),
+        () => 0.1,
+      ).schedule,
+    }).catch((e: unknown) => e);
+    expect(early).not.toBeInstanceOf(TrainingInterrupted);
+    expect((early as Error).message).toMatch(/^options\.learningRate gave -1 for epoch 4, step 6: expected/);
   });
 });
