@@ -207,6 +207,7 @@ export async function runKernelCase(env: BenchEnv, c: KernelCase): Promise<Bench
       figure.note = `does not match the reference: ${check.worst}`;
       return figure;
     }
+    await ctx.compiled(); // the default kernels, which compile behind the quick ones (src/kernels/matmul.ts)
     const m = await measure((n) => timer.timePass(ops, n, c.name), settings, timer.method, checkedMs);
     if (ctx.errors.length > errorsBefore) {
       figure.note = `GPU error while timing: ${ctx.errors[ctx.errors.length - 1].message}`;

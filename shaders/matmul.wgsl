@@ -2,13 +2,18 @@
 //   op(A) is M×K: A stored [M,K], or [K,M] read transposed (TRANSPOSE_A)
 //   op(B) is K×N: B stored [K,N], or [N,K] read transposed (TRANSPOSE_B)
 // The three forms of a dense layer (seed 004, x: B×D, W: D×H):
-//   forward   Z  = A·W + b,  A' = act(Z)        BIAS, the activation's activate(); PRE also stores Z
+//   forward   Z  = A·W + b,  A' = act(Z)        EPI_BIAS, EPI_ACTIVATE: activate(); PRE also stores Z
 //   backward  dW = Aᵀ·G                          TRANSPOSE_A; DB also writes db = Σ_k G[k,:] (below)
-//             dA = (G·Wᵀ) ⊙ act'(V)              TRANSPOSE_B, MASK: V is the activation's output (ReLU,
+//             dA = (G·Wᵀ) ⊙ act'(V)              TRANSPOSE_B, EPI_MASK: V is the activation's output (ReLU,
 //                                                sigmoid, tanh) or its input Z (GELU), as it declares
 // activate() and activation_grad() come from an activation module of shaders/activations/, appended by
 // src/kernels/matmul.ts (linear.wgsl when there is none).
 // A, B, C, bias, mask, pre, db: f32 row-major. Any M, N, K ≥ 1.
+// The epilogue is chosen by dims.epilogue (EPI_* bits), not by the pipeline: the forward pass of every
+// layer, its dW and its dA share one pipeline per activation module (a linear epilogue leaves the
+// ACTIVATE bit off), and bias and mask are always bound (to A when unused; never read then). The
+// direct kernel also takes its transposes from dims (they only set up indices, outside the k loop);
+// the tiled kernel keeps them as override constants (they shape its staging loops).
 // Entry points, with the same bindings, flags and epilogues (src/kernels/matmul.ts lists the variants
 // built from them; src/tune/ picks one per shape):
 //   matmul         (GPUs) tiles of TILE_M × TILE_N = (WG_Y·RM) × (WG_X·RN) staged in workgroup memory over
@@ -33,20 +38,28 @@
 // gets an extra row M of ones, so row M of the product is db[n] = Σ_k op(B)[k,n]; it goes to db
 // instead of C. rows = M + 1 with DB, else M. Only without bias, mask, pre or an activation.
 
-struct Dims { M: u32, N: u32, K: u32, k_slice: u32 }
+struct Dims {
+  M: u32, N: u32, K: u32, k_slice: u32,
+  trans_a: u32,   // matmul_direct: op(A) = Aᵀ when 1 (matmul reads TRANSPOSE_A)
+  trans_b: u32,   // matmul_direct: op(B) = Bᵀ when 1 (matmul reads TRANSPOSE_B)
+  epilogue: u32,  // EPI_* bits
+  pad: u32,
+}
+const EPI_BIAS = 1u;      // c += bias[n]
+const EPI_ACTIVATE = 2u;  // c = activate(c)                 (forward)
+const EPI_MASK = 4u;      // c *= activation_grad(mask[m, n])  (backward; instead of EPI_ACTIVATE)
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
-#if ${BIAS}
-@group(0) @binding(4) var<storage, read> bias: array<f32>;        // [N]
-#endif
-#if ${MASK}
-@group(0) @binding(5) var<storage, read> mask: array<f32>;        // [M, N]: what act' is read from
-#endif
+@group(0) @binding(4) var<storage, read> bias: array<f32>;        // [N], read with EPI_BIAS
+@group(0) @binding(5) var<storage, read> mask: array<f32>;        // [M, N], with EPI_MASK: what act' is read from
 #if ${PRE}
 @group(0) @binding(6) var<storage, read_write> pre: array<f32>;   // [M, N]: Z, before the activation
+const PRE_KEPT = true;
+#else
+const PRE_KEPT = false;
 #endif
 #if ${SPLIT}
 @group(0) @binding(7) var<storage, read_write> partial: array<f32>;  // [slices, rows, N]
@@ -108,17 +121,15 @@ fn store(m: u32, n: u32, v: f32) {
   }
 #endif
   var c = v;
-#if ${BIAS}
-  c += bias[n];
-#endif
+  if ((dims.epilogue & EPI_BIAS) != 0u) { c += bias[n]; }
 #if ${PRE}
   pre[m * dims.N + n] = c;
 #endif
-#if ${MASK}
-  c *= activation_grad(mask[m * dims.N + n]);
-#else
-  c = activate(c);
-#endif
+  if ((dims.epilogue & EPI_MASK) != 0u) {
+    c *= activation_grad(mask[m * dims.N + n]);
+  } else if ((dims.epilogue & EPI_ACTIVATE) != 0u) {
+    c = activate(c);
+  }
   C[m * dims.N + n] = c;
 }
 
@@ -199,13 +210,13 @@ fn outer(a: vec4f, b: vec4f) -> mat4x4f {
 // Indices in A of op(A)[m + i, 0], i < 4 (rows clamped into op(A)); +step_a per k.
 fn a_index(m: u32) -> vec4u {
   let r = min(vec4u(m) + vec4u(0u, 1u, 2u, 3u), vec4u(dims.M - 1u));
-  return select(r * dims.K, r, TRANSPOSE_A);
+  return select(r * dims.K, r, dims.trans_a != 0u);
 }
 
 // Indices in B of op(B)[0, n + j], j < 4 (columns clamped into op(B)); +step_b per k.
 fn b_index(n: u32) -> vec4u {
   let c = min(vec4u(n) + vec4u(0u, 1u, 2u, 3u), vec4u(dims.N - 1u));
-  return select(c, c * dims.K, TRANSPOSE_B);
+  return select(c, c * dims.K, dims.trans_b != 0u);
 }
 
 // op(A)[m .. m + 3, k] from its indices; with DB, row M is the row of ones.
@@ -222,17 +233,33 @@ fn b4(i: vec4u) -> vec4f {
   return vec4f(B[i.x], B[i.y], B[i.z], B[i.w]);
 }
 
-// C[m, n + j] = epilogue(v[j]) for the elements that lie inside C (constant indices: a loop over j
-// would index a vector dynamically, which SwiftShader does through memory).
-fn store_row(m: u32, n: u32, s: u32, v: vec4f) {
-  if (m >= dims.M + AUG) { return; }
-  if (n < dims.N) { emit(m, n, s, v.x); }
-  if (n + 1u < dims.N) { emit(m, n + 1u, s, v.y); }
-  if (n + 2u < dims.N) { emit(m, n + 2u, s, v.z); }
-  if (n + 3u < dims.N) { emit(m, n + 3u, s, v.w); }
+// The product v of C[m, n] before the epilogue: to partial (SPLIT), db (DB's row M) or C, from which
+// matmul_direct's epilogue pass reads it back.
+fn put(m: u32, n: u32, s: u32, v: f32) {
+#if ${SPLIT}
+  partial[(s * (dims.M + AUG) + m) * dims.N + n] = v;
+#else
+#if ${DB}
+  if (m == dims.M) {
+    db[n] = v;
+    return;
+  }
+#endif
+  C[m * dims.N + n] = v;
+#endif
 }
 
-// C[m + i, n + j] = epilogue(t[i][j]) for the elements of the 4×4 tile t that lie inside C.
+// C[m, n + j] = v[j] for the elements that lie inside C (constant indices: a loop over j would index a
+// vector dynamically, which SwiftShader does through memory).
+fn store_row(m: u32, n: u32, s: u32, v: vec4f) {
+  if (m >= dims.M + AUG) { return; }
+  if (n < dims.N) { put(m, n, s, v.x); }
+  if (n + 1u < dims.N) { put(m, n + 1u, s, v.y); }
+  if (n + 2u < dims.N) { put(m, n + 2u, s, v.z); }
+  if (n + 3u < dims.N) { put(m, n + 3u, s, v.w); }
+}
+
+// C[m + i, n + j] = t[i][j] for the elements of the 4×4 tile t that lie inside C.
 fn store_tile(m: u32, n: u32, s: u32, t: mat4x4f) {
   store_row(m, n, s, t[0]);
   store_row(m + 1u, n, s, t[1]);
@@ -247,8 +274,8 @@ fn matmul_direct(@builtin(global_invocation_id) gid: vec3u) {
   if (m >= dims.M + AUG || n >= dims.N) { return; }
   let k_begin = gid.z * dims.k_slice;
   let k_end = min(dims.K, k_begin + dims.k_slice);
-  let step_a = vec4u(select(1u, dims.M, TRANSPOSE_A));
-  let step_b = vec4u(select(dims.N, 1u, TRANSPOSE_B));
+  let step_a = vec4u(select(1u, dims.M, dims.trans_a != 0u));
+  let step_b = vec4u(select(dims.N, 1u, dims.trans_b != 0u));
   var ia0 = a_index(m) + step_a * k_begin;
   var ia1 = a_index(m + 4u) + step_a * k_begin;
   var ia2 = a_index(m + 8u) + step_a * k_begin;
@@ -309,6 +336,22 @@ fn matmul_direct(@builtin(global_invocation_id) gid: vec3u) {
       store_tile(m + 12u, n + 4u, s, c31);
     }
   }
+#if ${SPLIT}
+#else
+  // The epilogue, once in a loop over the block rather than inlined at each of its DM·DN stores (which
+  // made the pipeline several times slower to compile): each product read back as stored, so the
+  // same bits as applying it in place.
+  if (dims.epilogue != 0u || PRE_KEPT) {
+    let rows = min(DM, select(dims.M - m, 0u, m >= dims.M));
+    let cols = min(DN, dims.N - n);
+    for (var i = 0u; i < rows; i++) {
+      for (var j = 0u; j < cols; j++) {
+        let at = (m + i) * dims.N + n + j;
+        store(m + i, n + j, C[at]);
+      }
+    }
+  }
+#endif
 }
 
 // ---- matmul_reduce: the second pass of split-K ----------------------------------------------------

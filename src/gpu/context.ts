@@ -145,6 +145,10 @@ export class GpuContext {
   readonly errors: GPUError[] = [];
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   private readonly buffers = new Map<GPUBuffer, number>();
+  /** Pipelines being compiled now (what work `behind` waits for). */
+  private readonly compiling = new Set<Promise<unknown>>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
   private readonly debugShaders: boolean;
   private readonly onError = (event: Event): void => {
     this.errors.push((event as GPUUncapturedErrorEvent).error);
@@ -209,9 +213,17 @@ export class GpuContext {
     const key = JSON.stringify([req.shader, req.entryPoint, req.flags ?? {}, req.constants ?? {}, req.key ?? '']);
     let p = this.pipelines.get(key);
     if (!p) {
-      p = this.compile(req);
-      this.pipelines.set(key, p);
-      p.catch(() => this.pipelines.delete(key));
+      const made = this.compile(req);
+      this.pipelines.set(key, made);
+      this.compiling.add(made);
+      made.then(
+        () => this.compiling.delete(made),
+        () => {
+          this.compiling.delete(made);
+          this.pipelines.delete(key);
+        },
+      );
+      p = made;
     }
     return p;
   }
@@ -245,6 +257,28 @@ export class GpuContext {
     } catch (cause) {
       throw new Error(`Pipeline ${label} failed to build: ${(cause as Error).message}`, { cause });
     }
+  }
+
+  /**
+   * Queues work to run behind the first steps (a faster kernel compiling: src/kernels/matmul.ts): one
+   * item at a time, each once no pipeline is compiling, so it never delays what a first step waits for
+   * and leaves the other cores to training. A failure is dropped: what it would replace keeps working.
+   * `compiled()` waits for the queue.
+   */
+  behind(work: () => Promise<unknown>): void {
+    this.queued++;
+    this.queue = this.queue
+      .then(async () => {
+        while (this.compiling.size) await Promise.allSettled([...this.compiling]);
+        if (!this.destroyed) await work();
+      })
+      .catch(() => undefined)
+      .finally(() => this.queued--);
+  }
+
+  /** Resolves once the work queued `behind` the first steps so far has finished (benchmarks wait for it). */
+  async compiled(): Promise<void> {
+    while (this.queued > 0) await this.queue;
   }
 
   /**
@@ -355,31 +389,54 @@ export class GpuContext {
 
   /** Reads a buffer back (async; never call inside a training step). */
   async read(source: GPUBuffer, byteOffset = 0, byteLength = source.size - byteOffset): Promise<ArrayBuffer> {
-    // The copy is encoded and submitted before any await, so it reads `source` as the work submitted so
-    // far leaves it, whatever another caller submits meanwhile: concurrent predictions of one row count
-    // share a plan's buffers and rely on this. The staging buffer's allocation is checked after.
+    const [bytes] = await this.readMany([{ buffer: source, offset: byteOffset, size: byteLength }]);
+    return bytes as ArrayBuffer;
+  }
+
+  /**
+   * Reads several ranges back through one staging buffer, one copy submit and one map (a training
+   * epoch's statistics and state at once). Offsets and sizes are multiples of 4.
+   */
+  async readMany(sources: readonly { buffer: GPUBuffer; offset?: number; size?: number }[]): Promise<ArrayBuffer[]> {
+    const ranges = sources.map(({ buffer, offset = 0, size = buffer.size - offset }) => ({ buffer, offset, size }));
+    const total = ranges.reduce((sum, r) => sum + r.size, 0);
+    const label =
+      ranges.length === 1 ? `${ranges[0]?.buffer.label}` : `${ranges[0]?.buffer.label} and ${ranges.length - 1} more`;
+    // The copies are encoded and submitted before any await, so they read the buffers as the work
+    // submitted so far leaves them, whatever another caller submits meanwhile: concurrent predictions
+    // of one row count share a plan's buffers and rely on this. The staging buffer's allocation is checked after.
     const { made: staging, settled } = this.allocateNow(
-      `the readback of ${source.label} (${formatBytes(byteLength)})`,
+      `the readback of ${label} (${formatBytes(total)})`,
       () =>
         this.device.createBuffer({
-          label: `${source.label}.readback`,
-          size: byteLength,
+          label: `${label}.readback`,
+          size: total,
           usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
         }),
       (made) => made.destroy(),
       'free GPU memory (other models: destroy())',
     );
     this.device.pushErrorScope('validation');
-    const encoder = this.device.createCommandEncoder({ label: `${source.label}.readback` });
-    encoder.copyBufferToBuffer(source, byteOffset, staging, 0, byteLength);
+    const encoder = this.device.createCommandEncoder({ label: `${label}.readback` });
+    let at = 0;
+    for (const r of ranges) {
+      encoder.copyBufferToBuffer(r.buffer, r.offset, staging, at, r.size);
+      at += r.size;
+    }
     this.device.queue.submit([encoder.finish()]);
     const copied = this.device.popErrorScope().catch(() => null);
     await settled; // out of memory: the copy's error is only its echo
     try {
       const invalid = await copied;
-      if (invalid) throw new Error(`reading back ${source.label} failed: ${invalid.message}`);
+      if (invalid) throw new Error(`reading back ${label} failed: ${invalid.message}`);
       await staging.mapAsync(GPUMapMode.READ);
-      return staging.getMappedRange().slice(0);
+      const mapped = staging.getMappedRange();
+      at = 0;
+      return ranges.map((r) => {
+        const bytes = mapped.slice(at, at + r.size);
+        at += r.size;
+        return bytes;
+      });
     } catch (error) {
       throw await this.explain(error);
     } finally {

@@ -112,43 +112,51 @@ export class ForwardPlan {
     return l === 0 ? this.x : this.outputs[l - 1];
   }
 
-  /** Prepares the forward dispatches and the head's outputs; `choose` (a step plan's tuner) picks the matmul kernels. */
+  /**
+   * Prepares the forward dispatches and the head's outputs; `choose` (a step plan's tuner) picks the
+   * matmul kernels. Without a tuner every dispatch is prepared at once, so that their pipelines compile
+   * in parallel (the tuner times kernels, one problem at a time).
+   */
   async prepare(choose?: MatmulChooser): Promise<void> {
     const { ctx, spec, layout, params } = this.model;
     const name = `${this.model.label}.B${this.batch}`;
     // forward: A_{l+1} = act_l(A_l·W_l + b_l)
-    for (const layer of denseLayers(spec)) {
+    const forward = denseLayers(spec).map((layer) => () => {
       const l = layer.index;
-      this.forward.push(
-        await denseForward(
-          ctx,
-          this.scope,
-          layer,
-          this.batch,
-          {
-            input: this.input(l),
-            weight: slotBinding(params, layout.weights[l]),
-            bias: slotBinding(params, layout.biases[l]),
-            output: this.outputs[l],
-            pre: this.pre[l],
-          },
-          `${name}.layers.${l}.forward`,
-          choose,
-        ),
+      return denseForward(
+        ctx,
+        this.scope,
+        layer,
+        this.batch,
+        {
+          input: this.input(l),
+          weight: slotBinding(params, layout.weights[l]),
+          bias: slotBinding(params, layout.biases[l]),
+          output: this.outputs[l],
+          pre: this.pre[l],
+        },
+        `${name}.layers.${l}.forward`,
+        choose,
       );
-    }
+    });
     const head = resolveHeadOutputs(spec.head).outputs;
-    if (head.prepareOutputs) {
-      const C = spec.layers[spec.layers.length - 1];
-      this.probabilities.push(
-        await head.prepareOutputs(
-          ctx,
-          this.scope,
-          { logits: this.outputs[this.outputs.length - 1], rows: this.batch, cols: C, out: this.probs },
-          `${name}.${head.name}.outputs`,
-        ),
-      );
-    }
+    const outputs = head.prepareOutputs?.bind(head);
+    const probabilities = outputs
+      ? [
+          () => {
+            const C = spec.layers[spec.layers.length - 1];
+            return outputs(
+              ctx,
+              this.scope,
+              { logits: this.outputs[this.outputs.length - 1], rows: this.batch, cols: C, out: this.probs },
+              `${name}.${head.name}.outputs`,
+            );
+          },
+        ]
+      : [];
+    const [f, p] = await prepareAll([forward, probabilities], choose === undefined);
+    this.forward.push(...f);
+    this.probabilities.push(...p);
   }
 
   /** A plan ready to encode, its buffers freed if making it fails (out of memory included). */
@@ -195,4 +203,33 @@ export class ForwardPlan {
   destroy(): void {
     this.scope.destroy();
   }
+}
+
+/**
+ * Runs groups of preparations (each a function returning a prepared op or ops) and returns their results
+ * group by group, in order: all at once when `parallel` (their pipelines compile side by side), else one
+ * after the other (a tuner measuring kernels must not share the device with compilations).
+ */
+export async function prepareAll<T>(
+  groups: readonly (readonly (() => Promise<T>)[])[],
+  parallel: boolean,
+): Promise<T[][]> {
+  // Every preparation settles before a failure is thrown: none is left making buffers in a plan that
+  // its caller is about to destroy.
+  if (parallel) return settleAll(groups.map((group) => settleAll(group.map((make) => make()))));
+  const results: T[][] = [];
+  for (const group of groups) {
+    const done: T[] = [];
+    for (const make of group) done.push(await make());
+    results.push(done);
+  }
+  return results;
+}
+
+/** Promise.all that waits for every promise to settle before rejecting with the first failure. */
+export async function settleAll<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }

@@ -114,6 +114,11 @@ export async function matmulKernel(shader: MatmulDispatch['shader']): Promise<Ke
   return shader === 'matmul' ? MATMUL : (await import('./matmul_vec4.js')).MATMUL_VEC4;
 }
 
+/** dims.epilogue bits of matmul.wgsl. */
+const EPI_BIAS = 1;
+const EPI_ACTIVATE = 2;
+const EPI_MASK = 4;
+
 const LINEAR: KernelActivation = {
   name: 'activations/linear',
   source: linearModule,
@@ -219,6 +224,11 @@ export function matmulDispatches(
   label = 'matmul',
   partial?: BufferRef,
   maxPerDimension = 65535,
+  /**
+   * The activation module compiled in when the epilogue is linear (EPI_ACTIVATE off, so it is never
+   * called): another product's, so that both share one pipeline. Default: linear.wgsl.
+   */
+  host?: KernelActivation,
 ): MatmulDispatch[] {
   checkArgs(args, label);
   const parsed = parseMatmulVariant(variant, label);
@@ -234,18 +244,20 @@ export function matmulDispatches(
     if (!partial) throw new Error(`${label}: split-K variant '${variant}' needs its partial-products buffer`);
     checkBuffer(label, 'partial', partial, slices * rows * N * 4, `f32 [${slices}, ${rows}, ${N}]`);
   }
-  const flags = {
-    BIAS: args.bias !== undefined,
-    MASK: args.mask !== undefined,
-    PRE: args.preActivation !== undefined,
-    ...(spec.family === 'vec4'
-      ? {}
-      : {
-          SPLIT: split,
-          DB: args.biasGrad !== undefined,
-          WIDE: spec.family === 'tiled' && Math.max(...spec.block) > 4,
-        }),
-  };
+  const vec4 = spec.family === 'vec4';
+  // matmul.wgsl takes the epilogue from dims.epilogue: a linear one runs on `host`'s module with
+  // EPI_ACTIVATE off, so that every product of a network shares its pipeline (see prepareMatmul).
+  const linear = !args.mask && (activation === LINEAR || activation.name === LINEAR.name);
+  const module = vec4 || !linear ? activation : (host ?? LINEAR);
+  const epilogue = (args.bias ? EPI_BIAS : 0) | (args.mask ? EPI_MASK : linear ? 0 : EPI_ACTIVATE);
+  const flags: Record<string, boolean> = vec4
+    ? { BIAS: args.bias !== undefined, MASK: args.mask !== undefined, PRE: args.preActivation !== undefined }
+    : {
+        PRE: args.preActivation !== undefined,
+        SPLIT: split,
+        DB: args.biasGrad !== undefined,
+        WIDE: spec.family === 'tiled' && Math.max(...spec.block) > 4,
+      };
   const [wgX, wgY] = spec.wg;
   const [blockRows, blockCols] = spec.block;
   const transposes = { TRANSPOSE_A: args.transposeA ? 1 : 0, TRANSPOSE_B: args.transposeB ? 1 : 0 };
@@ -253,17 +265,32 @@ export function matmulDispatches(
     spec.family === 'direct'
       ? { WG_X: wgX, WG_Y: wgY, DM: blockRows, DN: blockCols }
       : spec.family === 'vec4'
-        ? { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, CN: blockCols / 4 }
-        : { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, RN: blockCols };
-  const epilogue = { bias: args.bias, mask: args.mask, pre: args.preActivation, db: args.biasGrad };
+        ? { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, CN: blockCols / 4, ...transposes }
+        : { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, RN: blockCols, ...transposes };
+  const dims: Record<string, number> = vec4
+    ? { M, N, K, k_slice: kSlice }
+    : {
+        M,
+        N,
+        K,
+        k_slice: kSlice,
+        trans_a: transposes.TRANSPOSE_A,
+        trans_b: transposes.TRANSPOSE_B,
+        epilogue,
+        pad: 0,
+      };
+  // Without the flags, bias and mask are always bound: to A when the epilogue does not read them.
+  const epilogueBindings = vec4
+    ? { bias: args.bias, mask: args.mask, pre: args.preActivation }
+    : { bias: args.bias ?? args.a, mask: args.mask ?? args.a, pre: args.preActivation, db: args.biasGrad };
   const product: KernelCall = {
     label: split ? `${label}.slices` : label,
     entryPoint: spec.family === 'direct' ? 'matmul_direct' : spec.family === 'vec4' ? 'matmul_vec4' : 'matmul',
     flags,
-    modules: [activation],
-    constants: { ...sizes, ...transposes, ...activation.constants },
-    uniforms: { dims: { M, N, K, k_slice: kSlice } },
-    bindings: { A: args.a, B: args.b, ...(split ? { partial } : { C: args.out, ...epilogue }) },
+    modules: [module],
+    constants: { ...sizes, ...module.constants },
+    uniforms: { dims },
+    bindings: { A: args.a, B: args.b, ...(split ? { partial } : { C: args.out, ...epilogueBindings }) },
     workgroups: [Math.ceil(N / (wgX * blockCols)), Math.ceil(rows / (wgY * blockRows)), slices],
   };
   const shader = spec.family === 'vec4' ? 'matmul_vec4' : 'matmul';
@@ -272,10 +299,10 @@ export function matmulDispatches(
     label: `${label}.reduce`,
     entryPoint: 'matmul_reduce',
     flags,
-    modules: [activation],
-    constants: { REDUCE_WG: MATMUL_REDUCE_WG, ...activation.constants },
-    uniforms: { dims: { M, N, K, k_slice: kSlice } },
-    bindings: { partial, C: args.out, ...epilogue },
+    modules: [module],
+    constants: { REDUCE_WG: MATMUL_REDUCE_WG, ...module.constants },
+    uniforms: { dims },
+    bindings: { partial, C: args.out, ...epilogueBindings },
     workgroups: grid2d(Math.ceil((rows * N) / MATMUL_REDUCE_WG), maxPerDimension),
   };
   return [
@@ -291,7 +318,28 @@ export function matmulCall(args: MatmulArgs, variant: MatmulVariant, label = 'ma
   return first.call;
 }
 
-/** Prepares the dispatch(es) of a product as one op (split-K: both passes, encoded in order). */
+/**
+ * The direct kernel prepared first when none is named: its 4×4 blocks compile in a tenth of the time
+ * of the default 16×8 blocks on SwiftShader (about 50 ms against 0.7–1.5 s per pipeline, on this
+ * 2-core machine), so the first step starts early. Every direct variant adds each element's terms in
+ * the same order (k = 0, 1, …, K − 1), so it computes the same bits as the default (test/kernels/matmul.test.ts).
+ */
+export const MATMUL_QUICK_VARIANT = 'direct.4x4';
+
+/**
+ * Products of at least this many multiply-adds (M·N·K) move from the quick kernel to the default direct
+ * one once that has compiled behind the first steps: there its larger blocks (fewer loads per
+ * multiply-add) run up to 4× faster. Smaller products keep the quick kernel, which runs them as fast
+ * (launch costs dominate) and saves the compilation. docs/benchmarks.md has the measurements.
+ */
+export const MATMUL_UPGRADE_WORK = 2 ** 20;
+
+/**
+ * Prepares the dispatch(es) of a product as one op (split-K: both passes, encoded in order). Without
+ * `args.variant`, on a context whose default is the direct family, the op starts with the quick kernel
+ * ({@link MATMUL_QUICK_VARIANT}) and, for a large product, switches to the default direct kernel when it
+ * has compiled (`ctx.compiled()` waits for that), computing the same bits either way.
+ */
 export async function prepareMatmul(
   ctx: GpuContext,
   scope: OpScope,
@@ -299,14 +347,46 @@ export async function prepareMatmul(
   label = 'matmul',
 ): Promise<GpuOp> {
   const variant = args.variant ?? ctx.kernelPreference;
+  if (args.variant !== undefined || variant !== 'direct') return prepareVariant(ctx, scope, args, variant, label);
+  const quick = await prepareVariant(ctx, scope, args, MATMUL_QUICK_VARIANT, label);
+  if (args.M * args.N * args.K < MATMUL_UPGRADE_WORK) return quick;
+  let current = quick;
+  ctx.behind(async () => {
+    current = await prepareVariant(ctx, scope, args, variant, label);
+  });
+  return {
+    label,
+    encode(pass) {
+      current.encode(pass);
+    },
+  };
+}
+
+/**
+ * Per context, the activation module that products with a linear epilogue borrow (matmulDispatches'
+ * `host`): the first forward activation prepared on it. The pipeline is then the same for every
+ * product of a network with one hidden activation — four fewer compilations at setup.
+ */
+const hosts = new WeakMap<GpuContext, KernelActivation>();
+
+async function prepareVariant(
+  ctx: GpuContext,
+  scope: OpScope,
+  args: MatmulArgs,
+  variant: MatmulVariant,
+  label: string,
+): Promise<GpuOp> {
   const scratch = matmulScratchBytes(args, variant);
   const partial = scratch ? scope.storage(`${label}.partial`, scratch) : undefined;
+  const activation = args.activation;
+  if (activation && !args.mask && activation.name !== LINEAR.name && !hosts.has(ctx)) hosts.set(ctx, activation);
   const dispatches = matmulDispatches(
     args,
     variant,
     label,
     partial,
     ctx.device.limits.maxComputeWorkgroupsPerDimension,
+    hosts.get(ctx),
   );
   const ops = await Promise.all(
     dispatches.map(async (d) => (await matmulKernel(d.shader)).prepare(ctx, scope, d.call)),

@@ -20,10 +20,17 @@ export interface GpuOp {
 /** Owns the small buffers (uniforms) that prepared ops need, and frees them together. */
 export class OpScope {
   private readonly owned: GPUBuffer[] = [];
+  private destroyed = false;
   constructor(readonly ctx: GpuContext) {}
+
+  /** Refuses to make buffers once destroyed (work finishing behind the first steps, for a plan gone). */
+  private assertOpen(label: string): void {
+    if (this.destroyed) throw new Error(`${label}: its plan was destroyed`);
+  }
 
   /** A uniform buffer holding the given 32-bit words (u32 unless given as Float32Array). */
   uniform(label: string, words: Uint32Array | Float32Array): GPUBuffer {
+    this.assertOpen(label);
     const buffer = this.ctx.createBufferWith(label, words, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.owned.push(buffer);
     return buffer;
@@ -31,6 +38,7 @@ export class OpScope {
 
   /** A storage buffer owned by this scope. */
   storage(label: string, byteSize: number, extraUsage: GPUBufferUsageFlags = 0): GPUBuffer {
+    this.assertOpen(label);
     const buffer = this.ctx.createBuffer(
       label,
       byteSize,
@@ -48,6 +56,7 @@ export class OpScope {
   }
 
   destroy(): void {
+    this.destroyed = true;
     for (const b of this.owned) this.ctx.releaseBuffer(b);
     this.owned.length = 0;
   }

@@ -12,7 +12,7 @@
  *   update     W −= lr·f(dW)                                one optimizer dispatch over all parameters (Model)
  */
 import type { GpuContext } from '../gpu/context.js';
-import { type PlanModel as ForwardModel, ForwardPlan } from '../infer/plan.js';
+import { type PlanModel as ForwardModel, ForwardPlan, prepareAll } from '../infer/plan.js';
 import { prepareArgmax } from '../kernels/argmax.js';
 import { prepareMetrics } from '../kernels/metrics.js';
 import type { GpuOp } from '../kernels/op.js';
@@ -171,8 +171,12 @@ export class StepPlan {
       : undefined;
     const choose = tuner?.choose;
 
-    // forward: A_{l+1} = act_l(A_l·W_l + b_l), and the head's outputs
-    await this.forwardPlan.prepare(choose);
+    // forward: A_{l+1} = act_l(A_l·W_l + b_l), and the head's outputs. Without a tuner, everything
+    // below is prepared at once, so that the pipelines compile side by side (prepareAll).
+    const parallel = choose === undefined;
+    const forward = this.forwardPlan.prepare(choose);
+    forward.catch(() => {}); // awaited below, after the rest has settled
+    if (!parallel) await forward;
 
     // the head: loss and the output gradient dZ_{L−1} = ∂L/∂Z, fused
     const logits = this.outputs[L - 1];
@@ -181,8 +185,8 @@ export class StepPlan {
         `the ${head.definition.name} head takes ${head.definition.targets.join(' or ')} targets, not ${this.targetKind}`,
       );
     }
-    this.loss.push(
-      await head.definition.prepareLoss(
+    const loss = () =>
+      head.definition.prepareLoss(
         ctx,
         scope,
         {
@@ -199,35 +203,23 @@ export class StepPlan {
         },
         head.params,
         `${name}.${head.definition.name}.loss`,
-      ),
-    );
-    if (head.definition.prediction === 'class') {
-      this.predict.push(
-        await prepareArgmax(ctx, scope, { logits, rows: B, cols: C, out: this.predictions }, `${name}.argmax`),
       );
-    }
+    const predict =
+      head.definition.prediction === 'class'
+        ? [() => prepareArgmax(ctx, scope, { logits, rows: B, cols: C, out: this.predictions }, `${name}.argmax`)]
+        : [];
     const metrics = { lossRows: this.lossRows, correctRows: this.correctRows, rows: B, batchSize: B };
-    this.trainMetrics = await prepareMetrics(
-      ctx,
-      scope,
-      { ...metrics, stats: this.model.trainStats },
-      `${name}.metrics`,
-    );
-    this.evalMetrics = await prepareMetrics(
-      ctx,
-      scope,
-      { ...metrics, stats: this.model.evalStats },
-      `${name}.eval_metrics`,
-    );
+    const trainMetrics = () =>
+      prepareMetrics(ctx, scope, { ...metrics, stats: this.model.trainStats }, `${name}.metrics`);
+    const evalMetrics = () =>
+      prepareMetrics(ctx, scope, { ...metrics, stats: this.model.evalStats }, `${name}.eval_metrics`);
 
     // backward, last layer first
     const weight = (l: number) => slotBinding(params, layout.weights[l]);
-    for (let l = L - 1; l >= 0; l--) {
-      const layer = layers[l];
-      const previous = layers[l - 1];
-      const inputGrad = l > 0 ? this.dz[l - 1] : this.dx;
-      this.backward.push(
-        ...(await denseBackward(
+    const backward = layers
+      .map((layer, l) => () => {
+        const previous = layers[l - 1];
+        return denseBackward(
           ctx,
           scope,
           layer,
@@ -238,7 +230,7 @@ export class StepPlan {
             grad: this.dz[l],
             weightGrad: slotBinding(grads, layout.weights[l]),
             biasGrad: slotBinding(grads, layout.biases[l]),
-            inputGrad,
+            inputGrad: l > 0 ? this.dz[l - 1] : this.dx,
             previous: previous && {
               layer: previous,
               values: derivativeInput(previous, this.outputs[l - 1], this.pre[l - 1]),
@@ -246,9 +238,19 @@ export class StepPlan {
           },
           `${name}.layers.${l}`,
           choose,
-        )),
-      );
-    }
+        );
+      })
+      .reverse();
+    const [[lossOp], argmax, [train, evaluation], backwardOps] = await prepareAll<GpuOp | GpuOp[]>(
+      [[loss], predict, [trainMetrics, evalMetrics], backward],
+      parallel,
+    );
+    await forward;
+    this.loss.push(lossOp as GpuOp);
+    this.predict.push(...(argmax as GpuOp[]));
+    this.trainMetrics = train as GpuOp;
+    this.evalMetrics = evaluation as GpuOp;
+    for (const ops of backwardOps as GpuOp[][]) this.backward.push(...ops);
     this.tuning = await tuner?.finish();
   }
 

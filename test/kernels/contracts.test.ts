@@ -218,7 +218,7 @@ describe('a contract that does not match its shader fails on the CPU', () => {
   it('names the unknown binding, the missing one, the unknown field and the unknown constant', () => {
     const good = call({});
     expect(() => MATMUL.resolve({ ...good, bindings: { ...good.bindings, Bias: BIG } })).toThrow(
-      /the shader has no binding Bias \(it has dims, A, B, C\)/,
+      /the shader has no binding Bias \(it has dims, A, B, C, bias, mask\)/,
     );
     expect(() => MATMUL.resolve({ ...good, bindings: { A: BIG, B: BIG } })).toThrow(
       /binding C is used by entry point matmul but not given/,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type MatmulVariant, prepareMatmul } from '../../src/kernels/matmul.js';
+import { GpuContext } from '../../src/gpu/context.js';
+import {
+  MATMUL_QUICK_VARIANT,
+  MATMUL_UPGRADE_WORK,
+  type MatmulArgs,
+  type MatmulVariant,
+  prepareMatmul,
+} from '../../src/kernels/matmul.js';
 import { OpScope, submitOps } from '../../src/kernels/op.js';
 import { kernelAct } from '../helpers/activations.js';
 import { emptyF32, upload, useGpuContext } from '../helpers/gpu.js';
@@ -119,5 +126,76 @@ describe('matmul', () => {
       prepareMatmul(ctx, scope, { a: buf, b: buf, out: buf, M: 1, N: 1, K: 1, biasGrad: buf, bias: buf }),
     ).rejects.toThrow(/biasGrad \(dW = Aᵀ·G with db\) takes no bias/);
     scope.destroy();
+  });
+});
+
+describe('the quick direct kernel first, the default behind it (setup: docs/benchmarks.md)', () => {
+  it(`${MATMUL_QUICK_VARIANT} computes the same bits as the default direct kernel, in every form and epilogue`, async () => {
+    const ctx = gpu();
+    const run = async (variant: string, c: Partial<MatmulArgs> & { M: number; N: number; K: number }) => {
+      const scope = new OpScope(ctx);
+      const out = emptyF32(ctx, 'same.out', c.M * c.N);
+      const op = await prepareMatmul(ctx, scope, {
+        a: upload(ctx, 'a', randomArray(c.M * c.K, 7)),
+        b: upload(ctx, 'b', randomArray(c.K * c.N, 8)),
+        out,
+        ...c,
+        variant,
+      });
+      submitOps(ctx, [op]);
+      const got = await ctx.readF32(out);
+      scope.destroy();
+      ctx.releaseBuffer(out);
+      return got;
+    };
+    const mask = upload(ctx, 'mask', randomArray(61 * 37, 9));
+    const bias = upload(ctx, 'bias', randomArray(37, 10));
+    for (const c of [
+      { M: 61, N: 37, K: 129, bias, activation: kernelAct('tanh') },
+      { M: 61, N: 37, K: 130, transposeA: true },
+      { M: 61, N: 37, K: 17, transposeB: true, mask, activation: kernelAct('sigmoid') },
+      { M: 61, N: 37, K: 3, bias, activation: kernelAct('relu') },
+    ]) {
+      expect(await run(MATMUL_QUICK_VARIANT, c), JSON.stringify(c.K)).toEqual(await run('direct', c));
+    }
+  });
+
+  it('a large product starts on the quick kernel and moves to the default once it has compiled, with the same bits', async () => {
+    const created = await GpuContext.create({ device: gpu().device, kernelPreference: 'direct' });
+    const scope = new OpScope(created);
+    const M = 128;
+    const N = 96;
+    const K = Math.ceil(MATMUL_UPGRADE_WORK / (M * N)); // just large enough to move
+    const out = emptyF32(created, 'upgrade.out', M * N);
+    const op = await prepareMatmul(created, scope, {
+      a: upload(created, 'a', randomArray(M * K, 11)),
+      b: upload(created, 'b', randomArray(K * N, 12)),
+      out,
+      M,
+      N,
+      K,
+    });
+    const pipelines: unknown[] = [];
+    const encode = () => {
+      const encoder = created.device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      const setPipeline = pass.setPipeline.bind(pass);
+      pass.setPipeline = (p) => {
+        pipelines.push(p);
+        setPipeline(p);
+      };
+      op.encode(pass);
+      pass.end();
+      created.device.queue.submit([encoder.finish()]);
+      return created.readF32(out);
+    };
+    const first = await encode();
+    await created.compiled();
+    const second = await encode();
+    expect(second).toEqual(first);
+    expect(pipelines).toHaveLength(2);
+    expect(pipelines[1]).not.toBe(pipelines[0]);
+    scope.destroy();
+    created.destroy(); // a shared device: only the context's own buffers go
   });
 });
