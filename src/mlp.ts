@@ -115,7 +115,14 @@ export interface FitOptions {
    * steps without draining the GPU, but each costs a little: small values slow short steps. Default 25.
    */
   progressEvery?: number;
-  /** Called after every epoch. */
+  /**
+   * Called after every epoch. When an epoch is at most `progressEvery` steps and there is no validation
+   * data, epochs are pipelined: the GPU trains up to a few epochs ahead (about 16 steps) while an
+   * epoch's results, checkpoint and progress are read back, so these calls come that much late and
+   * the network may meanwhile hold a later epoch's parameters; the results, checkpoints and early
+   * stopping are those of epochs run one by one, bit for bit, and a run that stops early (early
+   * stopping, `signal`) is put back to the epoch it stopped at.
+   */
   onEpoch?: (result: EpochResult) => void | Promise<void>;
   /** Stops training cleanly at the next progress point; the parameters keep what was learned. */
   signal?: AbortSignal;

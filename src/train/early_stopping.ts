@@ -141,6 +141,8 @@ export class EarlyStopper {
   async after(
     result: Partial<Record<Monitor, number>> & { epoch: number; earlyStopping?: EarlyStoppingResult },
     last: boolean,
+    /** The trainer's state after this epoch, when it is no longer the trainer's own (pipelined epochs). */
+    snapshot: () => Promise<unknown> = () => this.trainer.snapshot(),
   ): Promise<boolean> {
     const { monitor, minDelta, patience, restoreBest } = this.settings;
     const value = result[monitor];
@@ -152,7 +154,7 @@ export class EarlyStopper {
     if (improved) {
       this.best = value;
       this.bestEpoch = result.epoch;
-      this.bestState = restoreBest ? await this.trainer.snapshot() : undefined;
+      this.bestState = restoreBest ? await snapshot() : undefined;
       this.wait = 0;
     } else {
       this.wait++;

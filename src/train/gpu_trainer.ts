@@ -90,6 +90,11 @@ export class GpuBatchTrainer implements BatchTrainer {
     return this.model.readTrainStats();
   }
 
+  async endEpoch(): Promise<{ stats: Stats; snapshot: Checkpoint }> {
+    const { stats, checkpoint } = await this.model.endEpoch();
+    return { stats, snapshot: checkpoint };
+  }
+
   resetStats(): void {
     this.model.resetTrainStats();
   }

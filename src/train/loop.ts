@@ -113,6 +113,12 @@ export interface BatchTrainer {
   readonly chanceLoss?: number;
   /** Optional: what is wrong with a snapshot (a non-finite parameter…), or undefined when it is good. */
   checkSnapshot?(state: unknown): string | undefined;
+  /**
+   * Optional: ends an epoch without waiting for the trainer — its training statistics and a snapshot of
+   * its state are set aside behind the epoch's steps, and the statistics reset for the next epoch — and
+   * resolves with them once they are read. With it, epochs of a few steps are pipelined (TrainingRun).
+   */
+  endEpoch?(): Promise<{ stats: Stats; snapshot: unknown }>;
   /** Optional: releases what the trainer held for the run (e.g. pinned step plans). */
   close?(): void;
 }
@@ -186,6 +192,11 @@ export interface RunIdentity {
   /** Rows in the training set. */
   rows: number;
 }
+
+/** Pipelined epochs (TrainingRun): epochs are submitted ahead until about this many steps are in flight… */
+export const PIPELINE_STEPS = 16;
+/** …and at most this many epochs. */
+export const PIPELINE_MAX_EPOCHS = 8;
 
 /** The default divergence factor (see RunOptions.divergence). */
 export const DIVERGENCE_FACTOR = 100;
@@ -262,6 +273,10 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
   /** The latest statistics read, and where. */
   private latest: { epoch: number; step: number; stats: Stats } | undefined;
   private started = false;
+  /** When the run started (performance.now()). */
+  private t0 = 0;
+  /** The run's early stopping, whose state goes into every checkpoint. */
+  private stopping: EarlyStopper | undefined;
 
   constructor(
     readonly trainer: BatchTrainer,
@@ -364,24 +379,12 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
     const { trainer } = this;
     const n = trainer.count;
     const t0 = performance.now();
+    this.t0 = t0;
     const { earlyStopping, start } = this.options;
     // A resumed run's early stopping goes on from where the checkpoint's stood (same settings: checked).
     const from = sameEarlyStopping(start?.earlyStopping?.settings, earlyStopping) ? start?.earlyStopping : undefined;
     const stopping = earlyStopping && new EarlyStopper(earlyStopping, trainer, from);
-    const takeCheckpoint = async (epoch: number, step: number): Promise<TrainingEvent> => {
-      await this.checkExploded();
-      const state = await trainer.snapshot();
-      const bad = trainer.checkSnapshot?.(state);
-      if (bad) await this.diverged(epoch, step, bad);
-      this.lastCheckpoint = {
-        epoch,
-        step,
-        state,
-        run: this.identity,
-        ...(stopping && { earlyStopping: stopping.state() }),
-      };
-      return { type: 'checkpoint', checkpoint: this.lastCheckpoint };
-    };
+    this.stopping = stopping;
     let sinceCheckpoint = 0;
     let setupMs: number | undefined;
     try {
@@ -389,11 +392,18 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
         await trainer.prepare(stepRows(n, this.batchSize));
         setupMs = performance.now() - t0;
       }
-      yield await takeCheckpoint(this.epoch, this.step);
-      for (; this.epoch <= this.epochs; this.epoch++) {
+      yield await this.takeCheckpoint(this.epoch, this.step);
+      while (this.epoch <= this.epochs) {
+        if (this.pipelines()) {
+          const ended = yield* this.pipelinedEpochs(stopping, setupMs);
+          setupMs = undefined;
+          sinceCheckpoint = 0;
+          if (ended) return;
+          continue;
+        }
         const epoch = this.epoch;
         const te = performance.now();
-        trainer.shuffle(permutation(n, (this.seed * 7919 + epoch) >>> 0));
+        trainer.shuffle(this.order(epoch));
         trainer.resetStats();
         const first = this.step;
         // Statistics are read one progress point late (readBehind): the read of point k is queued
@@ -402,27 +412,10 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
         let pending: { stats: Promise<Stats>; step: number } | undefined;
         const report = async (point: { stats: Promise<Stats>; step: number }): Promise<TrainingEvent> => {
           const stats = await point.stats;
-          if (stats.nonFinite > 0) {
-            await this.diverged(epoch, point.step, `the loss became ${stats.lastLoss} (not finite)`);
-          }
-          this.firstLoss ??= stats.meanLoss;
-          this.latest = { epoch, step: point.step, stats };
           const seconds = (performance.now() - te) / 1000;
-          return {
-            type: 'progress',
-            progress: {
-              epoch,
-              step: point.step,
-              stepsPerEpoch: this.stepsPerEpoch,
-              loss: stats.meanLoss,
-              accuracy: stats.accuracy,
-              samples: stats.count,
-              stepsPerSecond: (point.step - first) / seconds,
-              samplesPerSecond: stats.count / seconds,
-              elapsedMs: performance.now() - t0,
-            },
-          };
+          return this.progress(epoch, point.step, stats, (point.step - first) / seconds, stats.count / seconds);
         };
+        let lastStats: Stats | undefined;
         // From one statistics read (every `progressEvery` steps, and at the end of the epoch) to the next.
         while (this.step < this.stepsPerEpoch) {
           const s = this.step;
@@ -442,48 +435,19 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
           if (lastStep || checkpointDue || aborted || !this.readBehind) {
             pending = undefined;
             yield await report(point);
+            if (lastStep) lastStats = await point.stats;
           }
           if (aborted) return;
           if (checkpointDue) {
-            yield await takeCheckpoint(epoch, this.step);
+            yield await this.takeCheckpoint(epoch, this.step);
             sinceCheckpoint = 0;
           }
         }
-        const trainStats = await trainer.readStats();
-        this.latest = { epoch, step: this.stepsPerEpoch, stats: trainStats };
-        await this.checkExploded();
-        const epochMs = performance.now() - te;
-        const result: EpochResult = {
-          epoch,
-          trainLoss: trainStats.meanLoss,
-          trainAccuracy: trainStats.accuracy,
-          epochMs,
-          elapsedMs: 0,
-          samplesPerSecond: trainStats.count / (epochMs / 1000),
-        };
-        if (setupMs !== undefined) result.setupMs = setupMs;
+        // The last point's statistics are the epoch's (read after its last step).
+        const trainStats = lastStats ?? (await trainer.readStats());
+        const stop = yield* this.finishEpoch(epoch, trainStats, performance.now() - te, setupMs, stopping);
         setupMs = undefined;
-        if (trainer.evaluate) {
-          const ev = await trainer.evaluate();
-          result.testLoss = ev.loss;
-          result.testAccuracy = ev.accuracy;
-        }
-        const stop = stopping ? await stopping.after(result, epoch === this.epochs) : false;
-        result.elapsedMs = performance.now() - t0;
-        this.results.push(result);
-        this.step = 0;
-        if (!stop && !result.earlyStopping?.restored) {
-          // After every epoch, the last included: a finished run's checkpoint continues it with more
-          // epochs (nothing retrained). takeCheckpoint checks that the state is good.
-          yield await takeCheckpoint(epoch + 1, 0);
-          sinceCheckpoint = 0;
-        } else if (trainer.checkSnapshot) {
-          // Stopped early or restored to the best epoch: the state is not where the run's epochs end, so
-          // no checkpoint; the parameters left must be good too.
-          const bad = trainer.checkSnapshot(await trainer.snapshot());
-          if (bad) await this.diverged(epoch, this.stepsPerEpoch, bad);
-        }
-        yield { type: 'epoch', result };
+        sinceCheckpoint = 0;
         if (stop) return;
       }
     } catch (error) {
@@ -498,6 +462,196 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
       throw error;
     } finally {
       trainer.close?.();
+    }
+  }
+
+  /** The seeded order of the rows in `epoch`. */
+  private order(epoch: number): Uint32Array {
+    return permutation(this.trainer.count, (this.seed * 7919 + epoch) >>> 0);
+  }
+
+  /** A progress event for the statistics read at `step` of `epoch`, checked for divergence first. */
+  private async progress(
+    epoch: number,
+    step: number,
+    stats: Stats,
+    stepsPerSecond: number,
+    samplesPerSecond: number,
+  ): Promise<TrainingEvent> {
+    if (stats.nonFinite > 0) {
+      await this.diverged(epoch, step, `the loss became ${stats.lastLoss} (not finite)`);
+    }
+    this.firstLoss ??= stats.meanLoss;
+    this.latest = { epoch, step, stats };
+    return {
+      type: 'progress',
+      progress: {
+        epoch,
+        step,
+        stepsPerEpoch: this.stepsPerEpoch,
+        loss: stats.meanLoss,
+        accuracy: stats.accuracy,
+        samples: stats.count,
+        stepsPerSecond,
+        samplesPerSecond,
+        elapsedMs: performance.now() - this.t0,
+      },
+    };
+  }
+
+  /**
+   * A checkpoint event at (epoch, step), of the trainer's state now or of `state` (a pipelined epoch's
+   * snapshot), after the divergence rule; a state that is not good is never kept as the last good one.
+   */
+  private async takeCheckpoint(epoch: number, step: number, state?: unknown): Promise<TrainingEvent> {
+    await this.checkExploded();
+    const taken = state ?? (await this.trainer.snapshot());
+    const bad = this.trainer.checkSnapshot?.(taken);
+    if (bad) await this.diverged(epoch, step, bad);
+    this.lastCheckpoint = {
+      epoch,
+      step,
+      state: taken,
+      run: this.identity,
+      ...(this.stopping && { earlyStopping: this.stopping.state() }),
+    };
+    return { type: 'checkpoint', checkpoint: this.lastCheckpoint };
+  }
+
+  /**
+   * The end of an epoch whose statistics are `trainStats`: the divergence rule, evaluation, early
+   * stopping, the checkpoint and the epoch event. `snapshot` is the trainer's state at the end of this
+   * epoch when it was set aside (pipelined epochs), and `ahead` says the trainer has gone on since: a run
+   * that ends here is put back to it. Without a snapshot, the trainer's state now is the epoch's.
+   * Returns true when the run ends here.
+   */
+  private async *finishEpoch(
+    epoch: number,
+    trainStats: Stats,
+    epochMs: number,
+    setupMs: number | undefined,
+    stopping: EarlyStopper | undefined,
+    snapshot?: unknown,
+    ahead = false,
+  ): AsyncGenerator<TrainingEvent, boolean, undefined> {
+    const { trainer } = this;
+    this.latest = { epoch, step: this.stepsPerEpoch, stats: trainStats };
+    await this.checkExploded();
+    const result: EpochResult = {
+      epoch,
+      trainLoss: trainStats.meanLoss,
+      trainAccuracy: trainStats.accuracy,
+      epochMs,
+      elapsedMs: 0,
+      samplesPerSecond: trainStats.count / (epochMs / 1000),
+    };
+    if (setupMs !== undefined) result.setupMs = setupMs;
+    if (trainer.evaluate) {
+      const ev = await trainer.evaluate();
+      result.testLoss = ev.loss;
+      result.testAccuracy = ev.accuracy;
+    }
+    const taken = snapshot === undefined ? undefined : async () => snapshot;
+    const stop = stopping ? await stopping.after(result, epoch === this.epochs, taken) : false;
+    result.elapsedMs = performance.now() - this.t0;
+    this.results.push(result);
+    this.step = 0;
+    const restored = result.earlyStopping?.restored === true;
+    if (!stop && !restored) {
+      // After every epoch, the last included: a finished run's checkpoint continues it with more
+      // epochs (nothing retrained). takeCheckpoint checks that the state is good.
+      yield await this.takeCheckpoint(epoch + 1, 0, snapshot);
+    } else {
+      // Stopped early or restored to the best epoch: the state is not where the run's epochs end, so
+      // no checkpoint; the parameters left must be good too.
+      if (ahead && !restored) await trainer.restore(snapshot);
+      if (trainer.checkSnapshot) {
+        const bad = trainer.checkSnapshot(restored || snapshot === undefined ? await trainer.snapshot() : snapshot);
+        if (bad) await this.diverged(epoch, this.stepsPerEpoch, bad);
+      }
+    }
+    yield { type: 'epoch', result };
+    this.epoch = epoch + 1;
+    return stop;
+  }
+
+  /**
+   * Whether the epoch about to start is pipelined: one statistics read per epoch (at most
+   * `progressEvery` steps), no held-out evaluation, statistics read behind, from its first step, on a
+   * trainer that can end an epoch without waiting (`endEpoch`).
+   */
+  private pipelines(): boolean {
+    return (
+      this.trainer.endEpoch !== undefined &&
+      this.trainer.evaluate === undefined &&
+      this.readBehind &&
+      this.step === 0 &&
+      this.stepsPerEpoch <= this.progressEvery
+    );
+  }
+
+  /**
+   * Pipelined epochs, for data sets whose epochs are a few steps (where waiting for the GPU at every
+   * epoch's end would cost more than the epoch): up to `depth` epochs are submitted ahead, each closed
+   * by `endEpoch` (its statistics and state copied aside on the GPU), and the events of an epoch are
+   * yielded once its copy is read back, while the GPU trains the next. Events, results, checkpoints and
+   * early stopping are those of unpipelined epochs, one submit or a few late; when the run stops early
+   * (early stopping, an abort) the trainer is put back to the state of the epoch it stopped at, so what
+   * the GPU ran ahead is undone. Returns true when the run ends.
+   */
+  private async *pipelinedEpochs(
+    stopping: EarlyStopper | undefined,
+    setupMs: number | undefined,
+  ): AsyncGenerator<TrainingEvent, boolean, undefined> {
+    const { trainer } = this;
+    const endEpoch = trainer.endEpoch?.bind(trainer);
+    if (!endEpoch) return false;
+    const depth = Math.min(PIPELINE_MAX_EPOCHS, Math.max(2, Math.ceil(PIPELINE_STEPS / this.stepsPerEpoch)));
+    const queue: { epoch: number; record: Promise<{ stats: Stats; snapshot: unknown }> }[] = [];
+    let next = this.epoch;
+    let setup = setupMs;
+    let last = performance.now();
+    trainer.resetStats();
+    try {
+      while (queue.length || (next <= this.epochs && this.pipelines())) {
+        // Submit ahead: each epoch's shuffle, steps and end go in queue order behind the previous one's.
+        while (next <= this.epochs && queue.length < depth && this.pipelines() && !this.options.signal?.aborted) {
+          trainer.shuffle(this.order(next));
+          await runSteps(trainer, 0, this.stepsPerEpoch, this.batchSize, this.group, this.rateAt(next));
+          const record = endEpoch();
+          record.catch(() => {}); // surfaces where it is awaited
+          queue.push({ epoch: next, record });
+          next++;
+        }
+        const head = queue.shift();
+        if (!head) break;
+        const { epoch } = head;
+        const { stats, snapshot } = await head.record;
+        const now = performance.now();
+        const epochMs = now - last;
+        last = now;
+        const seconds = epochMs / 1000;
+        this.epoch = epoch;
+        this.step = this.stepsPerEpoch;
+        yield await this.progress(
+          epoch,
+          this.stepsPerEpoch,
+          stats,
+          this.stepsPerEpoch / seconds,
+          stats.count / seconds,
+        );
+        if (this.options.signal?.aborted === true) {
+          // As an unpipelined run stops at its progress point: the state of that point, not what ran ahead.
+          if (queue.length) await trainer.restore(snapshot);
+          return true;
+        }
+        const stop = yield* this.finishEpoch(epoch, stats, epochMs, setup, stopping, snapshot, queue.length > 0);
+        setup = undefined;
+        if (stop) return true;
+      }
+      return this.epoch > this.epochs;
+    } finally {
+      for (const { record } of queue) await record.catch(() => {}); // nothing left reading
     }
   }
 

@@ -383,8 +383,38 @@ export class Model {
   }
 
   private async readStats(buffer: GPUBuffer, reset: boolean): Promise<Stats> {
-    const raw = decodeStats(await this.ctx.read(buffer));
+    const bytes = await this.ctx.read(buffer);
     if (reset) resetStats(this.ctx, buffer);
+    return this.stats(bytes);
+  }
+
+  /**
+   * Ends a training epoch without waiting for the GPU: the training statistics, the parameters and the
+   * optimizer's state are copied aside behind the work submitted so far (one submit, one staging
+   * buffer) and the statistics zeroed for the next epoch; resolves with them once read back, while
+   * the steps submitted meanwhile run (src/train/loop.ts, pipelined epochs).
+   */
+  async endEpoch(): Promise<{ stats: Stats; checkpoint: Checkpoint }> {
+    this.assertAlive();
+    const state = this.optimizer?.state ?? [];
+    const position = { spec: this.spec, optimizer: this.optimizerConfig, step: this.stepCount };
+    const read = this.ctx.readMany([
+      { buffer: this.trainStats, size: STATS_BYTES },
+      { buffer: this.params },
+      ...state.map((buffer) => ({ buffer })),
+    ]);
+    resetStats(this.ctx, this.trainStats); // queue-ordered after the copy
+    const [stats, params, ...buffers] = await read;
+    const floats = (bytes: ArrayBuffer | undefined) =>
+      new Float32Array(bytes as ArrayBuffer, 0, this.layout.totalFloats);
+    return {
+      stats: this.stats(stats as ArrayBuffer),
+      checkpoint: { ...position, params: floats(params), state: buffers.map(floats) },
+    };
+  }
+
+  private stats(bytes: ArrayBuffer): Stats {
+    const raw = decodeStats(bytes);
     const { prediction } = headOf(this.spec).definition;
     const outputs = prediction === 'multiLabel' ? this.spec.layers[this.spec.layers.length - 1] : 1;
     return {

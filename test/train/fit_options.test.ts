@@ -11,8 +11,11 @@ import { paramLayout } from '../../src/model/layout.js';
 import { resolveOptimizer } from '../../src/optim/index.js';
 import { toRefParams } from '../../src/train/check.js';
 import { CpuBatchTrainer } from '../../src/train/cpu.js';
+import { GpuDataset } from '../../src/train/dataset.js';
 import { resolveEarlyStopping } from '../../src/train/early_stopping.js';
+import { GpuBatchTrainer } from '../../src/train/gpu_trainer.js';
 import { type EpochResult, fit } from '../../src/train/loop.js';
+import { Model } from '../../src/train/model.js';
 import { resolveLearningRate, type ScheduleAt } from '../../src/train/schedule.js';
 import { expectClose } from '../helpers/close.js';
 import { useGpuContext } from '../helpers/gpu.js';
@@ -446,5 +449,69 @@ describe('batch size, progress and speed', () => {
     expect(first.elapsedMs).toBeGreaterThanOrEqual((first.setupMs as number) + first.epochMs);
     await expect(mlp.fit(x, y, { progressEvery: 0 })).rejects.toThrow('progressEvery = 0 is invalid');
     await mlp.destroy();
+  });
+});
+
+describe('pipelined epochs (an epoch of a few steps: src/train/loop.ts)', () => {
+  /** A run over the GPU trainer, with its events kept; `readBehind: false` runs the epochs one by one. */
+  async function run(readBehind: boolean, options: { earlyStopping?: unknown; abortAt?: number } = {}) {
+    const abort = new AbortController();
+    const { x, y } = data(40, 21);
+    const model = await Model.create({ layers: [4, 8, 3], activation: 'tanh', seed: 5, device: gpu().device });
+    const train = await GpuDataset.upload(model.ctx, { images: x, labels: y, count: 40, cols: 4, classes: 3 });
+    const trainer = new GpuBatchTrainer(model, train);
+    const events: string[] = [];
+    const checkpoints: { epoch: number; step: number; params: Float32Array }[] = [];
+    const results = await fit(trainer, {
+      epochs: 12,
+      batchSize: 16,
+      seed: 3,
+      readBehind,
+      learningRate: () => 0.05,
+      earlyStopping: resolveEarlyStopping(options.earlyStopping, false),
+      signal: abort.signal,
+      onStep: (p) => {
+        events.push(`progress ${p.epoch}.${p.step} ${p.loss}`);
+        if (p.epoch === options.abortAt) abort.abort();
+      },
+      onEpoch: (e) => {
+        events.push(`epoch ${e.epoch} ${e.trainLoss} ${e.trainAccuracy}`);
+      },
+      onCheckpoint: (c) => {
+        events.push(`checkpoint ${c.epoch}.${c.step}`);
+        checkpoints.push({ epoch: c.epoch, step: c.step, params: (c.state as MLPCheckpoint['state']).params });
+      },
+    });
+    const params = await model.readParams();
+    train.destroy();
+    await model.destroy();
+    return { results, events, checkpoints, params };
+  }
+
+  it('give the events, checkpoints and parameters of epochs run one by one, bit for bit', async () => {
+    const [one, ahead] = [await run(false), await run(true)];
+    expect(ahead.results.map((r) => [r.epoch, r.trainLoss])).toEqual(one.results.map((r) => [r.epoch, r.trainLoss]));
+    expect(ahead.events).toEqual(one.events);
+    expect(ahead.checkpoints).toEqual(one.checkpoints);
+    expect(ahead.params).toEqual(one.params);
+  });
+
+  it('early stopping ends them at the same epoch, with the same parameters (what ran ahead undone)', async () => {
+    for (const restoreBest of [true, false]) {
+      const earlyStopping = { monitor: 'trainAccuracy', patience: 1, restoreBest };
+      const [one, ahead] = [await run(false, { earlyStopping }), await run(true, { earlyStopping })];
+      expect(one.results.length).toBeLessThan(12); // it did stop early
+      expect(ahead.results.at(-1)?.earlyStopping).toEqual(one.results.at(-1)?.earlyStopping);
+      expect(ahead.events).toEqual(one.events);
+      expect(ahead.params).toEqual(one.params);
+    }
+  });
+
+  it('an abort stops at the epoch whose progress saw it, the parameters those after that epoch', async () => {
+    const [whole, aborted] = [await run(false), await run(true, { abortAt: 4 })];
+    expect(aborted.results.map((r) => r.epoch)).toEqual([1, 2, 3]);
+    expect(aborted.events.at(-1)).toBe(whole.events.find((e) => e.startsWith('progress 4.')));
+    // The state after epoch 4 (what the checkpoint at the start of epoch 5 holds), not what ran ahead.
+    expect(aborted.params).toEqual(whole.checkpoints.find((c) => c.epoch === 5)?.params);
   });
 });
