@@ -20,7 +20,7 @@ import { createMLP, loadMLP } from '../../src/mlp.js';
 import { resolveSpec } from '../../src/model/spec.js';
 import { resolveOptimizer } from '../../src/optim/index.js';
 import { CpuBatchTrainer } from '../../src/train/cpu.js';
-import { fit as fitLoop, SCHEDULE_CHECK_STEPS, TrainingInterrupted } from '../../src/train/loop.js';
+import { fit as fitLoop, PIPELINE_MAX_EPOCHS, SCHEDULE_CHECK_STEPS, TrainingInterrupted } from '../../src/train/loop.js';
 import { Model } from '../../src/train/model.js';
 import { resolveLearningRate, type ScheduleAt } from '../../src/train/schedule.js';
 import { type ShapeTuning, setTuneCache, TuneCache, type TuneStore } from '../../src/tune/cache.js';
@@ -300,7 +300,10 @@ describe('8. no hang: what is checked before a run takes bounded time', () => {
     expect(results.length).toBe(2);
     expect(results[1]?.earlyStopping?.stopped).toBe(true);
     expect(before).toBe(SCHEDULE_CHECK_STEPS);
-    expect(calls).toBe(SCHEDULE_CHECK_STEPS + 4); // then each step's rate, as it is reached
+    // Then each step's rate, as it is reached — by the steps submitted, and epochs of 2 steps are
+    // pipelined (src/train/loop.ts): PIPELINE_MAX_EPOCHS epochs ahead of epoch 1, one more after it is
+    // reported, and early stopping at epoch 2 undoes what ran ahead.
+    expect(calls).toBe(SCHEDULE_CHECK_STEPS + 2 * (PIPELINE_MAX_EPOCHS + 1));
     await mlp.destroy();
   });
 
