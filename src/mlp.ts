@@ -19,7 +19,7 @@ import { headOf } from './model/heads/index.js';
 import { checkTargets } from './model/heads/targets.js';
 import { slotBinding } from './model/layout.js';
 import type { Activation, Head, MlpSpec, NetworkOptions, Targets } from './model/spec.js';
-import type { OptimizerKind } from './optim/index.js';
+import { HYPERPARAMETERS, type OptimizerKind, type OptimizerSettings } from './optim/index.js';
 import { checkOptions, fail } from './params.js';
 import { type CheckReport, checkStep } from './train/check.js';
 import { GpuDataset } from './train/dataset.js';
@@ -53,7 +53,14 @@ export interface CreateMLPOptions extends NetworkOptions {
 
 export type { GpuInputs, Inputs, Labels } from './inputs.js';
 
-export interface FitOptions {
+/**
+ * `fit`'s options. Besides those below, the hyperparameters of the optimizers (`OptimizerSettings`: read
+ * from the optimizer definitions, so a new optimizer's appear here by themselves): `momentum`, `beta1`,
+ * `beta2`, `eps`, `alpha`, `centered`, `weightDecay`, … each for the optimizers that have it — another
+ * optimizer's is an error. Their defaults and ranges are in the README's table and in
+ * `OPTIMIZER_REGISTRY[kind].hyper`.
+ */
+export interface FitOptions extends Omit<OptimizerSettings, 'learningRate'> {
   /**
    * Epochs to train in this call. Epoch numbers continue across calls (a second `fit({ epochs: 2 })`
    * trains epochs 3 and 4, with their own shuffles; see initialEpoch), and so do the optimizer's state
@@ -71,26 +78,16 @@ export interface FitOptions {
    * data is clamped to it (one full batch per epoch), as Keras and TF.js do. Default 32.
    */
   batchSize?: number;
-  /** `'sgd'`, `'momentum'`, `'adam'` or `'adamw'`. Default: the model's current optimizer (a new model's is `'adam'`). */
+  /** A registered optimizer: `'sgd'`, `'momentum'`, `'adam'`, `'adamw'`, … Default: the model's current optimizer (a new model's is `'adam'`). */
   optimizer?: OptimizerKind;
   /**
-   * A number in (0, 1000] (default 0.1 for sgd, 0.05 for momentum, 0.001 for adam and adamw), or a
-   * schedule: a function `({ epoch, step, stepsPerEpoch }) => rate`, asked for every step, or a preset —
+   * A number in (0, 1000] (default 0.1 for sgd, 0.05 for momentum, 0.01 for rmsprop, 0.001 for adam and
+   * adamw), or a schedule: a function `({ epoch, step, stepsPerEpoch }) => rate`, asked for every step, or a preset —
    * `{ type: 'step', every, gamma }`, `{ type: 'cosine', epochs, min }`, `{ type: 'warmup', warmupSteps }`,
    * each with an optional `initial` rate and `warmupSteps` (see LearningRatePreset, docs/maths.md).
    * Every step's optimizer update gets its own rate, also when several steps share a submit.
    */
   learningRate?: LearningRate;
-  /** Momentum coefficient μ in [0, 1) (momentum only). Default 0.9. */
-  momentum?: number;
-  /** Adam's β1 in [0, 1) (adam, adamw). Default 0.9. */
-  beta1?: number;
-  /** Adam's β2 in [0, 1) (adam, adamw). Default 0.999. */
-  beta2?: number;
-  /** Adam's ε in (0, 1] (adam, adamw). Default 1e-8. */
-  eps?: number;
-  /** Weight decay on the weights (not the biases): L2 for sgd, momentum and adam (default 0), decoupled for adamw (default 0.01). */
-  weightDecay?: number;
   /** Seed of the per-epoch shuffles. Default 0. */
   seed?: number;
   /** Evaluated after every epoch (testLoss / testAccuracy in the epoch results). */
@@ -165,17 +162,13 @@ export interface FitOptions {
   classWeights?: ClassWeights;
 }
 
-const FIT_KEYS = [
+/** fit's own options; the optimizers' hyperparameters (HYPERPARAMETERS) are options too. */
+const FIT_OWN_KEYS = [
   'epochs',
   'initialEpoch',
   'batchSize',
   'optimizer',
   'learningRate',
-  'momentum',
-  'beta1',
-  'beta2',
-  'eps',
-  'weightDecay',
   'seed',
   'validation',
   'validationSplit',
@@ -189,7 +182,22 @@ const FIT_KEYS = [
   'resume',
   'sampleWeights',
   'classWeights',
+] as const satisfies readonly (keyof FitOptions)[];
+
+const FIT_KEYS: readonly string[] = [
+  ...FIT_OWN_KEYS,
+  ...Object.keys(HYPERPARAMETERS).filter((k) => k !== 'learningRate'),
 ];
+
+/** The optimizer hyperparameters among fit's options (learningRate apart: it may be a schedule). */
+function hyperparametersOf(options: FitOptions): OptimizerSettings {
+  const given = options as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.keys(HYPERPARAMETERS)
+      .filter((k) => k !== 'learningRate' && given[k] !== undefined)
+      .map((k) => [k, given[k]]),
+  );
+}
 
 export class MLP {
   /** True while a fit runs (a second concurrent fit is refused). */
@@ -281,15 +289,7 @@ export class MLP {
     const rate = resolveLearningRate(options.learningRate, () => base.learningRate);
     const settings = resumeOptimizer(
       base,
-      {
-        kind: options.optimizer,
-        learningRate: rate.initial,
-        momentum: options.momentum,
-        beta1: options.beta1,
-        beta2: options.beta2,
-        eps: options.eps,
-        weightDecay: options.weightDecay,
-      },
+      { ...hyperparametersOf(options), kind: options.optimizer, learningRate: rate.initial },
       resume ? 'resume' : 'model',
     );
     base = settings; // a preset without `initial` starts from the rate the optimizer now has

@@ -27,6 +27,35 @@ export type ParamSpecs<P extends string = string> = { readonly [K in P]: ParamSp
 /** Parameter values, every one set. */
 export type ParamValues<P extends string = string> = { [K in P]: number };
 
+/**
+ * A true/false setting, e.g. RMSprop's `centered`: `true` or `false` in options and files, a flag
+ * without a value on the command line (`--centered`, and `--no-centered` for false).
+ */
+export interface SwitchSpec {
+  readonly default: boolean;
+  readonly switch: true;
+  /** What it is, for TSDoc, `--help` and the demo. */
+  readonly doc: string;
+  /** The command-line flag, when not the kebab-case of the name. */
+  readonly flag?: string;
+}
+
+/** A setting: a number in a range (ParamSpec) or a switch. */
+export type SettingSpec = ParamSpec | SwitchSpec;
+
+export type SettingSpecs = { readonly [name: string]: SettingSpec };
+
+/** The value a setting takes: a boolean for a switch, a number for a ParamSpec (either, when not known). */
+export type SettingValue<S> = [S] extends [SwitchSpec] ? boolean : [S] extends [ParamSpec] ? number : number | boolean;
+
+/** Setting values, every one set. */
+export type SettingValues<S extends SettingSpecs> = { -readonly [K in keyof S]: SettingValue<S[K]> };
+
+/** True for a switch (a true/false setting). */
+export function isSwitch(spec: SettingSpec): spec is SwitchSpec {
+  return (spec as SwitchSpec).switch === true;
+}
+
 export function fail(arg: string, value: unknown, expected: string): never {
   throw new Error(`${arg} = ${formatValue(value)} is invalid: expected ${expected}`);
 }
@@ -95,14 +124,18 @@ export function checkKeys(arg: string, given: object, known: readonly string[]):
   }
 }
 
-/** The range of a parameter as text: `(0, 1)`, `[0, 1e6]`, `integer in [1, 100]`. */
-export function describeRange(spec: ParamSpec): string {
+/** The range of a parameter as text: `(0, 1)`, `[0, 1e6]`, `integer in [1, 100]`; `true or false` for a switch. */
+export function describeRange(spec: SettingSpec): string {
+  if (isSwitch(spec)) return 'true or false';
   const range = `${spec.minExclusive ? '(' : '['}${spec.min}, ${spec.max}${spec.maxExclusive ? ')' : ']'}`;
   return spec.integer ? `an integer in ${range}` : `a finite number in ${range}`;
 }
 
-/** True when `value` is a number inside the parameter's range. */
-export function inRange(spec: ParamSpec, value: unknown): value is number {
+/** True when `value` is a number inside the parameter's range (a boolean, for a switch). */
+export function inRange(spec: ParamSpec, value: unknown): value is number;
+export function inRange(spec: SettingSpec, value: unknown): value is number | boolean;
+export function inRange(spec: SettingSpec, value: unknown): value is number | boolean {
+  if (isSwitch(spec)) return typeof value === 'boolean';
   if (typeof value !== 'number' || !Number.isFinite(value)) return false;
   if (spec.integer && !Number.isInteger(value)) return false;
   if (spec.minExclusive ? value <= spec.min : value < spec.min) return false;
@@ -111,7 +144,9 @@ export function inRange(spec: ParamSpec, value: unknown): value is number {
 }
 
 /** Checks one value against its spec; `arg` names it in the error. */
-export function checkParam(arg: string, spec: ParamSpec, value: unknown): number {
+export function checkParam(arg: string, spec: ParamSpec, value: unknown): number;
+export function checkParam(arg: string, spec: SettingSpec, value: unknown): number | boolean;
+export function checkParam(arg: string, spec: SettingSpec, value: unknown): number | boolean {
   if (!inRange(spec, value)) fail(arg, value, describeRange(spec));
   return value;
 }
@@ -120,17 +155,17 @@ export function checkParam(arg: string, spec: ParamSpec, value: unknown): number
  * Every parameter of `specs`: the given value (checked) or the default. Unknown keys of `given`
  * are an error unless listed in `otherKeys` (keys the caller handles itself, such as `kind`).
  */
-export function resolveParams<P extends string>(
+export function resolveParams<S extends SettingSpecs>(
   arg: string,
-  specs: ParamSpecs<P>,
+  specs: S,
   given: Readonly<Partial<Record<string, unknown>>> = {},
   otherKeys: readonly string[] = [],
-): ParamValues<P> {
+): SettingValues<S> {
   checkKeys(arg, given, [...Object.keys(specs), ...otherKeys]);
-  const out = {} as ParamValues<P>;
-  for (const key of Object.keys(specs) as P[]) {
+  const out: Record<string, number | boolean> = {};
+  for (const [key, spec] of Object.entries(specs)) {
     const value = given[key];
-    out[key] = value === undefined ? specs[key].default : checkParam(`${arg}.${key}`, specs[key], value);
+    out[key] = value === undefined ? spec.default : checkParam(`${arg}.${key}`, spec, value);
   }
-  return out;
+  return out as SettingValues<S>;
 }

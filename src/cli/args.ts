@@ -7,12 +7,13 @@ import { ACTIVATIONS, type Activation } from '../model/spec.js';
 import {
   HYPERPARAMETERS,
   type HyperparameterName,
+  type HyperparameterValue,
   OPTIMIZER_REGISTRY,
   OPTIMIZERS,
   type OptimizerKind,
   optimizerDefinition,
 } from '../optim/index.js';
-import { describeRange, type ParamSpec } from '../params.js';
+import { describeRange, isSwitch, type ParamSpec, type SettingSpec } from '../params.js';
 import { bad, forEachFlag, int, num, path } from './flags.js';
 
 export type Backend = 'auto' | 'webgpu' | 'cpu';
@@ -37,7 +38,7 @@ export type TrainArgs = {
   help: boolean;
 } & {
   /** The optimizer's hyperparameters given as flags; the others take the optimizer's defaults. */
-  [K in HyperparameterName]: number | undefined;
+  [K in HyperparameterName]: HyperparameterValue<K> | undefined;
 };
 
 /** The optimizer `npm run train` uses unless told otherwise: SGD with momentum (lr 0.05, μ 0.9). */
@@ -68,6 +69,11 @@ export function hyperFlag(name: string): string {
   return `--${HYPERPARAMETERS[name]?.flag ?? name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
+/** The flag that turns a switch off: `--centered` → `--no-centered`. */
+export function switchOffFlag(name: string): string {
+  return `--no-${hyperFlag(name).slice(2)}`;
+}
+
 /** `sgd 0.1, momentum 0.05, adam 0.001, adamw 0.001`: a hyperparameter's default per optimizer that has it. */
 function defaultsOf(name: string): string {
   const per = OPTIMIZERS.filter((k) => name in optimizerDefinition(k).hyper).map(
@@ -80,6 +86,15 @@ function defaultsOf(name: string): string {
 }
 
 const pad = (text: string, width: number) => text.padEnd(width);
+
+/** `--help`'s lines for a hyperparameter: its flag (a switch has no value, and a `--no-` form), meaning and defaults. */
+function hyperHelp(name: string, spec: SettingSpec): string {
+  const flag = isSwitch(spec) ? `${hyperFlag(name)}, ${switchOffFlag(name)}` : `${hyperFlag(name)} X`;
+  const what = `${spec.doc}, ${isSwitch(spec) ? 'a switch' : describeRange(spec).replace('a finite number ', '')}`;
+  const indent = ' '.repeat(26);
+  const first = flag.length < 24 ? `  ${pad(flag, 24)}${what}` : `  ${flag}\n${indent}${what}`;
+  return `${first}\n${indent}(default: ${defaultsOf(name)})`;
+}
 
 export const TRAIN_HELP = `Usage: npm run train -- [options]
 
@@ -94,10 +109,7 @@ Options:
   --optimizer NAME        ${OPTIMIZERS.map((k) => `${k} (${OPTIMIZER_REGISTRY[k].title})`).join(', ')}
                           (default ${DEFAULT_CLI_OPTIMIZER})
 ${Object.entries(HYPERPARAMETERS)
-  .map(
-    ([name, spec]) =>
-      `  ${pad(`${hyperFlag(name)} X`, 24)}${spec.doc}, ${describeRange(spec).replace('a finite number ', '')}\n${' '.repeat(26)}(default: ${defaultsOf(name)})`,
-  )
+  .map(([name, spec]) => hyperHelp(name, spec))
   .join('\n')}
   --seed N                seed of the initial weights and the shuffles (default ${TRAIN_DEFAULTS.seed})
   --backend NAME          auto (WebGPU if an adapter exists, else CPU), webgpu, cpu   (default auto)
@@ -183,8 +195,21 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
         break;
       default: {
         const name = Object.keys(HYPERPARAMETERS).find((k) => hyperFlag(k) === flag) as HyperparameterName | undefined;
+        const off = Object.entries(HYPERPARAMETERS).find(
+          ([k, spec]) => isSwitch(spec) && switchOffFlag(k) === flag,
+        )?.[0] as HyperparameterName | undefined;
+        const set = args as Record<HyperparameterName, number | boolean | undefined>;
+        if (off !== undefined) {
+          f.none();
+          set[off] = false;
+          break;
+        }
         if (name === undefined) return f.unknown();
-        args[name] = hyper(flag, take(), HYPERPARAMETERS[name] as ParamSpec);
+        const spec = HYPERPARAMETERS[name] as SettingSpec;
+        if (isSwitch(spec)) {
+          f.none();
+          set[name] = true;
+        } else set[name] = hyper(flag, take(), spec);
       }
     }
   });

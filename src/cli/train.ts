@@ -22,7 +22,13 @@ import {
   runtimeRequest,
   type WebGpuRuntime,
 } from '../node/webgpu-runtime.js';
-import { describeOptimizer, HYPERPARAMETERS, type OptimizerConfig, resolveOptimizer } from '../optim/index.js';
+import {
+  describeOptimizer,
+  HYPERPARAMETERS,
+  type HyperparameterName,
+  type OptimizerConfig,
+  resolveOptimizer,
+} from '../optim/index.js';
 import { CpuBatchTrainer } from '../train/cpu.js';
 import { GpuDataset } from '../train/dataset.js';
 import type { Evaluation } from '../train/evaluate.js';
@@ -52,10 +58,10 @@ async function main(): Promise<number> {
     return 2;
   }
   const spec = resume?.state.spec ?? resolveSpec({ layers: args.layers, activation: args.activation });
-  const given: OptimizerConfig = { kind: args.optimizer ?? DEFAULT_CLI_OPTIMIZER };
-  for (const name of Object.keys(HYPERPARAMETERS) as (keyof OptimizerConfig)[]) {
-    if (name !== 'kind' && args[name] !== undefined) given[name] = args[name];
-  }
+  const given: OptimizerConfig = {
+    kind: args.optimizer ?? DEFAULT_CLI_OPTIMIZER,
+    ...Object.fromEntries(Object.keys(HYPERPARAMETERS).map((k) => [k, args[k as HyperparameterName]])),
+  };
   // Resuming keeps the checkpoint's optimizer; hyperparameters given (--lr…) replace its (e.g. after a divergence).
   const optimizer = resume
     ? resumeOptimizer(resume.state.optimizer, { ...given, kind: undefined }, 'resume')

@@ -1,10 +1,7 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/optimizers/adam.wgsl?raw';
-import type { ParamValues } from '../params.js';
 import { adamRef } from '../reference/optimizer.js';
-import { ADAM_MOMENTS, learningRate, type OptimizerDefinition, weightDecay } from './definition.js';
-
-export type AdamHyper = 'learningRate' | 'beta1' | 'beta2' | 'eps' | 'weightDecay';
+import { ADAM_MOMENTS, defineOptimizer, learningRate, weightDecay } from './definition.js';
 
 /**
  * The Adam family over one kernel (shaders/optimizers/adam.wgsl): `decoupled` false is Adam with L2
@@ -16,9 +13,9 @@ export function adamFamily(options: {
   torch: string;
   decoupled: boolean;
   defaultWeightDecay: number;
-}): OptimizerDefinition<AdamHyper> {
+}) {
   const { decoupled } = options;
-  return {
+  return defineOptimizer({
     name: options.name,
     title: options.title,
     torch: options.torch,
@@ -32,7 +29,7 @@ export function adamFamily(options: {
     },
     state: ['m', 'v'],
     module: { name: 'optimizers/adam', source },
-    uniform: (h: ParamValues<AdamHyper>, step: number) => ({
+    uniform: (h, step) => ({
       lr: h.learningRate,
       beta1: h.beta1,
       beta2: h.beta2,
@@ -55,7 +52,7 @@ export function adamFamily(options: {
         decayCount,
         step,
       }),
-  };
+  });
 }
 
 /** Adam with L2 weight decay (torch.optim.Adam). */

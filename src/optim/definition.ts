@@ -6,17 +6,21 @@
  * checkpoints, the CPU trainer, `check()`, the CLI's flags and the demo's menu all read it from the
  * registry (index.ts); adding one is a file here, a WGSL module (or a reused one) and a registry line.
  */
-import type { ParamSpec, ParamSpecs, ParamValues } from '../params.js';
+import type { ParamSpec, ParamSpecs, SettingSpecs, SettingValues } from '../params.js';
 
-export interface OptimizerDefinition<H extends string = string> {
+export interface OptimizerDefinition<S extends SettingSpecs = SettingSpecs> {
   /** The name in options, files, `--optimizer` and the demo's menu. */
   readonly name: string;
   /** A few words for menus and `--help`. */
   readonly title: string;
   /** The PyTorch call it matches (docs/maths.md says where and why it differs, if it does). */
   readonly torch: string;
-  /** Every hyperparameter, `learningRate` and `weightDecay` among them. */
-  readonly hyper: ParamSpecs<H>;
+  /**
+   * Every hyperparameter, `learningRate` and `weightDecay` among them: numbers with a range
+   * (ParamSpec) or switches (SwitchSpec). Their names become `fit`'s options, `createMLP`'s
+   * `optimizer` settings, checkpoint metadata and `--kebab-case` flags of `npm run train`.
+   */
+  readonly hyper: S;
   /**
    * The state tensors, each shaped like the parameters and starting at zero: the binding names of the
    * WGSL module, and the names in checkpoint files (`optimizer.<name>.layers.0.weight`).
@@ -28,7 +32,7 @@ export interface OptimizerDefinition<H extends string = string> {
    * The module's `Hyper` uniform for update number `step` (1-based), by field name, computed in double
    * precision (rounded to f32 only when written).
    */
-  uniform(hyper: ParamValues<H>, step: number): Record<string, number>;
+  uniform(hyper: SettingValues<S>, step: number): Record<string, number>;
   /**
    * One update in Float64, in place: `params` and `state` (in `state`'s order) are updated from
    * `grads`; elements [0, decayCount) are weights (weight decay applies), the rest biases.
@@ -37,10 +41,17 @@ export interface OptimizerDefinition<H extends string = string> {
     params: Float64Array,
     grads: ArrayLike<number>,
     state: readonly Float64Array[],
-    hyper: ParamValues<H>,
+    hyper: SettingValues<S>,
     step: number,
     decayCount: number,
   ): void;
+}
+
+/** An optimizer definition, its hyperparameters' types inferred from its `hyper` (the functions' `h`). */
+export function defineOptimizer<const S extends SettingSpecs>(
+  definition: OptimizerDefinition<S>,
+): OptimizerDefinition<S> {
+  return definition;
 }
 
 /** The learning rate: every optimizer has one; only its default differs. */

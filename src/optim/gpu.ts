@@ -67,6 +67,6 @@ export class GpuOptimizer {
   }
 }
 
-function defaults(def: OptimizerDefinition): Record<string, number> {
+function defaults(def: OptimizerDefinition): Record<string, number | boolean> {
   return Object.fromEntries(Object.entries(def.hyper).map(([k, spec]) => [k, spec.default]));
 }

@@ -3,7 +3,7 @@
  * offers a choice of optimizer — options, checkpoint files, `--optimizer` and its flags, the demo's
  * menu — lists these, and every hyperparameter is checked by `resolveOptimizer`, the one range check.
  */
-import { checkKeys, fail, type ParamSpec, type ParamValues, resolveParams } from '../params.js';
+import { checkKeys, fail, resolveParams, type SettingSpec, type SettingValue } from '../params.js';
 import { adam } from './adam.js';
 import { adamw } from './adamw.js';
 import type { OptimizerDefinition } from './definition.js';
@@ -25,38 +25,47 @@ export const DEFAULT_OPTIMIZER: OptimizerKind = 'adam';
  * Every hyperparameter name of every registered optimizer, with the first spec that declares it, in the
  * registry's order (learningRate, weightDecay, momentum, beta1, …: what `--help` lists).
  */
-export const HYPERPARAMETERS: Readonly<Record<string, ParamSpec>> = Object.fromEntries(
+export const HYPERPARAMETERS: Readonly<Record<string, SettingSpec>> = Object.fromEntries(
   OPTIMIZERS.flatMap((k) => Object.entries(optimizerDefinition(k).hyper)).filter(
     ([name], i, all) => all.findIndex(([other]) => other === name) === i,
   ),
 );
 
-/** Optimizer settings: the kind and any of its hyperparameters (the rest take their defaults). */
-export interface OptimizerConfig {
-  /** `'sgd'`, `'momentum'` (SGD with momentum), `'adam'` or `'adamw'`. Default `'adam'`. */
-  kind?: OptimizerKind;
-  /** Learning rate, in (0, 1000]. Default 0.1 for sgd, 0.05 for momentum, 0.001 for adam and adamw. */
-  learningRate?: number;
-  /** Momentum coefficient μ in [0, 1) (momentum only). Default 0.9. */
-  momentum?: number;
-  /** Adam's β1 in [0, 1) (adam, adamw). Default 0.9. */
-  beta1?: number;
-  /** Adam's β2 in [0, 1) (adam, adamw). Default 0.999. */
-  beta2?: number;
-  /** Adam's ε in (0, 1] (adam, adamw). Default 1e-8. */
-  eps?: number;
-  /** Weight decay on the weights, not the biases: L2 for sgd, momentum and adam (default 0); decoupled for adamw (default 0.01). */
-  weightDecay?: number;
-}
+type Hyper<K extends OptimizerKind> = (typeof OPTIMIZER_REGISTRY)[K]['hyper'];
 
 /** Every hyperparameter name of the registry: `learningRate`, `momentum`, `beta1`, … */
-export type HyperparameterName = {
-  [K in OptimizerKind]: keyof (typeof OPTIMIZER_REGISTRY)[K]['hyper'];
+export type HyperparameterName = { [K in OptimizerKind]: keyof Hyper<K> }[OptimizerKind] & string;
+
+/** The specs that declare a hyperparameter, one per optimizer that has it. */
+type SpecsOf<N extends HyperparameterName> = {
+  [K in OptimizerKind]: N extends keyof Hyper<K> ? Hyper<K>[N] : never;
 }[OptimizerKind];
+
+/** The value a hyperparameter takes: a number, or a boolean for a switch (RMSprop's `centered`). */
+export type HyperparameterValue<N extends HyperparameterName> = SettingValue<SpecsOf<N>>;
+
+/**
+ * The hyperparameters of every registered optimizer, each optional (what an optimizer does not have is
+ * refused by `resolveOptimizer`): read from the registry, so an optimizer registered with a new
+ * hyperparameter adds it here, to `OptimizerConfig`, to `fit`'s options and to `npm run train`'s flags.
+ * Each one's default, range and meaning are in its definition (`OPTIMIZER_REGISTRY[kind].hyper`), and
+ * in the README's table.
+ */
+export type OptimizerSettings = { -readonly [K in HyperparameterName]?: HyperparameterValue<K> };
+
+/**
+ * Optimizer settings: the kind and any of its hyperparameters (the rest take their defaults). `learningRate`
+ * is in (0, 1000], default 0.1 for sgd, 0.05 for momentum, 0.01 for rmsprop and 0.001 for adam and adamw;
+ * `weightDecay` applies to the weights, not the biases (L2, or decoupled for adamw).
+ */
+export interface OptimizerConfig extends OptimizerSettings {
+  /** One of the registered optimizers (`OPTIMIZERS`): `'sgd'`, `'momentum'`, `'adam'`, `'adamw'`, … Default `'adam'`. */
+  kind?: OptimizerKind;
+}
 
 /** Settings resolved: the kind and every hyperparameter it has (and only those), checked. */
 export type ResolvedOptimizer = { readonly kind: OptimizerKind; readonly learningRate: number } & {
-  readonly [K in HyperparameterName]?: number;
+  readonly [K in HyperparameterName]?: HyperparameterValue<K>;
 };
 
 export function optimizerDefinition(kind: OptimizerKind): OptimizerDefinition {
@@ -99,9 +108,9 @@ export function resolveOptimizer(
 }
 
 /** The hyperparameters of resolved settings, as the definition's functions take them. */
-export function hyperOf(o: ResolvedOptimizer): ParamValues {
+export function hyperOf(o: ResolvedOptimizer): Record<string, number | boolean> {
   const { kind: _kind, ...hyper } = o;
-  return hyper as ParamValues;
+  return hyper as Record<string, number | boolean>;
 }
 
 /** One line for logs: `momentum, lr 0.05, momentum 0.9`, with the non-default others. */

@@ -1,10 +1,10 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/optimizers/momentum.wgsl?raw';
 import { momentumRef } from '../reference/optimizer.js';
-import { learningRate, type OptimizerDefinition, weightDecay } from './definition.js';
+import { defineOptimizer, learningRate, weightDecay } from './definition.js';
 
 /** SGD with momentum: v = μ·v + (g + wd·w); w −= lr·v (dampening 0, no Nesterov). */
-export const momentum: OptimizerDefinition<'learningRate' | 'momentum' | 'weightDecay'> = {
+export const momentum = defineOptimizer({
   name: 'momentum',
   title: 'SGD + momentum',
   torch: 'torch.optim.SGD(lr, momentum, dampening=0, nesterov=False, weight_decay)',
@@ -23,4 +23,4 @@ export const momentum: OptimizerDefinition<'learningRate' | 'momentum' | 'weight
       weightDecay: h.weightDecay,
       decayCount,
     }),
-};
+});

@@ -6,12 +6,11 @@
 import type { RefParams } from '../model/reference.js';
 import { zeroParamsRef } from '../model/reference.js';
 import type { MlpSpec } from '../model/spec.js';
-import type { ParamValues } from '../params.js';
 import { hyperOf, type OptimizerDefinition, optimizerDefinition, type ResolvedOptimizer } from './index.js';
 
 export class RefOptimizerState {
   readonly definition: OptimizerDefinition;
-  readonly hyper: ParamValues;
+  readonly hyper: Record<string, number | boolean>;
   /** Updates applied so far; the next one is number step + 1. */
   step = 0;
   /** The state tensors in the definition's order (velocity; m and v…), each shaped like the params. */

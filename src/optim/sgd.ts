@@ -1,10 +1,10 @@
 // biome-ignore lint/correctness/useImportExtensions: a Vite `?raw` import of the WGSL source
 import source from '../../shaders/optimizers/sgd.wgsl?raw';
 import { sgdRef } from '../reference/optimizer.js';
-import { learningRate, type OptimizerDefinition, weightDecay } from './definition.js';
+import { defineOptimizer, learningRate, weightDecay } from './definition.js';
 
 /** Plain SGD: w −= lr·(g + wd·w). */
-export const sgd: OptimizerDefinition<'learningRate' | 'weightDecay'> = {
+export const sgd = defineOptimizer({
   name: 'sgd',
   title: 'SGD',
   torch: 'torch.optim.SGD(lr, momentum=0, weight_decay)',
@@ -14,4 +14,4 @@ export const sgd: OptimizerDefinition<'learningRate' | 'weightDecay'> = {
   uniform: (h) => ({ lr: h.learningRate, weight_decay: h.weightDecay }),
   updateRef: (p, g, _state, h, _step, decayCount) =>
     sgdRef(p, g, { lr: h.learningRate, weightDecay: h.weightDecay, decayCount }),
-};
+});
