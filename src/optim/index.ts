@@ -8,9 +8,10 @@ import { adam } from './adam.js';
 import { adamw } from './adamw.js';
 import type { OptimizerDefinition } from './definition.js';
 import { momentum } from './momentum.js';
+import { rmsprop } from './rmsprop.js';
 import { sgd } from './sgd.js';
 
-export const OPTIMIZER_REGISTRY = { sgd, momentum, adam, adamw } as const;
+export const OPTIMIZER_REGISTRY = { sgd, momentum, adam, adamw, rmsprop } as const;
 
 /** The name of an optimizer: `'sgd'`, `'momentum'`, `'adam'`, `'adamw'`. */
 export type OptimizerKind = keyof typeof OPTIMIZER_REGISTRY;

@@ -66,7 +66,7 @@ describe('train command options', () => {
     [['--layers', '100,10'], /first width to be 784/],
     [['--layers', '784,12'], /last width to be 10/],
     [['--activation', 'swish'], /expected one of relu, sigmoid, tanh, linear/],
-    [['--optimizer', 'rmsprop'], /expected one of sgd, momentum, adam/],
+    [['--optimizer', 'lion'], /expected one of sgd, momentum, adam, adamw, rmsprop/],
     [['--backend', 'cuda'], /expected one of auto, webgpu, cpu/],
     [['--batch-size', '2000', '--limit', '1000'], /--batch-size 2000 is larger than the training set \(1000 images\)/],
     [['--epochs'], /--epochs needs a value/],

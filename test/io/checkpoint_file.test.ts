@@ -160,9 +160,9 @@ describe('checkpoint files', () => {
     [
       'an unknown optimizer',
       tamper(good, (m) => {
-        m.optimizer = '{"kind":"rmsprop"}';
+        m.optimizer = '{"kind":"lion"}';
       }),
-      /metadata "optimizer" optimizer.kind = "rmsprop" is invalid/,
+      /metadata "optimizer" optimizer.kind = "lion" is invalid/,
     ],
     [
       'a bad epoch',

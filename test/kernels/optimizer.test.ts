@@ -102,6 +102,7 @@ describe('optimizer against the Float64 reference, several steps', () => {
     momentum: { kind: 'momentum', learningRate: 0.05, momentum: 0.9, weightDecay: 0.01 },
     adam: { kind: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.02 },
     adamw: { kind: 'adamw', learningRate: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 },
+    rmsprop: { kind: 'rmsprop', learningRate: 0.01, alpha: 0.9, momentum: 0.5, centered: true, weightDecay: 0.05 },
   };
   for (const kind of OPTIMIZERS) {
     // Counts that are multiples of 4 take the vec4 path (VEC4), the others one f32 per element.

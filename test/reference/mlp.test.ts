@@ -118,6 +118,7 @@ describe('mlpStepRef', () => {
     { kind: 'adam', learningRate: 0.02 },
     { kind: 'adam', learningRate: 0.02, weightDecay: 1e-3 },
     { kind: 'adamw', learningRate: 0.02, weightDecay: 1e-2 },
+    { kind: 'rmsprop', learningRate: 0.01, centered: true, momentum: 0.5 },
   ];
   for (const config of configs) {
     it(`${config.kind}${config.weightDecay ? ' with weight decay' : ''} drives the loss down`, () => {

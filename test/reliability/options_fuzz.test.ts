@@ -15,6 +15,7 @@ import {
   DEFAULT_CLI_OPTIMIZER,
   hyperFlag,
   parseTrainArgs,
+  switchOffFlag,
   TRAIN_DEFAULTS,
   type TrainArgs,
 } from '../../src/cli/args.js';
@@ -24,7 +25,7 @@ import { HEAD_OUTPUTS, HEADS } from '../../src/model/heads/outputs.js';
 import { mulberry32 } from '../../src/model/random.js';
 import { MAX_WIDTH, type MlpSpec, type NetworkOptions, resolveSpec, type Targets } from '../../src/model/spec.js';
 import { HYPERPARAMETERS, OPTIMIZERS, optimizerDefinition, resolveOptimizer } from '../../src/optim/index.js';
-import { inRange, type ParamSpec } from '../../src/params.js';
+import { inRange, type ParamSpec, type SettingSpec } from '../../src/params.js';
 import { resolveEarlyStopping } from '../../src/train/early_stopping.js';
 import { resolveLearningRate, type ScheduleAt } from '../../src/train/schedule.js';
 import { resolveRowWeights } from '../../src/train/weights.js';
@@ -751,6 +752,9 @@ const FLAG_VALUES: Record<string, readonly string[]> = {
   '--beta1': ['0', '0.9'],
   '--beta2': ['0.999'],
   '--eps': ['1e-8', '1'],
+  '--alpha': ['0', '0.99'],
+  '--centered': [],
+  '--no-centered': [],
   '--weight-decay': ['0', '1e-4', '1000'],
   '--seed': ['0', '7', '4294967295'],
   '--backend': ['auto', 'webgpu', 'cpu'],
@@ -854,6 +858,8 @@ function argvOf(args: TrainArgs): string[] {
   for (const [key, value] of Object.entries(args)) {
     if (key === 'help') {
       if (value) argv.push('--help');
+    } else if (typeof value === 'boolean') {
+      argv.push(value ? hyperFlag(key) : switchOffFlag(key)); // a switch: no value
     } else if (JSON.stringify(value) !== JSON.stringify(TRAIN_DEFAULTS[key as keyof TrainArgs])) {
       argv.push(`${flagOf[key]}=${Array.isArray(value) ? value.join(',') : String(value)}`);
     }
@@ -898,7 +904,7 @@ function acceptArgs(argv: string[], args: TrainArgs): void {
     for (const [k, v] of Object.entries(given))
       verify(Object.is(o[k as keyof typeof o], v), `${k} ${v} became ${o[k as keyof typeof o]}`);
   } else {
-    for (const [k, v] of Object.entries(given)) verify(inRange(HYPERPARAMETERS[k] as ParamSpec, v), `${k} = ${v}`);
+    for (const [k, v] of Object.entries(given)) verify(inRange(HYPERPARAMETERS[k] as SettingSpec, v), `${k} = ${v}`);
   }
   // written back as flags, the same arguments
   const again = parseTrainArgs(argvOf(args));

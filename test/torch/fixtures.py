@@ -1,0 +1,79 @@
+"""PyTorch's own numbers for the definitions we say we match, written to fixtures.json.
+
+The tests (test/optim/rmsprop.test.ts, and the layer tests) read fixtures.json and compare our
+Float64 reference and GPU kernels with it, so CI checks against PyTorch without installing it.
+test/torch/fixtures.test.ts runs this script again where torch is installed and checks that the
+file is what it writes. Regenerate after changing a case:
+
+    /usr/bin/python3 test/torch/fixtures.py   # Debian's python3 with python3-torch
+
+Every case records its inputs, so the tests need nothing but the JSON. Values are float64 (torch
+in double precision) unless a key says f32 (torch in float32, what the GPU is compared with).
+"""
+import json
+import os
+import re
+import sys
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def values(t):
+    return [float(v) for v in t.detach().reshape(-1).tolist()]
+
+
+def rmsprop_case(name, n, steps, seed, **settings):
+    """Steps of torch.optim.RMSprop on one parameter tensor of n values, each with its gradient."""
+    rng = np.random.RandomState(seed)
+    w0 = rng.uniform(-1, 1, n)
+    grads = [rng.uniform(-1, 1, n) for _ in range(steps)]
+    grads[0][0] = 0.0  # an exact zero gradient
+    out = {"name": name, "settings": settings, "w0": list(w0), "grads": [list(g) for g in grads]}
+    for dtype, key in ((torch.float64, "f64"), (torch.float32, "f32")):
+        w = torch.tensor(w0, dtype=dtype, requires_grad=True)
+        opt = torch.optim.RMSprop(
+            [w],
+            lr=settings["lr"],
+            alpha=settings["alpha"],
+            eps=settings["eps"],
+            weight_decay=settings["weightDecay"],
+            momentum=settings["momentum"],
+            centered=settings["centered"],
+        )
+        for g in grads:
+            w.grad = torch.tensor(g, dtype=dtype)
+            opt.step()
+        state = opt.state[w]
+        # torch keeps momentum_buffer only with momentum, grad_avg only when centered: null otherwise
+        out[key] = {"w": values(w)} | {
+            k: values(state[k]) if k in state else None for k in ("square_avg", "momentum_buffer", "grad_avg")
+        }
+    return out
+
+
+def main():
+    torch.manual_seed(0)
+    fixtures = {
+        "torch": torch.__version__,
+        "rmsprop": [
+            rmsprop_case("defaults", 13, 5, 1, lr=0.01, alpha=0.99, eps=1e-8, weightDecay=0.0, momentum=0.0, centered=False),
+            rmsprop_case("momentum 0.9, weight decay 0.1", 13, 5, 2, lr=0.01, alpha=0.9, eps=1e-8, weightDecay=0.1, momentum=0.9, centered=False),
+            rmsprop_case("centered", 13, 5, 3, lr=0.01, alpha=0.9, eps=1e-6, weightDecay=0.0, momentum=0.0, centered=True),
+            rmsprop_case("centered, momentum 0.5, weight decay 0.01", 16, 6, 4, lr=0.003, alpha=0.95, eps=1e-8, weightDecay=0.01, momentum=0.5, centered=True),
+        ],
+    }
+    text = json.dumps(fixtures, indent=1, sort_keys=True) + "\n"
+    # one line per array of numbers
+    text = re.sub(r"\[\s*([-+0-9.eE,\s]+?)\s*\]", lambda m: "[" + ", ".join(m.group(1).split()).replace(",,", ",") + "]", text)
+    if len(sys.argv) > 1 and sys.argv[1] == "--stdout":
+        sys.stdout.write(text)
+    else:
+        with open(os.path.join(HERE, "fixtures.json"), "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
