@@ -1,5 +1,5 @@
 /**
- * The library's front door: `createMLP`, `loadMLP` and the `MLP` they return.
+ * The library's front door: `createMLP`, `loadMLP` and the `MLP` they return; `toOnnx`.
  *
  * ```ts
  * const mlp = await createMLP({ layers: [784, 256, 10], activation: 'relu', seed: 1 });
@@ -14,6 +14,7 @@ import { type HostInputs, type PredictOnGpuOptions, predictInputs } from './infe
 import { type GpuInputs, type Inputs, type Labels, resolveInputs, resolveLabels } from './inputs.js';
 import { checkCheckpoint, type MLPCheckpoint, type TrainingCheckpoint } from './io/checkpoint_file.js';
 import { carriedMetadata, checkMetadata, decodeModel } from './io/model_file.js';
+import type { OnnxOptions } from './io/onnx_export.js';
 import type { FileBytes } from './io/safetensors.js';
 import { headOf } from './model/heads/index.js';
 import { checkTargets } from './model/heads/targets.js';
@@ -423,6 +424,14 @@ export class MLP {
     return bytes;
   }
 
+  /**
+   * The network as an ONNX file with `predict`'s outputs: `toOnnx(this, options)` (see toOnnx). The
+   * exporter is a chunk of its own, loaded on the first export.
+   */
+  async toOnnx(options: OnnxOptions = {}): Promise<Uint8Array> {
+    return (await onnxExporter()).exportOnnx(await this.save(), options);
+  }
+
   /** Frees the GPU memory of this network (and the device, if the library created it). Harmless twice. */
   destroy(): Promise<void> {
     return this.model.destroy();
@@ -593,4 +602,27 @@ export async function loadMLP(
   );
   const file = decodeModel(bytes, 'model file');
   return new MLP(await Model.fromFile(file, options), carriedMetadata(file.metadata));
+}
+
+/**
+ * The network as an ONNX file (opset 17) that onnxruntime and other ONNX runtimes run: its outputs are
+ * `mlp.predict`'s (the head's probabilities or values) from the same raw inputs — the file's
+ * `inputScale` included — for any number of rows (input `inputs` [batch, D], output `probabilities`
+ * or `values` [batch, C]). `model` is a network or the bytes of a model file (`mlp.save()`, `npm run
+ * train`; as `loadMLP` takes them); `featureNames` and `classNames` go into the file's metadata_props with the library's
+ * version and the model file's metadata. A file that cannot be exported (corrupt, or of a newer
+ * version) is an error naming what; the exporter is a chunk of its own, loaded on the first call.
+ */
+export async function toOnnx(model: MLP | FileBytes, options: OnnxOptions = {}): Promise<Uint8Array> {
+  return model instanceof MLP ? model.toOnnx(options) : (await onnxExporter()).exportOnnx(model, options);
+}
+
+/**
+ * The ONNX exporter (src/io/onnx_export.ts), loaded on demand. Called from an MLP method as well as
+ * from toOnnx, so that a bundle with the MLP class keeps this import: a bundler that drops an unused
+ * dynamic import may still emit its chunk, and a worker bundled as IIFE (Vite's default) then fails
+ * to build (a code-splitting build); with the import kept, the bundler inlines it there.
+ */
+function onnxExporter(): Promise<typeof import('./io/onnx_export.js')> {
+  return import('./io/onnx_export.js');
 }

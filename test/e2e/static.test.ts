@@ -5,14 +5,13 @@
  * It always uses the packaged Chromium (@sparticuz/chromium, see test/helpers/chromium.ts), so that
  * the bare-machine browser is tested in every run, also where the system has its own.
  */
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Chromium, freePort, launchChromium, openPage } from '../helpers/chromium.js';
+import { type Chromium, fileUnder, launchChromium, openPage, serveFiles } from '../helpers/chromium.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SUBPATH = '/some/where/demo/';
@@ -26,7 +25,7 @@ const TYPES: Record<string, string> = {
 };
 
 let out: string;
-let server: Server;
+let server: Awaited<ReturnType<typeof serveFiles>>;
 let baseUrl: string;
 let browser: Chromium;
 
@@ -37,34 +36,17 @@ beforeAll(async () => {
     build: { outDir: out, emptyOutDir: true },
     logLevel: 'warn',
   });
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (!url.pathname.startsWith(SUBPATH)) {
-      res.writeHead(404).end();
-      return;
-    }
-    let file = normalize(join(out, decodeURIComponent(url.pathname.slice(SUBPATH.length))));
-    if (!file.startsWith(out)) {
-      res.writeHead(403).end();
-      return;
-    }
-    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-    if (!existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(res);
-  });
-  const port = await freePort();
-  await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
-  baseUrl = `http://127.0.0.1:${port}${SUBPATH}`;
+  server = await serveFiles(
+    (path) => (path.startsWith(SUBPATH) ? fileUnder(out, path.slice(SUBPATH.length)) : undefined),
+    TYPES,
+  );
+  baseUrl = `${server.baseUrl}${SUBPATH}`;
   browser = await launchChromium({ runtime: 'packaged' });
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((ok) => server?.close(ok));
+  await server?.close();
   if (out) rmSync(out, { recursive: true, force: true });
 });
 

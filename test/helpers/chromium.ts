@@ -12,10 +12,11 @@
  * secure context: serve them from http://127.0.0.1 (see `freePort`). Every launch gets a fresh
  * profile directory, removed by `close()`.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { createServer as createViteServer, type InlineConfig } from 'vite';
@@ -160,4 +161,43 @@ export async function serveWithVite(config: InlineConfig): Promise<{ baseUrl: st
   });
   await server.listen();
   return { baseUrl: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
+/** What a plain file server answers for a path: a file on disk, bytes or text in memory, or nothing (404). */
+export type Served = { file: string } | { body: Uint8Array | string; type: string } | undefined;
+
+/**
+ * A plain HTTP server (no Vite, as any static host) on a free port of 127.0.0.1, a secure context:
+ * `route` says what to answer for each request's path; files get their type from `types` by
+ * extension, else application/octet-stream (and no Content-Encoding).
+ */
+export async function serveFiles(
+  route: (pathname: string) => Served,
+  types: Record<string, string> = {},
+): Promise<{ baseUrl: string; close(): Promise<void> }> {
+  const server = createHttpServer((req, res) => {
+    const served = route(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    if (!served) {
+      res.writeHead(404).end();
+    } else if ('file' in served) {
+      res.writeHead(200, { 'Content-Type': types[extname(served.file)] ?? 'application/octet-stream' });
+      createReadStream(served.file).pipe(res);
+    } else {
+      res.writeHead(200, { 'Content-Type': served.type }).end(served.body);
+    }
+  });
+  const port = await freePort();
+  await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
+
+/** The file `relative` names inside `root` (a folder: its index.html), or undefined when it is outside `root` or missing. */
+export function fileUnder(root: string, relative: string): { file: string } | undefined {
+  let file = normalize(join(root, relative));
+  if (file !== root && !file.startsWith(`${root}${sep}`)) return undefined;
+  if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+  return existsSync(file) && statSync(file).isFile() ? { file } : undefined;
 }

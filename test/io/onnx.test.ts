@@ -2,7 +2,7 @@
  * The ONNX writer without a GPU: the protobuf wire encoder (src/io/protobuf.ts) against the byte
  * sequences of protobuf's encoding guide, and the ONNX messages (src/io/onnx.ts) read back with the
  * independent decoder of test/helpers/onnx.ts, field by field. That onnxruntime runs what it writes
- * is test/io/onnx_export.test.ts.
+ * is test/interop/onnxruntime.test.ts (and test/e2e/onnx_web.test.ts in a browser).
  */
 import { describe, expect, it } from 'vitest';
 import { encodeOnnx, type OnnxModel } from '../../src/io/onnx.js';

@@ -2,8 +2,11 @@
 import wgsl from '../../../shaders/activations/gelu.wgsl?raw';
 import { type ActivationDefinition, heNormal } from './definition.js';
 
+// √(2/π) and the cubic's coefficient: the WGSL's GELU_K and GELU_C, and the ONNX export's (src/io/onnx_export.ts).
 const K = Math.sqrt(2 / Math.PI);
 const C = 0.044715;
+
+export { C as GELU_C, K as GELU_K };
 
 /**
  * GELU in its tanh approximation, torch.nn.GELU(approximate='tanh'):

@@ -1,0 +1,194 @@
+/**
+ * The networks the ONNX tests export (test/interop/onnxruntime.test.ts runs them in onnxruntime-node,
+ * test/e2e/onnx_web.test.ts in onnxruntime-web in Chromium): every activation and every head on
+ * random inputs, and three trained on real inputs (MNIST pixels, as bytes): a classifier, a
+ * regression and a multi-label network. Each is trained a little on the GPU, exported with
+ * `toOnnx`, and predicted with `mlp.predict` on batches of 1 and 1,000 rows: what the runtimes
+ * must reproduce.
+ */
+
+import type { MnistSplit } from '../../src/data/mnist.js';
+import { loadMnistNode } from '../../src/data/mnist_node.js';
+import { type CreateMLPOptions, createMLP, toOnnx } from '../../src/mlp.js';
+import { randomArray, randomInts } from './random.js';
+
+/** |runtime − mlp.predict| ≤ 1e-6 per output, as issue 25 asks. */
+export const ONNX_TOLERANCE = 1e-6;
+export const BATCHES = [1, 1000] as const;
+
+export interface OnnxCase {
+  name: string;
+  network: CreateMLPOptions;
+  /** Training rows: inputs (floats, or bytes for a network trained on pixels) and targets. */
+  train(): { x: Float32Array | Uint8Array; y: Float32Array | Uint32Array | Uint8Array };
+  /** `rows` inputs to predict, as predict takes them. */
+  inputs(rows: number): Float32Array | Uint8Array;
+  epochs?: number;
+}
+
+export interface ExportedCase {
+  name: string;
+  onnx: Uint8Array;
+  /** The graph's output: 'probabilities' or 'values'. */
+  output: string;
+  D: number;
+  C: number;
+  /** Per batch size: the raw inputs as float32 (what the ONNX graph takes) and mlp.predict's outputs. */
+  batches: { rows: number; inputs: Float32Array; expected: Float32Array }[];
+}
+
+const RANDOM_ROWS = 256;
+
+/** Random inputs in [−3, 3] (both sides of every activation's bend), and a few far out (±40). */
+function randomInputs(rows: number, D: number, seed: number): Float32Array {
+  const x = randomArray(rows * D, seed, 3);
+  for (let i = 0; i < x.length; i += 97) x[i] *= 13;
+  return x;
+}
+
+/** A case on random inputs: D inputs, trained for 3 epochs on random targets the head takes. */
+function random(
+  name: string,
+  network: CreateMLPOptions,
+  seed: number,
+  targets: 'labels' | 'binary' | 'values',
+  bytes = false,
+): OnnxCase {
+  const D = network.layers[0];
+  const C = network.layers[network.layers.length - 1];
+  const make = (rows: number, s: number) =>
+    bytes
+      ? Uint8Array.from(randomArray(rows * D, s, 1), (v) => Math.floor((v + 1) * 127.99))
+      : randomInputs(rows, D, s);
+  return {
+    name,
+    network: { ...network, seed },
+    train: () => {
+      const x = make(RANDOM_ROWS, seed);
+      const y =
+        targets === 'labels'
+          ? randomInts(RANDOM_ROWS, seed + 1, C)
+          : targets === 'binary'
+            ? Float32Array.from(randomInts(RANDOM_ROWS * C, seed + 1, 2))
+            : randomArray(RANDOM_ROWS * C, seed + 1, 1);
+      return { x, y };
+    },
+    inputs: (rows) => make(rows, seed + 1000 + rows),
+  };
+}
+
+/** Every activation (leaky ReLU with its default slope and with 0.2) and every head, on random inputs. */
+export const RANDOM_CASES: OnnxCase[] = [
+  random('relu, softmax head', { layers: [12, 16, 5], activation: 'relu' }, 1, 'labels'),
+  random(
+    'leakyRelu (slope 0.2) → gelu, sigmoid head',
+    { layers: [12, 16, 9, 4], activation: [{ name: 'leakyRelu', slope: 0.2 }, 'gelu'], head: 'sigmoid' },
+    2,
+    'binary',
+  ),
+  random('tanh, mse head', { layers: [12, 16, 3], activation: 'tanh', head: 'mse' }, 3, 'values'),
+  random(
+    'sigmoid → linear, huber head (delta 0.5)',
+    { layers: [12, 16, 16, 2], activation: ['sigmoid', 'linear'], head: { name: 'huber', delta: 0.5 } },
+    4,
+    'values',
+  ),
+  random(
+    'gelu → leakyRelu (default slope), softmax head',
+    { layers: [12, 24, 8, 3], activation: ['gelu', 'leakyRelu'] },
+    5,
+    'labels',
+  ),
+  random('no hidden layer, softmax head', { layers: [12, 4] }, 6, 'labels'),
+  random('trained on bytes (inputScale 1/255), relu, softmax head', { layers: [12, 10, 3] }, 7, 'labels', true),
+];
+
+let mnist: { train: MnistSplit; test: MnistSplit } | undefined;
+const TRAIN_IMAGES = 3000;
+
+/** Loads MNIST (once) for REAL_CASES. */
+export async function loadRealData(): Promise<void> {
+  mnist ??= await loadMnistNode();
+}
+
+function mnistData(): { train: MnistSplit; test: MnistSplit } {
+  if (!mnist) throw new Error('MNIST not loaded: call loadRealData() first');
+  return mnist;
+}
+
+/**
+ * MNIST pixels (bytes) with a function of each image's label as its targets: the label itself (a
+ * class index) for the softmax head, else dense rows.
+ */
+function mnistCase(name: string, network: CreateMLPOptions, targets: (label: number) => number[]): OnnxCase {
+  return {
+    name,
+    network: { ...network, seed: 1 },
+    epochs: 2,
+    train: () => {
+      const { images, labels } = mnistData().train;
+      const x = images.subarray(0, TRAIN_IMAGES * 784);
+      const y =
+        network.head === undefined
+          ? labels.subarray(0, TRAIN_IMAGES)
+          : Float32Array.from(Array.from(labels.subarray(0, TRAIN_IMAGES), targets).flat());
+      return { x, y };
+    },
+    inputs: (rows) => mnistData().test.images.subarray(0, rows * 784), // images the network never saw
+  };
+}
+
+/** Trained on 3,000 MNIST images (bytes: the files carry inputScale 1/255), predicted on test images. */
+export const REAL_CASES: OnnxCase[] = [
+  mnistCase('MNIST classifier [784, 64, 10] relu, softmax head', { layers: [784, 64, 10] }, (l) => [l]),
+  mnistCase(
+    'MNIST regression [784, 32, 2] gelu, mse head (digit/9, and 1 for a digit ≥ 5)',
+    { layers: [784, 32, 2], activation: 'gelu', head: 'mse' },
+    (l) => [l / 9, l >= 5 ? 1 : 0],
+  ),
+  mnistCase(
+    'MNIST multi-label [784, 32, 3] tanh, sigmoid head (even, ≥ 5, has a loop)',
+    { layers: [784, 32, 3], activation: 'tanh', head: 'sigmoid' },
+    (l) => [l % 2 === 0 ? 1 : 0, l >= 5 ? 1 : 0, [0, 6, 8, 9].includes(l) ? 1 : 0],
+  ),
+];
+
+/** Trains the case's network a little, exports it, and predicts each batch with mlp.predict. */
+export async function exportCase(c: OnnxCase): Promise<ExportedCase> {
+  const mlp = await createMLP(c.network);
+  try {
+    const { x, y } = c.train();
+    await mlp.fit(x, y, { epochs: c.epochs ?? 3, batchSize: 32, optimizer: 'adam', learningRate: 0.01, seed: 1 });
+    const onnx = await toOnnx(mlp);
+    const D = mlp.layers[0];
+    const C = mlp.layers[mlp.layers.length - 1];
+    const batches = [];
+    for (const rows of BATCHES) {
+      const raw = c.inputs(rows);
+      const expected = await mlp.predict(raw);
+      batches.push({ rows, inputs: Float32Array.from(raw), expected });
+    }
+    const head = typeof mlp.head === 'string' ? mlp.head : mlp.head.name;
+    return {
+      name: c.name,
+      onnx,
+      output: head === 'mse' || head === 'huber' ? 'values' : 'probabilities',
+      D,
+      C,
+      batches,
+    };
+  } finally {
+    await mlp.destroy();
+  }
+}
+
+/** The largest |a − b| over the elements (NaN anywhere gives NaN). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= max)) max = d; // NaN sticks
+  }
+  return max;
+}

@@ -1,0 +1,180 @@
+/**
+ * The ONNX export's graph, read back with test/helpers/onnx.ts: opset, symbolic batch, metadata_props,
+ * GELU's nodes, the input scaling; and files that cannot be exported are errors that say why. That
+ * onnxruntime computes what mlp.predict does is test/interop/onnxruntime.test.ts (Node) and
+ * test/e2e/onnx_web.test.ts (the browser, WebGPU).
+ */
+import { describe, expect, it } from 'vitest';
+import { encodeModel, layerTensors } from '../../src/io/model_file.js';
+import { ONNX_IR_VERSION, ONNX_OPSET } from '../../src/io/onnx_export.js';
+import { encodeSafetensors } from '../../src/io/safetensors.js';
+import { createMLP, loadMLP, toOnnx } from '../../src/mlp.js';
+import { paramLayout } from '../../src/model/layout.js';
+import { resolveSpec } from '../../src/model/spec.js';
+import { VERSION } from '../../src/version.js';
+import { readOnnx } from '../helpers/onnx.js';
+import { randomArray } from '../helpers/random.js';
+
+describe('the exported graph', () => {
+  it('opset 17, IR 8, a symbolic batch, names and version in metadata_props, GELU as its nodes', async () => {
+    const mlp = await createMLP({ layers: [3, 5, 2], activation: 'gelu', head: 'sigmoid', seed: 3 });
+    try {
+      await mlp.fit(Uint8Array.of(0, 128, 255, 7, 9, 200), Float32Array.of(1, 0, 0, 1), { epochs: 1 });
+      const saved = await mlp.save({ note: 'kept' });
+      const onnx = await toOnnx(saved, {
+        featureNames: ['red', 'green', 'blue'],
+        classNames: ['warm', 'cool'],
+        metadata: { dataset: 'colours' },
+      });
+      // the network exports as its file does, by the function or the method
+      expect(await toOnnx(mlp)).toEqual(await toOnnx(await mlp.save()));
+      expect(await mlp.toOnnx()).toEqual(await toOnnx(mlp));
+      const model = readOnnx(onnx);
+      expect(model.irVersion).toBe(ONNX_IR_VERSION);
+      expect(model.opsets).toEqual([{ domain: '', version: ONNX_OPSET }]);
+      expect(model.producerName).toBe('webgpu-mlp');
+      expect(model.producerVersion).toBe(VERSION);
+      expect(model.graph.inputs).toEqual([
+        expect.objectContaining({ name: 'inputs', elemType: 1, shape: ['batch', 3] }),
+      ]);
+      expect(model.graph.inputs[0].doc).toContain('columns red, green, blue');
+      expect(model.graph.inputs[0].doc).toContain('inputScale');
+      expect(model.graph.outputs).toEqual([
+        expect.objectContaining({ name: 'probabilities', elemType: 1, shape: ['batch', 2] }),
+      ]);
+      expect(model.graph.outputs[0].doc).toContain('columns warm, cool');
+      expect(model.metadata).toEqual({
+        note: 'kept',
+        inputScale: String(1 / 255),
+        spec: JSON.stringify({ layers: [3, 5, 2], activations: ['gelu'], head: 'sigmoid' }),
+        dataset: 'colours',
+        webgpuMlpVersion: VERSION,
+        featureNames: '["red","green","blue"]',
+        classNames: '["warm","cool"]',
+      });
+      expect(model.graph.nodes.map((n) => n.op)).toEqual([
+        'Div', // inputs / 255, as predict scales bytes
+        'Gemm',
+        ...['Mul', 'Mul', 'Mul', 'Add', 'Mul', 'Tanh', 'Add', 'Mul', 'Mul'], // ½·x·(1 + tanh(K·(x + C·x·x·x)))
+        'Gemm',
+        'Sigmoid',
+      ]);
+      const constants = Object.fromEntries(
+        model.graph.initializers.filter((t) => t.dims.length === 0).map((t) => [t.name, t.data[0]]),
+      );
+      expect(constants).toEqual({
+        input_divisor: 255,
+        'gelu.c': Math.fround(0.044715),
+        'gelu.k': Math.fround(Math.sqrt(2 / Math.PI)),
+        one: 1,
+        half: 0.5,
+      });
+      const weight = model.graph.initializers.find((t) => t.name === 'layers.0.weight');
+      expect(weight?.dims).toEqual([5, 3]); // [out, in], as the model file and torch.nn.Linear
+      expect(model.graph.nodes[1]).toMatchObject({ op: 'Gemm', attributes: { transB: 1 } });
+    } finally {
+      await mlp.destroy();
+    }
+  });
+
+  it('a loaded network exports as the file it came from', async () => {
+    const mlp = await createMLP({ layers: [4, 6, 3], activation: { name: 'leakyRelu', slope: 0.3 }, seed: 9 });
+    try {
+      const bytes = await mlp.save();
+      const loaded = await loadMLP(bytes);
+      try {
+        expect(await toOnnx(loaded)).toEqual(await toOnnx(bytes));
+        const leaky = readOnnx(await toOnnx(bytes)).graph.nodes.find((n) => n.op === 'LeakyRelu');
+        expect(leaky?.attributes).toEqual({ alpha: Math.fround(0.3) });
+      } finally {
+        await loaded.destroy();
+      }
+    } finally {
+      await mlp.destroy();
+    }
+  });
+});
+
+/** A model file made by hand: the tensors of `layers` and the given metadata, as it stands. */
+function handMade(layers: number[], metadata: Record<string, string>): Uint8Array {
+  const spec = resolveSpec({ layers });
+  const layout = paramLayout(spec);
+  return encodeSafetensors(layerTensors(layout, randomArray(layout.totalFloats, 1)), metadata);
+}
+
+describe('what cannot be exported is an error naming it', () => {
+  const spec = (s: object) => JSON.stringify(s);
+  const good = (() => {
+    const s = resolveSpec({ layers: [4, 5, 2] });
+    return encodeModel(s, randomArray(paramLayout(s).totalFloats, 2));
+  })();
+
+  it('an unknown activation in the metadata (a file from a newer version)', async () => {
+    const bytes = handMade([4, 5, 2], {
+      format: 'webgpu-mlp/1',
+      spec: spec({ layers: [4, 5, 2], activations: ['swish'], head: 'softmax' }),
+    });
+    await expect(toOnnx(bytes)).rejects.toThrow(
+      'cannot export to ONNX: model file: metadata spec.activation[0] = "swish" is invalid: expected one of relu, sigmoid, tanh, linear, leakyRelu, gelu',
+    );
+  });
+
+  it('a layer kind it does not know, or a spec key it does not know', async () => {
+    const future = handMade([4, 5, 2], {
+      format: 'webgpu-mlp/1',
+      spec: spec({ layers: [4, { units: 5, norm: 'layer' }, 2], activations: ['relu'], head: 'softmax' }),
+    });
+    await expect(toOnnx(future)).rejects.toThrow(
+      /^cannot export to ONNX: model file: metadata spec\.layers\[1\] = \{.*"norm".*\} is invalid/,
+    );
+    const extraKey = handMade([4, 5, 2], {
+      format: 'webgpu-mlp/1',
+      spec: spec({ layers: [4, 5, 2], activations: ['relu'], head: 'softmax', dropout: [0.2] }),
+    });
+    await expect(toOnnx(extraKey)).rejects.toThrow(
+      `cannot export to ONNX: model file: its spec has "dropout" ("[0.2]"), which webgpu-mlp ${VERSION} does not know (a file from a newer version?): it knows layers, activations, head`,
+    );
+  });
+
+  it('a corrupt file: truncated, not safetensors, another format, a non-finite weight, a bad inputScale', async () => {
+    await expect(toOnnx(good.subarray(0, good.length - 7))).rejects.toThrow(/^cannot export to ONNX: model file: /);
+    await expect(toOnnx(new TextEncoder().encode('{"not": "a model"}'))).rejects.toThrow(
+      /^cannot export to ONNX: model file: /,
+    );
+    const checkpoint = handMade([4, 5, 2], { format: 'webgpu-mlp-checkpoint/1', spec: spec({ layers: [4, 5, 2] }) });
+    await expect(toOnnx(checkpoint)).rejects.toThrow(
+      'cannot export to ONNX: model file: metadata format is "webgpu-mlp-checkpoint/1", expected "webgpu-mlp/1"',
+    );
+    const s = resolveSpec({ layers: [4, 5, 2] });
+    const params = randomArray(paramLayout(s).totalFloats, 3);
+    params[7] = Number.NaN;
+    await expect(toOnnx(encodeModel(s, params))).rejects.toThrow('not finite');
+    for (const scale of ['0', '-1', 'abc', '']) {
+      await expect(toOnnx(encodeModel(s, randomArray(params.length, 4), { inputScale: scale }))).rejects.toThrow(
+        `cannot export to ONNX: model file: metadata inputScale is ${JSON.stringify(scale)}, expected a number > 0 (1/255 for bytes)`,
+      );
+    }
+  });
+
+  it('bad arguments and options, before any work', async () => {
+    await expect(toOnnx('model.safetensors' as never)).rejects.toThrow(
+      'cannot export to ONNX: model file: the bytes given are "model.safetensors" (string): expected the file\'s bytes',
+    );
+    // a file's bytes in any form loadMLP takes: an ArrayBuffer as fetch gives it
+    expect(await toOnnx(good.slice().buffer)).toEqual(await toOnnx(good));
+    await expect(toOnnx(good, { featureNames: ['a', 'b'] })).rejects.toThrow(
+      'options.featureNames = ["a", "b"] is invalid: expected an array of one name per input (4)',
+    );
+    await expect(toOnnx(good, { classNames: ['x', 'x'] })).rejects.toThrow(
+      'options.classNames[1] = "x" is invalid: expected a name not given before (it is also options.classNames[0])',
+    );
+    await expect(toOnnx(good, { classNames: ['x', ''] })).rejects.toThrow('options.classNames[1] = "" is invalid');
+    await expect(toOnnx(good, { metadata: { spec: 'mine' } })).rejects.toThrow(
+      'options.metadata["spec"] = "mine" is invalid: expected another key: webgpuMlpVersion, spec, featureNames, classNames are the export\'s own',
+    );
+    await expect(toOnnx(good, { metadata: { n: 1 as never } })).rejects.toThrow(
+      'options.metadata["n"] = 1 is invalid: expected a string',
+    );
+    await expect(toOnnx(good, { names: [] } as never)).rejects.toThrow('options.names');
+  });
+});
