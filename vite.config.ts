@@ -48,6 +48,7 @@ const UNIT = [
   'test/build/**/*.test.ts',
   'test/cli/args.test.ts',
   'test/cli/format.test.ts',
+  'test/cli/export.test.ts',
   'test/bench/verify.test.ts',
   'test/node/webgpu-runtime.test.ts',
   'test/reliability/options_fuzz.test.ts',

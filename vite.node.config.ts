@@ -1,8 +1,8 @@
 import { defineConfig } from 'vite';
 import { wgsl } from './scripts/vite-plugin-wgsl.js';
 
-// Builds the Node entry points (src/cli/train.ts, bench/cli.ts) into dist/node/, with the WGSL inlined as in the
-// library. `npm run train` and `npm run bench` build then run them.
+// Builds the Node entry points (src/cli/train.ts, src/cli/export_main.ts, bench/cli.ts) into dist/node/, with the WGSL inlined as in the
+// library. `npm run train`, `npm run export` and `npm run bench` build then run them.
 export default defineConfig({
   plugins: [wgsl()],
   build: {
@@ -11,7 +11,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'node20',
     rollupOptions: {
-      input: { train: 'src/cli/train.ts', bench: 'bench/cli.ts' },
+      input: { train: 'src/cli/train.ts', export: 'src/cli/export_main.ts', bench: 'bench/cli.ts' },
       external: ['webgpu', /^node:/],
       output: { entryFileNames: '[name].js' },
     },
