@@ -149,6 +149,8 @@ export class GpuContext {
   private readonly compiling = new Set<Promise<unknown>>();
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
+  /** Preparations that work `behind` waits for (see `before`). */
+  private readonly held = new Set<Promise<undefined>>();
   private readonly debugShaders: boolean;
   private readonly onError = (event: Event): void => {
     this.errors.push((event as GPUUncapturedErrorEvent).error);
@@ -269,11 +271,29 @@ export class GpuContext {
     this.queued++;
     this.queue = this.queue
       .then(async () => {
-        while (this.compiling.size) await Promise.allSettled([...this.compiling]);
+        while (this.compiling.size || this.held.size) await Promise.allSettled([...this.compiling, ...this.held]);
         if (!this.destroyed) await work();
       })
       .catch(() => undefined)
       .finally(() => this.queued--);
+  }
+
+  /**
+   * Runs `fn` with the work queued `behind` held back until it settles: what a first step needs
+   * (a fit's step plans, then their gathers) is prepared before anything compiles behind it.
+   */
+  async before<T>(fn: () => Promise<T>): Promise<T> {
+    const running = fn();
+    const settled = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.held.add(settled);
+    try {
+      return await running;
+    } finally {
+      this.held.delete(settled);
+    }
   }
 
   /** Resolves once the work queued `behind` the first steps so far has finished (benchmarks wait for it). */

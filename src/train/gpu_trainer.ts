@@ -68,11 +68,20 @@ export class GpuBatchTrainer implements BatchTrainer {
 
   /** Makes the step plans of these row counts (compiling their pipelines) and their first gather. */
   async prepare(rows: readonly number[]): Promise<void> {
-    for (const r of rows) await this.train.gather(await this.plan(r), 0);
+    // All of it before the kernels that compile behind the first steps (GpuContext.behind).
+    await this.model.ctx.before(async () => {
+      await Promise.all([
+        this.model.optimizerReady(),
+        (async () => {
+          for (const r of rows) await this.train.gather(await this.plan(r), 0);
+        })(),
+      ]);
+    });
   }
 
   async step(start: number, rows: number, learningRate?: number): Promise<void> {
     const plan = await this.plan(rows);
+    await this.model.optimizerReady();
     this.model.submitStep(plan, [await this.train.gather(plan, start)], learningRate);
   }
 

@@ -87,6 +87,8 @@ export class Model {
   private update: OptimizerOp | undefined;
   /** Optimizer steps taken (Adam's t). */
   private stepCount = 0;
+  /** Resolves once `update` is compiled (setOptimizer's deferCompile). */
+  private ready: Promise<void> = Promise.resolve();
   /**
    * The step plans by batch size, target kind, whether dX is computed and whether the loss is weighted,
    * within a byte budget (see PlanCache).
@@ -166,7 +168,7 @@ export class Model {
     }
     try {
       model.writeParams(initParams(spec, seed, model.layout));
-      await model.setOptimizer(optimizer);
+      await model.setOptimizer(optimizer, true);
     } catch (error) {
       await model.destroy();
       throw error;
@@ -188,7 +190,7 @@ export class Model {
    * Switches optimizer (its state starts from zero when the kind changes) or its hyperparameters
    * (state and step count kept). Settings are checked before anything changes.
    */
-  async setOptimizer(config: OptimizerConfig): Promise<void> {
+  async setOptimizer(config: OptimizerConfig, deferCompile = false): Promise<void> {
     this.assertAlive();
     const resolved = resolveOptimizer(config);
     const kindChanged = !this.optimizer || resolved.kind !== this.optimizer.kind;
@@ -205,25 +207,46 @@ export class Model {
         (made) => made.destroy(),
         'use a smaller network, or an optimizer with less state (sgd has none, momentum one buffer, adam two)',
       );
-      let update: OptimizerOp;
-      try {
-        update = await next.slot(0);
-      } catch (error) {
-        next.destroy();
-        throw error;
+      const made = next.slot(0);
+      if (deferCompile) {
+        // A new model's optimizer compiles beside its first step plan (see Model.create): steps wait
+        // for it through plan() and optimizerReady().
+        this.optimizer?.destroy();
+        this.optimizer = next;
+        this.update = undefined;
+        this.stepCount = 0;
+        this.ready = made.then((update) => {
+          if (this.optimizer === next) this.update = update;
+        });
+        this.ready.catch(() => {}); // surfaces where it is awaited
+      } else {
+        let update: OptimizerOp;
+        try {
+          update = await made;
+        } catch (error) {
+          next.destroy();
+          throw error;
+        }
+        this.optimizer?.destroy();
+        this.optimizer = next;
+        this.update = update;
+        this.ready = Promise.resolve();
+        this.stepCount = 0;
       }
-      this.optimizer?.destroy();
-      this.optimizer = next;
-      this.update = update;
-      this.stepCount = 0;
     }
     this.settings = resolved;
   }
 
   /** The plan for a batch size and target kind, made once and cached (see PlanCache for the bound). */
-  plan(batch: number, targetKind: TargetKind, inputGrad = false, weighted = false): Promise<StepPlan> {
+  async plan(batch: number, targetKind: TargetKind, inputGrad = false, weighted = false): Promise<StepPlan> {
     this.assertAlive();
-    return this.plans.get(batch, targetKind, inputGrad, weighted);
+    const [plan] = await Promise.all([this.plans.get(batch, targetKind, inputGrad, weighted), this.ready]);
+    return plan;
+  }
+
+  /** Resolves once the optimizer's update is compiled (a new model compiles it beside its first plan). */
+  optimizerReady(): Promise<void> {
+    return this.ready;
   }
 
   /** The target kind a Targets value needs, checked against the head. */
@@ -255,6 +278,7 @@ export class Model {
     checkBatch(this.spec, x, targets, rows);
     checkFinite('x', x, this.spec.layers[0]);
     if (weights) checkRowWeights('weights', weights, rows);
+    await this.ready;
     await this.plans.with([rows, kind, false, weights !== undefined], async (plan: StepPlan) => {
       this.uploadBatch(plan, x, targets, weights);
       this.submitStep(plan);
