@@ -20,7 +20,12 @@ import { createMLP, loadMLP } from '../../src/mlp.js';
 import { resolveSpec } from '../../src/model/spec.js';
 import { resolveOptimizer } from '../../src/optim/index.js';
 import { CpuBatchTrainer } from '../../src/train/cpu.js';
-import { fit as fitLoop, PIPELINE_MAX_EPOCHS, SCHEDULE_CHECK_STEPS, TrainingInterrupted } from '../../src/train/loop.js';
+import {
+  fit as fitLoop,
+  PIPELINE_MAX_EPOCHS,
+  SCHEDULE_CHECK_STEPS,
+  TrainingInterrupted,
+} from '../../src/train/loop.js';
 import { Model } from '../../src/train/model.js';
 import { resolveLearningRate, type ScheduleAt } from '../../src/train/schedule.js';
 import { type ShapeTuning, setTuneCache, TuneCache, type TuneStore } from '../../src/tune/cache.js';
