@@ -409,54 +409,31 @@ export class GpuContext {
 
   /** Reads a buffer back (async; never call inside a training step). */
   async read(source: GPUBuffer, byteOffset = 0, byteLength = source.size - byteOffset): Promise<ArrayBuffer> {
-    const [bytes] = await this.readMany([{ buffer: source, offset: byteOffset, size: byteLength }]);
-    return bytes as ArrayBuffer;
-  }
-
-  /**
-   * Reads several ranges back through one staging buffer, one copy submit and one map (a training
-   * epoch's statistics and state at once). Offsets and sizes are multiples of 4.
-   */
-  async readMany(sources: readonly { buffer: GPUBuffer; offset?: number; size?: number }[]): Promise<ArrayBuffer[]> {
-    const ranges = sources.map(({ buffer, offset = 0, size = buffer.size - offset }) => ({ buffer, offset, size }));
-    const total = ranges.reduce((sum, r) => sum + r.size, 0);
-    const label =
-      ranges.length === 1 ? `${ranges[0]?.buffer.label}` : `${ranges[0]?.buffer.label} and ${ranges.length - 1} more`;
-    // The copies are encoded and submitted before any await, so they read the buffers as the work
-    // submitted so far leaves them, whatever another caller submits meanwhile: concurrent predictions
-    // of one row count share a plan's buffers and rely on this. The staging buffer's allocation is checked after.
+    // The copy is encoded and submitted before any await, so it reads `source` as the work submitted so
+    // far leaves it, whatever another caller submits meanwhile: concurrent predictions of one row count
+    // share a plan's buffers and rely on this. The staging buffer's allocation is checked after.
     const { made: staging, settled } = this.allocateNow(
-      `the readback of ${label} (${formatBytes(total)})`,
+      `the readback of ${source.label} (${formatBytes(byteLength)})`,
       () =>
         this.device.createBuffer({
-          label: `${label}.readback`,
-          size: total,
+          label: `${source.label}.readback`,
+          size: byteLength,
           usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
         }),
       (made) => made.destroy(),
       'free GPU memory (other models: destroy())',
     );
     this.device.pushErrorScope('validation');
-    const encoder = this.device.createCommandEncoder({ label: `${label}.readback` });
-    let at = 0;
-    for (const r of ranges) {
-      encoder.copyBufferToBuffer(r.buffer, r.offset, staging, at, r.size);
-      at += r.size;
-    }
+    const encoder = this.device.createCommandEncoder({ label: `${source.label}.readback` });
+    encoder.copyBufferToBuffer(source, byteOffset, staging, 0, byteLength);
     this.device.queue.submit([encoder.finish()]);
     const copied = this.device.popErrorScope().catch(() => null);
     await settled; // out of memory: the copy's error is only its echo
     try {
       const invalid = await copied;
-      if (invalid) throw new Error(`reading back ${label} failed: ${invalid.message}`);
+      if (invalid) throw new Error(`reading back ${source.label} failed: ${invalid.message}`);
       await staging.mapAsync(GPUMapMode.READ);
-      const mapped = staging.getMappedRange();
-      at = 0;
-      return ranges.map((r) => {
-        const bytes = mapped.slice(at, at + r.size);
-        at += r.size;
-        return bytes;
-      });
+      return staging.getMappedRange().slice(0);
     } catch (error) {
       throw await this.explain(error);
     } finally {

@@ -87,6 +87,8 @@ export class Model {
   private update: OptimizerOp | undefined;
   /** Optimizer steps taken (Adam's t). */
   private stepCount = 0;
+  /** Where endEpoch copies the statistics, parameters and optimizer state (made on first use). */
+  private epochCopy: GPUBuffer | undefined;
   /** Resolves once `update` is compiled (setOptimizer's deferCompile). */
   private ready: Promise<void> = Promise.resolve();
   /**
@@ -422,18 +424,30 @@ export class Model {
     this.assertAlive();
     const state = this.optimizer?.state ?? [];
     const position = { spec: this.spec, optimizer: this.optimizerConfig, step: this.stepCount };
-    const read = this.ctx.readMany([
-      { buffer: this.trainStats, size: STATS_BYTES },
-      { buffer: this.params },
-      ...state.map((buffer) => ({ buffer })),
-    ]);
+    const bytes = this.layout.totalFloats * 4;
+    const sources = [this.params, ...state];
+    const size = STATS_BYTES + bytes * sources.length;
+    // One buffer the copies land in, reused: ctx.read copies it out at once, in queue order, so the
+    // next epoch's copies (queued later) never overwrite what an earlier read has yet to take.
+    if (this.epochCopy?.size !== size) {
+      if (this.epochCopy) this.ctx.releaseBuffer(this.epochCopy);
+      this.epochCopy = undefined;
+      this.epochCopy = this.ctx.createBuffer(`${this.label}.epochCopy`, size, STORAGE_RW());
+    }
+    const copy = this.epochCopy;
+    const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.endEpoch` });
+    encoder.copyBufferToBuffer(this.trainStats, 0, copy, 0, STATS_BYTES);
+    for (const [i, source] of sources.entries()) {
+      encoder.copyBufferToBuffer(source, 0, copy, STATS_BYTES + i * bytes, bytes);
+    }
+    this.ctx.device.queue.submit([encoder.finish()]);
+    const read = this.ctx.read(copy);
     resetStats(this.ctx, this.trainStats); // queue-ordered after the copy
-    const [stats, params, ...buffers] = await read;
-    const floats = (bytes: ArrayBuffer | undefined) =>
-      new Float32Array(bytes as ArrayBuffer, 0, this.layout.totalFloats);
+    const all = await read;
+    const floats = (i: number) => new Float32Array(all, STATS_BYTES + i * bytes, this.layout.totalFloats);
     return {
-      stats: this.stats(stats as ArrayBuffer),
-      checkpoint: { ...position, params: floats(params), state: buffers.map(floats) },
+      stats: this.stats(all.slice(0, STATS_BYTES)),
+      checkpoint: { ...position, params: floats(0), state: state.map((_, i) => floats(i + 1)) },
     };
   }
 
@@ -620,6 +634,7 @@ export class Model {
     await this.predictor.destroy();
     this.optimizer?.destroy();
     for (const b of [this.params, this.grads, this.trainStats, this.evalStats]) this.ctx.releaseBuffer(b);
+    if (this.epochCopy) this.ctx.releaseBuffer(this.epochCopy);
     if (this.ownsContext) this.ctx.destroy();
   }
 }
