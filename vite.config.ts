@@ -32,6 +32,7 @@ const E2E = [
   'test/cli/train.test.ts',
   'test/bench/bench.test.ts',
   'test/bench/page.test.ts',
+  'test/bench/race_page.test.ts',
   'test/bench/mnist.test.ts',
   'test/tune/browser.test.ts',
   'test/node/webgpu-runtime.machine.test.ts',

@@ -11,8 +11,13 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'node20',
     rollupOptions: {
-      input: { train: 'src/cli/train.ts', export: 'src/cli/export_main.ts', bench: 'bench/cli.ts' },
-      external: ['webgpu', /^node:/],
+      input: {
+        train: 'src/cli/train.ts',
+        export: 'src/cli/export_main.ts',
+        bench: 'bench/cli.ts',
+        setup_probe: 'bench/setup_probe.ts',
+      },
+      external: ['webgpu', /^node:/, /^@tensorflow\//],
       output: { entryFileNames: '[name].js' },
     },
   },

@@ -14,6 +14,10 @@ export interface BenchArgs {
   tune: TuneSetting | undefined;
   /** Step models to time; undefined: S (quick) or all. */
   models: StepModelName[] | undefined;
+  /** `tfjs`: only the race against TF.js (bench/race.ts). */
+  vs: 'tfjs' | undefined;
+  /** Only the setup probes (a network's setup in a new process, bench/setup_probe.ts). */
+  setup: boolean;
   help: boolean;
 }
 
@@ -40,6 +44,14 @@ Options:
   --models A,B,...        step models: ${Object.keys(STEP_MODELS).join(', ')}   (default S when --quick, else all)
   --tune both|on|off      step and MNIST figures untuned and tuned, or only one kind  (default both;
                           off also skips tuning the square sizes)
+  --setup                 only the setup probes: a network's setup in a new process, from the
+                          process's start to its first step, with every pipeline compiled by kind
+                          ([64,100,10], [13,100,3], [784,256,10]; also run first by a full bench,
+                          not by --quick)
+  --vs tfjs               only the race against TF.js 4.22 (webgpu backend on the same adapter, wasm
+                          as the CPU reference): the four table shapes, spirals and MNIST, setup and
+                          steady epochs apart, each checked to reach a comparable loss; with --quick,
+                          small sizes. Writes bench-results/race-<date>.json
   -h, --help              show this help
 
 Open demo/bench.html (npm run demo) to run the same suites in the browser, plot them and compare
@@ -56,6 +68,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     maxFigureS: undefined,
     tune: undefined,
     models: undefined,
+    vs: undefined,
+    setup: false,
     help: false,
   };
   forEachFlag(argv, (f) => {
@@ -72,6 +86,16 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         noValue();
         args.quick = true;
         break;
+      case '--setup':
+        noValue();
+        args.setup = true;
+        break;
+      case '--vs': {
+        const v = take();
+        if (v !== 'tfjs') bad(flag, v, 'tfjs');
+        args.vs = 'tfjs';
+        break;
+      }
       case '--out':
         args.out = path(flag, take());
         break;

@@ -10,10 +10,14 @@ import { loadMnistNode } from '../src/data/mnist_node.js';
 import { describeAdapter } from '../src/gpu/adapter.js';
 import { GpuContext } from '../src/gpu/context.js';
 import { spaceOutDawnPolling } from '../src/gpu/polling.js';
+import { createMLP } from '../src/mlp.js';
 import { findWebGpuRuntime, runtimeRequest, type WebGpuRuntime } from '../src/node/webgpu-runtime.js';
 import { BENCH_HELP, defaultReportPath, parseBenchArgs } from './args.js';
+import { formatRace, runRace } from './race.js';
 import { runBench } from './run.js';
+import { formatSetup, runSetupProbes } from './setup.js';
 import { formatTable } from './table.js';
+import { nodeTfjsLoader } from './tfjs_node.js';
 import type { BenchReport } from './types.js';
 
 /** Dawn quantises timestamps to 2¹⁶ ns unless this toggle is off. */
@@ -64,6 +68,18 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
       `adapter: ${ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown'}; kernels: ${ctx.kernelPreference} (untuned default); tune: ${args.tune ?? 'both'}`,
     );
     io.log(`runtime: ${runtime.summary}`);
+    const stamp = new Date();
+    if (args.vs === 'tfjs') return await race(args, ctx, runtime, io, stamp);
+    // Setup first, in new processes, while the machine is as it was when the command started.
+    const setup = args.setup || (!args.suites && !args.quick) ? runSetupProbes((line) => io.log(line)) : undefined;
+    if (args.setup && setup) {
+      io.log('');
+      io.log(formatSetup(setup));
+      const path = resolve(args.out ?? defaultReportPath(stamp).replace('bench-', 'setup-'));
+      writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(setup, null, 2)}\n`));
+      io.log(`wrote ${path}`);
+      return { code: setup.failures.length ? 1 : 0 };
+    }
     const report = await runBench(ctx, {
       quick: args.quick,
       suites: args.suites?.includes('step_cpu') ? [...args.suites, 'step'] : args.suites,
@@ -86,8 +102,13 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
     const path = resolve(args.out ?? defaultReportPath(new Date(report.date)));
     io.log('');
     io.log(formatTable(report)); // first: the table survives a write that fails after all
+    if (setup) {
+      io.log('');
+      io.log(formatSetup(setup));
+    }
     io.log('');
-    writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
+    const saved = setup ? { ...report, setup } : report;
+    writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(saved, null, 2)}\n`));
     io.log(`wrote ${path}`);
     const failed = report.figures.filter((f) => f.status === 'failed');
     if (failed.length) {
@@ -102,6 +123,35 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
     restorePolling();
     ctx.destroy();
   }
+}
+
+/** `--vs tfjs`: the race against TF.js (bench/race.ts), its table and its JSON report. */
+async function race(
+  args: ReturnType<typeof parseBenchArgs>,
+  ctx: GpuContext,
+  runtime: WebGpuRuntime,
+  io: CliIo,
+  stamp: Date,
+): Promise<CliResult> {
+  const adapter = ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown';
+  const report = await runRace({
+    mode: args.quick ? 'quick' : 'full',
+    createMLP: (options) => createMLP(options),
+    tfjs: nodeTfjsLoader(),
+    mnist: async () => (await loadMnistNode()).train,
+    log: (line) => io.log(line),
+    environment: `Node ${process.versions.node}, webgpu (Dawn) on ${process.platform}, ${runtime.summary}`,
+    adapter,
+  });
+  io.log('');
+  io.log(formatRace(report));
+  const path = resolve(args.out ?? defaultReportPath(stamp).replace('bench-', 'race-'));
+  writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
+  io.log(`wrote ${path}`);
+  const errors = report.results.flatMap((r) =>
+    r.runs.filter((x) => x.contender === 'webgpu-mlp' && x.status === 'error'),
+  );
+  return { code: errors.length ? 1 : 0, path };
 }
 
 // Run when executed (node dist/node/bench.js), not when imported by the tests.

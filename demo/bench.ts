@@ -3,7 +3,8 @@
  * `npm run bench`), shows the table and plots, downloads the report as JSON, and opens or compares
  * earlier reports (from the page or from `npm run bench`).
  *
- * URL parameters: `?autorun=quick` (or `full`) starts a run on load.
+ * URL parameters: `?autorun=quick` (or `full`) starts a run on load; `?race=quick` (or `full`) a race
+ * against TF.js (demo/race.ts).
  */
 
 import { defaultReportPath } from '../bench/args.js';
@@ -18,6 +19,7 @@ import { tuneCacheOf } from '../src/tune/cache.js';
 import { clearSavedTuning } from '../src/tune/persist.js';
 import { type BarRow, drawBars, drawLines, type LineSeries } from './bench-plot.js';
 import { loadMnist } from './data.js';
+import { setUpRace } from './race.js';
 
 const FORM_COLORS = ['#4f46e5', '#e4572e', '#0f9d6a'];
 
@@ -316,6 +318,7 @@ addEventListener('resize', () => {
   },
 };
 
+setUpRace();
 const autorun = new URLSearchParams(location.search).get('autorun');
 if (autorun === 'quick' || autorun === 'full') void run(autorun === 'quick');
 else if (!('gpu' in navigator)) {

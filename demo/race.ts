@@ -1,0 +1,117 @@
+/**
+ * The bench page's race against TF.js (bench/race.ts): webgpu-mlp and TF.js 4.22 (webgpu backend on
+ * this page's adapter, wasm as the CPU reference) train the same networks one after the other; the
+ * table shows setup and steady epochs apart and the ratios, the plot the ratios, and the JSON report
+ * downloads. TF.js is loaded only when a race starts (demo/tfjs_browser.ts, a chunk of its own).
+ *
+ * URL parameters: `?race=quick` (or `full`, or `tiny`: two small cases, for the tests) starts a race on load.
+ */
+import { RACE_HEADER, type RaceMode, type RaceReport, type RaceResult, raceCells, runRace } from '../bench/race.js';
+import { describeAdapter } from '../src/gpu/adapter.js';
+import { GpuContext } from '../src/gpu/context.js';
+import { createMLP } from '../src/mlp.js';
+import { drawBars } from './bench-plot.js';
+import { loadMnist } from './data.js';
+
+function $<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`bench.html has no #${id}`);
+  return el as T;
+}
+
+let report: RaceReport | undefined;
+
+function setStatus(kind: 'idle' | 'running' | 'done' | 'failed', text: string): void {
+  const s = $('race-status');
+  s.dataset.state = kind;
+  s.textContent = text;
+}
+
+/** The results so far, as a table (text only: textContent) and bars of the ratios. */
+function draw(results: readonly RaceResult[]): void {
+  const table = $<HTMLTableElement>('race-table');
+  table.replaceChildren();
+  const head = table.createTHead().insertRow();
+  for (const h of RACE_HEADER) {
+    const th = document.createElement('th');
+    th.textContent = h;
+    head.append(th);
+  }
+  const body = table.createTBody();
+  for (const r of results) {
+    const row = body.insertRow();
+    row.dataset.valid = String(r.valid);
+    for (const cell of raceCells(r)) row.insertCell().textContent = cell;
+  }
+  const rows = results
+    .filter((r) => r.vsWebgpu || r.vsWasm)
+    .map((r) => ({
+      label: `${r.case.name}${r.valid ? '' : ' (void)'}`,
+      values: [r.vsWebgpu?.total, r.vsWasm?.total],
+    }));
+  $('race-plot-card').hidden = rows.length === 0;
+  if (rows.length) {
+    drawBars($<HTMLCanvasElement>('race-plot'), rows, 'times faster than TF.js, whole fit (setup included)', [
+      'vs TF.js webgpu',
+      'vs TF.js wasm',
+    ]);
+  }
+}
+
+async function race(mode: RaceMode): Promise<void> {
+  const buttons = ['race-quick', 'race-full'].map((id) => $<HTMLButtonElement>(id));
+  for (const b of buttons) b.disabled = true;
+  $<HTMLButtonElement>('race-download').disabled = true;
+  setStatus('running', 'Racing… (TF.js loads first)');
+  const results: RaceResult[] = [];
+  try {
+    const ctx = await GpuContext.create();
+    const adapter = ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown adapter';
+    ctx.destroy();
+    const { loadTfjs } = await import('./tfjs_browser.js');
+    report = await runRace({
+      mode,
+      createMLP: (options) => createMLP(options),
+      tfjs: loadTfjs,
+      mnist: async () => (await loadMnist(new URL('mnist/', document.baseURI), () => {})).train,
+      log: (line) => setStatus('running', line.trim()),
+      onResult: (r) => {
+        results.push(r);
+        draw(results);
+      },
+      environment: navigator.userAgent,
+      adapter,
+    });
+    $<HTMLButtonElement>('race-download').disabled = false;
+    const valid = report.results.filter((r) => r.valid).length;
+    setStatus(
+      'done',
+      `Done: ${report.results.length} races, ${valid} valid, against TF.js ${report.tfjs} on ${adapter}.`,
+    );
+  } catch (error) {
+    setStatus('failed', `The race failed: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    for (const b of buttons) b.disabled = false;
+  }
+}
+
+function download(): void {
+  if (!report) return;
+  const blob = new Blob([`${JSON.stringify(report, null, 2)}\n`], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `race-${report.date.slice(0, 19).replace(/:/g, '-')}.json`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+export function setUpRace(): void {
+  $('race-quick').addEventListener('click', () => void race('quick'));
+  $('race-full').addEventListener('click', () => void race('full'));
+  $('race-download').addEventListener('click', download);
+  (globalThis as unknown as { webgpuMlpRace: { report: () => RaceReport | undefined } }).webgpuMlpRace = {
+    report: () => report,
+  };
+  const mode = new URLSearchParams(location.search).get('race');
+  if (mode === 'tiny' || mode === 'quick' || mode === 'full') void race(mode);
+}
