@@ -60,8 +60,25 @@ export { CsvParser } from './table/csv.js';
 export type { EncodeTableOptions, MissingPolicy, Task } from './table/encode.js';
 export { encodeTable, MAX_INTEGER_CLASSES, TableData } from './table/encode.js';
 export { TableError } from './table/errors.js';
+export type {
+  ClassPrediction,
+  InputPreprocessing,
+  NamedPrediction,
+  Preprocessing,
+  Scaling,
+  TargetPreprocessing,
+  ValuePrediction,
+} from './table/preprocessing.js';
+export {
+  decodePreprocessing,
+  encodePreprocessing,
+  fitPreprocessing,
+  inputAffine,
+  outputAffine,
+} from './table/preprocessing.js';
 export type { ReadProgress, ReadTableOptions, TableFormat, TableSource } from './table/read.js';
 export { parseCsv, parseJson, parseJsonLines, readTable, tableFromRows } from './table/read.js';
+export type { NamedRows, NamedRowsOptions } from './table/rows.js';
 export type { ColumnSchema, TargetSchema, UnknownCategory } from './table/schema.js';
 export { featureNames } from './table/schema.js';
 export type { SplitIndices, SplitOptions } from './table/split.js';

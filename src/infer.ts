@@ -18,3 +18,12 @@ export type { HostInputs, PredictOnGpuOptions } from './infer/predict.js';
 export type { GpuInputs } from './inputs.js';
 export type { FileBytes } from './io/safetensors.js';
 export type { Activation, Head, MlpSpec } from './model/spec.js';
+export type {
+  ClassPrediction,
+  InputPreprocessing,
+  NamedPrediction,
+  Preprocessing,
+  TargetPreprocessing,
+  ValuePrediction,
+} from './table/preprocessing.js';
+export type { NamedRows, NamedRowsOptions } from './table/rows.js';

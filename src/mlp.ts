@@ -22,10 +22,19 @@ import { slotBinding } from './model/layout.js';
 import type { Activation, Head, MlpSpec, NetworkOptions, Targets } from './model/spec.js';
 import { HYPERPARAMETERS, type OptimizerKind, type OptimizerSettings } from './optim/index.js';
 import { checkOptions, fail } from './params.js';
+import type { TableData } from './table/encode.js';
+import { isNamedRows, tableKind } from './table/kind.js';
+import type { NamedPrediction, Preprocessing, Scaling } from './table/preprocessing.js';
+import type { NamedRows, NamedRowsOptions } from './table/rows.js';
 import { type CheckReport, checkStep } from './train/check.js';
 import { GpuDataset } from './train/dataset.js';
 import { type EarlyStoppingOptions, resolveEarlyStopping } from './train/early_stopping.js';
-import { type Evaluation, evaluateDataset } from './train/evaluate.js';
+import { type Evaluation, evaluateDataset, regressionMetrics } from './train/evaluate.js';
+
+/** The table code, loaded when the network first meets a table (src/table/network.ts). */
+type Tables = typeof import('./table/network.js');
+const tables = (): Promise<Tables> => import('./table/network.js');
+
 import { GpuBatchTrainer } from './train/gpu_trainer.js';
 import { checkCallbacks, drive, type EpochResult, type StepProgress, TrainingRun } from './train/loop.js';
 import { Model } from './train/model.js';
@@ -91,8 +100,18 @@ export interface FitOptions extends Omit<OptimizerSettings, 'learningRate'> {
   learningRate?: LearningRate;
   /** Seed of the per-epoch shuffles. Default 0. */
   seed?: number;
-  /** Evaluated after every epoch (testLoss / testAccuracy in the epoch results). */
-  validation?: { inputs: Inputs; labels: Labels };
+  /**
+   * Evaluated after every epoch (testLoss / testAccuracy in the epoch results): `{ inputs, labels }`, or
+   * encoded table rows (TableData, e.g. trainTestSplit's `test`) when training on a table.
+   */
+  validation?: { inputs: Inputs; labels: Labels } | TableData;
+  /**
+   * Training on a table (`fit(data)`): how its numeric inputs are scaled — `'standardize'` (default:
+   * (x − mean)/std), `'minmax'` ((x − min)/(max − min)) or `'none'` — with statistics of the training
+   * rows, fixed by the network's first fit on a table and saved with it (see `preprocessing`);
+   * regression targets are standardised likewise unless `'none'`. Not for typed arrays.
+   */
+  scaling?: Scaling;
   /**
    * A fraction in (0, 1): the last rows of the training data (before any shuffling, as Keras takes
    * them) are held out as the validation set instead of trained on. Host inputs only; not with
@@ -173,6 +192,7 @@ const FIT_OWN_KEYS = [
   'seed',
   'validation',
   'validationSplit',
+  'scaling',
   'earlyStopping',
   'onStep',
   'progressEvery',
@@ -211,6 +231,8 @@ export class MLP {
   private carried: Record<string, string>;
   /** Epochs trained so far: where the next fit's epoch numbers continue from. */
   private epochsTrained = 0;
+  /** The preprocessing of a network trained on a table (see `preprocessing`). */
+  private pre: Preprocessing | undefined;
 
   /** @internal */
   constructor(
@@ -231,6 +253,28 @@ export class MLP {
   /** Layer widths, input first. */
   get layers(): readonly number[] {
     return this.model.spec.layers;
+  }
+
+  /**
+   * What the network does to a table's rows, once trained on one (or loaded from such a file): its
+   * input columns with their scaling statistics, category lists and imputation values, and its target
+   * (class names, or the target columns' statistics). Applied by every `fit`, `evaluate` and `predict`
+   * and saved in the model file; a copy (docs/tables.md has the format). Undefined for a network
+   * trained on typed arrays only.
+   */
+  get preprocessing(): Preprocessing | undefined {
+    return this.pre && structuredClone(this.pre);
+  }
+
+  /** @internal loadMLP: the preprocessing of the file the network was loaded from (its transform installed). */
+  adopt(pre: Preprocessing): void {
+    this.pre = pre;
+  }
+
+  /** The names of the outputs, once the network has preprocessing: class names, or target columns. */
+  get outputNames(): string[] | undefined {
+    const t = this.pre?.target;
+    return t && [...(t.type === 'classification' ? t.classes : t.columns)];
   }
 
   /** Hidden activations, one per hidden layer. */
@@ -260,8 +304,21 @@ export class MLP {
     }));
   }
 
-  /** Trains on the data (uploaded to the GPU once; batches gathered on the GPU). Returns one result per epoch. */
-  async fit(inputs: Inputs, labels: Labels, options: FitOptions = {}): Promise<EpochResult[]> {
+  /**
+   * Trains on the data (uploaded to the GPU once; batches gathered on the GPU). Returns one result per
+   * epoch. `fit(data, options)` trains on encoded table rows (encodeTable, trainTestSplit): the first
+   * such fit fits the network's preprocessing on them (see `scaling`), and every later one must have
+   * the same columns.
+   */
+  fit(inputs: Inputs, labels: Labels, options?: FitOptions): Promise<EpochResult[]>;
+  fit(data: TableData, options?: FitOptions): Promise<EpochResult[]>;
+  async fit(
+    inputs: Inputs | TableData,
+    labels?: Labels | FitOptions,
+    maybeOptions: FitOptions = {},
+  ): Promise<EpochResult[]> {
+    const table = tableKind(inputs) === 'data' ? (inputs as TableData) : undefined;
+    const options = (table ? (labels ?? {}) : maybeOptions) as FitOptions;
     checkOptions(options, FIT_KEYS, 'an object of fit options, or nothing');
     checkCallbacks(options, 'options.');
     if (this.fitting) {
@@ -271,9 +328,71 @@ export class MLP {
     }
     this.fitting = true;
     try {
-      return await this.fitNow(inputs, labels, options);
+      if (table) return await this.fitTable(await tables(), table, options);
+      if (options.scaling !== undefined) {
+        throw new Error(
+          'options.scaling is for tables (fit(data) with encodeTable rows); typed arrays are trained on as they are',
+        );
+      }
+      return await this.fitNow(inputs as Inputs, labels as Labels, options);
     } finally {
       this.fitting = false;
+    }
+  }
+
+  /**
+   * fit on table rows: the network's preprocessing (fitted on these rows the first time), the rows
+   * imputed and their regression targets standardised on the host, then fitNow; the input transform is
+   * installed on the GPU once everything is checked.
+   */
+  private async fitTable(t: Tables, data: TableData, options: FitOptions): Promise<EpochResult[]> {
+    const scaling = options.scaling ?? 'standardize';
+    if (!t.SCALINGS.includes(scaling)) fail('options.scaling', scaling, "'standardize', 'minmax' or 'none'");
+    if (options.validationSplit !== undefined) {
+      throw new Error(
+        'options.validationSplit takes the last rows (as Keras): for a table, split it with trainTestSplit(data, { testSize, seed }) (shuffled, stratified by class) and pass validation: test',
+      );
+    }
+    let pre = this.pre;
+    if (pre) {
+      t.checkSameColumns(data, pre, 'the data');
+      const had = pre.inputs.find((c) => c.type === 'numeric')?.scaling;
+      if (options.scaling !== undefined && had !== undefined && had !== scaling) {
+        throw new Error(
+          `options.scaling = '${scaling}', but this network's inputs are scaled with '${had}' since its first fit on a table: leave scaling out`,
+        );
+      }
+    } else {
+      this.checkShape(data.features.length, data.outputs.length, data.task, `the table ${data.name}`);
+      pre = t.fitPreprocessing(data, scaling);
+    }
+    const known = pre;
+    // (Regression targets in their own units: dataset() standardises them.)
+    const rows = (d: TableData) => ({
+      inputs: t.imputeInputs(d.inputs, known, (r) => d.where(r)),
+      labels: (d.labels ?? d.values) as Labels,
+    });
+    const train = rows(data);
+    let validation = options.validation;
+    if (tableKind(validation) === 'data') {
+      t.checkSameColumns(validation as TableData, known, 'options.validation');
+      validation = rows(validation as TableData);
+    }
+    const fresh = this.pre ? undefined : known;
+    return this.fitNow(train.inputs, train.labels, { ...options, validation, scaling: undefined }, fresh);
+  }
+
+  /** Throws unless a table of D inputs and C outputs (class names or targets) fits this network and head. */
+  private checkShape(D: number, C: number, task: 'classification' | 'regression', what: string): void {
+    const { layers } = this.model.spec;
+    const prediction = headOf(this.model.spec).definition.prediction;
+    const head = JSON.stringify(this.model.spec.head);
+    const wants = task === 'classification' ? 'class' : 'value';
+    if (layers[0] !== D || layers[layers.length - 1] !== C || prediction !== wants) {
+      const hidden = layers.slice(1, -1).join(', ');
+      throw new Error(
+        `${what} has ${D} inputs and ${C} ${task === 'classification' ? 'classes' : 'targets'} (${task}); this network is [${layers.join(', ')}] with the ${head} head: create it with layers [${D}, ${hidden ? `${hidden}, ` : ''}${C}]${prediction === wants ? '' : ` and head '${task === 'classification' ? 'softmax' : 'mse'}'`} (data.features.length, data.outputs.length, data.head)`,
+      );
     }
   }
 
@@ -281,7 +400,13 @@ export class MLP {
    * fit's work: everything is checked (settings, the checkpoint, inputs, labels, the run's options)
    * before the model is touched, so a rejected call leaves it as it was.
    */
-  private async fitNow(inputs: Inputs, labels: Labels, options: FitOptions): Promise<EpochResult[]> {
+  private async fitNow(
+    inputs: Inputs,
+    labels: Labels,
+    options: FitOptions,
+    /** A table's preprocessing, fitted now: installed on the GPU once everything is checked. */
+    fresh?: Preprocessing,
+  ): Promise<EpochResult[]> {
     const model = this.model;
     model.assertAlive();
     const { resume } = options;
@@ -301,6 +426,11 @@ export class MLP {
     if (!Number.isInteger(initialEpoch) || initialEpoch < 0) {
       fail('options.initialEpoch', initialEpoch, 'an integer ≥ 0');
     }
+    if (fresh === undefined && this.pre === undefined && tableKind(options.validation) === 'data') {
+      throw new Error(
+        'options.validation is table rows (TableData), but this network trains on typed arrays: give { inputs, labels }, or fit on the table (fit(data, options))',
+      );
+    }
     const split = splitValidation(inputs, labels, options, model.spec);
     const early = resolveEarlyStopping(options.earlyStopping, options.validation !== undefined || split !== undefined);
     const datasets: GpuDataset[] = [];
@@ -309,13 +439,16 @@ export class MLP {
         sampleWeights: split ? split.sampleWeights : options.sampleWeights,
         classWeights: options.classWeights,
       };
+      const pre = fresh ?? this.pre;
       const train = split
-        ? await this.dataset(split.train.inputs, split.train.labels, 'inputs', 'labels', weighting)
-        : await this.dataset(inputs, labels, 'inputs', 'labels', weighting);
+        ? await this.dataset(split.train.inputs, split.train.labels, 'inputs', 'labels', weighting, pre)
+        : await this.dataset(inputs, labels, 'inputs', 'labels', weighting, pre);
       datasets.push(train);
-      const held = split?.validation ?? options.validation;
+      const held = split?.validation ?? (options.validation as { inputs: Inputs; labels: Labels } | undefined);
       const what = split ? 'the validationSplit rows of ' : 'validation.';
-      const test = held ? await this.dataset(held.inputs, held.labels, `${what}inputs`, `${what}labels`) : undefined;
+      const test = held
+        ? await this.dataset(held.inputs, held.labels, `${what}inputs`, `${what}labels`, {}, pre)
+        : undefined;
       if (test) datasets.push(test);
       const requested = options.batchSize ?? 32;
       const batchSize = Number.isInteger(requested) && requested >= 1 ? Math.min(requested, train.count) : requested;
@@ -337,6 +470,11 @@ export class MLP {
       });
       // Everything checked: now the model changes.
       if (inputs instanceof Uint8Array) this.carried.inputScale = String(1 / 255); // trained on bytes (see save)
+      if (fresh) {
+        const t = await tables();
+        await model.setTransform({ input: t.inputAffine(fresh), output: t.outputAffine(fresh) });
+        this.pre = fresh;
+      }
       if (resume) await model.restore(resume.state);
       await model.setOptimizer(settings);
       try {
@@ -355,14 +493,50 @@ export class MLP {
     }
   }
 
-  /** Loss, accuracy, confusion matrix and predicted classes, computed on the GPU. */
-  async evaluate(inputs: Inputs, labels: Labels): Promise<Evaluation> {
-    const data = await this.dataset(inputs, labels, 'inputs', 'labels');
+  /**
+   * Loss, accuracy, confusion matrix and predicted classes, computed on the GPU. A network with
+   * preprocessing also takes named rows (TableData, a Table, or row objects with their targets), and
+   * names its classes (`classes`); its regression outputs, `mse`, `mae` and `r2` are in the targets'
+   * own units (its `loss` is the training loss, on standardised targets).
+   */
+  evaluate(inputs: Inputs, labels: Labels): Promise<Evaluation>;
+  evaluate(rows: NamedRows, options?: NamedRowsOptions): Promise<Evaluation>;
+  async evaluate(inputs: Inputs | NamedRows, labels?: Labels | NamedRowsOptions): Promise<Evaluation> {
+    this.model.assertAlive();
+    const pre = this.pre;
+    let x: Inputs;
+    let y: Labels;
+    if (isNamedRows(inputs)) {
+      if (!pre) throw noPreprocessing('evaluate');
+      const options = (labels ?? {}) as NamedRowsOptions;
+      checkOptions(options, ['unknownCategory'], '{ unknownCategory? }, or nothing');
+      const t = await tables();
+      const rows = inputs as NamedRows;
+      const targets = t.namedTargets(rows, pre);
+      x = t.namedInputs(rows, pre, options).x;
+      y = (targets.labels ?? targets.raw) as Labels;
+    } else {
+      x = inputs as Inputs;
+      y = labels as Labels;
+    }
+    const data = await this.dataset(x, y, 'inputs', 'labels', {}, pre);
+    let evaluation: Evaluation;
     try {
-      return await evaluateDataset(this.model, data);
+      evaluation = await evaluateDataset(this.model, data);
     } finally {
       data.destroy();
     }
+    if (!pre) return evaluation;
+    if (pre.target.type === 'classification') return { ...evaluation, classes: [...pre.target.classes] };
+    // Regression: the metrics of the unscaled outputs (what predict returns) against the targets as given.
+    if (!(x instanceof Float32Array || x instanceof Float64Array || Array.isArray(x))) {
+      throw new Error('inputs: a regression network with preprocessing evaluates inputs in host memory (Float32Array)');
+    }
+    const outputs = await this.predict(x as HostInputs);
+    const raw = resolveLabels(y, this.model.spec, outputs.length / pre.target.columns.length, 'labels');
+    const values = raw.kind === 'host' && raw.targets.kind === 'dense' ? raw.targets.values : undefined;
+    if (!values) throw new Error('internal: regression targets in host memory expected');
+    return { ...evaluation, ...regressionMetrics(outputs, values, pre.target.columns.length) };
   }
 
   /**
@@ -371,11 +545,34 @@ export class MLP {
    * Host inputs give a Float32Array. GPU inputs (`{ buffer, count }`, f32 [count, D] with COPY_SRC
    * usage) give a GPUBuffer — `options.output`, or a new one the caller owns — with nothing read back.
    */
-  predict(inputs: HostInputs): Promise<Float32Array>;
   predict(inputs: GpuInputs, options?: PredictOnGpuOptions): Promise<GPUBuffer>;
-  async predict(inputs: HostInputs | GpuInputs, options: PredictOnGpuOptions = {}): Promise<Float32Array | GPUBuffer> {
+  predict(inputs: HostInputs): Promise<Float32Array>;
+  /**
+   * A network with preprocessing predicts on named rows — TableData, a Table, or row objects
+   * (`{ Island: 'Dream', 'Body Mass (g)': 3800, … }`, other keys ignored) — scaled, one-hot encoded and
+   * imputed as in training: per row, the most likely class with every class's probability by name, or
+   * the unscaled values by target column.
+   */
+  predict(rows: NamedRows, options?: NamedRowsOptions): Promise<NamedPrediction[]>;
+  async predict(
+    inputs: HostInputs | GpuInputs | NamedRows,
+    options: PredictOnGpuOptions | NamedRowsOptions = {},
+  ): Promise<Float32Array | GPUBuffer | NamedPrediction[]> {
     this.model.assertAlive();
-    return predictInputs(this.model.predictor, this.model.spec, inputs, options);
+    if (isNamedRows(inputs)) {
+      const pre = this.pre;
+      if (!pre) throw noPreprocessing('predict');
+      checkOptions(options, ['unknownCategory'], '{ unknownCategory? }, or nothing');
+      const t = await tables();
+      const { x, count } = t.namedInputs(inputs as NamedRows, pre, options as NamedRowsOptions);
+      return t.namePredictions(await this.model.predictor.predict(x, count), pre);
+    }
+    return predictInputs(
+      this.model.predictor,
+      this.model.spec,
+      inputs as HostInputs | GpuInputs,
+      options as PredictOnGpuOptions,
+    );
   }
 
   /**
@@ -419,7 +616,8 @@ export class MLP {
   async save(metadata: Record<string, string> = {}): Promise<Uint8Array> {
     checkMetadata(metadata);
     const merged = { ...this.carried, ...metadata };
-    const bytes = await this.model.save(merged);
+    // The preprocessing's JSON as src/table/preprocessing.ts `encodePreprocessing` writes it.
+    const bytes = await this.model.save(merged, this.pre && JSON.stringify(this.pre));
     this.carried = merged;
     return bytes;
   }
@@ -455,9 +653,15 @@ export class MLP {
     inputName: string,
     labelName: string,
     weighting: LossWeighting = {},
+    /** The network's preprocessing (fit's, when it fits one now): regression targets are standardised by it. */
+    pre = this.pre,
   ): Promise<GpuDataset> {
     const { spec, ctx } = this.model;
     this.model.assertAlive();
+    const scaledTargets = pre?.target.type === 'regression';
+    if (pre && inputs instanceof Uint8Array) {
+      throw new Error(`${inputName}: a network with preprocessing takes features as numbers (Float32Array), not bytes`);
+    }
     const D = spec.layers[0];
     const C = spec.layers[spec.layers.length - 1];
     const x = resolveInputs(inputs, D, inputName);
@@ -467,9 +671,17 @@ export class MLP {
     if (y.kind === 'host') {
       const t = y.targets;
       const weights = await resolveRowWeights(ctx, spec, t, x.count, weighting);
-      return t.kind === 'labels'
-        ? GpuDataset.upload(ctx, { ...source, labels: t.labels, weights }, inputName)
-        : GpuDataset.upload(ctx, { ...source, targets: Float32Array.from(t.values), weights }, inputName);
+      if (t.kind === 'labels') return GpuDataset.upload(ctx, { ...source, labels: t.labels, weights }, inputName);
+      const values =
+        pre && scaledTargets
+          ? (await tables()).scaleTargets(Float32Array.from(t.values), pre)
+          : Float32Array.from(t.values);
+      return GpuDataset.upload(ctx, { ...source, targets: values, weights }, inputName);
+    }
+    if (scaledTargets) {
+      throw new Error(
+        `${labelName}: this network standardises its regression targets, so it takes them in host memory (a Float32Array in their own units), not a GPU buffer`,
+      );
     }
     const kind = headOf(spec).definition.targets[0];
     const data =
@@ -566,6 +778,13 @@ function splitWeights(weights: SampleWeights | undefined, rows: number, at: numb
   return list.slice(0, at);
 }
 
+/** The error of named rows given to a network without preprocessing. */
+function noPreprocessing(what: string): Error {
+  return new Error(
+    `${what}: named rows (a table, TableData or row objects) need a network trained on a table (fit(data)) or loaded from such a file; this network has no preprocessing: give it numbers (Float32Array [count, D])`,
+  );
+}
+
 /**
  * A checkpoint this network can continue from, checked whole before any of it is applied
  * (checkCheckpoint: its model state, position, run and early stopping state), and of this architecture.
@@ -601,7 +820,23 @@ export async function loadMLP(
     'an object { device?, debugShaders?, label?, tune? }, or nothing',
   );
   const file = decodeModel(bytes, 'model file');
-  return new MLP(await Model.fromFile(file, options), carriedMetadata(file.metadata));
+  const { layers } = file.spec;
+  const json = file.metadata.preprocessing;
+  // Checked whole before anything is made from the file.
+  const t = json === undefined ? undefined : await tables();
+  const pre = t?.decodePreprocessing(json as string, layers[0], layers[layers.length - 1], 'model file');
+  const model = await Model.fromFile(file, options);
+  const mlp = new MLP(model, carriedMetadata(file.metadata));
+  if (t && pre) {
+    try {
+      await model.setTransform({ input: t.inputAffine(pre), output: t.outputAffine(pre) });
+    } catch (error) {
+      await model.destroy();
+      throw error;
+    }
+    mlp.adopt(pre);
+  }
+  return mlp;
 }
 
 /**

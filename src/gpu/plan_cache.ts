@@ -27,8 +27,8 @@ interface Entry<P> {
 }
 
 export class PlanCache<K extends readonly unknown[], P extends CachedPlan> {
-  /** Entries in use order: least recently used first. */
-  private readonly entries = new Map<string, Entry<P>>();
+  /** Entries in use order: least recently used first. @internal (clearPlans) */
+  readonly entries = new Map<string, Entry<P>>();
 
   constructor(
     private readonly make: (...key: K) => Promise<P>,
@@ -115,5 +115,25 @@ export class PlanCache<K extends readonly unknown[], P extends CachedPlan> {
     const plans = await Promise.allSettled([...this.entries.values()].map((e) => e.plan));
     for (const p of plans) if (p.status === 'fulfilled') p.value.destroy();
     this.entries.clear();
+  }
+}
+
+/**
+ * Forgets every plan of a cache (what they were made from changed: a network's input transform), so
+ * that the next `get` makes a new one: the unpinned are destroyed now; a pinned one (a predict running
+ * meanwhile) stays, under a key no `get` asks for, until the budget evicts it once released. A function,
+ * not a method, so that the inference entry, which never clears, leaves it out.
+ */
+export function clearPlans<P extends CachedPlan>(cache: PlanCache<never, P>): void {
+  for (const [key, entry] of [...cache.entries]) {
+    cache.entries.delete(key);
+    if (entry.pins > 0) {
+      entry.key = `cleared ${key}`;
+      cache.entries.set(entry.key, entry);
+    } else
+      entry.plan.then(
+        (p) => p.destroy(),
+        () => {},
+      );
   }
 }

@@ -4,8 +4,10 @@
  * reused. Inference uses it alone; a training step (src/train/plan.ts) builds on one that also keeps
  * the Z of the layers whose activation's derivative needs it.
  *
+ *   X ← X·s_in + t_in                   a network with preprocessing: its inputs scaled per column, in place (docs/maths.md §11)
  *   A_{l+1} = act_l(A_l·W_l + b_l)      l = 0 … L−1, one fused matmul each; A_0 = X: [B, D]
  *   P = outputs(Z_{L−1})                the head's outputs: [B, C]
+ *   P = Z_{L−1}·s_out + t_out           prediction plans of a regression network with preprocessing: unscaled, in place
  */
 import { DeviceLimitError, formatBytes, type GpuContext } from '../gpu/context.js';
 import type { MatmulChooser } from '../kernels/matmul.js';
@@ -23,6 +25,12 @@ export interface PlanModel {
   /** The parameters, flat (see ParamLayout). */
   readonly params: GPUBuffer;
   readonly label: string;
+  /**
+   * The network's preprocessing on the GPU, when it has one (src/table/preprocessing.ts): `input`, the
+   * scale then shift of each input, f32 [2, D], applied before the first layer by every plan; `output`,
+   * those of each output, f32 [2, C], applied to a regression head's outputs by prediction plans.
+   */
+  readonly transform?: { readonly input?: GPUBuffer; readonly output?: GPUBuffer };
 }
 
 type Limits = Pick<GPUSupportedLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>;
@@ -51,7 +59,7 @@ export function checkPlanFits(spec: MlpSpec, limits: Limits, batch: number): voi
 
 export class ForwardPlan {
   readonly batch: number;
-  /** X: [B, D]. */
+  /** X: [B, D] (a network with an input transform scales it in place before the first layer). */
   readonly x: GPUBuffer;
   /** A_1 … A_{L−1} (hidden activations), then the logits Z_{L−1}: [B, n_{l+1}] each. */
   readonly outputs: GPUBuffer[];
@@ -115,10 +123,11 @@ export class ForwardPlan {
   /**
    * Prepares the forward dispatches and the head's outputs; `choose` (a step plan's tuner) picks the
    * matmul kernels. Without a tuner every dispatch is prepared at once, so that their pipelines compile
-   * in parallel (the tuner times kernels, one problem at a time).
+   * in parallel (the tuner times kernels, one problem at a time). A prediction plan (`predicts`) also
+   * unscales a regression network's outputs.
    */
-  async prepare(choose?: MatmulChooser): Promise<void> {
-    const { ctx, spec, layout, params } = this.model;
+  async prepare(choose?: MatmulChooser, predicts?: boolean): Promise<void> {
+    const { ctx, spec, layout, params, transform } = this.model;
     const name = `${this.model.label}.B${this.batch}`;
     // forward: A_{l+1} = act_l(A_l·W_l + b_l)
     const forward = denseLayers(spec).map((layer) => () => {
@@ -157,15 +166,17 @@ export class ForwardPlan {
     const [f, p] = await prepareAll([forward, probabilities], choose === undefined);
     this.forward.push(...f);
     this.probabilities.push(...p);
+    // A network with preprocessing: its transforms, from a chunk loaded only then (webgpu-mlp/infer stays small).
+    if (transform) await (await import('../kernels/affine.js')).addTransforms(ctx, this, transform, predicts, name);
   }
 
-  /** A plan ready to encode, its buffers freed if making it fails (out of memory included). */
+  /** A prediction plan ready to encode, its buffers freed if making it fails (out of memory included). */
   static async create(model: PlanModel, batch: number): Promise<ForwardPlan> {
     return ForwardPlan.made(
       model,
       batch,
       () => new ForwardPlan(model, batch),
-      (p) => p.prepare(),
+      (p) => p.prepare(undefined, true),
     );
   }
 

@@ -3,8 +3,9 @@
  *
  * Tensors: `layers.{l}.weight` [fanOut, fanIn] (torch.nn.Linear's layout: our [fanIn, fanOut] W
  * transposed) and `layers.{l}.bias` [fanOut], f32 little-endian. Metadata: `format` =
- * `webgpu-mlp/1`, `spec` = the architecture as JSON ({ layers, activations, head }), plus any
- * extra string fields (training settings, accuracy).
+ * `webgpu-mlp/1`, `spec` = the architecture as JSON ({ layers, activations, head }), for a network
+ * trained on a table `preprocessing` (its JSON: src/table/preprocessing.ts, read and checked by
+ * `decodePreprocessing` there), plus any extra string fields (training settings, accuracy).
  */
 import type { ParamLayout } from '../model/layout.js';
 import { paramLayout } from '../model/layout.js';
@@ -28,8 +29,13 @@ export interface LoadedModel {
   metadata: Record<string, string>;
 }
 
-/** Encodes flat parameters (GPU layout) with their architecture. */
-export function encodeModel(spec: MlpSpec, flat: Float32Array, extra: Record<string, string> = {}): Uint8Array {
+/** Encodes flat parameters (GPU layout) with their architecture, and a table network's preprocessing (JSON). */
+export function encodeModel(
+  spec: MlpSpec,
+  flat: Float32Array,
+  extra: Record<string, string> = {},
+  preprocessing?: string,
+): Uint8Array {
   const layout = paramLayout(spec);
   if (flat.length !== layout.totalFloats) {
     throw new Error(
@@ -37,15 +43,17 @@ export function encodeModel(spec: MlpSpec, flat: Float32Array, extra: Record<str
     );
   }
   const tensors = layerTensors(layout, flat);
-  const metadata = fileMetadata(extra, {
+  const own: Record<string, string> = {
     format: MODEL_FORMAT,
     spec: JSON.stringify({ layers: spec.layers, activations: spec.activations, head: spec.head }),
-  });
+  };
+  if (preprocessing !== undefined) own.preprocessing = preprocessing;
+  const metadata = fileMetadata(extra, own, MODEL_OWN_KEYS);
   return encodeSafetensors(tensors, metadata);
 }
 
 /** The keys a model file writes itself (`encodeModel`): every other metadata key is the caller's. */
-export const MODEL_OWN_KEYS = ['format', 'spec'] as const;
+export const MODEL_OWN_KEYS = ['format', 'spec', 'preprocessing'] as const;
 
 /**
  * What a model file's metadata says besides its own keys (how it was trained, `inputScale`, the

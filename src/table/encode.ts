@@ -7,6 +7,7 @@
  */
 import { checkOptions, fail, formatValue } from '../params.js';
 import { listNames, quoteName, TableError } from './errors.js';
+import { TABLE_KIND } from './kind.js';
 import {
   type ColumnSchema,
   encodeClasses,
@@ -69,6 +70,9 @@ export const MAX_INTEGER_CLASSES = 20;
  * (regression, in the table's units). `columns` and `target` are what a network trained on it keeps.
  */
 export class TableData {
+  /** @internal Marks TableData without an instanceof (src/table/kind.ts). */
+  readonly [TABLE_KIND] = 'data';
+
   /** @internal */
   constructor(
     /** What messages call it (the table's name). */

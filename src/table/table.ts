@@ -13,6 +13,7 @@
  */
 import { formatValue } from '../params.js';
 import { TableError } from './errors.js';
+import { TABLE_KIND } from './kind.js';
 
 /** A cell as the table gives it back. */
 export type Cell = number | string | null;
@@ -66,6 +67,8 @@ export class TableColumn {
 
 /** A table of named columns (see the module comment). */
 export class Table {
+  /** @internal Marks a Table without an instanceof (src/table/kind.ts). */
+  readonly [TABLE_KIND] = 'table';
   private readonly byName: Map<string, TableColumn>;
 
   /** @internal */

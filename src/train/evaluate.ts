@@ -36,6 +36,48 @@ export interface Evaluation {
   mse?: number;
   /** Regression heads: the mean over all outputs of |output − target|. */
   mae?: number;
+  /**
+   * Regression heads: the coefficient of determination 1 − Σ(output − target)² / Σ(target − mean)² of
+   * each output, averaged over the outputs (scikit-learn's `r2_score`, `'uniform_average'`); NaN for an
+   * output whose targets are all equal.
+   */
+  r2?: number;
+  /** A network with preprocessing (trained on a table): the class names, in the order of `confusion`'s rows and columns. */
+  classes?: string[];
+}
+
+/** Regression metrics of outputs [count, C] against targets [count, C]: the outputs, MSE, MAE and R². */
+export function regressionMetrics(
+  outputs: ArrayLike<number>,
+  targets: ArrayLike<number>,
+  C: number,
+): { outputs: Float32Array; mse: number; mae: number; r2: number } {
+  const n = outputs.length / C;
+  let squared = 0;
+  let absolute = 0;
+  let r2 = 0;
+  for (let c = 0; c < C; c++) {
+    let mean = 0;
+    for (let r = 0; r < n; r++) mean += targets[r * C + c];
+    mean /= n;
+    let residual = 0;
+    let total = 0;
+    for (let r = 0; r < n; r++) {
+      const d = outputs[r * C + c] - targets[r * C + c];
+      const t = targets[r * C + c] - mean;
+      residual += d * d;
+      total += t * t;
+      absolute += Math.abs(d);
+    }
+    squared += residual;
+    r2 += total > 0 ? 1 - residual / total : Number.NaN;
+  }
+  return {
+    outputs: Float32Array.from(outputs),
+    mse: squared / outputs.length,
+    mae: absolute / outputs.length,
+    r2: r2 / C,
+  };
 }
 
 /** What a head's evaluation reads back besides the loss: per-row classes, or the logits. */
@@ -81,21 +123,12 @@ export function summarizeEvaluation(
       outputAccuracy: right.map((k) => (count ? k / count : Number.NaN)),
     };
   }
-  let squared = 0;
-  let absolute = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const d = logits[i] - dense[i];
-    squared += d * d;
-    absolute += Math.abs(d);
-  }
   return {
     loss: stats.loss,
     accuracy: Number.NaN,
     confusion: [],
     predictions: new Uint32Array(0),
-    outputs: Float32Array.from(logits),
-    mse: squared / logits.length,
-    mae: absolute / logits.length,
+    ...regressionMetrics(logits, dense, C),
   };
 }
 

@@ -8,11 +8,13 @@
  * the work.
  */
 import { DeviceLimitError, GpuContext, GpuOutOfMemoryError } from '../gpu/context.js';
-import { PlanCache } from '../gpu/plan_cache.js';
+import { clearPlans, PlanCache } from '../gpu/plan_cache.js';
+import type { ForwardPlan } from '../infer/plan.js';
 import { Predictor } from '../infer/predictor.js';
 import { type Checkpoint, checkModelState } from '../io/checkpoint_file.js';
 import { decodeModel, encodeModel, type LoadedModel } from '../io/model_file.js';
 import type { FileBytes } from '../io/safetensors.js';
+import type { Affine } from '../kernels/affine.js';
 import { decodeStats, resetStats, STATS_BYTES } from '../kernels/metrics.js';
 import type { GpuOp } from '../kernels/op.js';
 import type { OptimizerOp } from '../kernels/optimizer.js';
@@ -104,6 +106,11 @@ export class Model {
   private evaluations: Promise<unknown> = Promise.resolve();
   /** Whether plans made from now on tune their matmuls (ModelOptions.tune). */
   tune: TuneMode = false;
+  /**
+   * The network's input and output transforms on the GPU (PlanModel.transform: a table network's
+   * scaling, docs/maths.md §11), once setTransform has installed them.
+   */
+  transform: { input?: GPUBuffer; output?: GPUBuffer } | undefined;
 
   private constructor(
     ctx: GpuContext,
@@ -237,6 +244,38 @@ export class Model {
       }
     }
     this.settings = resolved;
+  }
+
+  /**
+   * Installs the per-input transform every plan applies before the first layer, and the per-output one
+   * prediction plans apply after the last (a table network's preprocessing), replacing any before.
+   * Cached plans were made without them: they are dropped.
+   */
+  async setTransform(affines: { input?: Affine; output?: Affine }, label = this.label): Promise<void> {
+    this.assertAlive();
+    const D = this.spec.layers[0];
+    const C = this.spec.layers[this.spec.layers.length - 1];
+    for (const [side, a, n] of [
+      ['input', affines.input, D],
+      ['output', affines.output, C],
+    ] as const) {
+      if (a && (a.scale.length !== n || a.shift.length !== n)) {
+        throw new Error(
+          `internal: the ${side} transform has ${a.scale.length} scales and ${a.shift.length} shifts, expected ${n}`,
+        );
+      }
+    }
+    // The affine kernel's module is loaded only by networks with preprocessing.
+    const made = await (await import('../kernels/affine.js')).createTransform(this.ctx, affines, label);
+    this.releaseTransform();
+    this.transform = made.input || made.output ? made : undefined;
+    clearPlans(this.plans as PlanCache<never, StepPlan>);
+    clearPlans(this.predictor.plans as PlanCache<never, ForwardPlan>);
+  }
+
+  private releaseTransform(): void {
+    for (const b of [this.transform?.input, this.transform?.output]) if (b) this.ctx.releaseBuffer(b);
+    this.transform = undefined;
   }
 
   /** The plan for a batch size and target kind, made once and cached (see PlanCache for the bound). */
@@ -590,8 +629,8 @@ export class Model {
   }
 
   /** The model as a safetensors file (architecture in the metadata; weights as torch.nn.Linear [out, in]). */
-  async save(metadata: Record<string, string> = {}): Promise<Uint8Array> {
-    return encodeModel(this.spec, await this.readParams(), metadata);
+  async save(metadata: Record<string, string> = {}, preprocessing?: string): Promise<Uint8Array> {
+    return encodeModel(this.spec, await this.readParams(), metadata, preprocessing);
   }
 
   /** Loads a model saved by `save()` (or `npm run train`). Bad files give errors that say what is wrong. */
@@ -633,6 +672,7 @@ export class Model {
     await this.plans.destroy();
     await this.predictor.destroy();
     this.optimizer?.destroy();
+    this.releaseTransform();
     for (const b of [this.params, this.grads, this.trainStats, this.evalStats]) this.ctx.releaseBuffer(b);
     if (this.epochCopy) this.ctx.releaseBuffer(this.epochCopy);
     if (this.ownsContext) this.ctx.destroy();

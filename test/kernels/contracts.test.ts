@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ACTIVATION, activationCall } from '../../src/kernels/activation.js';
+import { AFFINE, affineCall } from '../../src/kernels/affine.js';
 import { ARGMAX, argmaxCall } from '../../src/kernels/argmax.js';
 import { BIAS_GRAD, biasGradCall } from '../../src/kernels/bias_grad.js';
 import type { WorkgroupTarget } from '../../src/kernels/check.js';
@@ -109,6 +110,10 @@ describe('kernel contracts, resolved on the CPU', () => {
         ),
       );
     }
+  });
+
+  it("affine: the in-place per-column scale and shift of a network's preprocessing", () => {
+    for (const target of targets) AFFINE.resolve(affineCall({ values: BIG, coef: BIG, rows: 9, cols: 7 }, target));
   });
 
   it('the row kernels and the heads: both variants, labels and dense targets', () => {

@@ -488,7 +488,7 @@ describe('12. files keep their own metadata', () => {
   it("a caller's metadata cannot replace a file's own keys, and encodeCheckpoint refuses what is not a checkpoint", async () => {
     const mlp = await createMLP({ layers: [2, 3], device: gpu().device });
     await expect(mlp.save({ format: 'mine' })).rejects.toThrow(
-      `metadata["format"] is the file's own: choose another key (reserved: format, spec)`,
+      `metadata["format"] is the file's own: choose another key (reserved: format, spec, preprocessing)`,
     );
     await expect(mlp.save('notes' as never)).rejects.toThrow('metadata is string: expected an object of strings');
     expect(decodeModel(await mlp.save({ note: 'kept' })).metadata.note).toBe('kept');
