@@ -1,5 +1,6 @@
 /** Command-line options of `npm run bench`, parsed and validated before any GPU work. */
 import { bad, forEachFlag, int, num, path } from '../src/cli/flags.js';
+import { CONTENDERS, type Contender } from './race.js';
 import { STEP_MODELS, type StepModelName, type TuneSetting } from './step.js';
 import { SUITES, type SuiteName } from './types.js';
 
@@ -16,6 +17,8 @@ export interface BenchArgs {
   models: StepModelName[] | undefined;
   /** `tfjs`: only the race against TF.js (bench/race.ts). */
   vs: 'tfjs' | undefined;
+  /** The race's contenders; undefined: all three. */
+  contenders: Contender[] | undefined;
   /** Only the setup probes (a network's setup in a new process, bench/setup_probe.ts). */
   setup: boolean;
   help: boolean;
@@ -52,6 +55,7 @@ Options:
                           as the CPU reference): the four table shapes, spirals and MNIST, setup and
                           steady epochs apart, each checked to reach a comparable loss; with --quick,
                           small sizes. Writes bench-results/race-<date>.json
+  --contenders A,B,...    the race's contenders: webgpu-mlp, tfjs-webgpu, tfjs-wasm   (default all)
   -h, --help              show this help
 
 Open demo/bench.html (npm run demo) to run the same suites in the browser, plot them and compare
@@ -69,6 +73,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     tune: undefined,
     models: undefined,
     vs: undefined,
+    contenders: undefined,
     setup: false,
     help: false,
   };
@@ -90,6 +95,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         noValue();
         args.setup = true;
         break;
+      case '--contenders': {
+        const v = take();
+        const names = v.split(',').map((c) => c.trim());
+        for (const c of names)
+          if (!CONTENDERS.includes(c as Contender)) bad(flag, v, `comma-separated from ${CONTENDERS.join(', ')}`);
+        args.contenders = names as Contender[];
+        break;
+      }
       case '--vs': {
         const v = take();
         if (v !== 'tfjs') bad(flag, v, 'tfjs');

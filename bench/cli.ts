@@ -136,6 +136,7 @@ async function race(
   const adapter = ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown';
   const report = await runRace({
     mode: args.quick ? 'quick' : 'full',
+    contenders: args.contenders,
     createMLP: (options) => createMLP(options),
     tfjs: nodeTfjsLoader(),
     mnist: async () => (await loadMnistNode()).train,

@@ -128,7 +128,8 @@ export function raceData(c: RaceCase, mnist?: { images: Uint8Array; labels: Uint
   return { x, y };
 }
 
-export type Contender = 'webgpu-mlp' | 'tfjs-webgpu' | 'tfjs-wasm';
+export const CONTENDERS = ['webgpu-mlp', 'tfjs-webgpu', 'tfjs-wasm'] as const;
+export type Contender = (typeof CONTENDERS)[number];
 
 /** One contender's run of a case. total = setup + epochs × steady, all wall-clock. */
 export interface RaceRun {
@@ -322,7 +323,7 @@ function ratio(theirs: RaceRun | undefined, ours: RaceRun | undefined): { epoch:
 export async function runRace(options: RaceOptions): Promise<RaceReport> {
   const log = options.log ?? (() => {});
   const cases = options.cases ?? raceCases(options.mode ?? 'full');
-  const contenders = options.contenders ?? ['webgpu-mlp', 'tfjs-webgpu', 'tfjs-wasm'];
+  const contenders = options.contenders ?? [...CONTENDERS];
   const results: RaceResult[] = [];
   let tfjsVersion = 'not loaded';
   let mnist: { images: Uint8Array; labels: Uint8Array } | undefined;

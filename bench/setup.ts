@@ -62,13 +62,13 @@ export function describeProbe(p: SetupProbe): string {
 /** The probes as Markdown tables: the phases, then the pipelines by kind (count, sum and longest). */
 export function formatSetup(report: SetupReport): string {
   const lines = [
-    'setup in a new process (ms): node start, runtime finder, import, device + createMLP, fit setup; library setup = the last two',
-    '| network | node start | runtime | import | create | fit setup | library setup | pipelines |',
-    '|---|---|---|---|---|---|---|---|',
+    'setup in a new process (ms): node start, runtime finder, import, device + createMLP, fit setup; library setup = the last two; CPU: every thread, from the start',
+    '| network | node start | runtime | import | create | fit setup | library setup | CPU to first step | pipelines |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const p of report.probes) {
     lines.push(
-      `| [${p.layers.join(',')}] | ${p.startMs.toFixed(0)} | ${p.runtimeMs.toFixed(0)} | ${p.importMs.toFixed(0)} | ${p.createMs.toFixed(0)} | ${p.fitSetupMs.toFixed(0)} | **${(p.createMs + p.fitSetupMs).toFixed(0)}** | ${p.pipelines.length} |`,
+      `| [${p.layers.join(',')}] | ${p.startMs.toFixed(0)} | ${p.runtimeMs.toFixed(0)} | ${p.importMs.toFixed(0)} | ${p.createMs.toFixed(0)} | ${p.fitSetupMs.toFixed(0)} | **${(p.createMs + p.fitSetupMs).toFixed(0)}** | ${p.cpuMs.toFixed(0)} | ${p.pipelines.length} |`,
     );
   }
   lines.push('', 'pipelines compiled before the first step, by kind (wall-clock ms, compiled side by side)');
