@@ -90,7 +90,7 @@ export default defineConfig(({ mode }) => ({
       // The library exports requestGpuDevice, so device creation is in index.js itself; the lazy
       // import that keeps it out of infer.js is then a no-op, as intended.
       onLog(level, log, handler) {
-        if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' && log.message.includes('src/gpu/device.ts')) return;
+        if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' && /src\/gpu\/(device|refused)\.ts/.test(log.message)) return;
         // The table code likewise: loaded by the MLP when it meets a table, and exported by index.js itself.
         if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' && log.message.includes('src/table/network.ts')) return;
         handler(level, log);

@@ -27,6 +27,7 @@ export {
   missingCapabilities,
 } from './gpu/context.js';
 export type { DeviceOptions, OwnedDevice } from './gpu/device.js';
+export { GpuWorkRefused } from './gpu/refused.js';
 export { requestGpuDevice } from './gpu/device.js';
 export { spaceOutDawnPolling } from './gpu/polling.js';
 export type { GpuInputs, Inputs, Labels } from './inputs.js';

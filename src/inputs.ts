@@ -78,6 +78,7 @@ export function resolveInputs(inputs: unknown, D: number, name = 'inputs'): Reso
   else if (inputs instanceof Float64Array) images = Float32Array.from(inputs);
   else if (Array.isArray(inputs) && inputs.length > 0 && Array.isArray(inputs[0])) images = fromRows(name, inputs, D);
   else if (isGpuInputs(inputs)) {
+    checkGpuKeys(name, inputs, ['buffer', 'count']);
     const { count, buffer } = inputs;
     if (!Number.isInteger(count) || count < 1)
       throw new Error(`${name}.count = ${formatValue(count)}, expected an integer ≥ 1`);
@@ -92,6 +93,20 @@ export function resolveInputs(inputs: unknown, D: number, name = 'inputs'): Reso
     throw new Error(`${name} has ${images.length} values, expected a positive multiple of ${D} ([count, ${D}])`);
   }
   return { kind: 'host', images, count: images.length / D };
+}
+
+/**
+ * An application's `{ buffer, … }` holds only the keys we read: anything else — `offset`, say — would be
+ * ignored, and rows 0..count−1 of the buffer used in its stead, so it is refused.
+ */
+export function checkGpuKeys(name: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new Error(
+        `${name}.${key} is not taken: give { ${known.join(', ')} } (rows from the buffer's start; copy others to a buffer of their own)`,
+      );
+    }
+  }
 }
 
 function isGpuInputs(value: unknown): value is GpuInputs {
@@ -146,6 +161,7 @@ export function resolveLabels(labels: unknown, spec: MlpSpec, rows: number, name
     }
     targets = { kind: 'labels', labels: out };
   } else if (typeof labels === 'object' && labels !== null && 'buffer' in labels && !ArrayBuffer.isView(labels)) {
+    checkGpuKeys(name, labels, ['buffer']);
     return { kind: 'gpu', buffer: (labels as { buffer: GPUBuffer }).buffer };
   } else {
     throw new Error(`${name} is ${typeName(labels)}: expected ${LABEL_TYPES}`);

@@ -322,6 +322,29 @@ export class GpuContext {
     return buffer;
   }
 
+  /** True for a buffer this context made and holds (a network's parameters, gradients, plans…). */
+  owns(buffer: GPUBuffer): boolean {
+    return this.buffers.has(buffer);
+  }
+
+  /**
+   * Runs `submit` (synchronous: it encodes and submits) inside a validation error scope, so that a
+   * validation error of our own commands belongs to the call that made them: the promise resolves to it
+   * (or null) instead of it reaching the device's uncaptured-error log. Synchronous, as `allocating` is,
+   * so no other work lands in the scope. See src/gpu/app_buffer.ts.
+   */
+  submitChecked(submit: () => void): Promise<GPUError | null> {
+    this.device.pushErrorScope('validation');
+    const pop = () => this.device.popErrorScope().catch(() => null);
+    try {
+      submit();
+    } catch (error) {
+      void pop();
+      throw error;
+    }
+    return pop();
+  }
+
   /**
    * Runs `make`, which allocates, inside an `out-of-memory` error scope. WebGPU reports an allocation the
    * device could not make only later, asynchronously, and hands back an invalid buffer meanwhile; here it

@@ -5,7 +5,9 @@
  * the rows' loss weights). Byte inputs (MNIST pixels) stay bytes on the GPU — 4× smaller than f32 —
  * and are scaled by the gather kernel.
  */
+import { checkAppBuffer } from '../gpu/app_buffer.js';
 import { DeviceLimitError, type GpuContext, GpuOutOfMemoryError } from '../gpu/context.js';
+import { probeAppBuffers } from '../gpu/refused.js';
 import { prepareGather } from '../kernels/gather.js';
 import { type GpuOp, OpScope } from '../kernels/op.js';
 import type { StepPlan } from './plan.js';
@@ -51,6 +53,8 @@ export class GpuDataset {
   private weightBuffer: GPUBuffer | undefined;
   /** Their mean (1 without weights): the factor by which they scale the loss on average. */
   meanWeight = 1;
+  /** The application's buffers it uses in place, by the names the caller gave them (see src/gpu/app_buffer.ts). */
+  readonly appBuffers: [string, GPUBuffer][] = [];
   /** Per plan, one gather per slot: the steps of one submit each read their own start (see Model.submitSteps). */
   private readonly gathers = new Map<StepPlan, { scope: OpScope; slots: Promise<GatherOp>[] }>();
 
@@ -67,12 +71,18 @@ export class GpuDataset {
   ): Promise<GpuDataset> {
     const what = `the data set ${name} (${source.count} rows)`;
     try {
-      return await ctx.allocating(
+      const data = await ctx.allocating(
         what,
         () => new GpuDataset(ctx, source, name, targetName),
         (made) => made.destroy(),
         'fit on fewer rows at a time (repeated fit calls continue the run), or free GPU memory',
       );
+      // Destroyed, mapped or of another device: found now, before a run or evaluation starts.
+      await probeAppBuffers(ctx, data.appBuffers).catch((refused) => {
+        data.destroy();
+        throw refused;
+      });
+      return data;
     } catch (error) {
       // Over a limit of the device (not out of memory): say what the data set is and what would fit.
       if (!(error instanceof DeviceLimitError) || error instanceof GpuOutOfMemoryError) throw error;
@@ -128,8 +138,14 @@ export class GpuDataset {
         this.images = this.upload(`${name}.images`, images);
         this.kind = 'f32';
       } else {
-        expectBytes(name, 'the f32 inputs', images, count * cols * 4);
-        this.images = images; // the application's buffer, used in place (zero copy)
+        const shape = `f32 [${count}, ${cols}]`;
+        this.images = checkAppBuffer(ctx, name, images, {
+          usage: ['STORAGE'],
+          bytes: count * cols * 4,
+          shape,
+          why: IN_PLACE,
+        });
+        this.appBuffers.push([name, images]); // the application's buffer, used in place (zero copy)
         this.kind = 'f32';
       }
 
@@ -143,15 +159,18 @@ export class GpuDataset {
           }
           this.targetBuffer = this.upload(`${name}.labels`, Uint32Array.from(labels));
         } else {
-          expectBytes(targetName, 'the u32 labels', labels, count * 4, true);
-          this.targetBuffer = labels;
+          const need = { usage: READ_BACK, bytes: count * 4, shape: `u32 [${count}]`, why: READ_WHY };
+          this.targetBuffer = checkAppBuffer(ctx, targetName, labels, need);
+          this.appBuffers.push([targetName, labels]);
         }
       } else if (targets instanceof Float32Array) {
         expectLength(name, 'targets', targets.length, count * classes, `count × classes = ${count} × ${classes}`);
         this.targetBuffer = this.upload(`${name}.targets`, targets);
       } else {
-        expectBytes(targetName, 'the f32 targets', targets as GPUBuffer, count * classes * 4, true);
-        this.targetBuffer = targets as GPUBuffer;
+        const shape = `f32 [${count}, ${classes}]`;
+        const need = { usage: READ_BACK, bytes: count * classes * 4, shape, why: READ_WHY };
+        this.targetBuffer = checkAppBuffer(ctx, targetName, targets as GPUBuffer, need);
+        this.appBuffers.push([targetName, targets as GPUBuffer]);
       }
 
       this.indices = this.scope.storage(`${name}.indices`, count * 4);
@@ -279,21 +298,8 @@ function expectLength(name: string, what: string, got: number, want: number, why
   if (got !== want) throw new Error(`${name}: ${what} has ${got} values, expected ${want} (${why})`);
 }
 
-/**
- * An application's buffer: large enough, with STORAGE usage (the gather reads it in place) and, for
- * targets, COPY_SRC (they are read back: checked on the CPU, and for the confusion matrix).
- */
-function expectBytes(name: string, what: string, buffer: GPUBuffer, bytes: number, readBack = false): void {
-  if (buffer.size < bytes)
-    throw new Error(`${name}: ${what} buffer has ${buffer.size} bytes, expected at least ${bytes}`);
-  if (!(buffer.usage & GPUBufferUsage.STORAGE)) {
-    throw new Error(
-      `${name}: ${what} buffer lacks GPUBufferUsage.STORAGE; create it with STORAGE usage to use it in place`,
-    );
-  }
-  if (readBack && !(buffer.usage & GPUBufferUsage.COPY_SRC)) {
-    throw new Error(
-      `${name}: ${what} buffer lacks GPUBufferUsage.COPY_SRC; create it with STORAGE | COPY_SRC: its values are read back to be checked and for evaluation`,
-    );
-  }
-}
+/** Why an application's buffer needs STORAGE usage: the gather kernel reads it where it is. */
+const IN_PLACE = 'the gather kernel reads it in place';
+/** Targets are read in place and read back (checked on the CPU, and for the confusion matrix). */
+const READ_BACK = ['STORAGE', 'COPY_SRC'] as const;
+const READ_WHY = 'its values are read back to be checked and for evaluation';

@@ -5,6 +5,7 @@
  * per output) or values (mean squared and absolute error).
  */
 
+import { GpuWorkRefused, refusedWork } from '../gpu/refused.js';
 import { maxPlanRows } from '../infer/plan.js';
 import type { PredictionKind } from '../model/heads/index.js';
 import { headOf } from '../model/heads/index.js';
@@ -189,7 +190,10 @@ async function evaluateNow(model: Model, data: GpuDataset, batchSize: number): P
       );
       if ((s + 1) % 20 === 0) await model.ctx.device.queue.onSubmittedWorkDone();
     }
-    const stats = await model.readEvalStats();
+    const stats = await model.readEvalStats().catch(async (error: unknown) => {
+      if (!(error instanceof GpuWorkRefused)) throw error;
+      throw await refusedWork(model.ctx, `evaluating ${data.name}`, error, data.appBuffers);
+    });
     const bytes = await model.ctx.read(gathered);
     const read = readback === 'classes' ? { classes: new Uint32Array(bytes) } : { logits: new Float32Array(bytes) };
     const targets =

@@ -3,6 +3,7 @@
  * per submit. It pins the step plans it uses until the run closes it, so that no other caller's
  * plans (a `predict` meanwhile) can evict them.
  */
+import { GpuWorkRefused, refusedWork } from '../gpu/refused.js';
 import { type Checkpoint, nonFiniteState } from '../io/checkpoint_file.js';
 import { headOf } from '../model/heads/index.js';
 import type { GpuDataset } from './dataset.js';
@@ -95,13 +96,24 @@ export class GpuBatchTrainer implements BatchTrainer {
     );
   }
 
+  /** The training statistics; a step the GPU refused is an error naming the application's buffer behind it. */
   readStats(): Promise<Stats> {
-    return this.model.readTrainStats();
+    return this.named(this.model.readTrainStats());
   }
 
   async endEpoch(): Promise<{ stats: Stats; snapshot: Checkpoint }> {
-    const { stats, checkpoint } = await this.model.endEpoch();
+    const { stats, checkpoint } = await this.named(this.model.endEpoch());
     return { stats, snapshot: checkpoint };
+  }
+
+  /** `read`, whose GpuWorkRefused (a step the GPU refused) names the application's buffer behind it. */
+  private async named<T>(read: Promise<T>): Promise<T> {
+    try {
+      return await read;
+    } catch (error) {
+      if (!(error instanceof GpuWorkRefused)) throw error;
+      throw await refusedWork(this.model.ctx, 'a training step', error, this.train.appBuffers);
+    }
   }
 
   resetStats(): void {

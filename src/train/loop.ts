@@ -8,7 +8,9 @@
  * submit, statistics read asynchronously every `progressEvery` steps (one read behind, so the GPU never
  * drains for them), evaluation on the held-out set at the end.
  */
+
 import { DeviceLostError } from '../gpu/context.js';
+import { GpuWorkRefused } from '../gpu/refused.js';
 import type { EarlyStoppingState, TrainingCheckpoint } from '../io/checkpoint_file.js';
 import { checkSeed, permutation } from '../model/random.js';
 import { fail } from '../params.js';
@@ -452,6 +454,15 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
       }
     } catch (error) {
       if (error instanceof TrainingInterrupted) throw error;
+      if (error instanceof GpuWorkRefused) {
+        // Steps the GPU refused did nothing there, but their count went on: back to the last checkpoint.
+        const last = this.lastCheckpoint;
+        if (last) await trainer.restore(last.state);
+        const where = last
+          ? ` The network was rolled back to the last checkpoint (epoch ${last.epoch}, step ${last.step}).`
+          : '';
+        throw new TrainingInterrupted(`${error.message}.${where}`, last, { cause: error });
+      }
       if (error instanceof DeviceLostError) {
         const last = this.lastCheckpoint;
         const where = last

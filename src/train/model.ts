@@ -7,8 +7,10 @@
  * head), how parameters move is the optimizer's (src/optim/); the model holds the buffers and orders
  * the work.
  */
+
 import { DeviceLimitError, GpuContext, GpuOutOfMemoryError } from '../gpu/context.js';
 import { clearPlans, PlanCache } from '../gpu/plan_cache.js';
+import { GpuWorkRefused } from '../gpu/refused.js';
 import type { ForwardPlan } from '../infer/plan.js';
 import { Predictor } from '../infer/predictor.js';
 import { type Checkpoint, checkModelState } from '../io/checkpoint_file.js';
@@ -93,6 +95,8 @@ export class Model {
   private epochCopy: GPUBuffer | undefined;
   /** Resolves once `update` is compiled (setOptimizer's deferCompile). */
   private ready: Promise<void> = Promise.resolve();
+  /** The first validation error of the work submitted since the last statistics read (submitWork). */
+  private refused: Promise<GPUError | null> = Promise.resolve(null);
   /**
    * The step plans by batch size, target kind, whether dX is computed and whether the loss is weighted,
    * within a byte budget (see PlanCache).
@@ -380,6 +384,41 @@ export class Model {
     updates: readonly OptimizerOp[],
     learningRates: readonly number[] | undefined,
   ): void {
+    this.submitWork(() => this.encodeSteps(plan, optimizer, inputOps, updates, learningRates));
+  }
+
+  /**
+   * Submits steps or an evaluation inside a validation error scope (GpuContext.submitChecked): the first
+   * error since the last statistics read is kept, and that read throws it (`refusedWork`), so a step the
+   * GPU refused — an application's buffer destroyed meanwhile — rejects the run instead of training on.
+   */
+  private submitWork(submit: () => void): void {
+    const error = this.ctx.submitChecked(submit);
+    const earlier = this.refused;
+    this.refused = earlier.then((e) => e ?? error);
+  }
+
+  /**
+   * Throws a GpuWorkRefused when work submitted since the last check was refused by the GPU (every
+   * statistics read checks); `read`, issued beside it, is then left handled.
+   */
+  private async throwRefused(read: Promise<unknown>): Promise<void> {
+    const pending = this.refused;
+    this.refused = Promise.resolve(null);
+    const refused = await pending;
+    if (refused) {
+      read.catch(() => {});
+      throw new GpuWorkRefused(refused.message);
+    }
+  }
+
+  private encodeSteps(
+    plan: StepPlan,
+    optimizer: GpuOptimizer,
+    inputOps: readonly (readonly GpuOp[])[],
+    updates: readonly OptimizerOp[],
+    learningRates: readonly number[] | undefined,
+  ): void {
     const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.step` });
     const pass = encoder.beginComputePass({ label: `${this.label}.step` });
     inputOps.forEach((ops, i) => {
@@ -413,17 +452,19 @@ export class Model {
     copies: readonly { from: GPUBuffer; to: GPUBuffer; offset: number; bytes: number }[] = [],
   ): void {
     this.assertAlive();
-    const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.eval` });
-    const pass = encoder.beginComputePass({ label: `${this.label}.eval` });
-    for (const op of inputOps) op.encode(pass);
-    for (const op of plan.forward) op.encode(pass);
-    for (const op of plan.loss) op.encode(pass);
-    plan.evalMetrics.encode(pass);
-    for (const op of plan.probabilities) op.encode(pass);
-    for (const op of plan.predict) op.encode(pass);
-    pass.end();
-    for (const c of copies) encoder.copyBufferToBuffer(c.from, 0, c.to, c.offset, c.bytes);
-    this.ctx.device.queue.submit([encoder.finish()]);
+    this.submitWork(() => {
+      const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.eval` });
+      const pass = encoder.beginComputePass({ label: `${this.label}.eval` });
+      for (const op of inputOps) op.encode(pass);
+      for (const op of plan.forward) op.encode(pass);
+      for (const op of plan.loss) op.encode(pass);
+      plan.evalMetrics.encode(pass);
+      for (const op of plan.probabilities) op.encode(pass);
+      for (const op of plan.predict) op.encode(pass);
+      pass.end();
+      for (const c of copies) encoder.copyBufferToBuffer(c.from, 0, c.to, c.offset, c.bytes);
+      this.ctx.device.queue.submit([encoder.finish()]);
+    });
   }
 
   /**
@@ -448,7 +489,9 @@ export class Model {
   }
 
   private async readStats(buffer: GPUBuffer, reset: boolean): Promise<Stats> {
-    const bytes = await this.ctx.read(buffer);
+    const read = this.ctx.read(buffer);
+    await this.throwRefused(read);
+    const bytes = await read;
     if (reset) resetStats(this.ctx, buffer);
     return this.stats(bytes);
   }
@@ -482,6 +525,7 @@ export class Model {
     this.ctx.device.queue.submit([encoder.finish()]);
     const read = this.ctx.read(copy);
     resetStats(this.ctx, this.trainStats); // queue-ordered after the copy
+    await this.throwRefused(read);
     const all = await read;
     const floats = (i: number) => new Float32Array(all, STATS_BYTES + i * bytes, this.layout.totalFloats);
     return {

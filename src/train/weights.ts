@@ -11,7 +11,10 @@
  * Everything is checked here before any GPU work or change to the model, and every error names the
  * option, the bad value and what was expected.
  */
+import { checkAppBuffer } from '../gpu/app_buffer.js';
 import type { GpuContext } from '../gpu/context.js';
+import { probeAppBuffers } from '../gpu/refused.js';
+import { checkGpuKeys } from '../inputs.js';
 import { headOf } from '../model/heads/index.js';
 import type { MlpSpec, Targets } from '../model/spec.js';
 import { fail, typeName } from '../params.js';
@@ -135,20 +138,16 @@ async function sampleWeightsOf(
     'buffer' in sampleWeights &&
     !ArrayBuffer.isView(sampleWeights)
   ) {
+    checkGpuKeys(name, sampleWeights, ['buffer']);
     const { buffer } = sampleWeights as { buffer: GPUBuffer };
-    if (typeof buffer?.size !== 'number' || typeof buffer.usage !== 'number') {
-      fail(`${name}.buffer`, buffer, 'a GPUBuffer of f32 [count]');
-    }
-    if (buffer.size < count * 4) {
-      throw new Error(
-        `${name}: the buffer has ${buffer.size} bytes, expected at least ${count * 4} (f32 [${count}], one weight per training row)`,
-      );
-    }
-    if (!(buffer.usage & GPUBufferUsage.COPY_SRC)) {
-      throw new Error(
-        `${name}: the buffer lacks GPUBufferUsage.COPY_SRC; create it with COPY_SRC usage: the weights are read back once to be checked`,
-      );
-    }
+    const shape = `f32 [${count}], one weight per training row`;
+    checkAppBuffer(ctx, name, buffer, {
+      usage: ['COPY_SRC'],
+      bytes: count * 4,
+      shape,
+      why: 'the weights are read back once to be checked',
+    });
+    await probeAppBuffers(ctx, [[name, buffer]]);
     values = new Float32Array(await ctx.read(buffer, 0, count * 4));
   } else {
     throw new Error(

@@ -219,7 +219,7 @@ describe("6. an application's GPU target buffers are checked", () => {
     const mlp = await createMLP({ layers: [2, 4, 3], device: gpu().device });
     const buffer = labelBuffer([0, 1, 2, 1], GPUBufferUsage.STORAGE);
     await expect(mlp.evaluate(randomArray(8, 1), { buffer })).rejects.toThrow(
-      /^labels: the u32 labels buffer lacks GPUBufferUsage\.COPY_SRC; create it with STORAGE \| COPY_SRC/,
+      /^labels: the buffer lacks GPUBufferUsage\.COPY_SRC; create it with STORAGE \| COPY_SRC usage: its values are read back/,
     );
     buffer.destroy();
     await mlp.destroy();

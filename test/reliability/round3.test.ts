@@ -13,6 +13,7 @@ import { inspect } from 'node:util';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { checkOutputPaths, writeFileAtomic } from '../../src/cli/files.js';
 import type { GpuContext } from '../../src/gpu/context.js';
+import { requestGpuDevice } from '../../src/gpu/device.js';
 import { loadPredictor } from '../../src/infer/mlp_predictor.js';
 import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../../src/io/checkpoint_file.js';
 import { decodeModel } from '../../src/io/model_file.js';
@@ -344,5 +345,126 @@ describe('8. no hang: what is checked before a run takes bounded time', () => {
     }).catch((e: unknown) => e);
     expect(early).not.toBeInstanceOf(TrainingInterrupted);
     expect((early as Error).message).toMatch(/^options\.learningRate gave -1 for epoch 4, step 6: expected/);
+  });
+});
+
+describe("1. an application's GPU buffers that are not usable: errors, not zeros", () => {
+  const usage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  /** A buffer of the test's device holding `values`. */
+  function bufferOf(
+    values: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>,
+    device = gpu().device,
+    flags = usage(),
+  ): GPUBuffer {
+    const b = device.createBuffer({ size: values.byteLength, usage: flags });
+    device.queue.writeBuffer(b, 0, values);
+    return b;
+  }
+
+  it('predict: a destroyed, mapped or other-device input, an output that is the input or a parameter buffer, an unknown key: refused by name', async () => {
+    const mlp = await createMLP({ layers: [4, 5, 3], seed: 1, device: gpu().device });
+    const x = randomArray(8 * 4, 1);
+    const destroyed = bufferOf(x);
+    destroyed.destroy();
+    await expect(mlp.predict({ buffer: destroyed, count: 8 })).rejects.toThrow(
+      /^predict failed: inputs: the buffer cannot be used: it was destroyed \(/,
+    );
+    const mapped = gpu().device.createBuffer({
+      size: x.byteLength,
+      usage: GPUBufferUsage.COPY_SRC,
+      mappedAtCreation: true,
+    });
+    await expect(mlp.predict({ buffer: mapped, count: 8 })).rejects.toThrow(
+      'inputs: the buffer is mapped: unmap() it first',
+    );
+    mapped.unmap();
+    const { device: other } = await requestGpuDevice();
+    const foreign = bufferOf(x, other);
+    await expect(mlp.predict({ buffer: foreign, count: 8 })).rejects.toThrow(
+      /^predict failed: inputs: the buffer cannot be used: it belongs to another GPUDevice/,
+    );
+    other.destroy();
+    // The output: not the input (each chunk would overwrite rows still to be read), not a parameter buffer.
+    const input = bufferOf(x);
+    await expect(mlp.predict({ buffer: input, count: 8 }, { output: input })).rejects.toThrow(
+      'options.output: the buffer is also the input, which the outputs would overwrite',
+    );
+    const weights = await mlp.model.readParams();
+    const own = mlp.weights[0]?.weight.buffer as GPUBuffer;
+    await expect(mlp.predict({ buffer: input, count: 8 }, { output: own })).rejects.toThrow(
+      /^options\.output: the buffer is the network's own mlp\.params: pass a buffer of yours/,
+    );
+    await expect(mlp.predict({ buffer: own, count: 1 })).rejects.toThrow(
+      /^inputs: the buffer is the network's own/,
+    );
+    expect(await mlp.model.readParams()).toEqual(weights);
+    // { buffer, count, offset }: refused, not rows 0..count−1 predicted in its stead.
+    await expect(mlp.predict({ buffer: input, count: 4, offset: 64 } as never)).rejects.toThrow(
+      /^inputs\.offset is not taken: give \{ buffer, count \}/,
+    );
+    // A usable buffer still gives what the host form gives.
+    const out = await mlp.predict({ buffer: input, count: 8 });
+    const back = await gpu().readF32(out);
+    expect(back).toEqual(await mlp.predict(x));
+    for (const b of [input, out, mapped]) b.destroy();
+    await mlp.destroy();
+  });
+
+  it('fit and evaluate: a destroyed input, labels or sampleWeights buffer is refused by name before anything changes', async () => {
+    const mlp = await createMLP({ layers: [4, 5, 3], seed: 1, device: gpu().device });
+    await mlp.fit(randomArray(16 * 4, 2), randomInts(16, 3, 3), { batchSize: 8 });
+    const before = { params: await mlp.model.readParams(), steps: mlp.model.steps };
+    const x = bufferOf(randomArray(16 * 4, 4));
+    const y = bufferOf(randomInts(16, 5, 3));
+    const w = bufferOf(new Float32Array(16).fill(1));
+    x.destroy();
+    await expect(mlp.fit({ buffer: x, count: 16 }, randomInts(16, 5, 3), { batchSize: 8 })).rejects.toThrow(
+      /^inputs: the buffer cannot be used: it was destroyed/,
+    );
+    await expect(mlp.evaluate({ buffer: x, count: 16 }, randomInts(16, 5, 3))).rejects.toThrow(
+      /^inputs: the buffer cannot be used: it was destroyed/,
+    );
+    y.destroy();
+    await expect(mlp.fit(randomArray(16 * 4, 4), { buffer: y })).rejects.toThrow(
+      /^labels: the buffer cannot be used: it was destroyed/,
+    );
+    w.destroy();
+    await expect(
+      mlp.fit(randomArray(16 * 4, 4), randomInts(16, 5, 3), { sampleWeights: { buffer: w } }),
+    ).rejects.toThrow(/^options\.sampleWeights: the buffer cannot be used: it was destroyed/);
+    await expect(mlp.fit({ buffer: mlp.model.params, count: 1 }, [0])).rejects.toThrow(
+      /^inputs: the buffer is the network's own mlp\.params/,
+    );
+    expect(await mlp.model.readParams()).toEqual(before.params);
+    expect(mlp.model.steps).toBe(before.steps);
+    await mlp.destroy();
+  });
+
+  it('fit: an input buffer destroyed while the run goes on ends it with TrainingInterrupted naming it, rolled back to the last checkpoint', async () => {
+    const mlp = await createMLP({ layers: [4, 5, 3], seed: 1, device: gpu().device });
+    const x = bufferOf(randomArray(64 * 4, 6));
+    let destroyedAt: number | undefined;
+    const error = await mlp
+      .fit({ buffer: x, count: 64 }, randomInts(64, 7, 3), {
+        epochs: 3,
+        batchSize: 4,
+        progressEvery: 4,
+        onStep: (p) => {
+          if (p.epoch === 2 && destroyedAt === undefined) {
+            destroyedAt = p.step;
+            x.destroy();
+          }
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingInterrupted);
+    const interrupted = error as TrainingInterrupted;
+    expect(interrupted.message).toMatch(
+      /^a training step failed: inputs: the buffer cannot be used: it was destroyed .*The network was rolled back to the last checkpoint \(epoch 2, step 0\)\.$/,
+    );
+    const state = interrupted.checkpoint?.state as MLPCheckpoint['state'];
+    expect(mlp.model.steps).toBe(state.step);
+    expect(await mlp.model.readParams()).toEqual(state.params);
+    await mlp.destroy();
   });
 });

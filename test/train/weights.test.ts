@@ -29,6 +29,16 @@ const D = 4;
 const RUN = { epochs: 2, batchSize: 16, seed: 3, optimizer: 'momentum', learningRate: 0.05 } as const;
 
 /** A network on the test's context (sharing its compiled pipelines: SwiftShader compiles slowly). */
+/** An application's buffer holding `data` (made on the device, not by the network's context, which owns its own). */
+function appBuffer(data: Float32Array, usage: GPUBufferUsageFlags): GPUBuffer {
+  const buffer = gpu().device.createBuffer({
+    size: Math.max(4, data.byteLength),
+    usage: usage | GPUBufferUsage.COPY_DST,
+  });
+  gpu().device.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+  return buffer;
+}
+
 async function network(head: Head, C: number, seed = 9): Promise<MLP> {
   return new MLP(await Model.create({ layers: [D, 8, C], activation: 'tanh', head, seed, context: gpu() }));
 }
@@ -236,10 +246,9 @@ describe('fit with sampleWeights and classWeights', () => {
   });
 
   it('GPU inputs take host sampleWeights, and sampleWeights may be a GPU buffer: the same parameters', async () => {
-    const ctx = gpu();
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const inputs = { buffer: ctx.createBufferWith('test.x', x, usage), count: ROWS };
-    const weightBuffer = { buffer: ctx.createBufferWith('test.weights', sampleWeights, usage) };
+    const inputs = { buffer: appBuffer(x, usage), count: ROWS };
+    const weightBuffer = { buffer: appBuffer(sampleWeights, usage) };
     const host = await network('softmax', 3);
     const onGpu = await network('softmax', 3);
     const both = await network('softmax', 3);
@@ -250,8 +259,8 @@ describe('fit with sampleWeights and classWeights', () => {
     expect(Array.from(await params(onGpu))).toEqual(expected);
     expect(Array.from(await params(both))).toEqual(expected);
     for (const m of [host, onGpu, both]) await m.destroy();
-    ctx.releaseBuffer(inputs.buffer);
-    ctx.releaseBuffer(weightBuffer.buffer);
+    inputs.buffer.destroy();
+    weightBuffer.buffer.destroy();
   });
 
   it('large weights do not trip the divergence rule: chance loss is scaled by the mean weight', async () => {
@@ -389,18 +398,16 @@ describe('fit refuses bad weights before touching the model', () => {
   });
 
   it('a GPU buffer of weights: too small, or not readable back', async () => {
-    const ctx = gpu();
     const mlp = await network('softmax', 3);
-    const small = ctx.createBuffer('test.small', 16, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-    const unreadable = ctx.createBuffer('test.unreadable', ROWS * 4, GPUBufferUsage.STORAGE);
+    const small = appBuffer(new Float32Array(4), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    const unreadable = appBuffer(new Float32Array(ROWS), GPUBufferUsage.STORAGE);
     await expect(mlp.fit(x, labels, { sampleWeights: { buffer: small } })).rejects.toThrow(
-      'options.sampleWeights: the buffer has 16 bytes, expected at least 240 (f32 [60], one weight per training row)',
+      'options.sampleWeights: the buffer has 16 B, expected at least 240 B for f32 [60], one weight per training row',
     );
     await expect(mlp.fit(x, labels, { sampleWeights: { buffer: unreadable } })).rejects.toThrow(
       'options.sampleWeights: the buffer lacks GPUBufferUsage.COPY_SRC; create it with COPY_SRC usage: the weights are read back once to be checked',
     );
-    const bad = ctx.createBufferWith(
-      'test.bad',
+    const bad = appBuffer(
       Float32Array.from({ length: ROWS }, (_, i) => (i === 9 ? -3 : 1)),
       GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
     );
@@ -408,7 +415,7 @@ describe('fit refuses bad weights before touching the model', () => {
       'options.sampleWeights[9] = -3 is invalid: expected a finite number ≥ 0',
     );
     expect(mlp.model.steps).toBe(0);
-    for (const b of [small, unreadable, bad]) ctx.releaseBuffer(b);
+    for (const b of [small, unreadable, bad]) b.destroy();
     await mlp.destroy();
   });
 });
