@@ -36,7 +36,14 @@ type Tables = typeof import('./table/network.js');
 const tables = (): Promise<Tables> => import('./table/network.js');
 
 import { GpuBatchTrainer } from './train/gpu_trainer.js';
-import { checkCallbacks, drive, type EpochResult, type StepProgress, TrainingRun } from './train/loop.js';
+import {
+  checkCallbacks,
+  drive,
+  type EpochResult,
+  type StepProgress,
+  scalingAdvice,
+  TrainingRun,
+} from './train/loop.js';
 import { Model } from './train/model.js';
 import { resumeOptimizer } from './train/resume.js';
 import { type LearningRate, resolveLearningRate } from './train/schedule.js';
@@ -180,6 +187,14 @@ export interface FitOptions extends Omit<OptimizerSettings, 'learningRate'> {
    * `CrossEntropyLoss(weight=w)` (reduction 'mean') divides by Σ w_r instead of B (docs/maths.md).
    */
   classWeights?: ClassWeights;
+  /**
+   * When training counts as diverged besides a non-finite loss: the epoch's mean training loss above
+   * `factor` (default 100) × the larger of the loss of chance predictions and the loss before training
+   * (measured on a batch of the training rows) — a rise against where the run started. The run then stops with TrainingInterrupted, its parameters
+   * rolled back to the last good checkpoint; when the inputs are badly scaled the message says so,
+   * naming the column. `false` turns the rule off (a non-finite loss still stops the run).
+   */
+  divergence?: { factor?: number } | false;
 }
 
 /** fit's own options; the optimizers' hyperparameters (HYPERPARAMETERS) are options too. */
@@ -203,6 +218,7 @@ const FIT_OWN_KEYS = [
   'resume',
   'sampleWeights',
   'classWeights',
+  'divergence',
 ] as const satisfies readonly (keyof FitOptions)[];
 
 const FIT_KEYS: readonly string[] = [
@@ -382,6 +398,47 @@ export class MLP {
     return this.fitNow(train.inputs, train.labels, { ...options, validation, scaling: undefined }, fresh);
   }
 
+  /**
+   * The mean loss of the network as it is on the first `rows` training rows (host inputs and targets;
+   * undefined for GPU buffers): evaluated with the step plan of that batch size, so it compiles nothing
+   * the run does not use.
+   */
+  private async initialLoss(
+    inputs: Inputs,
+    labels: Labels,
+    rows: number,
+    pre: Preprocessing | undefined,
+  ): Promise<number | undefined> {
+    const { spec } = this.model;
+    const D = spec.layers[0];
+    const C = spec.layers[spec.layers.length - 1];
+    const x = resolveInputs(inputs, D);
+    const y = resolveLabels(labels, spec, x.count);
+    if (x.kind !== 'host' || y.kind !== 'host') return undefined;
+    const t = y.targets;
+    const some = t.kind === 'labels' ? t.labels.subarray(0, rows) : Float32Array.from(t.values.subarray(0, rows * C));
+    const data = await this.dataset(x.images.subarray(0, rows * D), some, 'inputs', 'labels', {}, pre);
+    try {
+      return (await evaluateDataset(this.model, data, rows)).loss;
+    } finally {
+      data.destroy();
+    }
+  }
+
+  /**
+   * What a divergence message advises when the training inputs are badly scaled as the first layer sees
+   * them (host floats; bytes are scaled to [0, 1]): standardising them, by the table's scaling or by hand.
+   */
+  private async scalingAdvice(inputs: Inputs, pre: Preprocessing | undefined): Promise<string | undefined> {
+    if (!(inputs instanceof Float32Array)) return undefined;
+    const t = pre && (await tables());
+    const remedy = pre
+      ? "Standardise them (fit the table with scaling: 'standardize', the default), and look for outliers or wrong units: a standardised value beyond ±100 is rare"
+      : 'Standardise them: train on the table (encodeTable rows are standardised by default), or scale each column to mean 0 and standard deviation 1';
+    const names = pre && t?.featureNames(t.inputColumns(pre));
+    return scalingAdvice(inputs, this.layers[0], remedy, { names, affine: t?.inputAffine(pre as Preprocessing) });
+  }
+
   /** Throws unless a table of D inputs and C outputs (class names or targets) fits this network and head. */
   private checkShape(D: number, C: number, task: 'classification' | 'regression', what: string): void {
     const { layers } = this.model.spec;
@@ -467,6 +524,8 @@ export class MLP {
         start: resume
           ? { epoch: resume.epoch, step: resume.step, run: resume.run, earlyStopping: resume.earlyStopping }
           : { epoch: initialEpoch + 1, step: 0 },
+        divergence: checkDivergence(options.divergence),
+        divergenceAdvice: await this.scalingAdvice(split ? split.train.inputs : inputs, pre),
       });
       // Everything checked: now the model changes.
       if (inputs instanceof Uint8Array) this.carried.inputScale = String(1 / 255); // trained on bytes (see save)
@@ -477,6 +536,11 @@ export class MLP {
       }
       if (resume) await model.restore(resume.state);
       await model.setOptimizer(settings);
+      // The divergence rule's reference: the loss before training, on a batch of the training rows.
+      const trainInputs = split ? split.train.inputs : inputs;
+      const trainLabels = split ? split.train.labels : labels;
+      const before = await this.initialLoss(trainInputs, trainLabels, Math.min(batchSize, train.count), pre);
+      if (before !== undefined) run.initialLoss = before * train.meanWeight;
       try {
         return await drive(run, {
           onStep: options.onStep,
@@ -776,6 +840,13 @@ function splitWeights(weights: SampleWeights | undefined, rows: number, at: numb
     );
   }
   return list.slice(0, at);
+}
+
+/** fit's divergence option, checked: `{ factor? }` or false (TrainingRun checks the factor). */
+function checkDivergence(divergence: FitOptions['divergence']): FitOptions['divergence'] {
+  if (divergence === undefined || divergence === false) return divergence;
+  checkOptions(divergence, ['factor'], '{ factor }, or false to turn the rule off');
+  return divergence;
 }
 
 /** The error of named rows given to a network without preprocessing. */

@@ -9,9 +9,11 @@ export {
   fitPreprocessing,
   imputeInputs,
   inputAffine,
+  inputColumns,
   namePredictions,
   outputAffine,
   SCALINGS,
   scaleTargets,
 } from './preprocessing.js';
 export { namedInputs, namedTargets } from './rows.js';
+export { featureNames } from './schema.js';

@@ -178,6 +178,7 @@ async function evaluateNow(model: Model, data: GpuDataset, batchSize: number): P
       'evaluate fewer rows at a time',
     );
     release.push(() => model.ctx.releaseBuffer(gathered));
+    model.assertAlive(); // destroyed while the plans were made: no write to its buffers
     data.setOrder(undefined);
     model.resetEvalStats();
     for (let s = 0; s < steps; s++) {

@@ -169,11 +169,17 @@ export interface RunOptions {
   signal?: AbortSignal;
   /**
    * When training counts as diverged besides a non-finite loss: at a checkpoint or the end of an epoch,
-   * the epoch's mean loss exceeding `factor` × the loss of chance predictions (or, for regression,
-   * × the first loss read in the run). Default factor 100; false turns the rule off (non-finite losses
-   * still stop the run).
+   * the epoch's mean loss exceeding `factor` × the larger of the loss of chance predictions (when the
+   * head has one) and the run's first loss read — a rise against where the run started, so that a run
+   * whose first loss is already far above chance (badly scaled inputs) is not stopped for it. Default
+   * factor 100; false turns the rule off (non-finite losses still stop the run).
    */
   divergence?: { factor?: number } | false;
+  /**
+   * What the divergence message advises instead of a smaller learning rate, when the caller knows
+   * better (fit: the inputs are badly scaled, naming the column and its range).
+   */
+  divergenceAdvice?: string;
   /** A learning rate per step (a schedule, checked by resolveLearningRate); default the optimizer's own. */
   learningRate?: LearningRateFunction;
   /**
@@ -199,6 +205,46 @@ export interface RunIdentity {
 export const PIPELINE_STEPS = 16;
 /** …and at most this many epochs. */
 export const PIPELINE_MAX_EPOCHS = 8;
+
+/** Inputs whose magnitude exceeds this (after the network's own scaling) are called badly scaled. */
+export const BADLY_SCALED = 100;
+
+/**
+ * The divergence advice (RunOptions.divergenceAdvice) for training inputs x: [rows, cols] that are
+ * badly scaled — some column reaching beyond ±BADLY_SCALED as the first layer sees it (after `affine`,
+ * a table network's scaling) — naming the worst column (`names`, or its index) and its range; undefined
+ * when the inputs are fine. `remedy` says what to do about it.
+ */
+export function scalingAdvice(
+  x: Float32Array,
+  cols: number,
+  remedy: string,
+  options: { names?: readonly string[]; affine?: { scale: Float32Array; shift: Float32Array } } = {},
+): string | undefined {
+  const min = new Float64Array(cols).fill(Number.POSITIVE_INFINITY);
+  const max = new Float64Array(cols).fill(Number.NEGATIVE_INFINITY);
+  for (let i = 0; i < x.length; i++) {
+    const c = i % cols;
+    if (x[i] < min[c]) min[c] = x[i];
+    if (x[i] > max[c]) max[c] = x[i];
+  }
+  let worst = -1;
+  let size = BADLY_SCALED;
+  for (let c = 0; c < cols; c++) {
+    const s = options.affine?.scale[c] ?? 1;
+    const t = options.affine?.shift[c] ?? 0;
+    const reach = Math.max(Math.abs(min[c] * s + t), Math.abs(max[c] * s + t));
+    if (reach > size) {
+      size = reach;
+      worst = c;
+    }
+  }
+  if (worst < 0) return undefined;
+  const number = (v: number) => v.toLocaleString('en-US', { maximumSignificantDigits: 5 });
+  const name = options.names?.[worst];
+  const which = name === undefined ? `input ${worst} (of ${cols})` : `input column ${JSON.stringify(name)}`;
+  return `The inputs are badly scaled: ${which} ranges from ${number(min[worst])} to ${number(max[worst])}. ${remedy}`;
+}
 
 /** The default divergence factor (see RunOptions.divergence). */
 export const DIVERGENCE_FACTOR = 100;
@@ -270,8 +316,14 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
   private readonly checkpointEvery: number;
   private readonly identity: RunIdentity;
   private readonly divergenceFactor: number;
-  /** The first mean loss read in this run: the scale divergence is measured against without a chance loss. */
+  /** The first mean loss read in this run: the scale divergence is measured against (with the chance loss). */
   private firstLoss: number | undefined;
+  /**
+   * The loss of the network before the run's first step, when the caller measured it (fit does, on a
+   * batch of its training rows): the divergence rule's reference in place of the first reading, which
+   * may already include a rise when a rate explodes within the first progress interval.
+   */
+  initialLoss: number | undefined;
   /** The latest statistics read, and where. */
   private latest: { epoch: number; step: number; stats: Stats } | undefined;
   private started = false;
@@ -695,18 +747,24 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
   /**
    * The divergence rule for a loss that stays finite but explodes, applied before every checkpoint and
    * at the end of every epoch (so such a state is never kept as "last good"): the mean training loss of
-   * the epoch so far must not exceed `factor` × the loss of chance predictions (the trainer's
-   * `chanceLoss`: ln C for softmax, C·ln 2 for sigmoid) or, without one (regression), × the first loss
-   * read in the run.
+   * the epoch so far must not exceed `factor` × the larger of the loss of chance predictions (the
+   * trainer's `chanceLoss`: ln C for softmax, C·ln 2 for sigmoid; none for regression) and the first
+   * loss read in the run. A run is stopped for a rise, not for where it started.
    */
   private async checkExploded(): Promise<void> {
     const latest = this.latest;
     if (!latest || !Number.isFinite(this.divergenceFactor)) return;
-    const chance = this.trainer.chanceLoss;
-    const reference = chance ?? Math.max(this.firstLoss ?? 0, Number.MIN_VALUE);
+    const chance = this.trainer.chanceLoss ?? 0;
+    const first = this.initialLoss ?? this.firstLoss ?? 0;
+    const reference = Math.max(chance, first, Number.MIN_VALUE);
     const loss = latest.stats.meanLoss;
     if (loss > this.divergenceFactor * reference) {
-      const what = chance === undefined ? 'its first reading' : 'the loss of chance predictions';
+      const what =
+        chance >= first
+          ? 'the loss of chance predictions'
+          : this.initialLoss === undefined
+            ? 'its first reading'
+            : 'the loss before training';
       await this.diverged(
         latest.epoch,
         latest.step,
@@ -723,8 +781,10 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
       await this.trainer.restore(last.state);
       restored = ` The parameters were rolled back to the last good checkpoint (epoch ${last.epoch}, step ${last.step}).`;
     }
+    const rate = this.trainer.learningRate;
+    const advice = this.options.divergenceAdvice;
     throw new TrainingInterrupted(
-      `training diverged in epoch ${epoch}, step ${step}: ${what}. Try a smaller learning rate (now ${this.trainer.learningRate}).${restored}`,
+      `training diverged in epoch ${epoch}, step ${step}: ${what}. ${advice ? `${advice}, before trying a smaller learning rate (now ${rate})` : `Try a smaller learning rate (now ${rate})`}.${restored}`,
       last,
     );
   }
