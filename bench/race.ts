@@ -268,14 +268,17 @@ async function runTfjs(c: RaceCase, data: RaceData, backend: 'webgpu' | 'wasm', 
       callbacks: { onEpochEnd: async () => void ends.push(now()) },
     });
     const totalMs = now() - t0;
+    // Setup: up to the end of the first epoch, less one steady epoch (the median of the later ones);
+    // then, as for ours, epoch = (total − setup) / epochs.
     const deltas = ends.slice(1).map((t, i) => t - (ends[i] as number));
-    const epochMs = deltas.length ? median(deltas) : totalMs / c.epochs;
+    const first = (ends[0] ?? t0) - t0;
+    const setupMs = deltas.length ? Math.max(0, first - median(deltas)) : 0;
     const losses = history.history.loss as number[];
     return {
       contender,
       status: 'ok',
-      setupMs: Math.max(0, totalMs - c.epochs * epochMs),
-      epochMs,
+      setupMs,
+      epochMs: (totalMs - setupMs) / c.epochs,
       totalMs,
       firstLoss: losses[0],
       finalLoss: losses.at(-1),

@@ -10,34 +10,25 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateBenchReport } from '../../bench/schema.js';
 import type { BenchReport } from '../../bench/types.js';
-import { wgsl } from '../../scripts/vite-plugin-wgsl.js';
 import {
   ARTIFACTS_DIR as ARTIFACTS,
   type Chromium,
   launchChromium,
   openPage,
-  serveWithVite,
+  servePages,
 } from '../helpers/chromium.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-let server: Awaited<ReturnType<typeof serveWithVite>>;
+let server: Awaited<ReturnType<typeof servePages>>;
 let baseUrl: string;
 /** Where the downloaded report is saved. */
 let profile: string;
 let browser: Chromium;
 
 beforeAll(async () => {
-  server = await serveWithVite({
-    configFile: false,
-    plugins: [wgsl()],
-    root: join(ROOT, 'demo'),
-    server: { fs: { allow: [ROOT] } },
-  });
+  server = await servePages('demo');
   baseUrl = server.baseUrl;
   profile = mkdtempSync(join(tmpdir(), 'webgpu-mlp-bench-e2e-'));
   browser = await launchChromium({ viewport: { width: 1400, height: 1000 } });

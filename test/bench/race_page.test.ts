@@ -6,30 +6,21 @@
  * test-artifacts/bench-race.png. No timing is asserted: speed is the benchmark's (docs/benchmarks.md).
  */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RaceReport } from '../../bench/race.js';
-import { wgsl } from '../../scripts/vite-plugin-wgsl.js';
 import {
   ARTIFACTS_DIR as ARTIFACTS,
   type Chromium,
   launchChromium,
   openPage,
-  serveWithVite,
+  servePages,
 } from '../helpers/chromium.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-let server: Awaited<ReturnType<typeof serveWithVite>>;
+let server: Awaited<ReturnType<typeof servePages>>;
 let browser: Chromium;
 
 beforeAll(async () => {
-  server = await serveWithVite({
-    configFile: false,
-    plugins: [wgsl()],
-    root: join(ROOT, 'demo'),
-    server: { fs: { allow: [ROOT] } },
-  });
+  server = await servePages('demo');
   browser = await launchChromium({ viewport: { width: 1400, height: 1000 } });
 }, 120_000);
 

@@ -20,6 +20,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { createServer as createViteServer, type InlineConfig } from 'vite';
+import { wgsl } from '../../scripts/vite-plugin-wgsl.js';
 import {
   type BrowserRuntime,
   findBrowser,
@@ -161,6 +162,21 @@ export async function serveWithVite(config: InlineConfig): Promise<{ baseUrl: st
   });
   await server.listen();
   return { baseUrl: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
+/**
+ * A Vite dev server rooted at `folder` of the repository (`demo`, a test's own page) without the demo
+ * config (no MNIST assets): the pages, the library, and the WGSL plugin that resolves the shaders'
+ * includes (scripts/vite-plugin-wgsl.ts), as `npm run demo` serves them.
+ */
+export function servePages(folder: string): Promise<{ baseUrl: string; close(): Promise<void> }> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  return serveWithVite({
+    configFile: false,
+    plugins: [wgsl()],
+    root: join(root, folder),
+    server: { fs: { allow: [root] } },
+  });
 }
 
 /** What a plain file server answers for a path: a file on disk, bytes or text in memory, or nothing (404). */

@@ -1,25 +1,11 @@
-/**
- * Tuning in a browser (headless Chromium, WebGPU on SwiftShader): a tuned plan saves its picks in
- * IndexedDB; a later session (a new context, after a reload) finds them with `tune: 'cached'` without
- * measuring; `clearSavedTuning()` forgets them.
- */
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wgsl } from '../../scripts/vite-plugin-wgsl.js';
-import { type Chromium, launchChromium, openPage, serveWithVite } from '../helpers/chromium.js';
+import { type Chromium, launchChromium, openPage, servePages } from '../helpers/chromium.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-let server: Awaited<ReturnType<typeof serveWithVite>>;
+let server: Awaited<ReturnType<typeof servePages>>;
 let browser: Chromium;
 
 beforeAll(async () => {
-  server = await serveWithVite({
-    configFile: false,
-    plugins: [wgsl()],
-    root: join(ROOT, 'test/tune/page'),
-    server: { fs: { allow: [ROOT] } },
-  });
+  server = await servePages('test/tune/page');
   browser = await launchChromium();
 }, 120_000);
 
