@@ -394,9 +394,7 @@ describe("1. an application's GPU buffers that are not usable: errors, not zeros
     await expect(mlp.predict({ buffer: input, count: 8 }, { output: own })).rejects.toThrow(
       /^options\.output: the buffer is the network's own mlp\.params: pass a buffer of yours/,
     );
-    await expect(mlp.predict({ buffer: own, count: 1 })).rejects.toThrow(
-      /^inputs: the buffer is the network's own/,
-    );
+    await expect(mlp.predict({ buffer: own, count: 1 })).rejects.toThrow(/^inputs: the buffer is the network's own/);
     expect(await mlp.model.readParams()).toEqual(weights);
     // { buffer, count, offset }: refused, not rows 0..count−1 predicted in its stead.
     await expect(mlp.predict({ buffer: input, count: 4, offset: 64 } as never)).rejects.toThrow(
