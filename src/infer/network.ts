@@ -76,8 +76,11 @@ export class MLPPredictor {
     return predictInputs(this.predictor, this.spec, inputs as HostInputs | GpuInputs, options as PredictOnGpuOptions);
   }
 
-  /** GPU memory held: the context's bytes and buffers, and the cached prediction plans (within 64 MiB). */
-  memory(): { bytes: number; buffers: number; predictPlans: { plans: number; bytes: number } } {
+  /**
+   * GPU memory held: the context's bytes and buffers, and the cached prediction plans: their buffers'
+   * bytes and their cost (bytes and overhead, kept within 64 MiB; see MLP.memory).
+   */
+  memory(): { bytes: number; buffers: number; predictPlans: { plans: number; bytes: number; cost: number } } {
     this.assertAlive();
     return { bytes: this.ctx.bytesAllocated, buffers: this.ctx.bufferCount, predictPlans: this.predictor.plans.usage };
   }

@@ -110,9 +110,14 @@ export class ForwardPlan {
     return this.scope.storage(label, size);
   }
 
-  /** Bytes of every buffer this plan made, uniforms included (what the plan caches' budget counts). */
+  /** Bytes of every buffer this plan made, uniforms included (see planCost). */
   get bytes(): number {
     return this.scope.bytes;
+  }
+
+  /** How many buffers this plan made, uniforms included (see planCost). */
+  get buffers(): number {
+    return this.scope.count;
   }
 
   /** Input of layer l: X for the first layer, A_l after. */

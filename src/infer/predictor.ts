@@ -7,7 +7,7 @@
  */
 import { checkAppBuffer } from '../gpu/app_buffer.js';
 import { checkBufferSize, formatBytes } from '../gpu/context.js';
-import { PLAN_CACHE_BYTES, PlanCache } from '../gpu/plan_cache.js';
+import { PLAN_CACHE_BYTES, type PlanBudget, PlanCache } from '../gpu/plan_cache.js';
 import { ForwardPlan, maxPlanRows, type PlanModel } from './plan.js';
 
 /** What an application's input buffer holds: f32 [count, D], row-major. */
@@ -25,7 +25,8 @@ export class Predictor {
 
   constructor(
     private readonly model: PlanModel,
-    budget = PLAN_CACHE_BYTES,
+    /** The budget its plans share (a training network's, with its step plans), or bytes for its own. */
+    budget: PlanBudget | number = PLAN_CACHE_BYTES,
   ) {
     this.plans = new PlanCache((rows: number) => ForwardPlan.create(model, rows), budget);
   }

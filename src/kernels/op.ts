@@ -48,6 +48,11 @@ export class OpScope {
     return buffer;
   }
 
+  /** How many buffers it owns (storage and uniforms). */
+  get count(): number {
+    return this.owned.length;
+  }
+
   /** Bytes of the buffers it owns (storage and uniforms). */
   get bytes(): number {
     let total = 0;

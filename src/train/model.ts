@@ -9,7 +9,7 @@
  */
 
 import { DeviceLimitError, GpuContext, GpuOutOfMemoryError } from '../gpu/context.js';
-import { clearPlans, PlanCache } from '../gpu/plan_cache.js';
+import { clearPlans, PlanBudget, PlanCache } from '../gpu/plan_cache.js';
 import { GpuWorkRefused } from '../gpu/refused.js';
 import type { ForwardPlan } from '../infer/plan.js';
 import { Predictor } from '../infer/predictor.js';
@@ -139,10 +139,14 @@ export class Model {
     }
     this.trainStats = ctx.createBuffer(`${label}.trainStats`, STATS_BYTES, STORAGE_RW());
     this.evalStats = ctx.createBuffer(`${label}.evalStats`, STATS_BYTES, STORAGE_RW());
-    this.plans = new PlanCache((batch: number, targetKind: TargetKind, inputGrad: boolean, weighted: boolean) =>
-      StepPlan.create(this, { batch, targetKind, inputGrad, weighted }),
+    // One budget for both caches: what the network's plans cost together (see PlanBudget).
+    const budget = new PlanBudget();
+    this.plans = new PlanCache(
+      (batch: number, targetKind: TargetKind, inputGrad: boolean, weighted: boolean) =>
+        StepPlan.create(this, { batch, targetKind, inputGrad, weighted }),
+      budget,
     );
-    this.predictor = new Predictor(this);
+    this.predictor = new Predictor(this, budget);
   }
 
   /** Creates a model with seeded initial weights. All validation happens before any GPU work. */
@@ -616,14 +620,15 @@ export class Model {
 
   /**
    * GPU memory held for this model: every buffer of its context (shared with other models when the
-   * context is shared), and of those the cached plans of training steps and of predictions, each
-   * within its budget (PLAN_CACHE_BYTES, see PlanCache).
+   * context is shared), and of those the cached plans of training steps and of predictions — their
+   * buffers' bytes, and what they cost (`cost`, planCost: bytes and the measured overhead), which the
+   * two caches keep within one budget together (PLAN_CACHE_BYTES, see PlanBudget).
    */
   memory(): {
     bytes: number;
     buffers: number;
-    stepPlans: { plans: number; bytes: number };
-    predictPlans: { plans: number; bytes: number };
+    stepPlans: { plans: number; bytes: number; cost: number };
+    predictPlans: { plans: number; bytes: number; cost: number };
   } {
     return {
       bytes: this.ctx.bytesAllocated,

@@ -152,6 +152,11 @@ export class StepPlan {
     return this.forwardPlan.bytes;
   }
 
+  /** How many buffers this plan made (see planCost). */
+  get buffers(): number {
+    return this.forwardPlan.buffers;
+  }
+
   private async prepare(): Promise<void> {
     const { ctx, spec, layout, params, grads } = this.model;
     const scope = this.forwardPlan.scope;

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { checkOutputPaths, writeFileAtomic } from '../../src/cli/files.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { requestGpuDevice } from '../../src/gpu/device.js';
+import { PLAN_CACHE_BYTES, PLAN_OVERHEAD } from '../../src/gpu/plan_cache.js';
 import { loadPredictor } from '../../src/infer/mlp_predictor.js';
 import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../../src/io/checkpoint_file.js';
 import { decodeModel } from '../../src/io/model_file.js';
@@ -463,6 +464,41 @@ describe("1. an application's GPU buffers that are not usable: errors, not zeros
     const state = interrupted.checkpoint?.state as MLPCheckpoint['state'];
     expect(mlp.model.steps).toBe(state.step);
     expect(await mlp.model.readParams()).toEqual(state.params);
+    await mlp.destroy();
+  });
+});
+
+describe("9. memory as documented: one budget for all of a network's plans, counting what they cost", () => {
+  it('evaluation and prediction plans of 150 row counts each, interleaved, stay within 64 MiB together', async () => {
+    const layers = [4, 1024, 2];
+    const mlp = await createMLP({ layers, seed: 1, device: gpu().device });
+    const base = mlp.memory().bytes;
+    let peak = 0;
+    let peakCost = 0;
+    for (let i = 0; i < 150; i++) {
+      const rows = 1 + ((i * 37) % 150);
+      await mlp.predict(randomArray(rows * 4, rows));
+      await mlp.evaluate(randomArray(rows * 4, rows + 1), randomInts(rows, rows, 2));
+      const m = mlp.memory();
+      peak = Math.max(peak, m.stepPlans.bytes + m.predictPlans.bytes, m.bytes - base);
+      expect(peak).toBeLessThanOrEqual(PLAN_CACHE_BYTES); // each cache kept 64 MiB of its own before
+      peakCost = Math.max(peakCost, m.stepPlans.cost + m.predictPlans.cost);
+    }
+    expect(peakCost).toBeLessThanOrEqual(PLAN_CACHE_BYTES);
+    const m = mlp.memory();
+    expect(m.stepPlans.plans).toBeGreaterThan(0);
+    expect(m.predictPlans.plans).toBeGreaterThan(0);
+    await mlp.destroy();
+  });
+
+  it('tiny plans count their overhead: 600 row counts of a [2, 3, 2] network keep at most 64 MiB ÷ 128 KiB plans', async () => {
+    const mlp = await createMLP({ layers: [2, 3, 2], seed: 1, device: gpu().device });
+    for (let rows = 1; rows <= 600; rows++) await mlp.predict(randomArray(rows * 2, rows));
+    const { predictPlans } = mlp.memory();
+    expect(predictPlans.cost).toBeLessThanOrEqual(PLAN_CACHE_BYTES);
+    expect(predictPlans.plans).toBeLessThanOrEqual(PLAN_CACHE_BYTES / PLAN_OVERHEAD.plan);
+    // Each counts its bytes, 128 KiB and 12 KiB per buffer (measured on SwiftShader: docs/reliability.md).
+    expect(predictPlans.cost).toBeGreaterThanOrEqual(predictPlans.bytes + predictPlans.plans * PLAN_OVERHEAD.plan);
     await mlp.destroy();
   });
 });
