@@ -245,8 +245,9 @@ describe('installed in a Node project', () => {
     expect(bytes).toBeGreaterThan((784 * 128 + 128 * 10) * 4);
     const right = Number(/^onnxruntime-node: (\d+) of 1000 test images right$/m.exec(result.stdout)?.[1]);
     expect(right).toBeGreaterThan(650); // the model mnist.mjs trained: ~80%
+    // float32 both sides (7.7e-7 here on SwiftShader); the tolerance itself is test/interop/onnxruntime.test.ts's
     const diff = Number(/^largest difference from predict: ([\d.e+-]+)$/m.exec(result.stdout)?.[1]);
-    expect(diff).toBeLessThanOrEqual(1e-6);
+    expect(diff).toBeLessThan(1e-5);
   });
 
   it('runs examples/node/regression.mjs: a GELU network with the MSE head and AdamW fits sin(3x) + x/2', async () => {
