@@ -17,8 +17,17 @@ import { type ActivationName, describeActivation } from '../model/activations/in
 import { describeHead, type HeadName } from '../model/heads/outputs.js';
 import { activationOf, headName, type MlpSpec } from '../model/spec.js';
 import { checkOptions, fail, formatValue, type ParamValues } from '../params.js';
+import {
+  decodePreprocessing,
+  inputAffine,
+  inputColumns,
+  outputAffine,
+  outputNames,
+  type Preprocessing,
+} from '../table/preprocessing.js';
+import { featureNames as tableFeatureNames } from '../table/schema.js';
 import { VERSION } from '../version.js';
-import { decodeModel, type LoadedModel, layerTensors, metadataObject } from './model_file.js';
+import { decodeModel, type LoadedModel, layerTensors, type MODEL_OWN_KEYS, metadataObject } from './model_file.js';
 import { encodeOnnx, type OnnxInitializer, type OnnxModel, type OnnxNode } from './onnx.js';
 import type { FileBytes } from './safetensors.js';
 
@@ -43,6 +52,17 @@ export interface OnnxOptions {
 /** The metadata_props keys the export writes itself (beside the file's own metadata, carried over). */
 export const ONNX_OWN_KEYS = ['webgpuMlpVersion', 'spec', 'featureNames', 'classNames'] as const;
 
+/**
+ * What the export makes of each key a model file writes itself, typed by MODEL_OWN_KEYS: a key added
+ * there (a new part of what a file means) does not compile until the export handles it. `carried`:
+ * copied into metadata_props.
+ */
+const OWN_KEYS: { readonly [K in (typeof MODEL_OWN_KEYS)[number]]: { carried: boolean } } = {
+  format: { carried: false }, // the safetensors file's format, not the ONNX file's
+  spec: { carried: true }, // the layers and the head: the graph
+  preprocessing: { carried: true }, // the input affine and the regression outputs' unscaling: in the graph
+};
+
 /** The spec keys the export knows: a file with another (a newer file format) is refused, not half-exported. */
 const SPEC_KEYS = ['layers', 'activations', 'head'];
 
@@ -56,6 +76,12 @@ class Graph {
   node(op: string, inputs: readonly string[], output: string, attributes?: OnnxNode['attributes']): string {
     this.nodes.push({ op, name: output, inputs, outputs: [output], attributes });
     return output;
+  }
+
+  /** A float32 constant tensor. Returns its name. */
+  initializer(name: string, dims: number[], data: Float32Array): string {
+    this.initializers.push({ name, dims, data });
+    return name;
   }
 
   /** A float32 scalar constant, made once per name. */
@@ -139,18 +165,26 @@ export function onnxModel(bytes: FileBytes, options: OnnxOptions = {}, name = 'm
   );
   let file: LoadedModel;
   let scale: number | undefined;
+  let pre: Preprocessing | undefined;
   try {
     file = decodeModel(bytes, name);
     checkSpecKeys(file.metadata, name);
     scale = inputScale(file.metadata, name);
+    const { layers } = file.spec;
+    const json = file.metadata.preprocessing;
+    pre = json === undefined ? undefined : decodePreprocessing(json, layers[0], layers[layers.length - 1], name);
   } catch (error) {
     throw new Error(`cannot export to ONNX: ${(error as Error).message}`, { cause: error });
   }
   const { spec, metadata } = file;
   const D = spec.layers[0];
   const C = spec.layers[spec.layers.length - 1];
-  const featureNames = names(options.featureNames, D, 'options.featureNames', `one name per input (${D})`);
-  const classNames = names(options.classNames, C, 'options.classNames', `one name per output (${C})`);
+  // a table network names its inputs and outputs itself; the options may name them otherwise
+  const featureNames =
+    names(options.featureNames, D, 'options.featureNames', `one name per input (${D})`) ??
+    (pre && tableFeatureNames(inputColumns(pre)));
+  const classNames =
+    names(options.classNames, C, 'options.classNames', `one name per output (${C})`) ?? (pre && outputNames(pre));
   const extra = options.metadata ?? {};
   if (typeof extra !== 'object' || Array.isArray(extra)) fail('options.metadata', extra, 'an object of strings');
   for (const [key, value] of Object.entries(extra)) {
@@ -170,7 +204,16 @@ export function onnxModel(bytes: FileBytes, options: OnnxOptions = {}, name = 'm
       ? g.node('Div', [x, g.constant('input_divisor', divisor)], 'scaled_inputs')
       : g.node('Mul', [x, g.constant('input_scale', scale)], 'scaled_inputs');
   }
+  // A table network's inputs x·s + t per column, in float32 as shaders/affine.wgsl computes them (maths §11).
+  const inAffine = pre && inputAffine(pre);
+  if (inAffine) {
+    const s = g.initializer('preprocessing.scale', [D], inAffine.scale);
+    const t = g.initializer('preprocessing.shift', [D], inAffine.shift);
+    x = g.node('Add', [g.node('Mul', [x, s], 'preprocessed_inputs.scaled'), t], 'preprocessed_inputs');
+  }
   const head = ONNX_HEADS[headName(spec) as HeadName];
+  // A regression network's outputs z·std + mean (trained on standardised targets), as predict unscales them.
+  const outAffine = pre && outputAffine(pre);
   const L = spec.layers.length - 1;
   const tensors = layerTensors(file.layout, file.params); // layers.{l}.weight [out, in], layers.{l}.bias [out]
   for (let l = 0; l < L; l++) {
@@ -180,17 +223,24 @@ export function onnxModel(bytes: FileBytes, options: OnnxOptions = {}, name = 'm
       { name: bias.name, dims: bias.shape, data: bias.data },
     );
     const last = l === L - 1;
-    const z = last && !head.node ? head.output : `layers.${l}.z`;
+    const z = last && !head.node && !outAffine ? head.output : `layers.${l}.z`;
     x = g.node('Gemm', [x, weight.name, bias.name], z, [{ name: 'transB', int: 1 }]);
     if (!last) {
       const { definition, params } = activationOf(spec, l);
       x = ONNX_ACTIVATIONS[definition.name as ActivationName](g, x, `layers.${l}.${definition.name}`, params);
     }
   }
-  if (head.node) head.node(g, x, head.output);
+  if (head.node) x = head.node(g, x, outAffine ? 'head' : head.output);
+  if (outAffine) {
+    const s = g.initializer('target.std', [C], outAffine.scale);
+    const t = g.initializer('target.mean', [C], outAffine.shift);
+    g.node('Add', [g.node('Mul', [x, s], 'unscaled_outputs.scaled'), t], head.output);
+  }
 
   const props: Record<string, string> = {};
-  for (const [key, value] of Object.entries(metadata)) if (key !== 'format') props[key] = value;
+  for (const [key, value] of Object.entries(metadata)) {
+    if (!Object.hasOwn(OWN_KEYS, key) || OWN_KEYS[key as keyof typeof OWN_KEYS].carried) props[key] = value;
+  }
   Object.assign(props, extra);
   props.webgpuMlpVersion = VERSION;
   props.spec = metadata.spec;
@@ -216,6 +266,9 @@ export function onnxModel(bytes: FileBytes, options: OnnxOptions = {}, name = 'm
           doc:
             `the inputs [batch, ${D}], as mlp.predict takes them` +
             (scale === undefined ? '' : ` (raw: the graph scales them by ${formatValue(scale)}, inputScale)`) +
+            (pre
+              ? ' (numeric columns raw, categorical ones one-hot, missing cells filled in: the graph scales them as metadata preprocessing says)'
+              : '') +
             (featureNames ? `; columns ${featureNames.join(', ')}` : ''),
         },
       ],

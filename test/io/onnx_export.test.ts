@@ -11,6 +11,7 @@ import { encodeSafetensors } from '../../src/io/safetensors.js';
 import { createMLP, loadMLP, toOnnx } from '../../src/mlp.js';
 import { paramLayout } from '../../src/model/layout.js';
 import { resolveSpec } from '../../src/model/spec.js';
+import { encodePreprocessing, inputAffine, type Preprocessing } from '../../src/table/preprocessing.js';
 import { VERSION } from '../../src/version.js';
 import { readOnnx } from '../helpers/onnx.js';
 import { randomArray } from '../helpers/random.js';
@@ -92,6 +93,65 @@ describe('the exported graph', () => {
     } finally {
       await mlp.destroy();
     }
+  });
+});
+
+describe("a table network's preprocessing", () => {
+  const pre: Preprocessing = {
+    inputs: [
+      { name: 'size', type: 'numeric', scaling: 'standardize', mean: 10, std: 4 },
+      { name: 'colour', type: 'categorical', categories: ['red', 'blue'] },
+      { name: 'age', type: 'numeric', scaling: 'minmax', min: 1, max: 9, impute: 5 },
+    ],
+    target: { type: 'regression', columns: ['price', 'weight'], mean: [100, 3], std: [20, 0.5] },
+  };
+  const spec = resolveSpec({ layers: [4, 5, 2], activation: 'tanh', head: 'mse' });
+  const file = encodeModel(spec, randomArray(paramLayout(spec).totalFloats, 8), {}, encodePreprocessing(pre));
+
+  it("scales the inputs and unscales a regression's outputs in the graph, as predict does; names from the file", async () => {
+    const model = readOnnx(await toOnnx(file));
+    expect(model.graph.nodes.map((n) => `${n.op}:${n.outputs[0]}`)).toEqual([
+      'Mul:preprocessed_inputs.scaled',
+      'Add:preprocessed_inputs',
+      'Gemm:layers.0.z',
+      'Tanh:layers.0.tanh',
+      'Gemm:layers.1.z',
+      'Mul:unscaled_outputs.scaled',
+      'Add:values',
+    ]);
+    const t = (name: string) => model.graph.initializers.find((i) => i.name === name)?.data;
+    const affine = inputAffine(pre);
+    expect(t('preprocessing.scale')).toEqual(affine?.scale); // 1/std, 1, 1, 1/(max − min) in float32
+    expect(t('preprocessing.shift')).toEqual(affine?.shift);
+    expect(t('preprocessing.scale')).toEqual(Float32Array.of(0.25, 1, 1, 0.125));
+    expect(t('target.std')).toEqual(Float32Array.of(20, 0.5));
+    expect(t('target.mean')).toEqual(Float32Array.of(100, 3));
+    expect(model.metadata.preprocessing).toBe(encodePreprocessing(pre));
+    expect(model.metadata.featureNames).toBe('["size","colour=red","colour=blue","age"]');
+    expect(model.metadata.classNames).toBe('["price","weight"]');
+    expect(model.graph.inputs[0].doc).toContain('categorical ones one-hot');
+    const named = readOnnx(await toOnnx(file, { classNames: ['p', 'w'] }));
+    expect(named.metadata.classNames).toBe('["p","w"]'); // the options name them otherwise
+  });
+
+  it('a classifier: the inputs scaled, its probabilities as they are', async () => {
+    const classes: Preprocessing = {
+      ...pre,
+      target: { type: 'classification', columns: ['kind'], classes: ['a', 'b', 'c'] },
+    };
+    const s = resolveSpec({ layers: [4, 3] });
+    const onnx = await toOnnx(
+      encodeModel(s, randomArray(paramLayout(s).totalFloats, 9), {}, encodePreprocessing(classes)),
+    );
+    const model = readOnnx(onnx);
+    expect(model.graph.nodes.map((n) => n.op)).toEqual(['Mul', 'Add', 'Gemm', 'Softmax']);
+    expect(model.metadata.classNames).toBe('["a","b","c"]');
+  });
+
+  it('a preprocessing that does not fit the network is refused, naming it', async () => {
+    const s = resolveSpec({ layers: [3, 5, 2], head: 'mse' });
+    const bad = encodeModel(s, randomArray(paramLayout(s).totalFloats, 3), {}, encodePreprocessing(pre));
+    await expect(toOnnx(bad)).rejects.toThrow(/^cannot export to ONNX: model file: metadata "preprocessing"/);
   });
 });
 
