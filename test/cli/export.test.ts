@@ -82,6 +82,10 @@ describe('npm run export', () => {
     expect(err[0]).toMatch(/is the model file itself: the export would replace it; give another path$/);
     expect(readFileSync(model)).toEqual(Buffer.from(modelBytes));
 
+    // a device is never replaced (src/cli/files.ts: only a regular file is)
+    expect(run(model, '--onnx', '/dev/null')).toBe(1);
+    expect(err[0]).toMatch(/^export: --onnx \/dev\/null is a character device, not a regular file: it is never replaced/);
+
     mkdirSync(join(dir, 'folder.onnx'));
     expect(run(model, '--onnx', join(dir, 'folder.onnx'))).toBe(1);
     expect(err[0]).toMatch(/^export: --onnx .*folder\.onnx is a directory: give a file path$/);
