@@ -84,7 +84,9 @@ describe('npm run export', () => {
 
     // a device is never replaced (src/cli/files.ts: only a regular file is)
     expect(run(model, '--onnx', '/dev/null')).toBe(1);
-    expect(err[0]).toMatch(/^export: --onnx \/dev\/null is a character device, not a regular file: it is never replaced/);
+    expect(err[0]).toMatch(
+      /^export: --onnx \/dev\/null is a character device, not a regular file: it is never replaced/,
+    );
 
     mkdirSync(join(dir, 'folder.onnx'));
     expect(run(model, '--onnx', join(dir, 'folder.onnx'))).toBe(1);
