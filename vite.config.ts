@@ -30,6 +30,7 @@ const E2E = [
   'test/e2e/**/*.test.ts',
   'test/package/**/*.test.ts',
   'test/cli/train.test.ts',
+  'test/cli/tables.test.ts',
   'test/bench/bench.test.ts',
   'test/bench/page.test.ts',
   'test/bench/race_page.test.ts',

@@ -31,3 +31,30 @@ export function formatConfusion(confusion: number[][]): string {
   );
   return [head, ...rows].join('\n');
 }
+
+/**
+ * A confusion matrix with class names: a row per true class, a column per predicted class (names
+ * cut to 12 characters in the header), and each row's recall.
+ */
+export function formatNamedConfusion(confusion: number[][], classes: readonly string[]): string {
+  const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+  const label = Math.min(24, Math.max(4, ...classes.map((c) => c.length)));
+  const width = Math.max(
+    6,
+    ...classes.map((c) => Math.min(12, c.length) + 1),
+    ...confusion.flat().map((v) => String(v).length + 1),
+  );
+  const head = `${' '.repeat(label + 2)}${classes.map((c) => cut(c, 12).padStart(width)).join('')}   recall`;
+  const rows = confusion.map((row, r) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    const recall = total ? `${((100 * row[r]) / total).toFixed(1)}%` : '—';
+    return `  ${cut(classes[r], label).padEnd(label)}${row.map((v) => String(v).padStart(width)).join('')}   ${recall.padStart(6)}`;
+  });
+  return [head, ...rows].join('\n');
+}
+
+/** A table of rows of cells, columns right-aligned to their widest cell (the header first). */
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => cell.padStart(widths[c])).join('  ')).join('\n');
+}

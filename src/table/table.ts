@@ -84,6 +84,8 @@ export class Table {
      * for other tables.
      */
     readonly outputs: readonly string[] = [],
+    /** The index each row had in the table it was selected from (rows without lines), for messages. */
+    private readonly origin?: Uint32Array,
   ) {
     this.byName = new Map(columns.map((c) => [c.name, c]));
   }
@@ -105,9 +107,28 @@ export class Table {
     return out;
   }
 
+  /** The rows at these indices, in this order, as a table (their lines kept for messages). */
+  select(rows: ArrayLike<number>): Table {
+    const pick = <T extends Float64Array | Int32Array | Uint32Array>(a: T): T => {
+      const out = new (a.constructor as new (n: number) => T)(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = a[rows[i]];
+      return out;
+    };
+    const columns = this.columns.map((c) => {
+      const numbers = c.numbers && pick(c.numbers);
+      const codes = c.codes && pick(c.codes);
+      let missing = 0;
+      for (let i = 0; i < rows.length; i++)
+        if (numbers ? Number.isNaN(numbers[i]) : (codes as Int32Array)[i] < 0) missing++;
+      return new TableColumn(c.name, c.kind, rows.length, numbers, codes, c.values, missing);
+    });
+    const origin = this.lines ? undefined : Uint32Array.from(rows, (r) => this.origin?.[r] ?? r);
+    return new Table(this.name, columns, rows.length, this.lines && pick(this.lines), this.outputs, origin);
+  }
+
   /** Where row r is, for a message: `penguins.csv line 12`, or `rows[10]`. */
   where(r: number): string {
-    return this.lines ? `${this.name} line ${this.lines[r]}` : `${this.name}[${r}]`;
+    return this.lines ? `${this.name} line ${this.lines[r]}` : `${this.name}[${this.origin?.[r] ?? r}]`;
   }
 
   /** The location fields of a TableError about row r. */

