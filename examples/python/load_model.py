@@ -4,14 +4,22 @@
     python3 -m pip install numpy safetensors        # torch is optional
     python3 load_model.py model.safetensors inputs.npy
     python3 load_model.py model.safetensors inputs.npy --out predictions.npy
+    python3 load_model.py penguins.safetensors rows.csv --out predictions.json
 
 inputs.npy holds raw inputs [count, D] as the network was trained on them
 (pixels 0..255 when it was trained on bytes: the file's inputScale is applied
-here). The predictions are what mlp.predict returns. When torch is installed,
-the network is also built as a torch.nn.Sequential, and the two compared.
+here). A network trained on a table (webgpu-mlp train, mlp.fit(data)) also
+takes its rows by column name, as a CSV file or JSON rows: its preprocessing
+(scaling, one-hot categories, imputation, unscaled outputs) is applied here
+as the library applies it. The predictions are what mlp.predict returns.
+When torch is installed, the network is also built as a torch.nn.Sequential,
+and the two compared.
 """
 import argparse
+import csv
 import json
+import math
+import re
 import sys
 
 import numpy as np
@@ -114,6 +122,119 @@ def predict_numpy(spec, scale, layers, x):
 # endregion
 
 
+# region table
+MISSING = {"", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None"}
+NUMBER = re.compile(r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$")
+
+
+def cell_number(cell):
+    """A cell as a number (None when missing), as the library reads it."""
+    if cell is None or isinstance(cell, bool):
+        return None if cell is None else float("nan")
+    if isinstance(cell, (int, float)):
+        return float(cell)
+    if cell in MISSING:
+        return None
+    return float(cell) if NUMBER.match(cell) else float("nan")
+
+
+def cell_category(cell):
+    """A cell as a category (None when missing): numbers as JavaScript writes them."""
+    if cell is None:
+        return None
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    if isinstance(cell, (int, float)) or NUMBER.match(cell):
+        if isinstance(cell, str) and cell in MISSING:
+            return None
+        v = float(cell)
+        return str(int(v)) if v.is_integer() and abs(v) < 1e21 else repr(v)
+    return None if cell in MISSING else cell
+
+
+def encode_rows(pre, rows):
+    """Raw inputs [count, D] of row dicts: numbers as they are, categories
+    one-hot over the file's lists, missing cells imputed (when trained so)."""
+    out = []
+    for r, row in enumerate(rows):
+        x = []
+        for col in pre["inputs"]:
+            name = col["name"]
+            if name not in row:
+                raise ValueError(f"row {r}: no column {json.dumps(name)}")
+            if col["type"] == "numeric":
+                v = cell_number(row[name])
+                if v is None:
+                    v = col.get("impute")
+                if v is None or math.isnan(v):
+                    raise ValueError(f"row {r}: {json.dumps(name)} has no number")
+                x.append(v)
+            else:
+                k = cell_category(row[name])
+                if k is None:
+                    k = col.get("impute")
+                if k not in col["categories"]:
+                    raise ValueError(f"row {r}: {json.dumps(name)} is {json.dumps(k)}, "
+                                     f"not one of {col['categories']}")
+                x.extend(1.0 if c == k else 0.0 for c in col["categories"])
+        out.append(x)
+    return np.array(out, dtype=np.float64)
+
+
+def input_affine(pre):
+    """x' = x·scale + shift per input, float32, as the GPU applies it."""
+    scale, shift = [], []
+    for col in pre["inputs"]:
+        if col["type"] == "categorical":
+            scale += [1.0] * len(col["categories"])
+            shift += [0.0] * len(col["categories"])
+        elif col["scaling"] == "standardize":
+            s = 1 / col["std"] if col["std"] > 0 else 1.0
+            scale.append(s)
+            shift.append(-col["mean"] * s)
+        elif col["scaling"] == "minmax":
+            span = col["max"] - col["min"]
+            s = 1 / span if span > 0 else 1.0
+            scale.append(s)
+            shift.append(-col["min"] * s)
+        else:
+            scale.append(1.0)
+            shift.append(0.0)
+    return np.float32(scale), np.float32(shift)
+
+
+def output_affine(pre):
+    """y = z·std + mean per output (regression), float32; None for classes."""
+    t = pre["target"]
+    if t["type"] != "regression":
+        return None
+    return np.float32(t["std"]), np.float32(t["mean"])
+
+
+def predict_rows(spec, layers, pre, rows):
+    """mlp.predict on named rows: encoded, scaled, the network, unscaled."""
+    scale, shift = input_affine(pre)
+    x = encode_rows(pre, rows) * scale.astype(np.float64) + shift
+    out = predict_numpy(spec, 1.0, layers, x)
+    unscale = output_affine(pre)
+    if unscale is not None:
+        out = out * unscale[0].astype(np.float64) + unscale[1]
+    return out
+# endregion
+
+
+def read_rows(path):
+    """Row dicts of a CSV/TSV file (a header row) or of JSON rows."""
+    if path.endswith(".json"):
+        with open(path, encoding="utf-8") as f:
+            rows = json.load(f)
+        return rows["data"] if isinstance(rows, dict) else rows
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        text = f.read()
+    dialect = csv.excel_tab if path.endswith(".tsv") else csv.excel
+    return list(csv.DictReader(text.splitlines(), dialect=dialect))
+
+
 # region torch
 def torch_model(spec, layers):
     """The network as nn.Sequential(Linear, activation, ..., Linear, head)."""
@@ -195,7 +316,8 @@ def main(argv=None):
     )
     parser.add_argument("model", help="a .safetensors file of webgpu-mlp")
     parser.add_argument(
-        "inputs", help=".npy array [count, D] of raw inputs (bytes: 0..255)"
+        "inputs", help=".npy array [count, D] of raw inputs (bytes: 0..255), "
+        "or for a network trained on a table its rows: .csv, .tsv or .json"
     )
     parser.add_argument(
         "--out",
@@ -203,12 +325,40 @@ def main(argv=None):
         '({"numpy": rows, "torch": rows or null}); default: print them',
     )
     args = parser.parse_args(argv)
+    named = args.inputs.endswith((".csv", ".tsv", ".json"))
     try:
         spec, scale, layers = load_model(args.model)
         check_names(args.model, spec)
-        x = read_inputs(args.inputs, spec["layers"][0])
+        if named:
+            with safe_open(args.model, framework="np") as f:
+                raw = (f.metadata() or {}).get("preprocessing")
+            if raw is None:
+                raise ValueError(f"{args.model}: not trained on a table "
+                                 "(no preprocessing): give inputs as .npy")
+            pre = json.loads(raw)
+            rows = read_rows(args.inputs)
+        else:
+            x = read_inputs(args.inputs, spec["layers"][0])
     except (OSError, ValueError) as error:
         parser.exit(1, f"load_model.py: error: {error}\n")
+
+    if named:
+        try:
+            numpy_out = predict_rows(spec, layers, pre, rows)
+        except ValueError as error:
+            parser.exit(1, f"load_model.py: error: {args.inputs}: {error}\n")
+        names = (pre["target"]["classes"] if pre["target"]["type"] ==
+                 "classification" else pre["target"]["columns"])
+        if args.out is None:
+            for row in numpy_out:
+                print(", ".join(f"{n} {v:.6g}" for n, v in zip(names, row)))
+        else:
+            with open(args.out, "w") as f:
+                json.dump({"names": names, "numpy": numpy_out.tolist()}, f)
+        print(f"{len(rows)} rows by column name, layers {spec['layers']}, "
+              f"head {json.dumps(spec['head'])}, outputs {names}",
+              file=sys.stderr)
+        return
 
     numpy_out = predict_numpy(spec, scale, layers, x)
     torch_out = predict_torch(spec, scale, layers, x)

@@ -17,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors } from '../../src/io/safetensors.js';
 import { createMLP, type MLP } from '../../src/mlp.js';
 import type { Activation, Head } from '../../src/model/spec.js';
+import { encodeTable } from '../../src/table/encode.js';
+import { parseCsv } from '../../src/table/read.js';
 import { randomArray, randomInts } from '../helpers/random.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -227,6 +229,83 @@ describe('examples/python/load_model.py against mlp.predict', () => {
         await mlp.destroy();
       }
     });
+  });
+});
+
+describe('examples/python/load_model.py on a table network: from the raw rows, its preprocessing included', () => {
+  /** Rows as a person's CSV has them: unscaled numbers, text categories, a few missing cells. */
+  function csv(rows: number, seed: number): string {
+    const x = randomArray(rows * 3, seed, 1);
+    const lines = ['site,area,depth,note,kind,yield'];
+    for (let r = 0; r < rows; r++) {
+      const [a, b, c] = [x[3 * r], x[3 * r + 1], x[3 * r + 2]];
+      const site = ['north', 'south', 'east'][r % 3];
+      const area = (1500 + 900 * a).toFixed(1); // in the thousands
+      const depth = r % 7 === 3 ? '' : (0.05 * b).toFixed(4); // tiny, with gaps
+      const note = r % 5 === 0 ? 'NA' : c > 0 ? 'wet' : 'dry';
+      const kind = a + b > 0.3 ? 'high' : a - c > 0 ? 'mid' : 'low';
+      const y = (40 + 12 * a - 8 * b + (site === 'east' ? 5 : 0)).toFixed(3); // tens
+      lines.push(`${site},${area},${depth},${note},${kind},${y}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  for (const [task, target, ignore] of [
+    ['classification', 'kind', 'yield'],
+    ['regression', 'yield', 'kind'],
+  ] as const) {
+    it(`examples/python/load_model.py: a ${task} table network, standardised, one-hot, imputed: within 1e-6 of mlp.predict`, async () => {
+      await requirePython();
+      const text = csv(120, task === 'classification' ? 21 : 22);
+      const data = encodeTable(parseCsv(text, { name: 'rows.csv' }), { target, ignore: [ignore], missing: 'impute' });
+      const mlp = await createMLP({
+        layers: [data.features.length, 12, data.outputs.length],
+        head: data.head,
+        seed: 3,
+      });
+      try {
+        await mlp.fit(data, { epochs: 5, batchSize: 16, learningRate: 0.01, seed: 1 });
+        const model = join(work, `table-${task}.safetensors`);
+        const rowsFile = join(work, `table-${task}.csv`);
+        const outFile = join(work, `table-${task}.json`);
+        writeFileSync(model, await mlp.save());
+        writeFileSync(rowsFile, text);
+        const expected = (await mlp.predict(parseCsv(text, { name: 'rows.csv' }))).flatMap((p) =>
+          'class' in p ? Object.values(p.probabilities) : Object.values(p.values),
+        );
+        const result = await run(PYTHON, [SCRIPT, model, rowsFile, '--out', outFile]);
+        expect(result.code, `load_model.py failed:\n${result.stdout}\n${result.stderr}`).toBe(0);
+        const out = JSON.parse(readFileSync(outFile, 'utf8')) as { names: string[]; numpy: number[][] };
+        expect(out.names).toEqual(data.outputs);
+        // Within 1e-6: absolute for probabilities, relative for values in the tens (float32 resolves 2e-6 at 20).
+        let worst = 0;
+        out.numpy.flat().forEach((v, i) => {
+          worst = Math.max(worst, Math.abs(v - expected[i]) / Math.max(1, Math.abs(v)));
+        });
+        console.log(
+          `${task} table network: NumPy from the raw CSV vs mlp.predict, max |Δ|/max(1, |y|) ${worst.toExponential(2)}`,
+        );
+        expect(worst).toBeLessThanOrEqual(1e-6);
+      } finally {
+        await mlp.destroy();
+      }
+    });
+  }
+
+  it('examples/python/load_model.py: named rows need a table network; a row it cannot read is named', async () => {
+    await requirePython();
+    const mlp = await createMLP({ layers: [2, 3, 2], seed: 1 });
+    const plain = join(work, 'plain.safetensors');
+    try {
+      writeFileSync(plain, await mlp.save());
+    } finally {
+      await mlp.destroy();
+    }
+    const rows = join(work, 'few.csv');
+    writeFileSync(rows, 'a,b\n1,2\n');
+    const result = await run(PYTHON, [SCRIPT, plain, rows]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${plain}: not trained on a table (no preprocessing): give inputs as .npy`);
   });
 });
 
