@@ -76,10 +76,11 @@ export default defineConfig(({ mode }) => ({
     outDir: 'dist',
     emptyOutDir: mode === 'production',
     sourcemap: true,
-    // Minified, whitespace included: Vite's default for an ES library keeps the whitespace (codegen
-    // off) to preserve /* @__PURE__ */ annotations, which the oxc codegen keeps anyway. The
-    // output.minify below takes precedence over this (and over `--minify false`).
-    minify: 'oxc',
+    // Readable ESM, not minified: an application's bundler minifies what it ships, and a stack trace
+    // through dist/ points at a line a person can read (a minified line is tens of kilobytes, which
+    // Node prints above every uncaught error). The size budgets are measured on a minified build of
+    // the same entries (scripts/size.mjs), as an application would ship them.
+    minify: false,
     lib: {
       entry: ENTRIES[mode] ?? ENTRIES.production,
       formats: ['es'],
@@ -101,7 +102,7 @@ export default defineConfig(({ mode }) => ({
       preserveEntrySignatures: 'allow-extension',
       // Chunks: what is loaded only on demand (the tuner; device creation when the application brings
       // no device). Hashed names: the two builds write into one dist/.
-      output: { minify: { codegen: true }, chunkFileNames: '[name]-[hash].js' },
+      output: { chunkFileNames: '[name]-[hash].js' },
     },
   },
   test: {

@@ -167,6 +167,16 @@ describe('the tarball', () => {
     );
   });
 
+  it('ships readable ESM, not minified: short lines, the comments kept, shaders line for line', () => {
+    for (const entry of ['index.js', 'infer.js', 'node.js']) {
+      const code = readFileSync(join(stage, 'dist', entry), 'utf8');
+      const longest = Math.max(...code.split('\n').map((line) => line.length));
+      expect(longest, `the longest line of dist/${entry}`).toBeLessThan(2500); // its export list at most
+      expect(code).toMatch(/^\s*\/\*\*$/m); // doc comments
+    }
+    expect(readFileSync(join(stage, 'dist', 'infer.js'), 'utf8')).toMatch(/^fn activate\(/m); // WGSL, a line each
+  });
+
   it('would not pick up tests, demo, sources, shaders or MNIST from the repository (npm pack --dry-run)', async () => {
     // `files` checked against the real working tree, where all of those exist (and dist/demo, dist/node
     // after `npm run build` and `npm run train`).
@@ -187,7 +197,8 @@ describe('the tarball', () => {
   });
 
   it('stays under the size budgets (scripts/size.mjs: minified + gzip -9, the library and webgpu-mlp/infer)', async () => {
-    const result = await run(process.execPath, [join(ROOT, 'scripts/size.mjs'), join(stage, 'dist')], ROOT);
+    // Built again from the fresh copy, minified as an application ships it (dist/ itself is readable).
+    const result = await run(process.execPath, [join(ROOT, 'scripts/size.mjs'), stage], ROOT);
     console.log(result.stdout.trim());
     expectOk(result, 'scripts/size.mjs');
     expect(result.stdout).toMatch(/index\.js .* ok(;.*)?$/m);
@@ -196,6 +207,18 @@ describe('the tarball', () => {
 });
 
 describe('installed in a Node project', () => {
+  it("an uncaught error from the library prints its message and a readable source line, not a minified bundle's", async () => {
+    const script = join(consumer, 'uncaught.mjs');
+    writeFileSync(
+      script,
+      "import { decodeCheckpoint } from 'webgpu-mlp';\ndecodeCheckpoint(new Uint8Array(3), 'broken.ckpt');\n",
+    );
+    const result = await run(process.execPath, [script], consumer);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/broken\.ckpt: file is 3 bytes, shorter than the 8-byte header length/);
+    expect(result.stderr.length).toBeLessThan(4000); // Node prints the throwing line of dist/ above the error
+  });
+
   it('runs examples/node/train-xor.mjs: XOR learned exactly', async () => {
     const result = await run(process.execPath, ['node/train-xor.mjs'], consumer);
     console.log(result.stdout.trim());
