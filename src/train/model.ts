@@ -388,7 +388,28 @@ export class Model {
     updates: readonly OptimizerOp[],
     learningRates: readonly number[] | undefined,
   ): void {
-    this.submitWork(() => this.encodeSteps(plan, optimizer, inputOps, updates, learningRates));
+    this.submitWork(() => {
+      const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.step` });
+      const pass = encoder.beginComputePass({ label: `${this.label}.step` });
+      inputOps.forEach((ops, i) => {
+        this.stepCount++;
+        const update = updates[i];
+        const lr = learningRates?.[i];
+        optimizer.setHyper(
+          update,
+          lr === undefined ? this.settings : { ...this.settings, learningRate: lr },
+          this.stepCount,
+        );
+        for (const op of ops) op.encode(pass);
+        for (const op of plan.forward) op.encode(pass);
+        for (const op of plan.loss) op.encode(pass);
+        plan.trainMetrics.encode(pass);
+        for (const op of plan.backward) op.encode(pass);
+        update.encode(pass);
+      });
+      pass.end();
+      this.ctx.device.queue.submit([encoder.finish()]);
+    });
   }
 
   /**
@@ -414,35 +435,6 @@ export class Model {
       read.catch(() => {});
       throw new GpuWorkRefused(refused.message);
     }
-  }
-
-  private encodeSteps(
-    plan: StepPlan,
-    optimizer: GpuOptimizer,
-    inputOps: readonly (readonly GpuOp[])[],
-    updates: readonly OptimizerOp[],
-    learningRates: readonly number[] | undefined,
-  ): void {
-    const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.step` });
-    const pass = encoder.beginComputePass({ label: `${this.label}.step` });
-    inputOps.forEach((ops, i) => {
-      this.stepCount++;
-      const update = updates[i];
-      const lr = learningRates?.[i];
-      optimizer.setHyper(
-        update,
-        lr === undefined ? this.settings : { ...this.settings, learningRate: lr },
-        this.stepCount,
-      );
-      for (const op of ops) op.encode(pass);
-      for (const op of plan.forward) op.encode(pass);
-      for (const op of plan.loss) op.encode(pass);
-      plan.trainMetrics.encode(pass);
-      for (const op of plan.backward) op.encode(pass);
-      update.encode(pass);
-    });
-    pass.end();
-    this.ctx.device.queue.submit([encoder.finish()]);
   }
 
   /**
@@ -521,12 +513,14 @@ export class Model {
       this.epochCopy = this.ctx.createBuffer(`${this.label}.epochCopy`, size, STORAGE_RW());
     }
     const copy = this.epochCopy;
-    const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.endEpoch` });
-    encoder.copyBufferToBuffer(this.trainStats, 0, copy, 0, STATS_BYTES);
-    for (const [i, source] of sources.entries()) {
-      encoder.copyBufferToBuffer(source, 0, copy, STATS_BYTES + i * bytes, bytes);
-    }
-    this.ctx.device.queue.submit([encoder.finish()]);
+    this.submitWork(() => {
+      const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.endEpoch` });
+      encoder.copyBufferToBuffer(this.trainStats, 0, copy, 0, STATS_BYTES);
+      for (const [i, source] of sources.entries()) {
+        encoder.copyBufferToBuffer(source, 0, copy, STATS_BYTES + i * bytes, bytes);
+      }
+      this.ctx.device.queue.submit([encoder.finish()]);
+    });
     const read = this.ctx.read(copy);
     resetStats(this.ctx, this.trainStats); // queue-ordered after the copy
     await this.throwRefused(read);

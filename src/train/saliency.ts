@@ -38,15 +38,24 @@ export async function inputGradient(model: Model, x: Float32Array, targets: Targ
     const dx = plan.dx;
     if (!dx) throw new Error('internal: a plan made with inputGrad has no dX buffer');
     model.uploadBatch(plan, x, targets);
-    const encoder = ctx.device.createCommandEncoder({ label: `${model.label}.inputGradient` });
-    const pass = encoder.beginComputePass({ label: `${model.label}.inputGradient` });
-    for (const op of plan.forward) op.encode(pass);
-    for (const op of plan.loss) op.encode(pass);
-    for (const op of plan.probabilities) op.encode(pass);
-    for (const op of plan.backward) op.encode(pass);
-    pass.end();
-    ctx.device.queue.submit([encoder.finish()]);
-    return Promise.all([ctx.readF32(plan.probs, 0, rows * C), ctx.readF32(dx, 0, rows * D)]);
+    // Inside a validation error scope, as every submit of ours (src/gpu/app_buffer.ts): refused, it rejects.
+    const refused = ctx.submitChecked(() => {
+      const encoder = ctx.device.createCommandEncoder({ label: `${model.label}.inputGradient` });
+      const pass = encoder.beginComputePass({ label: `${model.label}.inputGradient` });
+      for (const op of plan.forward) op.encode(pass);
+      for (const op of plan.loss) op.encode(pass);
+      for (const op of plan.probabilities) op.encode(pass);
+      for (const op of plan.backward) op.encode(pass);
+      pass.end();
+      ctx.device.queue.submit([encoder.finish()]);
+    });
+    const read = Promise.all([ctx.readF32(plan.probs, 0, rows * C), ctx.readF32(dx, 0, rows * D)]);
+    const error = await refused;
+    if (error) {
+      read.catch(() => {});
+      throw new Error(`inputGradient failed: the GPU refused its commands (${error.message})`);
+    }
+    return read;
   });
   return { probs, dx: grad };
 }
