@@ -1,6 +1,7 @@
 /**
- * `npm run export -- model.safetensors --onnx model.onnx`: a saved network (from `npm run train` or
- * `mlp.save()`) as an ONNX file (src/io/onnx_export.ts). No GPU is needed. Everything is checked —
+ * `webgpu-mlp export model.safetensors --onnx model.onnx` (src/cli/main.ts; `npm run export` in the
+ * repository): a saved network (from `webgpu-mlp train`, `npm run train` or `mlp.save()`) as an ONNX
+ * file (src/io/onnx_export.ts). No GPU is needed. Everything is checked —
  * the flags, the output path, the model file whole — before anything is written, and the file is
  * written atomically (src/cli/files.ts): a refused or failed export leaves whatever was there.
  */
@@ -11,15 +12,18 @@ import { ONNX_OPSET, onnxModel } from '../io/onnx_export.js';
 import { checkOutputPaths, writeFileAtomic } from './files.js';
 import { bad, forEachFlag, path } from './flags.js';
 
-export const EXPORT_HELP = `Usage: npm run export -- MODEL --onnx OUT [options]
+export const EXPORT_HELP = `Usage: webgpu-mlp export MODEL --onnx OUT [options]
+       (in this repository also npm run export -- MODEL --onnx OUT [options])
 
-Writes the network of MODEL (a .safetensors file from npm run train or mlp.save()) as an ONNX file
-(opset ${ONNX_OPSET}) whose outputs are mlp.predict's: input "inputs" [batch, D] (raw inputs, as
-predict takes them: the file's inputScale is part of the graph), output "probabilities" or
-"values" [batch, C]. Runs in onnxruntime (Node, web with WebGPU or wasm, Python, C++…).
+Writes the network of MODEL (a .safetensors file from webgpu-mlp train, npm run train or
+mlp.save()) as an ONNX file (opset ${ONNX_OPSET}) whose outputs are mlp.predict's: input "inputs"
+[batch, D] (raw inputs, as predict takes them: the file's inputScale and a table network's scaling
+are part of the graph; categories one-hot), output "probabilities" or "values" [batch, C] (a
+regression's unscaled). Runs in onnxruntime (Node, web with WebGPU or wasm, Python, C++…).
 
   --onnx PATH              the ONNX file to write (replaced atomically)
-  --feature-names A,B,…    names of the inputs, one per input (metadata_props featureNames)
+  --feature-names A,B,…    names of the inputs, one per input (metadata_props featureNames; a table
+                           network's own by default)
   --class-names A,B,…      names of the outputs: classes, labels or targets (metadata_props classNames)
   --help                   this text`;
 

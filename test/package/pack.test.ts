@@ -23,6 +23,7 @@ import { formatMessage } from 'publint/utils';
 import { build, type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS_DIR, type Chromium, freePort, launchChromium, openPage } from '../helpers/chromium.js';
+import { readOnnx } from '../helpers/onnx.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
@@ -251,7 +252,7 @@ describe('installed in a Node project', () => {
     expect(result.stdout).toMatch(/^loaded: Chinstrap, the same probability$/m);
   });
 
-  it('runs the webgpu-mlp command (examples/cli/penguins.sh): train, evaluate, predict', async () => {
+  it('runs the webgpu-mlp command (examples/cli/penguins.sh): train, evaluate, predict, export', async () => {
     const result = await run('sh', ['cli/penguins.sh'], consumer, {}, 240_000);
     console.log(result.stdout.trim());
     expectOk(result, 'sh penguins.sh');
@@ -260,6 +261,12 @@ describe('installed in a Node project', () => {
     expect(readFileSync(join(consumer, 'predictions.csv'), 'utf8').split('\n')[0]).toBe(
       'Species,predicted Species,P(Adelie),P(Chinstrap),P(Gentoo)',
     );
+    // the table network as ONNX, its preprocessing in the graph (test/interop/onnxruntime.test.ts compares such graphs' outputs)
+    expect(result.stdout).toMatch(/^wrote .*penguins\.onnx: [\d,]+ bytes in \d+ ms$/m);
+    const onnx = readOnnx(new Uint8Array(readFileSync(join(consumer, 'penguins.onnx'))));
+    expect(JSON.parse(onnx.metadata.classNames)).toEqual(['Adelie', 'Chinstrap', 'Gentoo']);
+    expect(onnx.graph.nodes.slice(0, 2).map((n) => n.op)).toEqual(['Mul', 'Add']); // the standardisation
+    expect(onnx.graph.outputs[0]).toMatchObject({ name: 'probabilities', shape: ['batch', 3] });
   });
 
   it('runs examples/node/mnist.mjs on a subset: one epoch, test accuracy, the model saved', async () => {
