@@ -16,6 +16,7 @@
  * buffer when one of the application's is the cause (`refusedWork`), instead of going to the device's
  * uncaptured-error log.
  */
+import { describeValue } from '../params.js';
 import { formatBytes, type GpuContext } from './context.js';
 
 /** What a call needs of an application's buffer: its usages and the bytes of its shape. */
@@ -41,7 +42,9 @@ export function checkAppBuffer(
   const refuse = (why: string): never => {
     throw new Error(`${name}${why}`);
   };
-  if (typeof b?.size !== 'number' || typeof b.usage !== 'number') refuse('.buffer is not a GPUBuffer');
+  if (typeof b?.size !== 'number' || typeof b.usage !== 'number') {
+    refuse(`.buffer is ${describeValue(buffer)}: expected a GPUBuffer of ${need.shape}`);
+  }
   const { size = 0, usage = 0, mapState } = b as GPUBuffer;
   if (mapState !== undefined && mapState !== 'unmapped') {
     refuse(`: the buffer is ${mapState === 'pending' ? 'being ' : ''}mapped: unmap() it first`);

@@ -48,7 +48,7 @@ export async function misuses(): Promise<void> {
   // @ts-expect-error No overload matches this call … Argument of type 'number[]' is not assignable to parameter of type 'HostInputs'
   await mlp.predict([0, 1]);
 
-  // @ts-expect-error Argument of type 'string' is not assignable to parameter of type 'Uint8Array<ArrayBufferLike>'
+  // @ts-expect-error Argument of type 'string' is not assignable to parameter of type 'FileBytes'
   await loadMLP('model.safetensors');
 
   // @ts-expect-error Type 'Uint8Array<ArrayBuffer>' is missing the following properties from type 'TrainingCheckpoint<Checkpoint>': epoch, step, state … (at `resume`)
