@@ -21,6 +21,10 @@ export interface BenchArgs {
   contenders: Contender[] | undefined;
   /** Only the setup probes (a network's setup in a new process, bench/setup_probe.ts). */
   setup: boolean;
+  /** Only the tables: file to saved model, and the CSV stream (bench/tables.ts). */
+  tables: boolean;
+  /** The size of the generated CSV stream, in GB (0: none). */
+  streamGb: number;
   help: boolean;
 }
 
@@ -56,6 +60,12 @@ Options:
                           steady epochs apart, each checked to reach a comparable loss; with --quick,
                           small sizes. Writes bench-results/race-<date>.json
   --contenders A,B,...    the race's contenders: webgpu-mlp, tfjs-webgpu, tfjs-wasm   (default all)
+  --tables                only the tables (issue 21): penguins, cars and Seattle weather from the
+                          file to the saved model with the webgpu-mlp train defaults (reading,
+                          shader compilation and writing included, beside samples/s), then a
+                          generated CSV stream through the parser in bounded memory. Writes
+                          bench-results/tables-<date>.json
+  --stream-gb N           the generated CSV stream's size in GB, 0 for none  (default 4, quick 0.5)
   -h, --help              show this help
 
 Open demo/bench.html (npm run demo) to run the same suites in the browser, plot them and compare
@@ -75,6 +85,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     vs: undefined,
     contenders: undefined,
     setup: false,
+    tables: false,
+    streamGb: Number.NaN,
     help: false,
   };
   forEachFlag(argv, (f) => {
@@ -94,6 +106,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--setup':
         noValue();
         args.setup = true;
+        break;
+      case '--tables':
+        noValue();
+        args.tables = true;
+        break;
+      case '--stream-gb':
+        args.streamGb = num(flag, take(), 0, 1024);
         break;
       case '--contenders': {
         const v = take();
@@ -147,6 +166,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         f.unknown();
     }
   });
+  if (Number.isNaN(args.streamGb)) args.streamGb = args.quick ? 0.5 : 4;
+  else if (!args.tables) throw new Error('--stream-gb is for --tables. See --help.');
   return args;
 }
 

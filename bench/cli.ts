@@ -3,7 +3,8 @@
  * the report as JSON (default bench-results/bench-<date>.json). Exits 1 when a figure fails its
  * check against the reference, 2 on bad options.
  */
-import { resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkOutputPaths, writeFileAtomic } from '../src/cli/files.js';
 import { loadMnistNode } from '../src/data/mnist_node.js';
@@ -17,6 +18,7 @@ import { formatRace, runRace } from './race.js';
 import { runBench } from './run.js';
 import { formatSetup, runSetupProbes } from './setup.js';
 import { formatTable } from './table.js';
+import { formatTableBench, runTableBench } from './tables.js';
 import { nodeTfjsLoader } from './tfjs_node.js';
 import type { BenchReport } from './types.js';
 
@@ -70,6 +72,7 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
     io.log(`runtime: ${runtime.summary}`);
     const stamp = new Date();
     if (args.vs === 'tfjs') return await race(args, ctx, runtime, io, stamp);
+    if (args.tables) return await tables(args, ctx, runtime, io, stamp);
     // Setup first, in new processes, while the machine is as it was when the command started.
     const setup = args.setup || (!args.suites && !args.quick) ? runSetupProbes((line) => io.log(line)) : undefined;
     if (args.setup && setup) {
@@ -123,6 +126,30 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
     restorePolling();
     ctx.destroy();
   }
+}
+
+/** `--tables`: tables from file to saved model, and the CSV stream (bench/tables.ts), and its JSON report. */
+async function tables(
+  args: ReturnType<typeof parseBenchArgs>,
+  ctx: GpuContext,
+  runtime: WebGpuRuntime,
+  io: CliIo,
+  stamp: Date,
+): Promise<CliResult> {
+  const dataDir = join(dirname(dirname(createRequire(import.meta.url).resolve('vega-datasets'))), 'data');
+  const report = await runTableBench({
+    dataDir,
+    streamGb: args.streamGb,
+    environment: `Node ${process.versions.node}, webgpu (Dawn) on ${process.platform}, ${runtime.summary}`,
+    adapter: ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown',
+    log: (line) => io.log(line),
+  });
+  io.log('');
+  io.log(formatTableBench(report));
+  const path = resolve(args.out ?? defaultReportPath(stamp).replace('bench-', 'tables-'));
+  writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
+  io.log(`wrote ${path}`);
+  return { code: 0, path };
 }
 
 /** `--vs tfjs`: the race against TF.js (bench/race.ts), its table and its JSON report. */

