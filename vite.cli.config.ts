@@ -6,6 +6,9 @@ import { wgsl } from './scripts/vite-plugin-wgsl.js';
 // WebGPU runtime (`webgpu`, an optional peer) is loaded at run time, never bundled.
 export default defineConfig({
   plugins: [wgsl()],
+  // Everything bundled (a dev dependency such as wgsl-preprocessor is not installed with the package),
+  // but the WebGPU runtime.
+  ssr: { noExternal: true, external: ['webgpu'] },
   build: {
     ssr: true,
     outDir: 'dist/cli',
