@@ -22,7 +22,7 @@ const mlp = await createMLP({ layers: [data.features.length, 64, data.outputs.le
 await mlp.fit(train, { epochs: 100, validation: test, earlyStopping: { patience: 10 } }); // standardised on train's rows
 const { accuracy, classes, confusion } = await mlp.evaluate(test);
 console.log(`test accuracy ${(100 * accuracy).toFixed(1)}% on ${test.rows} penguins`);
-classes.forEach((c, i) => console.log(`  ${c.padEnd(10)} ${confusion[i].join(' ')}`));
+for (const [i, c] of classes.entries()) console.log(`  ${c.padEnd(10)} ${confusion[i].join(' ')}`);
 
 const penguin = {
   Island: 'Dream',
