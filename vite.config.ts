@@ -63,6 +63,7 @@ const UNIT = [
   'test/table/encode.test.ts',
   'test/table/split.test.ts',
   'test/table/preprocessing.test.ts',
+  'test/table/defaults.test.ts',
 ];
 export const TEST_TIERS: { name: string; include: string[]; exclude?: string[]; workers: number; order: number }[] = [
   { name: 'unit', include: UNIT, workers: 2, order: 0 },

@@ -5,7 +5,7 @@
  * - **File to model**, for the vega-datasets tables of issue 21 (penguins, cars, Seattle weather): the
  *   wall-clock time from opening the file to the model file written — reading (streamed), encoding,
  *   the split, a new network on a new device (so every shader compiles: nothing is cached from an
- *   earlier run), training with the `webgpu-mlp train` defaults (src/cli/table_train.ts), the
+ *   earlier run), training with the `webgpu-mlp train` defaults (src/table/defaults.ts), the
  *   validation report and the atomic write — with its parts, and the training's samples/s.
  * - **The parser in bounded memory**: a generated CSV stream (bytes made once per chunk and sent again,
  *   never stored) decoded from UTF-8 and parsed a chunk at a time (src/table/csv.ts), every field
@@ -16,9 +16,9 @@ import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../src/cli/files.js';
-import { epochsFor, TABLE_TRAIN_DEFAULTS } from '../src/cli/table_train.js';
 import { createMLP } from '../src/mlp.js';
 import { CsvParser } from '../src/table/csv.js';
+import { epochsFor, TABLE_DEFAULTS } from '../src/table/defaults.js';
 import { type EncodeTableOptions, encodeTable } from '../src/table/encode.js';
 import { readTable } from '../src/table/read.js';
 import { trainTestSplit } from '../src/table/split.js';
@@ -79,7 +79,7 @@ export async function fileToModel(
   options: EncodeTableOptions,
   out: string,
 ): Promise<TableRun> {
-  const d = TABLE_TRAIN_DEFAULTS;
+  const d = TABLE_DEFAULTS;
   const t0 = performance.now();
   const table = await readTable(createReadStream(path), { name });
   const data = encodeTable(table, options);

@@ -58,6 +58,8 @@ export type { ParamSpec, ParamSpecs } from './params.js';
 export { describeRange, inRange } from './params.js';
 export type { CsvOptions, Delimiter } from './table/csv.js';
 export { CsvParser } from './table/csv.js';
+export type { TableDefaults } from './table/defaults.js';
+export { EPOCH_RANGE, epochsFor, TABLE_DEFAULTS, TARGET_STEPS } from './table/defaults.js';
 export type { EncodeTableOptions, MissingPolicy, Task } from './table/encode.js';
 export { encodeTable, MAX_INTEGER_CLASSES, TableData } from './table/encode.js';
 export { TableError } from './table/errors.js';

@@ -11,6 +11,7 @@ import { createMLP, type FitOptions, type MLP } from '../mlp.js';
 import { ACTIVATIONS, type Activation } from '../model/spec.js';
 import { HYPERPARAMETERS, OPTIMIZERS, type OptimizerKind } from '../optim/index.js';
 import type { ParamSpec } from '../params.js';
+import { EPOCH_RANGE, epochsFor, TABLE_DEFAULTS, TARGET_STEPS } from '../table/defaults.js';
 import { encodeTable, type TableData } from '../table/encode.js';
 import { SCALINGS, type Scaling } from '../table/preprocessing.js';
 import { trainTestSplit } from '../table/split.js';
@@ -57,35 +58,24 @@ export interface TableTrainArgs extends ReadFlags, RoleFlags {
   help: boolean;
 }
 
+/** The command's defaults: the library's for tables (src/table/defaults.ts), which the demo's page reads too. */
 export const TABLE_TRAIN_DEFAULTS: TableTrainArgs = {
   ...READ_DEFAULTS,
   ...ROLE_DEFAULTS,
   data: undefined,
-  hidden: [64],
-  activation: 'relu',
+  hidden: [...TABLE_DEFAULTS.hidden],
+  activation: TABLE_DEFAULTS.activation,
   epochs: undefined,
-  batchSize: 32,
-  optimizer: 'adam',
+  batchSize: TABLE_DEFAULTS.batchSize,
+  optimizer: TABLE_DEFAULTS.optimizer,
   learningRate: undefined,
-  validation: 0.2,
-  patience: 20,
-  scaling: 'standardize',
-  seed: 1,
+  validation: TABLE_DEFAULTS.validation,
+  patience: TABLE_DEFAULTS.patience,
+  scaling: TABLE_DEFAULTS.scaling,
+  seed: TABLE_DEFAULTS.seed,
   out: undefined,
   help: false,
 };
-
-/** Optimizer steps a run aims at when the number of epochs is not given (see epochsFor). */
-export const TARGET_STEPS = 3000;
-
-/**
- * The number of epochs when not given: about TARGET_STEPS steps of `batchSize` rows over `rows` training
- * rows, at least 10 epochs and at most 300 (early stopping usually ends small tables sooner).
- */
-export function epochsFor(rows: number, batchSize: number): number {
-  const stepsPerEpoch = Math.ceil(rows / Math.min(batchSize, rows));
-  return Math.max(10, Math.min(300, Math.ceil(TARGET_STEPS / stepsPerEpoch)));
-}
 
 export const TABLE_TRAIN_HELP = `Usage: webgpu-mlp train DATA --target COL [options]
 
@@ -97,7 +87,7 @@ Defaults per task: numeric inputs standardised (from the training rows only), te
 encoded; classification (softmax) for a text target or whole numbers with at most 20 values, else
 regression (mean squared error on standardised targets); ${100 * TABLE_TRAIN_DEFAULTS.validation}% of the rows held out for validation
 (stratified by class, seeded); early stopping after ${TABLE_TRAIN_DEFAULTS.patience} epochs without a better validation loss, the
-best epoch restored; about ${TARGET_STEPS.toLocaleString('en-US')} steps of training at most (10 to 300 epochs).
+best epoch restored; about ${TARGET_STEPS.toLocaleString('en-US')} steps of training at most (${EPOCH_RANGE[0]} to ${EPOCH_RANGE[1]} epochs).
 
 ${ROLE_HELP}
 
