@@ -96,6 +96,13 @@ export default defineConfig(({ mode }) => ({
         if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' && /src\/gpu\/(device|refused)\.ts/.test(log.message)) return;
         // The table code likewise: loaded by the MLP when it meets a table, and exported by index.js itself.
         if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' && log.message.includes('src/table/network.ts')) return;
+        // The layers' kernels (LayerNorm, BatchNorm, dropout): chunks loaded by the first network that has
+        // one, in webgpu-mlp/infer and in the library alike.
+        if (
+          log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' &&
+          /src\/kernels\/(layer_norm|batch_norm|dropout)\.ts/.test(log.message)
+        )
+          return;
         handler(level, log);
       },
       // Modules shared with the chunks loaded on demand (the tuner, the vec4 matmul) stay in the entry,

@@ -44,7 +44,18 @@ export { HEAD_REGISTRY } from './model/heads/index.js';
 export { initParams } from './model/init.js';
 export type { ParamLayout, TensorSlot } from './model/layout.js';
 export { paramLayout } from './model/layout.js';
-export type { Activation, ActivationName, Head, HeadName, MlpSpec, NetworkOptions, Targets } from './model/spec.js';
+export type {
+  Activation,
+  ActivationName,
+  Head,
+  HeadName,
+  HiddenLayer,
+  MlpSpec,
+  NetworkOptions,
+  Norm,
+  NormName,
+  Targets,
+} from './model/spec.js';
 export { ACTIVATIONS, HEADS, resolveSpec } from './model/spec.js';
 export type { OptimizerConfig, OptimizerDefinition, OptimizerKind, ResolvedOptimizer } from './optim/index.js';
 export {

@@ -17,7 +17,7 @@ export { loadPredictor, MLPPredictor } from './infer/mlp_predictor.js';
 export type { HostInputs, PredictOnGpuOptions } from './infer/predict.js';
 export type { GpuInputs } from './inputs.js';
 export type { FileBytes } from './io/safetensors.js';
-export type { Activation, Head, MlpSpec } from './model/spec.js';
+export type { Activation, Head, MlpSpec, Norm } from './model/spec.js';
 export type {
   ClassPrediction,
   InputPreprocessing,

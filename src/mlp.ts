@@ -19,7 +19,7 @@ import type { FileBytes } from './io/safetensors.js';
 import { headOf } from './model/heads/index.js';
 import { checkTargets } from './model/heads/targets.js';
 import { slotBinding } from './model/layout.js';
-import type { Activation, Head, MlpSpec, NetworkOptions, Targets } from './model/spec.js';
+import type { Activation, Head, MlpSpec, NetworkOptions, Norm, Targets } from './model/spec.js';
 import { HYPERPARAMETERS, type OptimizerKind, type OptimizerSettings } from './optim/index.js';
 import { checkOptions, fail } from './params.js';
 import type { TableData } from './table/encode.js';
@@ -296,6 +296,16 @@ export class MLP {
   /** Hidden activations, one per hidden layer. */
   get activations(): readonly Activation[] {
     return this.model.spec.activations;
+  }
+
+  /** The hidden layers' normalisations (`'layer'`, `'batch'`, or with parameters; null: none), one per hidden layer. */
+  get norms(): readonly (Norm | null)[] {
+    return this.model.spec.norms ?? Array(this.model.spec.activations.length).fill(null);
+  }
+
+  /** The hidden layers' dropout probabilities (0: none), one per hidden layer. */
+  get dropouts(): readonly number[] {
+    return this.model.spec.dropouts ?? Array(this.model.spec.activations.length).fill(0);
   }
 
   get head(): Head {
@@ -876,7 +886,7 @@ function checkResume(resume: MLPCheckpoint, model: Model): void {
 export async function createMLP(options: CreateMLPOptions): Promise<MLP> {
   checkOptions(
     options,
-    ['layers', 'activation', 'head', 'seed', 'device', 'debugShaders', 'label', 'tune'],
+    ['layers', 'activation', 'norm', 'dropout', 'head', 'seed', 'device', 'debugShaders', 'label', 'tune'],
     'an object { layers, … }',
   );
   return new MLP(await Model.create(options));

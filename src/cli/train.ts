@@ -14,7 +14,7 @@ import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../io/ch
 import { encodeModel } from '../io/model_file.js';
 import { describeActivation } from '../model/activations/index.js';
 import { paramLayout } from '../model/layout.js';
-import { resolveSpec } from '../model/spec.js';
+import { resolveSpec, specOptions } from '../model/spec.js';
 import {
   findWebGpuRuntime,
   RUNTIME_ENV,
@@ -138,8 +138,7 @@ async function main(): Promise<number> {
     model = resume
       ? await Model.fromCheckpoint({ ...resume.state, optimizer }, { context: ctx })
       : await Model.create({
-          layers: spec.layers,
-          activation: spec.activations,
+          ...specOptions(spec),
           seed: args.seed,
           optimizer,
           context: ctx,

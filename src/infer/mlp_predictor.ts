@@ -31,21 +31,24 @@ export async function loadPredictor(bytes: FileBytes, options: LoadPredictorOpti
   const json = file.metadata.preprocessing;
   const ctx = await GpuContext.create({ device: options.device });
   try {
-    const params = await ctx.allocating(
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    // The parameters, and BatchNorm's running statistics when the network has any.
+    const [params, running] = await ctx.allocating(
       `the parameters of layers [${file.spec.layers.join(', ')}]`,
-      () =>
-        ctx.createBufferWith(
-          `${label}.params`,
-          file.params,
-          GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-        ),
-      (made) => ctx.releaseBuffer(made),
+      () => [
+        ctx.createBufferWith(`${label}.params`, file.params, usage),
+        file.running && ctx.createBufferWith(`${label}.running`, file.running, usage),
+      ],
+      (made) => {
+        for (const b of made) if (b) ctx.releaseBuffer(b);
+      },
       'free GPU memory (other models: destroy())',
     );
+    const weights = { params, running };
     // A network trained on a table: its preprocessing, from a chunk loaded only then.
     return json
-      ? (await import('./named.js')).namedPredictor(ctx, file, params, label, json)
-      : new MLPPredictor(ctx, file.spec, file.layout, params, file.metadata, label);
+      ? (await import('./named.js')).namedPredictor(ctx, file, weights, label, json)
+      : new MLPPredictor(ctx, file.spec, file.layout, weights, file.metadata, label);
   } catch (error) {
     ctx.destroy();
     throw error;

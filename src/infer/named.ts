@@ -30,14 +30,14 @@ import type { HostInputs, PredictOnGpuOptions } from './predict.js';
 export async function namedPredictor(
   ctx: GpuContext,
   file: LoadedModel,
-  params: GPUBuffer,
+  weights: { params: GPUBuffer; running?: GPUBuffer },
   label: string,
   json: string,
 ): Promise<NamedPredictor> {
   const { layers } = file.spec;
   const pre = decodePreprocessing(json, layers[0], layers[layers.length - 1], 'model file');
   const transform = await createTransform(ctx, { input: inputAffine(pre), output: outputAffine(pre) }, label);
-  return new NamedPredictor(ctx, file.spec, file.layout, params, file.metadata, label, { pre, transform });
+  return new NamedPredictor(ctx, file.spec, file.layout, weights, file.metadata, label, { pre, transform });
 }
 
 /** An MLPPredictor of a network trained on a table: named rows in, named predictions out. */
@@ -48,12 +48,12 @@ export class NamedPredictor extends MLPPredictor {
     ctx: GpuContext,
     spec: MlpSpec,
     layout: ParamLayout,
-    params: GPUBuffer,
+    weights: { params: GPUBuffer; running?: GPUBuffer },
     metadata: Readonly<Record<string, string>>,
     label: string,
     loaded: { pre: Preprocessing; transform: { input?: GPUBuffer; output?: GPUBuffer } },
   ) {
-    super(ctx, spec, layout, params, metadata, label, loaded.transform);
+    super(ctx, spec, layout, weights, metadata, label, loaded.transform);
     this.pre = loaded.pre;
     Object.defineProperty(this, 'preprocessing', { get: () => structuredClone(this.pre), enumerable: true });
   }

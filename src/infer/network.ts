@@ -28,14 +28,16 @@ export class MLPPredictor {
     private readonly ctx: GpuContext,
     readonly spec: MlpSpec,
     layout: ParamLayout,
-    private readonly params: GPUBuffer,
+    /** The parameters, and BatchNorm's running statistics when the network has any. */
+    private readonly weights: { readonly params: GPUBuffer; readonly running?: GPUBuffer },
     /** The file's metadata (how it was trained, `inputScale`, `preprocessing`…). */
     readonly metadata: Readonly<Record<string, string>>,
     label: string,
     /** A table network's transforms on the GPU (PlanModel.transform). */
     transform?: { input?: GPUBuffer; output?: GPUBuffer },
   ) {
-    this.predictor = new Predictor({ ctx, spec, layout, params, label, transform });
+    const { params, running } = weights;
+    this.predictor = new Predictor({ ctx, spec, layout, params, running, label, transform });
   }
 
   /** Layer widths, input first. */
@@ -96,7 +98,8 @@ export class MLPPredictor {
     if (this.destroyed) return;
     this.destroyed = true;
     await this.predictor.destroy();
-    this.ctx.releaseBuffer(this.params);
+    this.ctx.releaseBuffer(this.weights.params);
+    if (this.weights.running) this.ctx.releaseBuffer(this.weights.running);
     this.ctx.destroy(); // frees this context's buffers; the device too only if it was requested here
   }
 }

@@ -1,20 +1,23 @@
 /**
- * ForwardPlan: the buffers and dispatches of a forward pass for one batch size — the layers in order
- * (src/model/dense.ts), then the head's outputs (softmax, σ, or the logits themselves) — made once and
- * reused. Inference uses it alone; a training step (src/train/plan.ts) builds on one that also keeps
- * the Z of the layers whose activation's derivative needs it.
+ * ForwardPlan: the buffers and dispatches of a forward pass for one batch size — the network's layers
+ * in order (the walker's list, src/model/layers/network.ts), then the head's outputs (softmax, σ, or
+ * the logits themselves) — made once and reused. Inference uses it alone, with each layer's
+ * evaluation forward (no dropout; BatchNorm's running statistics). A training step (src/train/plan.ts)
+ * builds on one made with its layers' training forward (`TrainingForward`), which keeps what the
+ * backward needs; such a plan has both passes, sharing every dispatch that is the same in both.
  *
- *   X ← X·s_in + t_in                   a network with preprocessing: its inputs scaled per column, in place (docs/maths.md §11)
- *   A_{l+1} = act_l(A_l·W_l + b_l)      l = 0 … L−1, one fused matmul each; A_0 = X: [B, D]
- *   P = outputs(Z_{L−1})                the head's outputs: [B, C]
- *   P = Z_{L−1}·s_out + t_out           prediction plans of a regression network with preprocessing: unscaled, in place
+ *   X ← X·s_in + t_in          a network with preprocessing: its inputs scaled per column, in place (docs/maths.md §11)
+ *   A_{i+1} = layer_i(A_i)     i = 0 … n−1 (dense: act(A·W + b), one fused matmul; norms; dropout); A_0 = X
+ *   P = outputs(A_n)           the head's outputs from the logits: [B, C]
+ *   P = A_n·s_out + t_out      prediction plans of a regression network with preprocessing: unscaled, in place
  */
 import { DeviceLimitError, formatBytes, type GpuContext } from '../gpu/context.js';
 import type { MatmulChooser } from '../kernels/matmul.js';
 import { type GpuOp, OpScope } from '../kernels/op.js';
-import { denseForward, denseLayers } from '../model/dense.js';
 import { resolveHeadOutputs } from '../model/heads/outputs.js';
-import { type ParamLayout, slotBinding } from '../model/layout.js';
+import type { Layer, LayerForwardArgs } from '../model/layers/definition.js';
+import { networkLayers, shapeOf } from '../model/layers/network.js';
+import { layerBindings, type ParamLayout } from '../model/layout.js';
 import type { MlpSpec } from '../model/spec.js';
 
 /** What a plan needs from the network it runs. */
@@ -24,6 +27,8 @@ export interface PlanModel {
   readonly layout: ParamLayout;
   /** The parameters, flat (see ParamLayout). */
   readonly params: GPUBuffer;
+  /** The running statistics, flat (ParamLayout.running), when the network has any (BatchNorm). */
+  readonly running?: GPUBuffer;
   readonly label: string;
   /**
    * The network's preprocessing on the GPU, when it has one (src/table/preprocessing.ts): `input`, the
@@ -31,6 +36,15 @@ export interface PlanModel {
    * those of each output, f32 [2, C], applied to a regression head's outputs by prediction plans.
    */
   readonly transform?: { readonly input?: GPUBuffer; readonly output?: GPUBuffer };
+}
+
+/** A layer's training forward and what it keeps (its definition's: src/model/layers/), for step plans. */
+export interface TrainingForward {
+  forward(layer: Layer, args: LayerForwardArgs): Promise<GpuOp[]>;
+  /** Floats it keeps for the backward, by name. */
+  saved(layer: Layer, batch: number): Readonly<Record<string, number>>;
+  /** u32 [seed, step]: the model's random stream (dropout). */
+  random?: GPUBuffer;
 }
 
 type Limits = Pick<GPUSupportedLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>;
@@ -61,13 +75,23 @@ export class ForwardPlan {
   readonly batch: number;
   /** X: [B, D] (a network with an input transform scales it in place before the first layer). */
   readonly x: GPUBuffer;
-  /** A_1 … A_{L−1} (hidden activations), then the logits Z_{L−1}: [B, n_{l+1}] each. */
+  /** The layers, in order (the walker's list). */
+  readonly layers: readonly Layer[];
+  /**
+   * Each layer's output: [B, fanOut]; the last is the logits. In an evaluation-only plan a dropout layer
+   * has none of its own: its output is its input.
+   */
   readonly outputs: GPUBuffer[];
-  /** Z of each layer that keeps it (training, activations whose derivative reads their input), else undefined. */
+  /** Each layer's output before its activation when it keeps it (training, act' reads its input), else undefined. */
   readonly pre: (GPUBuffer | undefined)[];
+  /** What each layer's training forward keeps for its backward (a norm's statistics), by name. */
+  readonly saved: Record<string, GPUBuffer>[];
   /** The head's outputs, what `predict` returns (probabilities, or the logits themselves): [B, C]. */
   readonly probs: GPUBuffer;
+  /** The forward pass: training's in a step plan, else evaluation's. */
   forward: GpuOp[] = [];
+  /** The evaluation forward (evaluation, validation, predict): `forward` itself where the two are the same. */
+  evalForward: GpuOp[] = [];
   /** The head's outputs into `probs`; empty when they are the logits. */
   probabilities: GpuOp[] = [];
   /** Owns every buffer and uniform of the plan (a training step's own too: see StepPlan). */
@@ -76,8 +100,8 @@ export class ForwardPlan {
   constructor(
     private readonly model: PlanModel,
     batch: number,
-    /** Keep the Z of layers whose activation's derivative needs it (training). */
-    keepPre = false,
+    /** The layers' training forward (a step plan): keep what the backward needs. */
+    private readonly training?: TrainingForward,
   ) {
     const { spec } = model;
     checkPlanFits(spec, model.ctx.device.limits, batch);
@@ -86,15 +110,24 @@ export class ForwardPlan {
     const name = `${model.label}.B${batch}`;
     try {
       this.x = this.storage(`${name}.x`, batch * spec.layers[0] * 4);
-      const layers = denseLayers(spec);
+      this.layers = networkLayers(spec);
       this.outputs = [];
       this.pre = [];
-      for (const layer of layers) {
-        const l = layer.index;
-        const what = l === layers.length - 1 ? 'logits' : `layers.${l}.activation`;
-        this.outputs.push(this.storage(`${name}.${what}`, batch * layer.fanOut * 4));
-        const keep = keepPre && layer.keepsPreActivation;
-        this.pre.push(keep ? this.storage(`${name}.layers.${l}.Z`, batch * layer.fanOut * 4) : undefined);
+      this.saved = [];
+      for (const layer of this.layers) {
+        const last = layer.index === this.layers.length - 1;
+        const own = training || shapeOf(layer).evaluation !== 'identity';
+        const what = last ? 'logits' : layerName(layer);
+        const rows = batch * layer.fanOut * 4;
+        this.outputs.push(own ? this.storage(`${name}.${what}`, rows) : this.input(layer.index));
+        const keep = training && layer.keepsPreActivation;
+        this.pre.push(keep ? this.storage(`${name}.${layerName(layer, 'Z')}`, rows) : undefined);
+        const saved = training?.saved(layer, batch) ?? {};
+        this.saved.push(
+          Object.fromEntries(
+            Object.entries(saved).map(([k, floats]) => [k, this.storage(`${name}.${layerName(layer, k)}`, floats * 4)]),
+          ),
+        );
       }
       const hasOutputs = resolveHeadOutputs(spec.head).outputs.prepareOutputs !== undefined;
       const C = spec.layers[spec.layers.length - 1];
@@ -120,39 +153,65 @@ export class ForwardPlan {
     return this.scope.count;
   }
 
-  /** Input of layer l: X for the first layer, A_l after. */
-  input(l: number): GPUBuffer {
-    return l === 0 ? this.x : this.outputs[l - 1];
+  /** The logits: the last layer's output [B, C]. */
+  get logits(): GPUBuffer {
+    return this.outputs.at(-1) as GPUBuffer;
+  }
+
+  /** Input of layer i: X for the first layer, the previous layer's output after. */
+  input(i: number): GPUBuffer {
+    return i === 0 ? this.x : (this.outputs[i - 1] as GPUBuffer);
+  }
+
+  /** Input of layer i in evaluation: past a dropout layer, what that layer was given. */
+  evalInput(i: number): GPUBuffer {
+    let j = i - 1;
+    while (j >= 0 && shapeOf(this.layers[j] as Layer).evaluation === 'identity') j--;
+    return j < 0 ? this.x : (this.outputs[j] as GPUBuffer);
+  }
+
+  /** What a layer's forward is given in this plan (its input depends on the mode). */
+  private forwardArgs(layer: Layer, mode: 'train' | 'eval', choose?: MatmulChooser): LayerForwardArgs {
+    const { ctx, layout, params, running } = this.model;
+    const i = layer.index;
+    const train = mode === 'train';
+    return {
+      ctx,
+      scope: this.scope,
+      layer,
+      batch: this.batch,
+      input: train ? this.input(i) : this.evalInput(i),
+      output: this.outputs[i] as GPUBuffer,
+      pre: train ? this.pre[i] : undefined,
+      tensors: layerBindings(params, layout.tensors, i),
+      running: layerBindings(running, layout.running.tensors, i),
+      saved: train ? (this.saved[i] as Record<string, GPUBuffer>) : {},
+      random: train ? this.training?.random : undefined,
+      label: `${this.model.label}.B${this.batch}.${layerName(layer, train ? 'forward' : 'eval')}`,
+      choose,
+    };
   }
 
   /**
    * Prepares the forward dispatches and the head's outputs; `choose` (a step plan's tuner) picks the
    * matmul kernels. Without a tuner every dispatch is prepared at once, so that their pipelines compile
-   * in parallel (the tuner times kernels, one problem at a time). A prediction plan (`predicts`) also
+   * in parallel (the tuner times kernels, one problem at a time). A step plan also gets the evaluation
+   * forward, prepared apart only for the layers where it differs from training's (dropout, BatchNorm,
+   * and a layer whose evaluation input differs, past a dropout). A prediction plan (`predicts`) also
    * unscales a regression network's outputs.
    */
   async prepare(choose?: MatmulChooser, predicts?: boolean): Promise<void> {
-    const { ctx, spec, layout, params, transform } = this.model;
+    const { ctx, spec, transform } = this.model;
     const name = `${this.model.label}.B${this.batch}`;
-    // forward: A_{l+1} = act_l(A_l·W_l + b_l)
-    const forward = denseLayers(spec).map((layer) => () => {
-      const l = layer.index;
-      return denseForward(
-        ctx,
-        this.scope,
-        layer,
-        this.batch,
-        {
-          input: this.input(l),
-          weight: slotBinding(params, layout.weights[l]),
-          bias: slotBinding(params, layout.biases[l]),
-          output: this.outputs[l],
-          pre: this.pre[l],
-        },
-        `${name}.layers.${l}.forward`,
-        choose,
-      );
-    });
+    const training = this.training;
+    // forward: A_{i+1} = layer_i(A_i)
+    const forward = this.layers.map((layer) =>
+      training
+        ? () => training.forward(layer, this.forwardArgs(layer, 'train', choose))
+        : () => this.evaluation(layer, choose),
+    );
+    const separate = training ? this.layers.filter((layer) => this.evaluationDiffers(layer)) : [];
+    const evaluation = separate.map((layer) => () => this.evaluation(layer));
     const head = resolveHeadOutputs(spec.head).outputs;
     const outputs = head.prepareOutputs?.bind(head);
     const probabilities = outputs
@@ -162,17 +221,38 @@ export class ForwardPlan {
             return outputs(
               ctx,
               this.scope,
-              { logits: this.outputs[this.outputs.length - 1], rows: this.batch, cols: C, out: this.probs },
+              { logits: this.logits, rows: this.batch, cols: C, out: this.probs },
               `${name}.${head.name}.outputs`,
-            );
+            ).then((op) => [op]);
           },
         ]
       : [];
-    const [f, p] = await prepareAll([forward, probabilities], choose === undefined);
-    this.forward.push(...f);
-    this.probabilities.push(...p);
-    // A network with preprocessing: its transforms, from a chunk loaded only then (webgpu-mlp/infer stays small).
-    if (transform) await (await import('../kernels/affine.js')).addTransforms(ctx, this, transform, predicts, name);
+    const [f, e, p] = await prepareAll([forward, evaluation, probabilities], choose === undefined);
+    this.forward.push(...(f as GpuOp[][]).flat());
+    this.probabilities.push(...(p as GpuOp[][]).flat());
+    const own = new Map(separate.map((layer, k) => [layer.index, (e as GpuOp[][])[k] as GpuOp[]]));
+    this.evalForward = training
+      ? this.layers.flatMap((layer, i) => own.get(layer.index) ?? ((f as GpuOp[][])[i] as GpuOp[]))
+      : this.forward;
+    // A network with preprocessing: its transforms, from a chunk loaded only then (webgpu-mlp/infer stays
+    // small); the input's goes first into both forward passes.
+    if (transform) {
+      await (await import('../kernels/affine.js')).addTransforms(ctx, this, transform, predicts, name);
+      if (this.evalForward !== this.forward && this.forward[0]) this.evalForward.unshift(this.forward[0]);
+    }
+  }
+
+  /** A layer's evaluation forward (none for an identity layer). */
+  private evaluation(layer: Layer, choose?: MatmulChooser): Promise<GpuOp[]> {
+    const shape = shapeOf(layer);
+    if (shape.evaluation === 'identity') return Promise.resolve([]);
+    return shape.evalForward(this.forwardArgs(layer, 'eval', choose));
+  }
+
+  /** Whether a step plan prepares a layer's evaluation forward apart from its training forward. */
+  private evaluationDiffers(layer: Layer): boolean {
+    const shape = shapeOf(layer);
+    return shape.evaluation !== 'same' || this.evalInput(layer.index) !== this.input(layer.index);
   }
 
   /** A prediction plan ready to encode, its buffers freed if making it fails (out of memory included). */
@@ -210,15 +290,25 @@ export class ForwardPlan {
     return plan;
   }
 
-  /** Encodes the forward pass and the head's outputs. */
+  /** Encodes the evaluation forward pass and the head's outputs (prediction). */
   encode(pass: GPUComputePassEncoder): void {
-    for (const op of this.forward) op.encode(pass);
+    for (const op of this.evalForward) op.encode(pass);
     for (const op of this.probabilities) op.encode(pass);
   }
 
   destroy(): void {
     this.scope.destroy();
   }
+}
+
+/**
+ * A layer's name in labels: `layers.{block}.activation` for a dense layer's output (`…Z` before its
+ * activation), `layers.{block}.norm`, `layers.{block}.dropout`, and `…{what}` for its other buffers.
+ */
+export function layerName(layer: Layer, what?: string): string {
+  const base = `layers.${layer.block}`;
+  const part = layer.kind === 'dense' ? '' : layer.kind === 'dropout' ? '.dropout' : '.norm';
+  return what === undefined ? `${base}${part || '.activation'}` : `${base}${part}.${what}`;
 }
 
 /**

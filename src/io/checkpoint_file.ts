@@ -10,19 +10,27 @@
  * `optimizerSteps`, where training was: `epoch` (1-based) and `step` (steps of it done), the run it
  * belongs to: `seed`, `batchSize` and `rows` (the training set's size), and, for a run with early
  * stopping, `earlyStopping` (its settings and where it stands, JSON) with the state after the best epoch
- * under `earlyStopping.best.` (parameters, and `earlyStopping.best.optimizer.<state>.`).
+ * under `earlyStopping.best.` (parameters, and `earlyStopping.best.optimizer.<state>.`). A network with
+ * BatchNorm adds its running statistics as a model file names them (`layers.{l}.norm.running_mean`,
+ * `…running_var`), one with dropout its random stream's position: metadata `randomSeed`, `randomStep`
+ * (and the best state's `bestRandomStep` in `earlyStopping`).
  */
+import { usesRandom } from '../model/layers/network.js';
 import { paramLayout } from '../model/layout.js';
-import { type MlpSpec, resolveSpec } from '../model/spec.js';
+import { type MlpSpec, specFromJson, specJson } from '../model/spec.js';
 import { optimizerDefinition, type ResolvedOptimizer, resolveOptimizer } from '../optim/index.js';
 import { fail, formatValue } from '../params.js';
 import {
+  badRunning,
   checkTensorNames,
   fileMetadata,
   layerTensors,
   metadataObject,
   openWebgpuMlpFile,
   readLayerTensors,
+  readRunningTensors,
+  runningNames,
+  runningTensors,
   tensorNames,
 } from './model_file.js';
 import { encodeSafetensors, type FileBytes } from './safetensors.js';
@@ -39,6 +47,10 @@ export interface Checkpoint {
   state: Float32Array[];
   /** Optimizer steps taken. */
   step: number;
+  /** The running statistics, flat (ParamLayout.running): networks with BatchNorm only. */
+  running?: Float32Array;
+  /** The random stream: its seed and the step the next training step draws its masks at (networks with dropout only). */
+  random?: { seed: number; step: number };
 }
 
 /** Early stopping's settings, as the run was given them (see FitOptions.earlyStopping). */
@@ -84,6 +96,7 @@ export function nonFiniteState(cp: Checkpoint): string | undefined {
   const names = optimizerDefinition(cp.optimizer.kind).state;
   const buffers: [string, Float32Array][] = [
     ['a parameter', cp.params],
+    ...(cp.running ? [['a running statistic', cp.running] as [string, Float32Array]] : []),
     ...cp.state.map((s, i): [string, Float32Array] => [`optimizer ${names[i] ?? i}`, s]),
   ];
   for (const [what, flat] of buffers) {
@@ -125,10 +138,7 @@ function checkCount(arg: string, value: unknown, min: number): void {
 export function checkModelState(cp: Checkpoint, arg: string, owner = arg): Checkpoint {
   if (typeof cp !== 'object' || cp === null) fail(arg, cp, 'a model state { spec, optimizer, params, state, step }');
   const given = cp.spec as Partial<MlpSpec> | undefined;
-  const spec = resolveSpec(
-    { layers: given?.layers as number[], activation: given?.activations, head: given?.head },
-    `${arg}.spec`,
-  );
+  const spec = specFromJson(typeof given === 'object' && given !== null ? given : {}, `${arg}.spec`);
   if (JSON.stringify(spec) !== JSON.stringify(cp.spec)) {
     fail(`${arg}.spec`, cp.spec, `a resolved architecture (${JSON.stringify(spec)})`);
   }
@@ -153,6 +163,30 @@ export function checkModelState(cp: Checkpoint, arg: string, owner = arg): Check
     flat(`state[${i}] (${names[i]})`, s);
   });
   checkCount(`${arg}.step`, cp.step, 0);
+  const { running: runningLayout } = paramLayout(spec);
+  if (runningLayout.totalFloats === 0) {
+    if (cp.running !== undefined) fail(`${arg}.running`, cp.running, 'nothing: this network has no running statistics');
+  } else {
+    if (!(cp.running instanceof Float32Array) || cp.running.length !== runningLayout.totalFloats) {
+      fail(
+        `${arg}.running`,
+        cp.running,
+        `a Float32Array of ${runningLayout.totalFloats} floats (BatchNorm's running statistics)`,
+      );
+    }
+    const bad = badRunning(paramLayout(spec), cp.running);
+    if (bad) throw new Error(`${arg}.running: ${bad}`);
+  }
+  if (!usesRandom(spec)) {
+    if (cp.random !== undefined) fail(`${arg}.random`, cp.random, 'nothing: this network has no dropout');
+  } else {
+    if (typeof cp.random !== 'object' || cp.random === null) fail(`${arg}.random`, cp.random, '{ seed, step }');
+    for (const key of ['seed', 'step'] as const) {
+      const v = cp.random[key];
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+        fail(`${arg}.random.${key}`, v, 'an integer in 0..4294967295');
+    }
+  }
   const bad = nonFiniteState(cp);
   if (bad) throw new Error(`${owner} holds a diverged state (${bad}): resume from an earlier checkpoint`);
   return cp;
@@ -247,18 +281,20 @@ export function encodeCheckpoint(checkpoint: MLPCheckpoint, extra: Record<string
   const names = optimizerDefinition(cp.optimizer.kind).state;
   const stateTensors = (state: Checkpoint, prefix: string) => [
     ...layerTensors(layout, state.params, prefix),
+    ...runningTensors(layout, state.running, prefix),
     ...state.state.flatMap((s, i) => layerTensors(layout, s, `${prefix}optimizer.${names[i]}.`)),
   ];
   const best = early?.bestState;
   const tensors = [...stateTensors(cp, ''), ...(best ? stateTensors(best, BEST_PREFIX) : [])];
   const own = {
     format: CHECKPOINT_FORMAT,
-    spec: JSON.stringify({ layers: cp.spec.layers, activations: cp.spec.activations, head: cp.spec.head }),
+    spec: specJson(cp.spec),
     optimizer: JSON.stringify(cp.optimizer),
     optimizerSteps: String(cp.step),
     epoch: String(epoch),
     step: String(step),
     ...(run && { seed: String(run.seed), batchSize: String(run.batchSize), rows: String(run.rows) }),
+    ...(cp.random && { randomSeed: String(cp.random.seed), randomStep: String(cp.random.step) }),
     ...(early && {
       earlyStopping: JSON.stringify({
         ...early.settings,
@@ -266,15 +302,19 @@ export function encodeCheckpoint(checkpoint: MLPCheckpoint, extra: Record<string
         bestEpoch: early.bestEpoch,
         wait: early.wait,
         ...(best && { bestOptimizer: best.optimizer, bestOptimizerSteps: best.step }),
+        ...(best?.random && { bestRandomStep: best.random.step }),
       }),
     }),
   };
-  const reserved = [...new Set([...Object.keys(own), ...RUN_KEYS, 'earlyStopping'])];
+  const reserved = [...new Set([...Object.keys(own), ...RUN_KEYS, ...RANDOM_KEYS, 'earlyStopping'])];
   return encodeSafetensors(tensors, fileMetadata(extra, own, reserved));
 }
 
 /** The keys of the run's identity, which a checkpoint without one must not take from `extra` either. */
 const RUN_KEYS = ['seed', 'batchSize', 'rows'];
+
+/** The random stream's keys (networks with dropout), likewise reserved. */
+const RANDOM_KEYS = ['randomSeed', 'randomStep'];
 
 /** Where a checkpoint file keeps early stopping's state after the best epoch. */
 const BEST_PREFIX = 'earlyStopping.best.';
@@ -295,8 +335,10 @@ export function decodeCheckpoint(bytes: FileBytes, name = 'checkpoint file'): ML
   const optimizer = optimizerSettings(metadata, 'optimizer', name);
   const layout = paramLayout(spec);
   const names = optimizerDefinition(optimizer.kind).state;
-  const readState = (prefix: string, settings: ResolvedOptimizer, steps: number): Checkpoint => {
+  const randomSeed = usesRandom(spec) ? count(metadata, 'randomSeed', 0, name) : undefined;
+  const readState = (prefix: string, settings: ResolvedOptimizer, steps: number, randomStep?: number): Checkpoint => {
     const params = readLayerTensors(file, layout, name, prefix);
+    const running = readRunningTensors(file, layout, name, prefix);
     const state = names.map((n) => readLayerTensors(file, layout, name, `${prefix}optimizer.${n}.`));
     const buffers: [string, Float32Array][] = [
       ['a parameter', params],
@@ -308,10 +350,26 @@ export function decodeCheckpoint(bytes: FileBytes, name = 'checkpoint file'): ML
           `${name}: ${prefix ? `${prefix}: ` : ''}${what} is not finite; the checkpoint is of a diverged run`,
         );
     }
-    return { spec, optimizer: settings, params, state, step: steps };
+    const bad = running && badRunning(layout, running);
+    if (bad) throw new Error(`${name}: ${prefix}${bad}`);
+    const random = randomSeed === undefined ? undefined : { seed: randomSeed, step: randomStep ?? 0 };
+    return {
+      spec,
+      optimizer: settings,
+      params,
+      ...(running && { running }),
+      state,
+      step: steps,
+      ...(random && { random }),
+    };
   };
   const epoch = count(metadata, 'epoch', 1, name);
-  const state = readState('', optimizer, count(metadata, 'optimizerSteps', 0, name));
+  const state = readState(
+    '',
+    optimizer,
+    count(metadata, 'optimizerSteps', 0, name),
+    randomSeed === undefined ? undefined : count(metadata, 'randomStep', 0, name),
+  );
   const early =
     metadata.earlyStopping === undefined
       ? undefined
@@ -320,7 +378,8 @@ export function decodeCheckpoint(bytes: FileBytes, name = 'checkpoint file'): ML
     p,
     ...names.map((n) => `${p}optimizer.${n}.`),
   ]);
-  checkTensorNames(file, new Set(prefixes.flatMap((p) => tensorNames(layout, p))), spec, name);
+  const running = ['', ...(early?.bestState ? [BEST_PREFIX] : [])].flatMap((p) => runningNames(layout, p));
+  checkTensorNames(file, new Set([...prefixes.flatMap((p) => tensorNames(layout, p)), ...running]), spec, name);
   const run =
     metadata.seed !== undefined || metadata.batchSize !== undefined || metadata.rows !== undefined
       ? {
@@ -359,7 +418,7 @@ function earlyStoppingOf(
   kind: string,
   epoch: number,
   name: string,
-  readState: (prefix: string, settings: ResolvedOptimizer, steps: number) => Checkpoint,
+  readState: (prefix: string, settings: ResolvedOptimizer, steps: number, randomStep?: number) => Checkpoint,
 ): EarlyStoppingState<Checkpoint> {
   const json = metadataObject(
     metadata,
@@ -367,7 +426,18 @@ function earlyStoppingOf(
     name,
     'a JSON object { monitor, patience, minDelta, restoreBest, best, bestEpoch, wait }',
   );
-  const { monitor, patience, minDelta, restoreBest, best, bestEpoch, wait, bestOptimizer, bestOptimizerSteps } = json;
+  const {
+    monitor,
+    patience,
+    minDelta,
+    restoreBest,
+    best,
+    bestEpoch,
+    wait,
+    bestOptimizer,
+    bestOptimizerSteps,
+    bestRandomStep,
+  } = json;
   const early = {
     settings: { monitor, patience, minDelta, restoreBest },
     best: best === null ? Number.NaN : best,
@@ -386,7 +456,12 @@ function earlyStoppingOf(
         `${name}: metadata "earlyStopping" bestOptimizer is ${formatValue(resolved.kind)}, the checkpoint's optimizer ${formatValue(kind)}: a run keeps its optimizer`,
       );
     }
-    return readState(BEST_PREFIX, resolved, steps);
+    if (bestRandomStep !== undefined && (!Number.isInteger(bestRandomStep) || (bestRandomStep as number) < 0)) {
+      throw new Error(
+        `${name}: metadata "earlyStopping" bestRandomStep is ${formatValue(bestRandomStep)}, expected an integer ≥ 0`,
+      );
+    }
+    return readState(BEST_PREFIX, resolved, steps, bestRandomStep as number | undefined);
   };
   try {
     checkEarlyStopping(

@@ -1,15 +1,17 @@
 /**
  * Saving and loading a trained network as safetensors, readable by PyTorch and other tools.
  *
- * Tensors: `layers.{l}.weight` [fanOut, fanIn] (torch.nn.Linear's layout: our [fanIn, fanOut] W
- * transposed) and `layers.{l}.bias` [fanOut], f32 little-endian. Metadata: `format` =
- * `webgpu-mlp/1`, `spec` = the architecture as JSON ({ layers, activations, head }), for a network
- * trained on a table `preprocessing` (its JSON: src/table/preprocessing.ts, read and checked by
- * `decodePreprocessing` there), plus any extra string fields (training settings, accuracy).
+ * Tensors, f32 little-endian, named as PyTorch names them (layers/ declares each layer's):
+ * `layers.{l}.weight` [fanOut, fanIn] (torch.nn.Linear's layout: our [fanIn, fanOut] W transposed) and
+ * `layers.{l}.bias` [fanOut]; for a hidden layer with a norm `layers.{l}.norm.weight` (γ) and
+ * `layers.{l}.norm.bias` (β) [units], and with BatchNorm its running statistics
+ * `layers.{l}.norm.running_mean` and `layers.{l}.norm.running_var` [units]. Metadata: `format` =
+ * `webgpu-mlp/1`, `spec` = the architecture as JSON ({ layers, activations, head, norms?, dropouts? }),
+ * for a network trained on a table `preprocessing` (its JSON: src/table/preprocessing.ts, read and
+ * checked by `decodePreprocessing` there), plus any extra string fields (training settings, accuracy).
  */
-import type { ParamLayout } from '../model/layout.js';
-import { paramLayout } from '../model/layout.js';
-import { type MlpSpec, resolveSpec } from '../model/spec.js';
+import { type ParamLayout, paramLayout, type TensorSlot } from '../model/layout.js';
+import { type MlpSpec, specFromJson, specJson } from '../model/spec.js';
 import { formatValue } from '../params.js';
 import {
   decodeSafetensors,
@@ -17,6 +19,7 @@ import {
   type FileBytes,
   type SafetensorsFile,
   type SafetensorsInput,
+  type SafetensorsTensor,
 } from './safetensors.js';
 
 export const MODEL_FORMAT = 'webgpu-mlp/1';
@@ -25,16 +28,22 @@ export interface LoadedModel {
   spec: MlpSpec;
   /** Parameters in the flat GPU layout (see ParamLayout). */
   params: Float32Array;
+  /** Running statistics in their flat layout (ParamLayout.running), when the network has any. */
+  running?: Float32Array;
   layout: ParamLayout;
   metadata: Record<string, string>;
 }
 
-/** Encodes flat parameters (GPU layout) with their architecture, and a table network's preprocessing (JSON). */
+/**
+ * Encodes flat parameters (GPU layout) with their architecture, a table network's preprocessing (JSON),
+ * and the running statistics when the network has any (BatchNorm).
+ */
 export function encodeModel(
   spec: MlpSpec,
   flat: Float32Array,
   extra: Record<string, string> = {},
   preprocessing?: string,
+  running?: Float32Array,
 ): Uint8Array {
   const layout = paramLayout(spec);
   if (flat.length !== layout.totalFloats) {
@@ -42,11 +51,8 @@ export function encodeModel(
       `params has ${flat.length} floats, expected ${layout.totalFloats} for layers [${spec.layers.join(', ')}]`,
     );
   }
-  const tensors = layerTensors(layout, flat);
-  const own: Record<string, string> = {
-    format: MODEL_FORMAT,
-    spec: JSON.stringify({ layers: spec.layers, activations: spec.activations, head: spec.head }),
-  };
+  const tensors = [...layerTensors(layout, flat), ...runningTensors(layout, running)];
+  const own: Record<string, string> = { format: MODEL_FORMAT, spec: specJson(spec) };
   if (preprocessing !== undefined) own.preprocessing = preprocessing;
   const metadata = fileMetadata(extra, own, MODEL_OWN_KEYS);
   return encodeSafetensors(tensors, metadata);
@@ -100,12 +106,15 @@ export function decodeModel(bytes: FileBytes, name = 'model file'): LoadedModel 
   const { metadata } = file;
   const layout = paramLayout(spec);
   const flat = readLayerTensors(file, layout, name);
-  checkTensorNames(file, new Set(tensorNames(layout)), spec, name);
+  const running = readRunningTensors(file, layout, name);
+  checkTensorNames(file, new Set([...tensorNames(layout), ...runningNames(layout)]), spec, name);
   for (let i = 0; i < flat.length; i++) {
     if (!Number.isFinite(flat[i]))
       throw new Error(`${name}: a parameter is ${flat[i]} (not finite); the file holds a diverged model`);
   }
-  return { spec, params: flat, layout, metadata };
+  const bad = running && badRunning(layout, running);
+  if (bad) throw new Error(`${name}: ${bad}`);
+  return { spec, params: flat, ...(running && { running }), layout, metadata };
 }
 
 /** A safetensors file of ours: its container, `format` and architecture checked. */
@@ -147,14 +156,10 @@ export function metadataObject(
 
 /** The architecture from a file's `spec` metadata, checked like `createMLP`'s options. */
 export function decodeSpec(metadata: Record<string, string>, name: string): MlpSpec {
-  const specJson = metadataObject(metadata, 'spec', name, 'a JSON object { layers, activations, head }') as {
-    layers: number[];
-    activations: MlpSpec['activations'];
-    head: MlpSpec['head'];
-  };
+  const json = metadataObject(metadata, 'spec', name, 'a JSON object { layers, activations, head }');
   let spec: MlpSpec;
   try {
-    spec = resolveSpec({ layers: specJson.layers, activation: specJson.activations, head: specJson.head }, 'spec');
+    spec = specFromJson(json, 'spec');
   } catch (error) {
     throw new Error(`${name}: metadata ${(error as Error).message}`);
   }
@@ -163,19 +168,39 @@ export function decodeSpec(metadata: Record<string, string>, name: string): MlpS
 
 /**
  * One flat buffer (GPU layout, e.g. the parameters or an optimizer's state) as safetensors tensors
- * `{prefix}layers.{l}.weight` [fanOut, fanIn] and `{prefix}layers.{l}.bias` [fanOut].
+ * `{prefix}layers.{l}.weight` [fanOut, fanIn], `{prefix}layers.{l}.bias` [fanOut], and a norm's
+ * `{prefix}layers.{l}.norm.weight`, `…norm.bias`: every trained tensor (ParamLayout.tensors).
  */
 export function layerTensors(layout: ParamLayout, flat: Float32Array, prefix = ''): SafetensorsInput[] {
-  const tensors: SafetensorsInput[] = [];
-  layout.weights.forEach((w, l) => {
-    const [fanIn, fanOut] = w.shape;
+  return slotTensors(layout.tensors, flat, prefix);
+}
+
+/** The running statistics as tensors (`layers.{l}.norm.running_mean`, `…running_var`); none without any. */
+export function runningTensors(layout: ParamLayout, flat: Float32Array | undefined, prefix = ''): SafetensorsInput[] {
+  const { tensors, totalFloats } = layout.running;
+  if (totalFloats === 0) return [];
+  if (!flat || flat.length !== totalFloats) {
+    throw new Error(`running statistics have ${flat?.length ?? 'no'} floats, expected ${totalFloats}`);
+  }
+  return slotTensors(tensors, flat, prefix);
+}
+
+/** Tensors of a flat buffer by their slots: a dense weight written transposed ([fanOut, fanIn], torch.nn.Linear's). */
+function slotTensors(slots: readonly TensorSlot[], flat: Float32Array, prefix: string): SafetensorsInput[] {
+  return slots.map((slot) => {
+    if (!slot.tensor.transposed) {
+      return {
+        name: prefix + slot.name,
+        shape: [...slot.shape],
+        data: flat.slice(slot.offset, slot.offset + slot.count),
+      };
+    }
+    const [fanIn, fanOut] = slot.shape as [number, number];
     const t = new Float32Array(fanIn * fanOut);
-    for (let i = 0; i < fanIn; i++) for (let o = 0; o < fanOut; o++) t[o * fanIn + i] = flat[w.offset + i * fanOut + o];
-    tensors.push({ name: prefix + w.name, shape: [fanOut, fanIn], data: t });
-    const b = layout.biases[l];
-    tensors.push({ name: prefix + b.name, shape: [b.count], data: flat.slice(b.offset, b.offset + b.count) });
+    for (let i = 0; i < fanIn; i++)
+      for (let o = 0; o < fanOut; o++) t[o * fanIn + i] = flat[slot.offset + i * fanOut + o];
+    return { name: prefix + slot.name, shape: [fanOut, fanIn], data: t };
   });
-  return tensors;
 }
 
 /**
@@ -184,37 +209,83 @@ export function layerTensors(layout: ParamLayout, flat: Float32Array, prefix = '
  * its first missing tensor instead of allocating gigabytes.
  */
 export function readLayerTensors(file: SafetensorsFile, layout: ParamLayout, name: string, prefix = ''): Float32Array {
-  const layers = `layers [${[layout.weights[0].shape[0], ...layout.weights.map((w) => w.shape[1])].join(', ')}]`;
-  const found = layout.weights.map((w, l) => {
-    const [fanIn, fanOut] = w.shape;
-    const b = layout.biases[l];
-    const wt = file.tensors.get(prefix + w.name);
-    const bt = file.tensors.get(prefix + b.name);
-    if (!wt) throw new Error(`${name}: tensor ${prefix}${w.name} is missing (${layers} need it)`);
-    if (!bt) throw new Error(`${name}: tensor ${prefix}${b.name} is missing (${layers} need it)`);
-    if (wt.shape.length !== 2 || wt.shape[0] !== fanOut || wt.shape[1] !== fanIn) {
+  return readSlots(file, layout.tensors, layout.totalFloats, layout, name, prefix);
+}
+
+/** The running statistics of a file (see runningTensors), or undefined for a network without any. */
+export function readRunningTensors(
+  file: SafetensorsFile,
+  layout: ParamLayout,
+  name: string,
+  prefix = '',
+): Float32Array | undefined {
+  const { tensors, totalFloats } = layout.running;
+  return totalFloats === 0 ? undefined : readSlots(file, tensors, totalFloats, layout, name, prefix);
+}
+
+function readSlots(
+  file: SafetensorsFile,
+  slots: readonly TensorSlot[],
+  totalFloats: number,
+  layout: ParamLayout,
+  name: string,
+  prefix: string,
+): Float32Array {
+  const layers = `layers [${[layout.weights[0]?.shape[0], ...layout.weights.map((w) => w.shape[1])].join(', ')}]`;
+  // Every tensor there first, then every shape (a file missing a tensor hears that first).
+  for (const slot of slots) {
+    if (!file.tensors.has(prefix + slot.name)) {
+      throw new Error(`${name}: tensor ${prefix}${slot.name} is missing (${layers} need it)`);
+    }
+  }
+  const found = slots.map((slot) => {
+    const t = file.tensors.get(prefix + slot.name) as SafetensorsTensor;
+    const want = slot.tensor.transposed ? [...slot.shape].reverse() : [...slot.shape];
+    if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
       throw new Error(
-        `${name}: ${prefix}${w.name} has shape [${wt.shape.join(', ')}], expected [${fanOut}, ${fanIn}] for ${layers}`,
+        `${name}: ${prefix}${slot.name} has shape [${t.shape.join(', ')}], expected [${want.join(', ')}] for ${layers}`,
       );
     }
-    if (bt.shape.length !== 1 || bt.shape[0] !== fanOut) {
-      throw new Error(`${name}: ${prefix}${b.name} has shape [${bt.shape.join(', ')}], expected [${fanOut}]`);
-    }
-    return { w, b, wt, bt };
+    return { slot, t };
   });
-  const flat = new Float32Array(layout.totalFloats);
-  for (const { w, b, wt, bt } of found) {
-    const [fanIn, fanOut] = w.shape;
+  const flat = new Float32Array(totalFloats);
+  for (const { slot, t } of found) {
+    if (!slot.tensor.transposed) {
+      flat.set(t.data, slot.offset);
+      continue;
+    }
+    const [fanIn, fanOut] = slot.shape as [number, number];
     for (let i = 0; i < fanIn; i++)
-      for (let o = 0; o < fanOut; o++) flat[w.offset + i * fanOut + o] = wt.data[o * fanIn + i];
-    flat.set(bt.data, b.offset);
+      for (let o = 0; o < fanOut; o++) flat[slot.offset + i * fanOut + o] = t.data[o * fanIn + i];
   }
   return flat;
 }
 
+/**
+ * What makes running statistics unusable — a value that is not finite, or below what its tensor may
+ * hold (a variance below 0) — naming the first, or undefined when they are good.
+ */
+export function badRunning(layout: ParamLayout, running: Float32Array): string | undefined {
+  for (const slot of layout.running.tensors) {
+    const min = slot.tensor.min ?? -Infinity;
+    for (let i = slot.offset; i < slot.offset + slot.count; i++) {
+      const v = running[i] as number;
+      if (!Number.isFinite(v) || v < min) {
+        return `${slot.name}[${i - slot.offset}] is ${v}: expected a finite number${min > -Infinity ? ` ≥ ${min}` : ''}`;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** The names `layerTensors` gives. */
 export function tensorNames(layout: ParamLayout, prefix = ''): string[] {
-  return layout.weights.flatMap((w, l) => [prefix + w.name, prefix + layout.biases[l].name]);
+  return layout.tensors.map((slot) => prefix + slot.name);
+}
+
+/** The names `runningTensors` gives. */
+export function runningNames(layout: ParamLayout, prefix = ''): string[] {
+  return layout.running.tensors.map((slot) => prefix + slot.name);
 }
 
 /** Rejects tensors a file should not have. */

@@ -1,28 +1,60 @@
 // The whole network in Float64: forward, the head's loss, backward   (seeds 002, 004; heads: 000, 003)
-// The same loop over the layers (dense.ts) as the GPU plan, and the same head definition:
-//   acts[0] = X: [B, D];   acts[l + 1] = act_l(acts[l]·W_l + b_l)   for hidden layers; the last layer's Z
-//   is the logits [B, C], followed by the head (its loss and G = ∂L/∂Z, e.g. (P − Y)/B).
-// Backward, the forward pass reversed:
-//   for l = last … 0:   dW_l = acts[l]ᵀ·G,  db_l = Σ_rows G,  G = (G·W_lᵀ) ⊙ act'_{l−1}(V_{l−1})   (l > 0)
-//   dX = G·W_0ᵀ   (no mask: X has no activation), only when asked
-// V is the activation's output (ReLU' = [A > 0]) or, for GELU, its input Z.
+// The same walk over the list of layers (layers/network.ts) as the GPU plan, with each layer's Float64
+// twin from its definition (layers/), and the same head definition:
+//   acts[0] = X: [B, D];   acts[i + 1] = layer_i(acts[i])   (the last layer's output is the logits [B, C]),
+//   followed by the head (its loss and G = ∂L/∂Z, e.g. (P − Y)/B).
+// Backward, the forward pass reversed: each layer takes dZ (the gradient at its output before its
+// activation) and gives its tensors' gradients and dZ of the layer below, that layer's act' fused:
+//   dense:     dW = Aᵀ·dZ,  db = Σ_rows dZ,  dZ_below = (dZ·Wᵀ) ⊙ act'_below(V)
+//   dropout:   dZ_below = dZ·mask/(1 − p) ⊙ act'_below(V)
+//   norms:     dγ, dβ, and dZ_below = their input gradient ⊙ act'_below(V)
+//   dX = the first layer's input gradient (no act': X has none), only when asked
+// V is the activation's output (ReLU' = [A > 0]) or, for GELU, its input. Training draws dropout masks
+// from `random` (seed, step) as the GPU does, and BatchNorm uses the batch's statistics (the running
+// statistics after the step are returned); evaluation skips dropout and uses the running statistics.
 // Per-row loss weights w (imbalanced data) enter only the head: ℓ_r and G's row r times w_r, so
 // L = (1/B)·Σ_r w_r·ℓ_r and every gradient below is that of the weighted loss (src/reference/loss_weights.ts).
 import { checkDim, checkLength } from '../reference/check.js';
-import { type DenseLayer, denseBackwardRef, denseForwardRef, denseLayers, derivativeInput } from './dense.js';
 import { headOf } from './heads/index.js';
-import { layerCount, layerShape, type MlpSpec, type Targets } from './spec.js';
+import { definitionOf, derivativeInput, type ForwardMode, networkLayers } from './layers/index.js';
+import { paramLayout } from './layout.js';
+import type { MlpSpec, Targets } from './spec.js';
 
-/** One `{ w, b }` per dense layer: w: [fanIn, fanOut] row-major, b: [fanOut]. */
-export type RefParams = { w: Float64Array; b: Float64Array }[];
+/**
+ * One record of Float64 tensors per block (dense layer l and what follows it), by the layers' keys:
+ * `w` [fanIn, fanOut] row-major and `b` [fanOut] for the dense layer, `gamma` and `beta` for a norm.
+ */
+export type RefParams = RefBlock[];
+
+export interface RefBlock {
+  w: Float64Array;
+  b: Float64Array;
+  [key: string]: Float64Array;
+}
+
+/** The running statistics (BatchNorm's `runningMean`, `runningVar`) per block; empty records elsewhere. */
+export type RefRunning = Record<string, Float64Array>[];
+
+export interface RefForwardOptions {
+  /** Training (dropout masks, batch statistics) or evaluation; default evaluation. */
+  mode?: ForwardMode;
+  /** The running statistics (required when the network has BatchNorm). */
+  running?: RefRunning;
+  /** The model's random stream for this step: its seed and step (training with dropout). */
+  random?: { seed: number; step: number };
+}
 
 export interface MlpForwardRef {
-  /** acts[0] = X (as Float64), acts[l] = output of hidden layer l − 1, for l = 1 … L − 1. Each [B, n_l]. */
+  /** acts[0] = X (as Float64), acts[i] = output of layer i − 1 (the input of layer i). Each [B, width]. */
   acts: Float64Array[];
-  /** Z of each layer that keeps it (GELU), else undefined; index l is layer l's. */
+  /** Each layer's output before its activation when it keeps it (GELU), else undefined; index i is layer i's. */
   pre: (Float64Array | undefined)[];
+  /** What each layer's backward needs (a norm's statistics), by layer. */
+  saved: (Readonly<Record<string, Float64Array>> | undefined)[];
   /** Z of the last layer: [B, C]. */
   logits: Float64Array;
+  /** Training: the running statistics after the step (when the network has any). */
+  running?: RefRunning;
 }
 
 export interface MlpBackwardRef extends MlpForwardRef {
@@ -32,7 +64,7 @@ export interface MlpBackwardRef extends MlpForwardRef {
   lossRows: Float64Array;
   /** The head's outputs (softmax(Z), σ(Z), or Z for regression): [B, C]. */
   probs: Float64Array;
-  /** ∂L/∂W_l and ∂L/∂b_l, shaped like the params. */
+  /** ∂L/∂ of every trained tensor, shaped like the params. */
   grads: RefParams;
   /** ∂L/∂Z of the last layer, e.g. (P − Y)/B: [B, C]. */
   dLogits: Float64Array;
@@ -43,17 +75,31 @@ export interface MlpBackwardRef extends MlpForwardRef {
 /** Zero-filled parameters (or optimizer state) shaped for `spec`. */
 export function zeroParamsRef(spec: MlpSpec): RefParams {
   checkSpecRef(spec);
-  const params: RefParams = [];
-  for (let l = 0; l < layerCount(spec); l++) {
-    const { fanIn, fanOut } = layerShape(spec, l);
-    params.push({ w: new Float64Array(fanIn * fanOut), b: new Float64Array(fanOut) });
-  }
-  return params;
+  return blocksOf(spec, (slots) => slots.tensors) as RefParams;
 }
 
-/** A deep copy of `params`. */
-export function cloneParamsRef(params: RefParams): RefParams {
-  return params.map(({ w, b }) => ({ w: w.slice(), b: b.slice() }));
+/** The running statistics at their start (mean 0, variance 1), shaped for `spec`: one record per block. */
+export function initRunningRef(spec: MlpSpec): RefRunning {
+  return blocksOf(spec, (slots) => slots.running.tensors, true);
+}
+
+function blocksOf(
+  spec: MlpSpec,
+  which: (layout: ReturnType<typeof paramLayout>) => ReturnType<typeof paramLayout>['tensors'],
+  initial = false,
+): Record<string, Float64Array>[] {
+  const blocks: Record<string, Float64Array>[] = Array.from({ length: spec.layers.length - 1 }, () => ({}));
+  for (const slot of which(paramLayout(spec))) {
+    const t = new Float64Array(slot.count);
+    if (initial) t.fill(slot.tensor.init as number);
+    (blocks[slot.block] as Record<string, Float64Array>)[slot.key] = t;
+  }
+  return blocks;
+}
+
+/** A deep copy of `params` (or of running statistics). */
+export function cloneParamsRef<T extends Record<string, Float64Array>>(params: readonly T[]): T[] {
+  return params.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.slice()])) as T);
 }
 
 /** Throws unless `spec` is well formed: ≥ 2 positive integer widths, one activation per hidden layer. */
@@ -72,38 +118,59 @@ export function checkSpecRef(spec: MlpSpec): void {
   }
 }
 
-/** Throws unless `params` has one `{ w: [fanIn, fanOut], b: [fanOut] }` per layer of `spec`. */
+/** Throws unless `params` has every tensor of `spec`'s layers, each of its size, block by block. */
 export function checkParamsRef(spec: MlpSpec, params: RefParams): void {
   checkSpecRef(spec);
-  if (params.length !== layerCount(spec)) {
-    throw new Error(
-      `params has ${params.length} layers, expected ${layerCount(spec)} for layers [${spec.layers.join(', ')}]`,
-    );
+  const L = spec.layers.length - 1;
+  if (params.length !== L) {
+    throw new Error(`params has ${params.length} layers, expected ${L} for layers [${spec.layers.join(', ')}]`);
   }
-  for (let l = 0; l < params.length; l++) {
-    const { fanIn, fanOut } = layerShape(spec, l);
-    checkLength(`params[${l}].w`, params[l].w, fanIn * fanOut, `[${fanIn}, ${fanOut}]`);
-    checkLength(`params[${l}].b`, params[l].b, fanOut, `[${fanOut}]`);
+  for (const slot of paramLayout(spec).tensors) {
+    const t = params[slot.block]?.[slot.key];
+    if (!t) throw new Error(`params[${slot.block}].${slot.key} is missing (${slot.name} [${slot.shape.join(', ')}])`);
+    checkLength(`params[${slot.block}].${slot.key}`, t, slot.count, `[${slot.shape.join(', ')}]`);
   }
 }
 
 /** Forward pass. x: [batch, D]. */
-export function mlpForwardRef(spec: MlpSpec, params: RefParams, x: ArrayLike<number>, batch: number): MlpForwardRef {
+export function mlpForwardRef(
+  spec: MlpSpec,
+  params: RefParams,
+  x: ArrayLike<number>,
+  batch: number,
+  options: RefForwardOptions = {},
+): MlpForwardRef {
   checkParamsRef(spec, params);
   checkDim('batch', batch);
   checkLength('x', x, batch * spec.layers[0], '[B, D]');
-  const layers = denseLayers(spec);
+  const mode = options.mode ?? 'eval';
+  const running = options.running ?? (paramLayout(spec).running.totalFloats ? undefined : []);
+  if (!running) throw new Error('this network has running statistics (BatchNorm): give options.running');
+  const layers = networkLayers(spec);
   const acts: Float64Array[] = [Float64Array.from(x)]; // acts[0] = X: [B, D]
   const pre: (Float64Array | undefined)[] = [];
+  const saved: MlpForwardRef['saved'] = [];
+  const next = cloneParamsRef(running);
   let logits: Float64Array = new Float64Array(0);
   for (const layer of layers) {
-    const l = layer.index;
-    const out = denseForwardRef(layer, params[l].w, params[l].b, acts[l], batch);
+    const out = definitionOf(layer).forwardRef({
+      layer,
+      batch,
+      mode,
+      input: acts[layer.index] as Float64Array,
+      tensors: params[layer.block] as RefBlock,
+      running: running[layer.block] ?? {},
+      random: options.random,
+    });
     pre.push(out.pre);
-    if (l < layers.length - 1) acts.push(out.output);
+    saved.push(out.saved);
+    if (out.running) Object.assign(next[layer.block] as Record<string, Float64Array>, out.running);
+    if (layer.index < layers.length - 1) acts.push(out.output);
     else logits = out.output;
   }
-  return { acts, pre, logits };
+  const result: MlpForwardRef = { acts, pre, saved, logits };
+  if (mode === 'train' && running.length) result.running = next;
+  return result;
 }
 
 /** Mean loss over the batch: Σ_r loss_r / batch, or (1/batch)·Σ_r w_r·loss_r with per-row `weights`. */
@@ -114,8 +181,9 @@ export function mlpLossRef(
   targets: Targets,
   batch: number,
   weights?: ArrayLike<number>,
+  forward: RefForwardOptions = { mode: 'train' },
 ): number {
-  const { logits } = mlpForwardRef(spec, params, x, batch);
+  const { logits } = mlpForwardRef(spec, params, x, batch, forward);
   const C = spec.layers[spec.layers.length - 1];
   const lossRows = new Float64Array(batch);
   headLossRef(spec, logits, batch, C, targets, new Float64Array(batch * C), lossRows, weights);
@@ -127,9 +195,13 @@ export interface MlpBackwardOptions {
   inputGrad?: boolean;
   /** Per-row loss weights [batch] (finite, ≥ 0): the loss and gradients are those of (1/B)·Σ_r w_r·ℓ_r. */
   weights?: ArrayLike<number>;
+  /** The running statistics before the step (networks with BatchNorm). */
+  running?: RefRunning;
+  /** The model's random stream for this step (networks with dropout). */
+  random?: { seed: number; step: number };
 }
 
-/** Forward and backward: the loss, the head's outputs and every gradient. */
+/** Forward (in training) and backward: the loss, the head's outputs and every gradient. */
 export function mlpBackwardRef(
   spec: MlpSpec,
   params: RefParams,
@@ -138,9 +210,10 @@ export function mlpBackwardRef(
   batch: number,
   options: MlpBackwardOptions = {},
 ): MlpBackwardRef {
-  const forward = mlpForwardRef(spec, params, x, batch);
-  const { acts, pre, logits } = forward;
-  const layers = denseLayers(spec);
+  const { running, random } = options;
+  const forward = mlpForwardRef(spec, params, x, batch, { mode: 'train', running, random });
+  const { acts, pre, saved, logits } = forward;
+  const layers = networkLayers(spec);
   const C = spec.layers[spec.layers.length - 1];
 
   // G = ∂L/∂Z of the last layer: [B, C];  lossRows: [B]
@@ -151,24 +224,31 @@ export function mlpBackwardRef(
 
   const grads = zeroParamsRef(spec);
   let dX: Float64Array | undefined;
-  let g: Float64Array = dLogits; // ∂L/∂Z_l: [B, n_{l+1}]
-  for (let l = layers.length - 1; l >= 0; l--) {
-    const layer = layers[l];
-    const previous: DenseLayer | undefined = layers[l - 1];
-    const wanted = l > 0 || options.inputGrad;
-    const next = denseBackwardRef(
+  let g: Float64Array = dLogits; // dZ of layer i
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i] as (typeof layers)[number];
+    const below = layers[i - 1];
+    const out = definitionOf(layer).backwardRef({
       layer,
-      params[l].w,
-      acts[l],
-      g,
       batch,
-      { weightGrad: grads[l].w, biasGrad: grads[l].b },
-      wanted
-        ? { previous: previous && { layer: previous, values: derivativeInput(previous, acts[l], pre[l - 1]) } }
-        : undefined,
-    );
-    if (l > 0) g = next as Float64Array;
-    else dX = next;
+      mode: 'train',
+      input: acts[i] as Float64Array,
+      output: i < layers.length - 1 ? (acts[i + 1] as Float64Array) : logits,
+      pre: pre[i],
+      saved: saved[i],
+      tensors: params[layer.block] as RefBlock,
+      running: running?.[layer.block] ?? {},
+      random,
+      grad: g,
+      inputGrad: i > 0 || options.inputGrad === true,
+      below: below && {
+        activation: below.activation,
+        values: derivativeInput(below, acts[i] as Float64Array, pre[i - 1]),
+      },
+    });
+    Object.assign(grads[layer.block] as RefBlock, out.grads);
+    if (i > 0) g = out.inputGrad as Float64Array;
+    else dX = out.inputGrad;
   }
 
   const result: MlpBackwardRef = { ...forward, loss: meanOf(lossRows, batch), lossRows, probs, grads, dLogits };

@@ -3,6 +3,8 @@
  * state tensors, shaped like the parameters, zero at the start) and one update by the definition's
  * Float64 update. Weights are decayed, biases not, as on the GPU.
  */
+
+import { paramLayout, type TensorSlot } from '../model/layout.js';
 import type { RefParams } from '../model/reference.js';
 import { zeroParamsRef } from '../model/reference.js';
 import type { MlpSpec } from '../model/spec.js';
@@ -15,6 +17,8 @@ export class RefOptimizerState {
   step = 0;
   /** The state tensors in the definition's order (velocity; m and v…), each shaped like the params. */
   readonly buffers: RefParams[];
+  /** The trained tensors of the network (paramLayout): which to update, and which to decay. */
+  readonly tensors: readonly TensorSlot[];
 
   constructor(
     spec: MlpSpec,
@@ -23,6 +27,7 @@ export class RefOptimizerState {
     this.definition = optimizerDefinition(optimizer.kind);
     this.hyper = hyperOf(optimizer);
     this.buffers = this.definition.state.map(() => zeroParamsRef(spec));
+    this.tensors = paramLayout(spec).tensors;
   }
 
   /** A state tensor by its name (`'velocity'`, `'m'`, `'v'`). */
@@ -41,15 +46,14 @@ export class RefOptimizerState {
     copy.step = this.step;
     this.buffers.forEach((b, i) => {
       b.forEach((p, l) => {
-        copy.buffers[i][l].w.set(p.w);
-        copy.buffers[i][l].b.set(p.b);
+        for (const [key, t] of Object.entries(p)) copy.buffers[i]?.[l]?.[key]?.set(t);
       });
     });
     return copy;
   }
 }
 
-/** Applies one update to `params` in place; W tensors are decayed, b tensors not. */
+/** Applies one update to `params` in place: every trained tensor, the dense weights decayed, the rest not. */
 export function optimizerUpdateRef(
   state: RefOptimizerState,
   params: RefParams,
@@ -59,12 +63,10 @@ export function optimizerUpdateRef(
 ): void {
   state.step++;
   const hyper = learningRate === undefined ? state.hyper : { ...state.hyper, learningRate };
-  for (let l = 0; l < params.length; l++) {
-    for (const key of ['w', 'b'] as const) {
-      const p = params[l][key];
-      const decayCount = key === 'w' ? p.length : 0;
-      const buffers = state.buffers.map((b) => b[l][key]);
-      state.definition.updateRef(p, grads[l][key], buffers, hyper, state.step, decayCount);
-    }
+  for (const { block, key, tensor } of state.tensors) {
+    const p = params[block]?.[key] as Float64Array;
+    const decayCount = tensor.decay ? p.length : 0;
+    const buffers = state.buffers.map((b) => b[block]?.[key] as Float64Array);
+    state.definition.updateRef(p, grads[block]?.[key] as Float64Array, buffers, hyper, state.step, decayCount);
   }
 }

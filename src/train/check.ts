@@ -9,9 +9,16 @@
  * in the optimizer (a 1 − β rounded to f32, say) is not hidden under the weights' magnitude, and an fp32
  * rounding of a near-zero gradient cannot flip Adam's sign and pass for a bug.
  */
-import type { ParamLayout } from '../model/layout.js';
-import { cloneParamsRef, type MlpBackwardRef, mlpBackwardRef, type RefParams } from '../model/reference.js';
-import { layerCount, type Targets } from '../model/spec.js';
+import { networkLayers, shapeOf } from '../model/layers/index.js';
+import type { ParamLayout, TensorSlot } from '../model/layout.js';
+import {
+  cloneParamsRef,
+  type MlpBackwardRef,
+  mlpBackwardRef,
+  type RefParams,
+  type RefRunning,
+} from '../model/reference.js';
+import type { Targets } from '../model/spec.js';
 import { optimizerUpdateRef, RefOptimizerState } from '../optim/reference.js';
 import { checkBatch } from './batch.js';
 import type { Model } from './model.js';
@@ -83,12 +90,24 @@ function updateScale(after: ArrayLike<number>, before: ArrayLike<number>): numbe
   return Math.max(update, size * 2 ** -20);
 }
 
-/** The flat GPU layout as the reference's per-layer Float64 tensors. */
+/** The flat GPU layout as the reference's per-block Float64 tensors (every trained tensor, by its key). */
 export function toRefParams(layout: ParamLayout, flat: Float32Array): RefParams {
-  return layout.weights.map((w, l) => ({
-    w: Float64Array.from(flat.subarray(w.offset, w.offset + w.count)),
-    b: Float64Array.from(flat.subarray(layout.biases[l].offset, layout.biases[l].offset + layout.biases[l].count)),
-  }));
+  return toBlocks(layout.tensors, layout.weights.length, flat) as RefParams;
+}
+
+/** The running statistics' flat buffer as per-block Float64 records (see RefRunning). */
+export function toRefRunning(layout: ParamLayout, flat: Float32Array | undefined): RefRunning {
+  return flat ? toBlocks(layout.running.tensors, layout.weights.length, flat) : [];
+}
+
+function toBlocks(slots: readonly TensorSlot[], blocks: number, flat: Float32Array): Record<string, Float64Array>[] {
+  const out: Record<string, Float64Array>[] = Array.from({ length: blocks }, () => ({}));
+  for (const slot of slots) {
+    (out[slot.block] as Record<string, Float64Array>)[slot.key] = Float64Array.from(
+      flat.subarray(slot.offset, slot.offset + slot.count),
+    );
+  }
+  return out;
 }
 
 /** The reference step's tensors: the network's forward and backward, and the update applied to given gradients. */
@@ -98,9 +117,10 @@ export interface ReferenceStep extends MlpBackwardRef {
 }
 
 /**
- * The same step in Float64 as a GPU step: forward and backward from the same weights (`before`), and
- * the optimizer's update from the same state (no buffers: a fresh optimizer, all zeros) and the GPU's
- * own gradients (`gpuGrads`, checked separately against `grads`). Used by `checkStep` and by the benchmark's check of its timed step.
+ * The same step in Float64 as a GPU step: forward and backward from the same weights (`before`), running
+ * statistics and random stream, and the optimizer's update from the same state (no buffers: a fresh
+ * optimizer, all zeros) and the GPU's own gradients (`gpuGrads`, checked separately against `grads`).
+ * Used by `checkStep` and by the benchmark's check of its timed step.
  */
 export function referenceStep(
   model: Pick<Model, 'spec' | 'layout' | 'optimizerConfig'>,
@@ -111,17 +131,17 @@ export function referenceStep(
   rows: number,
   gpuGrads: RefParams,
   weights?: ArrayLike<number>,
+  stream: { running?: RefRunning; random?: { seed: number; step: number } } = {},
 ): ReferenceStep {
   const { spec, layout } = model;
-  const ref = mlpBackwardRef(spec, before, x, targets, rows, { weights });
+  const ref = mlpBackwardRef(spec, before, x, targets, rows, { weights, ...stream });
   const state = new RefOptimizerState(spec, model.optimizerConfig);
   state.step = optimizerState.step;
   state.buffers.forEach((s, i) => {
     const saved = optimizerState.buffers[i];
     if (!saved) return; // none given: a fresh optimizer's zeros
     toRefParams(layout, saved).forEach((p, l) => {
-      s[l].w.set(p.w);
-      s[l].b.set(p.b);
+      for (const [key, t] of Object.entries(p)) s[l]?.[key]?.set(t);
     });
   });
   const after = cloneParamsRef(before);
@@ -129,7 +149,12 @@ export function referenceStep(
   return { ...ref, after };
 }
 
-/** Runs one step on the GPU and in the Float64 reference and compares every tensor. */
+/**
+ * Runs one step on the GPU and in the Float64 reference and compares every tensor: the logits, the
+ * loss, every trained tensor's gradient and its value after the update, and BatchNorm's running
+ * statistics after the step (the dropout masks are the same draws on both sides: the model's random
+ * stream at this step).
+ */
 export async function checkStep(
   model: Model,
   x: Float32Array,
@@ -142,31 +167,36 @@ export async function checkStep(
   const kind = model.targetKindOf(targets);
   const { weights } = options;
   if (weights) checkRowWeights('weights', weights, rows);
-  const L = layerCount(spec);
 
   const paramsBefore = await model.readParams();
   const stateBefore = await model.readOptimizerState();
+  const runningBefore = await model.readRunning();
+  const randomBefore = model.randomStream;
   const statsBefore = await ctx.read(model.trainStats);
 
-  const { logits, lossRows, dLogits, grads, paramsAfter } = await model.plans.with(
+  const { logits, lossRows, dLogits, grads, paramsAfter, runningAfter } = await model.plans.with(
     [rows, kind, false, weights !== undefined],
     async (plan: StepPlan) => {
       model.uploadBatch(plan, x, targets, weights);
       model.submitStep(plan);
-      const [logits, lossRows, dLogits, grads, paramsAfter] = await Promise.all([
-        ctx.readF32(plan.outputs[L - 1]),
+      const [logits, lossRows, dLogits, grads, paramsAfter, runningAfter] = await Promise.all([
+        ctx.readF32(plan.logits),
         ctx.readF32(plan.lossRows),
-        ctx.readF32(plan.dz[L - 1]),
+        ctx.readF32(plan.dz.at(-1) as GPUBuffer),
         model.readGrads(),
         model.readParams(),
+        model.readRunning(),
       ]);
-      return { logits, lossRows, dLogits, grads, paramsAfter };
+      return { logits, lossRows, dLogits, grads, paramsAfter, runningAfter };
     },
   );
 
   const refBefore = toRefParams(layout, paramsBefore);
   const gpuGrads = toRefParams(layout, grads);
-  const ref = referenceStep(model, refBefore, stateBefore, x, targets, rows, gpuGrads, weights);
+  const ref = referenceStep(model, refBefore, stateBefore, x, targets, rows, gpuGrads, weights, {
+    running: toRefRunning(layout, runningBefore),
+    random: randomBefore,
+  });
   const refAfter = ref.after;
   const gpuAfter = toRefParams(layout, paramsAfter);
   let gpuLoss = 0;
@@ -176,18 +206,36 @@ export async function checkStep(
     diff('loss', [gpuLoss / rows], [ref.loss]),
     diff('logits.grad', dLogits, ref.dLogits),
   ];
-  for (let l = 0; l < L; l++) {
-    tensors.push(diff(`layers.${l}.weight.grad`, gpuGrads[l].w, ref.grads[l].w));
-    tensors.push(diff(`layers.${l}.bias.grad`, gpuGrads[l].b, ref.grads[l].b));
+  const at = (params: RefParams, slot: TensorSlot) => params[slot.block]?.[slot.key] as Float64Array;
+  // A bias whose gradient a BatchNorm cancels (0 but for rounding) is measured against its block's weight gradient.
+  const cancelled = new Set(
+    networkLayers(spec)
+      .filter((layer) => shapeOf(layer).cancelsBias)
+      .map((layer) => layer.block),
+  );
+  const largest = (t: ArrayLike<number>) => Math.max(...Array.from(t, Math.abs));
+  for (const slot of layout.tensors) {
+    const scale =
+      slot.key === 'b' && cancelled.has(slot.block)
+        ? Math.max(largest(at(ref.grads, slot)), largest(ref.grads[slot.block]?.w as Float64Array))
+        : undefined;
+    tensors.push(diff(`${slot.name}.grad`, at(gpuGrads, slot), at(ref.grads, slot), scale));
   }
-  for (let l = 0; l < L; l++) {
-    tensors.push(diff(`layers.${l}.weight`, gpuAfter[l].w, refAfter[l].w, updateScale(refAfter[l].w, refBefore[l].w)));
-    tensors.push(diff(`layers.${l}.bias`, gpuAfter[l].b, refAfter[l].b, updateScale(refAfter[l].b, refBefore[l].b)));
+  for (const slot of layout.tensors) {
+    const scale = updateScale(at(refAfter, slot), at(refBefore, slot));
+    tensors.push(diff(slot.name, at(gpuAfter, slot), at(refAfter, slot), scale));
+  }
+  const gpuRunning = toRefRunning(layout, runningAfter);
+  for (const slot of layout.running.tensors) {
+    const refRunning = ref.running?.[slot.block]?.[slot.key] as Float64Array;
+    tensors.push(diff(slot.name, gpuRunning[slot.block]?.[slot.key] as Float64Array, refRunning));
   }
 
   if (options.restore ?? true) {
     model.writeParams(paramsBefore);
     model.writeOptimizerState(stateBefore);
+    model.writeRunning(runningBefore);
+    model.writeRandom(randomBefore);
     ctx.device.queue.writeBuffer(model.trainStats, 0, statsBefore);
   }
   const worst = tensors.reduce((a, b) => (b.maxRel > a.maxRel ? b : a));

@@ -7,7 +7,15 @@
 import { headOf } from '../model/heads/index.js';
 import { initParams } from '../model/init.js';
 import { paramLayout } from '../model/layout.js';
-import { headLossRef, mlpBackwardRef, mlpForwardRef, type RefParams } from '../model/reference.js';
+import {
+  cloneParamsRef,
+  headLossRef,
+  initRunningRef,
+  mlpBackwardRef,
+  mlpForwardRef,
+  type RefParams,
+  type RefRunning,
+} from '../model/reference.js';
 import type { MlpSpec, Targets } from '../model/spec.js';
 import type { ResolvedOptimizer } from '../optim/index.js';
 import { optimizerUpdateRef, RefOptimizerState } from '../optim/reference.js';
@@ -41,6 +49,8 @@ export interface HostDataset {
 /**
  * One training step in place, in Float64: forward, backward, optimizer update. Returns the batch's mean
  * loss before the update (with per-row `weights`, the weighted loss (1/B)·Σ_r w_r·ℓ_r, which it minimises).
+ * A network with BatchNorm or dropout also takes `stream`: its running statistics (replaced by the
+ * step's) and random stream (its step advanced), as the GPU model keeps them.
  */
 export function mlpStepRef(
   spec: MlpSpec,
@@ -50,14 +60,25 @@ export function mlpStepRef(
   batch: number,
   optimizer: RefOptimizerState,
   weights?: ArrayLike<number>,
+  stream?: { running: RefRunning; random?: { seed: number; step: number } },
 ): number {
-  const { loss, grads } = mlpBackwardRef(spec, params, x, targets, batch, { weights });
+  const { loss, grads, running } = mlpBackwardRef(spec, params, x, targets, batch, {
+    weights,
+    running: stream?.running,
+    random: stream?.random,
+  });
   optimizerUpdateRef(optimizer, params, grads);
+  if (stream && running) stream.running = running;
+  if (stream?.random) stream.random.step++;
   return loss;
 }
 
 export class CpuBatchTrainer implements BatchTrainer {
   readonly params: RefParams;
+  /** BatchNorm's running statistics (empty records for a network without). */
+  running: RefRunning;
+  /** The random stream of a network with dropout (seed: the initialisation's, as the GPU model's). */
+  private random: { seed: number; step: number };
   readonly evaluate: (() => Promise<Evaluation>) | undefined;
   private state: RefOptimizerState;
   private order: Uint32Array;
@@ -76,9 +97,11 @@ export class CpuBatchTrainer implements BatchTrainer {
     seed: number,
   ) {
     this.params = toRefParams(paramLayout(spec), initParams(spec, seed));
+    this.running = initRunningRef(spec);
+    this.random = { seed, step: 0 };
     this.state = new RefOptimizerState(spec, optimizer);
     this.order = Uint32Array.from({ length: train.count }, (_, i) => i);
-    this.evaluate = test ? () => evaluateHost(spec, this.params, test) : undefined;
+    this.evaluate = test ? () => evaluateHost(spec, this.params, test, 500, this.running) : undefined;
   }
 
   get count(): number {
@@ -101,17 +124,18 @@ export class CpuBatchTrainer implements BatchTrainer {
 
   async snapshot(): Promise<CpuSnapshot> {
     return {
-      params: this.params.map(({ w, b }) => ({ w: w.slice(), b: b.slice() })),
+      params: cloneParamsRef(this.params),
+      running: cloneParamsRef(this.running),
+      random: { ...this.random },
       state: this.state.clone(this.spec),
     };
   }
 
   checkSnapshot(saved: unknown): string | undefined {
-    const { params, state } = saved as CpuSnapshot;
-    const tensors = [params, ...state.buffers];
-    for (const t of tensors) {
+    const { params, running, state } = saved as CpuSnapshot;
+    for (const t of [params, running, ...state.buffers]) {
       for (const [l, p] of t.entries()) {
-        if (!p.w.every(Number.isFinite) || !p.b.every(Number.isFinite))
+        if (Object.values(p).some((v) => !v.every(Number.isFinite)))
           return `layer ${l} holds a value that is not finite`;
       }
     }
@@ -119,19 +143,26 @@ export class CpuBatchTrainer implements BatchTrainer {
   }
 
   async restore(saved: unknown): Promise<void> {
-    const { params, state } = saved as CpuSnapshot;
+    const { params, running, random, state } = saved as CpuSnapshot;
     params.forEach((p, l) => {
-      this.params[l].w.set(p.w);
-      this.params[l].b.set(p.b);
+      for (const [key, t] of Object.entries(p)) this.params[l]?.[key]?.set(t);
     });
+    this.running = cloneParamsRef(running);
+    this.random = { ...random };
     this.state = state.clone(this.spec);
   }
 
   async step(start: number, rows: number, learningRate?: number): Promise<void> {
     const { x, targets, weights } = batchOf(this.train, this.order, start, rows);
     const C = this.spec.layers[this.spec.layers.length - 1];
-    const { loss, logits, grads } = mlpBackwardRef(this.spec, this.params, x, targets, rows, { weights });
+    const { loss, logits, grads, running } = mlpBackwardRef(this.spec, this.params, x, targets, rows, {
+      weights,
+      running: this.running,
+      random: this.random,
+    });
     optimizerUpdateRef(this.state, this.params, grads, learningRate);
+    if (running) this.running = running;
+    this.random.step++;
     // Loss and correct counts of the batch under the parameters the step started from, as the GPU counts them.
     const correct = new Uint32Array(rows);
     headOf(this.spec).definition.correctRef(logits, rows, C, targets, correct);
@@ -169,6 +200,8 @@ export class CpuBatchTrainer implements BatchTrainer {
 
 interface CpuSnapshot {
   params: RefParams;
+  running: RefRunning;
+  random: { seed: number; step: number };
   state: RefOptimizerState;
 }
 
@@ -198,6 +231,7 @@ export async function evaluateHost(
   params: RefParams,
   data: HostDataset,
   chunk = 500,
+  running: RefRunning = initRunningRef(spec),
 ): Promise<Evaluation> {
   const C = spec.layers[spec.layers.length - 1];
   const { definition } = headOf(spec);
@@ -210,7 +244,7 @@ export async function evaluateHost(
   for (let start = 0; start < data.count; start += chunk) {
     const rows = Math.min(chunk, data.count - start);
     const { x, targets } = batchOf(data, natural, start, rows);
-    const { logits } = mlpForwardRef(spec, params, x, rows);
+    const { logits } = mlpForwardRef(spec, params, x, rows, { mode: 'eval', running });
     const lossRows = new Float64Array(rows);
     headLossRef(spec, logits, rows, C, targets, new Float64Array(rows * C), lossRows);
     const right = new Uint32Array(rows);

@@ -21,10 +21,18 @@ import { decodeStats, resetStats, STATS_BYTES } from '../kernels/metrics.js';
 import type { GpuOp } from '../kernels/op.js';
 import type { OptimizerOp } from '../kernels/optimizer.js';
 import { headOf } from '../model/heads/index.js';
-import { initParams } from '../model/init.js';
+import { initParams, initRunning } from '../model/init.js';
+import { usesRandom } from '../model/layers/index.js';
 import { type ParamLayout, paramLayout } from '../model/layout.js';
 import { checkSeed } from '../model/random.js';
-import { type MlpSpec, type NetworkOptions, resolveSpec, type TargetKind, type Targets } from '../model/spec.js';
+import {
+  type MlpSpec,
+  type NetworkOptions,
+  resolveSpec,
+  specOptions,
+  type TargetKind,
+  type Targets,
+} from '../model/spec.js';
 import { GpuOptimizer } from '../optim/gpu.js';
 import { type OptimizerConfig, type ResolvedOptimizer, resolveOptimizer } from '../optim/index.js';
 import { fail } from '../params.js';
@@ -85,6 +93,15 @@ export class Model {
   readonly grads: GPUBuffer;
   readonly trainStats: GPUBuffer;
   readonly evalStats: GPUBuffer;
+  /** The running statistics (BatchNorm's), flat (ParamLayout.running); undefined when the network has none. */
+  readonly running: GPUBuffer | undefined;
+  /**
+   * u32 [seed, step]: the random stream of a network with dropout (its masks are a hash of the element,
+   * this step and seed, and the block). The GPU advances the step after each training step; `random`
+   * mirrors it here.
+   */
+  readonly random: GPUBuffer | undefined;
+  private randomState = { seed: 0, step: 0 };
   private settings: ResolvedOptimizer;
   private optimizer: GpuOptimizer | undefined;
   /** The optimizer's first update op (one-step submits), ready once setOptimizer has resolved. */
@@ -139,6 +156,9 @@ export class Model {
     }
     this.trainStats = ctx.createBuffer(`${label}.trainStats`, STATS_BYTES, STORAGE_RW());
     this.evalStats = ctx.createBuffer(`${label}.evalStats`, STATS_BYTES, STORAGE_RW());
+    const running = this.layout.running.totalFloats;
+    this.running = running ? ctx.createBuffer(`${label}.running`, running * 4, STORAGE_RW()) : undefined;
+    this.random = usesRandom(spec) ? ctx.createBuffer(`${label}.random`, 8, STORAGE_RW()) : undefined;
     // One budget for both caches: what the network's plans cost together (see PlanBudget).
     const budget = new PlanBudget();
     this.plans = new PlanCache(
@@ -185,6 +205,8 @@ export class Model {
     }
     try {
       model.writeParams(initParams(spec, seed, model.layout));
+      model.writeRunning(initRunning(model.layout));
+      model.writeRandom({ seed, step: 0 });
       await model.setOptimizer(optimizer, true);
     } catch (error) {
       await model.destroy();
@@ -393,19 +415,15 @@ export class Model {
       const pass = encoder.beginComputePass({ label: `${this.label}.step` });
       inputOps.forEach((ops, i) => {
         this.stepCount++;
-        const update = updates[i];
+        if (this.random) this.randomState.step++; // as the step's advance does on the GPU
+        const update = updates[i] as OptimizerOp;
         const lr = learningRates?.[i];
         optimizer.setHyper(
           update,
           lr === undefined ? this.settings : { ...this.settings, learningRate: lr },
           this.stepCount,
         );
-        for (const op of ops) op.encode(pass);
-        for (const op of plan.forward) op.encode(pass);
-        for (const op of plan.loss) op.encode(pass);
-        plan.trainMetrics.encode(pass);
-        for (const op of plan.backward) op.encode(pass);
-        update.encode(pass);
+        plan.encodeStep(pass, ops, update); // forward, loss, backward, update (src/train/plan.ts)
       });
       pass.end();
       this.ctx.device.queue.submit([encoder.finish()]);
@@ -451,12 +469,7 @@ export class Model {
     this.submitWork(() => {
       const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.eval` });
       const pass = encoder.beginComputePass({ label: `${this.label}.eval` });
-      for (const op of inputOps) op.encode(pass);
-      for (const op of plan.forward) op.encode(pass);
-      for (const op of plan.loss) op.encode(pass);
-      plan.evalMetrics.encode(pass);
-      for (const op of plan.probabilities) op.encode(pass);
-      for (const op of plan.predict) op.encode(pass);
+      plan.encodeEval(pass, inputOps); // the evaluation forward and the loss (src/train/plan.ts)
       pass.end();
       for (const c of copies) encoder.copyBufferToBuffer(c.from, 0, c.to, c.offset, c.bytes);
       this.ctx.device.queue.submit([encoder.finish()]);
@@ -501,10 +514,16 @@ export class Model {
   async endEpoch(): Promise<{ stats: Stats; checkpoint: Checkpoint }> {
     this.assertAlive();
     const state = this.optimizer?.state ?? [];
-    const position = { spec: this.spec, optimizer: this.optimizerConfig, step: this.stepCount };
+    const position = {
+      spec: this.spec,
+      optimizer: this.optimizerConfig,
+      step: this.stepCount,
+      ...this.randomPosition(),
+    };
     const bytes = this.layout.totalFloats * 4;
     const sources = [this.params, ...state];
-    const size = STATS_BYTES + bytes * sources.length;
+    const runningBytes = this.layout.running.totalFloats * 4; // BatchNorm's running statistics, after the rest
+    const size = STATS_BYTES + bytes * sources.length + runningBytes;
     // One buffer the copies land in, reused: ctx.read copies it out at once, in queue order, so the
     // next epoch's copies (queued later) never overwrite what an earlier read has yet to take.
     if (this.epochCopy?.size !== size) {
@@ -513,12 +532,14 @@ export class Model {
       this.epochCopy = this.ctx.createBuffer(`${this.label}.epochCopy`, size, STORAGE_RW());
     }
     const copy = this.epochCopy;
+    const runningAt = STATS_BYTES + bytes * sources.length;
     this.submitWork(() => {
       const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.endEpoch` });
       encoder.copyBufferToBuffer(this.trainStats, 0, copy, 0, STATS_BYTES);
       for (const [i, source] of sources.entries()) {
         encoder.copyBufferToBuffer(source, 0, copy, STATS_BYTES + i * bytes, bytes);
       }
+      if (this.running) encoder.copyBufferToBuffer(this.running, 0, copy, runningAt, runningBytes);
       this.ctx.device.queue.submit([encoder.finish()]);
     });
     const read = this.ctx.read(copy);
@@ -528,7 +549,12 @@ export class Model {
     const floats = (i: number) => new Float32Array(all, STATS_BYTES + i * bytes, this.layout.totalFloats);
     return {
       stats: this.stats(all.slice(0, STATS_BYTES)),
-      checkpoint: { ...position, params: floats(0), state: state.map((_, i) => floats(i + 1)) },
+      checkpoint: {
+        ...position,
+        params: floats(0),
+        ...(this.running && { running: new Float32Array(all, runningAt, this.layout.running.totalFloats) }),
+        state: state.map((_, i) => floats(i + 1)),
+      },
     };
   }
 
@@ -632,11 +658,61 @@ export class Model {
     };
   }
 
-  /** Everything needed to continue training elsewhere: parameters, optimizer state and step (read back to the CPU). */
+  /**
+   * Everything needed to continue training elsewhere: parameters, optimizer state and step, running
+   * statistics, the random stream's position (read back to the CPU).
+   */
   async checkpoint(): Promise<Checkpoint> {
     this.assertAlive();
-    const [params, state] = await Promise.all([this.readParams(), this.readOptimizerState()]);
-    return { spec: this.spec, optimizer: this.optimizerConfig, params, state: state.buffers, step: state.step };
+    const random = this.randomPosition();
+    const [params, state, running] = await Promise.all([
+      this.readParams(),
+      this.readOptimizerState(),
+      this.readRunning(),
+    ]);
+    return {
+      spec: this.spec,
+      optimizer: this.optimizerConfig,
+      params,
+      ...(running && { running }),
+      state: state.buffers,
+      step: state.step,
+      ...random,
+    };
+  }
+
+  /** The random stream's position, for a checkpoint (networks with dropout). */
+  private randomPosition(): { random?: { seed: number; step: number } } {
+    return this.random ? { random: { ...this.randomState } } : {};
+  }
+
+  /** Reads the running statistics (flat, ParamLayout.running); undefined when the network has none. */
+  async readRunning(): Promise<Float32Array | undefined> {
+    return this.running ? this.ctx.readF32(this.running) : undefined;
+  }
+
+  /** Replaces the running statistics (networks with BatchNorm; nothing to do without). */
+  writeRunning(flat: Float32Array | undefined): void {
+    this.assertAlive();
+    if (!this.running) return;
+    if (!flat || flat.length !== this.layout.running.totalFloats) {
+      throw new Error(
+        `running statistics have ${flat?.length ?? 'no'} floats, expected ${this.layout.running.totalFloats} (the model's layout)`,
+      );
+    }
+    this.ctx.device.queue.writeBuffer(this.running, 0, flat.buffer, flat.byteOffset, flat.byteLength);
+  }
+
+  /** The random stream's seed and step (networks with dropout; undefined without). */
+  get randomStream(): { seed: number; step: number } | undefined {
+    return this.random ? { ...this.randomState } : undefined;
+  }
+
+  /** Sets the random stream (networks with dropout; nothing to do without). */
+  writeRandom(stream: { seed: number; step: number } | undefined): void {
+    if (!this.random || !stream) return;
+    this.randomState = { seed: stream.seed >>> 0, step: stream.step >>> 0 };
+    this.ctx.device.queue.writeBuffer(this.random, 0, Uint32Array.of(this.randomState.seed, this.randomState.step));
   }
 
   /**
@@ -652,6 +728,8 @@ export class Model {
     }
     await this.setOptimizer(cp.optimizer);
     this.writeParams(cp.params);
+    this.writeRunning(cp.running);
+    this.writeRandom(cp.random);
     this.writeOptimizerState({ step: cp.step, buffers: cp.state });
   }
 
@@ -660,20 +738,14 @@ export class Model {
     cp: Checkpoint,
     options: Pick<ModelOptions, 'device' | 'context' | 'label'> = {},
   ): Promise<Model> {
-    const model = await Model.create({
-      ...options,
-      layers: cp.spec.layers,
-      activation: cp.spec.activations,
-      head: cp.spec.head,
-      optimizer: cp.optimizer,
-    });
+    const model = await Model.create({ ...options, ...specOptions(cp.spec), optimizer: cp.optimizer });
     await model.restore(cp);
     return model;
   }
 
   /** The model as a safetensors file (architecture in the metadata; weights as torch.nn.Linear [out, in]). */
   async save(metadata: Record<string, string> = {}, preprocessing?: string): Promise<Uint8Array> {
-    return encodeModel(this.spec, await this.readParams(), metadata, preprocessing);
+    return encodeModel(this.spec, await this.readParams(), metadata, preprocessing, await this.readRunning());
   }
 
   /** Loads a model saved by `save()` (or `npm run train`). Bad files give errors that say what is wrong. */
@@ -689,13 +761,9 @@ export class Model {
     file: LoadedModel,
     options: Omit<ModelOptions, 'layers' | 'activation' | 'head' | 'seed'> = {},
   ): Promise<Model> {
-    const model = await Model.create({
-      ...options,
-      layers: file.spec.layers,
-      activation: file.spec.activations,
-      head: file.spec.head,
-    });
+    const model = await Model.create({ ...options, ...specOptions(file.spec) });
     model.writeParams(file.params);
+    model.writeRunning(file.running);
     return model;
   }
 
@@ -716,7 +784,9 @@ export class Model {
     await this.predictor.destroy();
     this.optimizer?.destroy();
     this.releaseTransform();
-    for (const b of [this.params, this.grads, this.trainStats, this.evalStats]) this.ctx.releaseBuffer(b);
+    for (const b of [this.params, this.grads, this.trainStats, this.evalStats, this.running, this.random]) {
+      if (b) this.ctx.releaseBuffer(b);
+    }
     if (this.epochCopy) this.ctx.releaseBuffer(this.epochCopy);
     if (this.ownsContext) this.ctx.destroy();
   }

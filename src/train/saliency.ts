@@ -3,12 +3,13 @@
  *
  *   forward    Z = f(X; W)                        the model's forward ops
  *   loss       dZ_{L−1} = ∂L/∂Z, e.g. (softmax(Z) − Y)/B   the fused head
- *   backward   dZ_{l−1} = (dZ_l·W_lᵀ) ⊙ act'       down to dX = dZ_0·W_0ᵀ   [B, D]
+ *   backward   each layer's backward, last first,  down to dX = dZ_0·W_0ᵀ   [B, D]
  *
  * One submit, no optimizer update: the parameters, the optimizer state and the training statistics
  * are left as they were. The backward pass does write the model's gradient buffer (`readGrads`).
  * Float64 twin: `mlpBackwardRef(spec, params, x, targets, B, { inputGrad: true })`.
  */
+import { evaluationDiffers } from '../model/layers/index.js';
 import type { Targets } from '../model/spec.js';
 import { checkBatch, checkFinite } from './batch.js';
 import type { Model } from './model.js';
@@ -34,6 +35,13 @@ export async function inputGradient(model: Model, x: Float32Array, targets: Targ
   checkBatch(spec, x, targets, rows);
   checkFinite('x', x, D);
   const kind = model.targetKindOf(targets);
+  if (evaluationDiffers(spec)) {
+    // The plan's backward is training's (dropout masks, BatchNorm's batch statistics), not the
+    // gradient of what predict computes: refused rather than a saliency map of another function.
+    throw new Error(
+      'inputGradient: this network has dropout or BatchNorm, whose evaluation differs from training; the gradient with respect to the inputs is computed for networks without them (LayerNorm is fine)',
+    );
+  }
   const [probs, grad] = await model.plans.with([rows, kind, true, false], async (plan: StepPlan) => {
     const dx = plan.dx;
     if (!dx) throw new Error('internal: a plan made with inputGrad has no dX buffer');

@@ -73,8 +73,8 @@ function random(
   targets: 'labels' | 'binary' | 'values',
   bytes = false,
 ): OnnxCase {
-  const D = network.layers[0];
-  const C = network.layers[network.layers.length - 1];
+  const D = network.layers[0] as number; // the first and last entries are widths; hidden ones may be objects
+  const C = network.layers[network.layers.length - 1] as number;
   const make = (rows: number, s: number) =>
     bytes
       ? Uint8Array.from(randomArray(rows * D, s, 1), (v) => Math.floor((v + 1) * 127.99))

@@ -6,10 +6,10 @@ import { expect } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { headOf } from '../../src/model/heads/index.js';
 import { paramLayout } from '../../src/model/layout.js';
-import type { Activation, Head, Targets } from '../../src/model/spec.js';
+import type { Activation, Head, NetworkOptions, Targets } from '../../src/model/spec.js';
 import type { OptimizerConfig } from '../../src/optim/index.js';
 import { RefOptimizerState } from '../../src/optim/reference.js';
-import { toRefParams } from '../../src/train/check.js';
+import { toRefParams, toRefRunning } from '../../src/train/check.js';
 import { mlpStepRef } from '../../src/train/cpu.js';
 import { Model } from '../../src/train/model.js';
 import { expectClose, type Tolerance } from './close.js';
@@ -43,7 +43,7 @@ export function targetsFor(head: Head, rows: number, C: number, seed: number, de
 }
 
 export interface StepCase {
-  layers: number[];
+  layers: NetworkOptions['layers'];
   activation: Activation | Activation[];
   head: Head;
   optimizer: OptimizerConfig;
@@ -62,21 +62,39 @@ export async function trainBoth(c: StepCase, ctx: GpuContext): Promise<void> {
     const ref = toRefParams(layout, await model.readParams());
     const o = model.optimizerConfig;
     const state = new RefOptimizerState(model.spec, o);
-    const D = c.layers[0];
-    const C = c.layers[c.layers.length - 1];
+    // BatchNorm's running statistics and dropout's random stream, stepped alongside the GPU's
+    const stream = { running: toRefRunning(layout, await model.readRunning()), random: model.randomStream };
+    const D = model.spec.layers[0] as number;
+    const C = model.spec.layers.at(-1) as number;
     expect(headOf(model.spec).definition.name).toBe(typeof c.head === 'string' ? c.head : c.head.name);
     for (const [i, rows] of c.batches.entries()) {
       const x = randomArray(rows * D, 100 + i);
       const targets = targetsFor(c.head, rows, C, 200 + i, c.dense);
       const weights = c.weighted ? lossWeights(rows, 300 + i) : undefined;
       await model.step(x, targets, rows, weights);
-      mlpStepRef(model.spec, ref, x, targets, rows, state, weights);
+      mlpStepRef(model.spec, ref, x, targets, rows, state, weights, stream);
     }
     const got = toRefParams(layout, await model.readParams());
-    ref.forEach((p, l) => {
-      expectClose(got[l].w, p.w, c.tol ?? STEP_TOL, `layers.${l}.weight after ${c.batches.length} steps`);
-      expectClose(got[l].b, p.b, c.tol ?? STEP_TOL, `layers.${l}.bias after ${c.batches.length} steps`);
-    });
+    for (const slot of layout.tensors) {
+      const [g, r] = [got[slot.block]?.[slot.key], ref[slot.block]?.[slot.key]] as Float64Array[];
+      expectClose(
+        g as Float64Array,
+        r as Float64Array,
+        c.tol ?? STEP_TOL,
+        `${slot.name} after ${c.batches.length} steps`,
+      );
+    }
+    const running = toRefRunning(layout, await model.readRunning());
+    for (const slot of layout.running.tensors) {
+      const [g, r] = [running[slot.block]?.[slot.key], stream.running[slot.block]?.[slot.key]] as Float64Array[];
+      expectClose(
+        g as Float64Array,
+        r as Float64Array,
+        c.tol ?? STEP_TOL,
+        `${slot.name} after ${c.batches.length} steps`,
+      );
+    }
+    if (stream.random) expect(model.randomStream).toEqual(stream.random);
   });
   await model.destroy();
 }

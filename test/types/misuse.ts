@@ -12,7 +12,7 @@ export async function misuses(): Promise<void> {
   const x = new Float32Array([0, 0, 0, 1, 1, 0, 1, 1]);
   const y = new Uint32Array([0, 1, 1, 0]);
 
-  // @ts-expect-error Type 'string' is not assignable to type 'readonly number[]' … property 'layers'
+  // @ts-expect-error Type 'string' is not assignable to type 'readonly (number | HiddenLayer)[]' … property 'layers'
   await createMLP({ layers: '784' });
 
   // @ts-expect-error Type '"swish"' is not assignable to type 'Activation | readonly Activation[] … property 'activation'
