@@ -8,10 +8,25 @@ import { describe, expect, it } from 'vitest';
 import { ACTIVATION, activationCall } from '../../src/kernels/activation.js';
 import { AFFINE, affineCall } from '../../src/kernels/affine.js';
 import { ARGMAX, argmaxCall } from '../../src/kernels/argmax.js';
+import {
+  BATCH_NORM,
+  BATCH_NORM_TRAIN,
+  batchNormBackwardCall,
+  batchNormEvalCall,
+  batchNormTrainCall,
+} from '../../src/kernels/batch_norm.js';
 import { BIAS_GRAD, biasGradCall } from '../../src/kernels/bias_grad.js';
 import type { WorkgroupTarget } from '../../src/kernels/check.js';
+import { DROPOUT, dropoutAdvanceCall, dropoutCall } from '../../src/kernels/dropout.js';
 import { GATHER, gatherCall } from '../../src/kernels/gather.js';
 import { Kernel } from '../../src/kernels/kernel.js';
+import {
+  LAYER_NORM,
+  LAYER_NORM_BACKWARD,
+  layerNormBackwardCall,
+  layerNormCall,
+  layerNormParamGradCall,
+} from '../../src/kernels/layer_norm.js';
 import {
   MATMUL,
   MATMUL_SPLITS,
@@ -190,6 +205,76 @@ describe('kernel contracts, resolved on the CPU', () => {
         ),
       );
     }
+  });
+
+  it('the layers: dropout, LayerNorm and BatchNorm, forward and backward, every activation and flag', () => {
+    for (const a of ACTIVATIONS) {
+      const activation = kernelAct(a);
+      const drop = { count: 100, p: 0.5, block: 1, random: BIG, output: BIG };
+      DROPOUT.resolve(dropoutCall({ ...drop, direction: 'forward', input: BIG }, targets[0] as WorkgroupTarget));
+      DROPOUT.resolve(
+        dropoutCall(
+          { ...drop, direction: 'backward', grad: BIG, activation, values: BIG },
+          targets[0] as WorkgroupTarget,
+        ),
+      );
+      for (const target of targets) {
+        for (const variant of ['row', 'workgroup'] as const) {
+          const ln = { rows: 9, cols: 70, input: BIG, gamma: BIG, variant };
+          for (const [pre, stats] of [
+            [undefined, undefined],
+            [BIG, BIG],
+            [undefined, BIG],
+          ] as const) {
+            LAYER_NORM.resolve(
+              layerNormCall({ ...ln, beta: BIG, eps: 1e-5, activation, output: BIG, pre, stats }, target),
+            );
+          }
+          LAYER_NORM_BACKWARD.resolve(
+            layerNormBackwardCall(
+              { ...ln, stats: BIG, grad: BIG, below: activation, values: BIG, inputGrad: BIG },
+              target,
+            ),
+          );
+        }
+        const bn = { rows: 9, cols: 70, input: BIG, gamma: BIG, beta: BIG, eps: 1e-5, activation, output: BIG };
+        BATCH_NORM.resolve(batchNormEvalCall({ ...bn, runningMean: BIG, runningVar: BIG }, target));
+      }
+      LAYER_NORM_BACKWARD.resolve(
+        layerNormParamGradCall({
+          rows: 9,
+          cols: 70,
+          input: BIG,
+          stats: BIG,
+          grad: BIG,
+          gammaGrad: BIG,
+          betaGrad: BIG,
+          below: activation,
+        }),
+      );
+      const bn = { rows: 9, cols: 70, input: BIG, gamma: BIG, beta: BIG, eps: 1e-5, activation, output: BIG };
+      for (const pre of [undefined, BIG]) {
+        BATCH_NORM_TRAIN.resolve(
+          batchNormTrainCall({ ...bn, runningMean: BIG, runningVar: BIG, momentum: 0.1, pre, stats: BIG }),
+        );
+      }
+      BATCH_NORM_TRAIN.resolve(
+        batchNormBackwardCall({
+          rows: 9,
+          cols: 70,
+          input: BIG,
+          gamma: BIG,
+          stats: BIG,
+          grad: BIG,
+          below: activation,
+          values: BIG,
+          inputGrad: BIG,
+          gammaGrad: BIG,
+          betaGrad: BIG,
+        }),
+      );
+    }
+    DROPOUT.resolve(dropoutAdvanceCall(BIG));
   });
 
   it("optimizer: every registered optimizer's module, state and uniform, vec4 and scalar", () => {

@@ -54,6 +54,56 @@ def rmsprop_case(name, n, steps, seed, **settings):
     return out
 
 
+def layer_norm_case(name, rows, cols, seed, eps=1e-5):
+    """torch.nn.functional.layer_norm over the last dimension, forward and backward (L = sum(y * R))."""
+    rng = np.random.RandomState(seed)
+    x = rng.uniform(-3, 3, (rows, cols))
+    gamma = rng.uniform(0.5, 1.5, cols)
+    beta = rng.uniform(-1, 1, cols)
+    dy = rng.uniform(-1, 1, (rows, cols))
+    out = {"name": name, "rows": rows, "cols": cols, "eps": eps,
+           "x": values(torch.tensor(x)), "gamma": list(gamma), "beta": list(beta), "dy": values(torch.tensor(dy))}
+    for dtype, key in ((torch.float64, "f64"), (torch.float32, "f32")):
+        tx = torch.tensor(x, dtype=dtype, requires_grad=True)
+        tg = torch.tensor(gamma, dtype=dtype, requires_grad=True)
+        tb = torch.tensor(beta, dtype=dtype, requires_grad=True)
+        y = torch.nn.functional.layer_norm(tx, (cols,), tg, tb, eps)
+        y.backward(torch.tensor(dy, dtype=dtype))
+        out[key] = {"y": values(y), "dx": values(tx.grad), "dgamma": values(tg.grad), "dbeta": values(tb.grad)}
+    return out
+
+
+def batch_norm_case(name, rows, cols, seed, eps=1e-5, momentum=0.1):
+    """torch.nn.BatchNorm1d: one training step (forward, running statistics, backward), then evaluation."""
+    rng = np.random.RandomState(seed)
+    x = rng.uniform(-3, 3, (rows, cols)) + np.arange(cols) % 5
+    gamma = rng.uniform(0.5, 1.5, cols)
+    beta = rng.uniform(-1, 1, cols)
+    mean0 = rng.uniform(-1, 1, cols)
+    var0 = rng.uniform(0.5, 2, cols)
+    dy = rng.uniform(-1, 1, (rows, cols))
+    out = {"name": name, "rows": rows, "cols": cols, "eps": eps, "momentum": momentum,
+           "x": values(torch.tensor(x)), "gamma": list(gamma), "beta": list(beta),
+           "runningMean": list(mean0), "runningVar": list(var0), "dy": values(torch.tensor(dy))}
+    for dtype, key in ((torch.float64, "f64"), (torch.float32, "f32")):
+        bn = torch.nn.BatchNorm1d(cols, eps=eps, momentum=momentum).to(dtype)
+        with torch.no_grad():
+            bn.weight.copy_(torch.tensor(gamma))
+            bn.bias.copy_(torch.tensor(beta))
+            bn.running_mean.copy_(torch.tensor(mean0))
+            bn.running_var.copy_(torch.tensor(var0))
+        tx = torch.tensor(x, dtype=dtype, requires_grad=True)
+        y = bn.train()(tx)
+        y.backward(torch.tensor(dy, dtype=dtype))
+        with torch.no_grad():
+            y_eval = bn.eval()(torch.tensor(x, dtype=dtype))
+        out[key] = {
+            "y": values(y), "dx": values(tx.grad), "dgamma": values(bn.weight.grad), "dbeta": values(bn.bias.grad),
+            "runningMean": values(bn.running_mean), "runningVar": values(bn.running_var), "yEval": values(y_eval),
+        }
+    return out
+
+
 def main():
     torch.manual_seed(0)
     fixtures = {
@@ -63,6 +113,16 @@ def main():
             rmsprop_case("momentum 0.9, weight decay 0.1", 13, 5, 2, lr=0.01, alpha=0.9, eps=1e-8, weightDecay=0.1, momentum=0.9, centered=False),
             rmsprop_case("centered", 13, 5, 3, lr=0.01, alpha=0.9, eps=1e-6, weightDecay=0.0, momentum=0.0, centered=True),
             rmsprop_case("centered, momentum 0.5, weight decay 0.01", 16, 6, 4, lr=0.003, alpha=0.95, eps=1e-8, weightDecay=0.01, momentum=0.5, centered=True),
+        ],
+        "layerNorm": [
+            layer_norm_case("[5, 7]", 5, 7, 11),
+            layer_norm_case("[3, 64], eps 1e-3", 3, 64, 12, eps=1e-3),
+            layer_norm_case("[65, 1]", 65, 1, 13),
+        ],
+        "batchNorm": [
+            batch_norm_case("[8, 6]", 8, 6, 21),
+            batch_norm_case("[2, 5], momentum 0.3", 2, 5, 22, momentum=0.3),
+            batch_norm_case("[65, 3], eps 1e-3", 65, 3, 23, eps=1e-3),
         ],
     }
     text = json.dumps(fixtures, indent=1, sort_keys=True) + "\n"
