@@ -33,9 +33,12 @@ def load_model(path):
     """The architecture, input scale and parameters of a webgpu-mlp file.
 
     Tensors: layers.{i}.weight [out, in] (as torch.nn.Linear) and
-    layers.{i}.bias [out], float32. Metadata: format "webgpu-mlp/1"; spec,
-    the architecture as JSON {"layers", "activations", "head"}; inputScale
-    (1/255) when the network was trained on bytes.
+    layers.{i}.bias [out], float32; a hidden layer with a norm adds
+    layers.{i}.norm.weight and .bias [out] (and BatchNorm its
+    .running_mean and .running_var). Metadata: format "webgpu-mlp/1"; spec,
+    the architecture as JSON {"layers", "activations", "head"} and, when
+    some hidden layer has them, "norms" and "dropouts"; inputScale (1/255)
+    when the network was trained on bytes. Returns one dict per layer.
     """
     try:
         with safe_open(path, framework="np") as f:
@@ -52,23 +55,34 @@ def load_model(path):
         )
     spec = json.loads(meta["spec"])
     widths = spec["layers"]
+    hidden = len(widths) - 2
+    norms = spec.get("norms") or [None] * hidden
+    dropouts = spec.get("dropouts") or [0] * hidden
     layers = []
     for i, (fan_in, fan_out) in enumerate(zip(widths, widths[1:])):
-        w = tensors.get(f"layers.{i}.weight")
-        b = tensors.get(f"layers.{i}.bias")
-        if (w is None or w.shape != (fan_out, fan_in)
-                or b is None or b.shape != (fan_out,)):
-            raise ValueError(
-                f"{path}: layer {i} needs layers.{i}.weight "
-                f"[{fan_out}, {fan_in}] and layers.{i}.bias [{fan_out}]"
-            )
-        layers.append((w, b))
+        layer = {"weight": [fan_out, fan_in], "bias": [fan_out]}
+        norm = norms[i] if i < hidden else None
+        if norm is not None:
+            layer["norm.weight"] = layer["norm.bias"] = [fan_out]
+            if name_and_params(norm)[0] == "batch":
+                layer["norm.running_mean"] = [fan_out]
+                layer["norm.running_var"] = [fan_out]
+        for key, shape in list(layer.items()):
+            t = tensors.get(f"layers.{i}.{key}")
+            if t is None or list(t.shape) != shape:
+                raise ValueError(
+                    f"{path}: layer {i} needs layers.{i}.{key} {shape}"
+                )
+            layer[key] = t
+        layer["norm"] = norm
+        layer["dropout"] = dropouts[i] if i < hidden else 0
+        layers.append(layer)
     scale = float(meta.get("inputScale", 1))
     return spec, scale, layers
 
 
 def name_and_params(entry):
-    """An activation or head of the spec: "relu", or {"name": ..., params}."""
+    """An activation, head or norm of the spec: "relu", or {"name": ..., params}."""
     if isinstance(entry, str):
         return entry, {}
     return entry["name"], {k: v for k, v in entry.items() if k != "name"}
@@ -108,12 +122,30 @@ HEADS = {
 }
 
 
+def norm_numpy(layer, z):
+    """A hidden layer's norm in evaluation: LayerNorm over the row, BatchNorm1d
+    with its running statistics; then γ·x̂ + β. (Dropout: none in evaluation.)"""
+    name, params = name_and_params(layer["norm"])
+    eps = params.get("eps", 1e-5)
+    if name == "layer":  # torch.nn.LayerNorm: the row's mean, biased variance
+        mean = z.mean(axis=1, keepdims=True)
+        var = ((z - mean) ** 2).mean(axis=1, keepdims=True)
+    else:  # torch.nn.BatchNorm1d in eval mode
+        mean = layer["norm.running_mean"].astype(np.float64)
+        var = layer["norm.running_var"].astype(np.float64)
+    x_hat = (z - mean) / np.sqrt(var + eps)
+    return layer["norm.weight"] * x_hat + layer["norm.bias"]
+
+
 def predict_numpy(spec, scale, layers, x):
-    """mlp.predict in float64: z = a·Wᵀ + b per layer, W being [out, in]."""
+    """mlp.predict in float64: z = a·Wᵀ + b per layer, W being [out, in];
+    then a hidden layer's norm, its activation (dropout is off)."""
     a = np.asarray(x, dtype=np.float64) * scale
-    for i, (w, b) in enumerate(layers):
-        z = a @ w.T.astype(np.float64) + b
+    for i, layer in enumerate(layers):
+        z = a @ layer["weight"].T.astype(np.float64) + layer["bias"]
         if i < len(layers) - 1:
+            if layer["norm"] is not None:
+                z = norm_numpy(layer, z)
             name, params = name_and_params(spec["activations"][i])
             a = ACTIVATIONS[name](z, params)
         else:
@@ -237,7 +269,8 @@ def read_rows(path):
 
 # region torch
 def torch_model(spec, layers):
-    """The network as nn.Sequential(Linear, activation, ..., Linear, head)."""
+    """The network as nn.Sequential: per hidden layer Linear, [LayerNorm |
+    BatchNorm1d], activation, [Dropout]; then Linear and the head."""
     import torch
     from torch import nn
 
@@ -249,16 +282,37 @@ def torch_model(spec, layers):
         "sigmoid": lambda p: nn.Sigmoid(),
         "linear": lambda p: nn.Identity(),
     }
+    norms = {
+        "layer": lambda n, p: nn.LayerNorm(n, eps=p.get("eps", 1e-5)),
+        "batch": lambda n, p: nn.BatchNorm1d(
+            n, eps=p.get("eps", 1e-5), momentum=p.get("momentum", 0.1)
+        ),
+    }
     heads = {"softmax": nn.Softmax(dim=1), "sigmoid": nn.Sigmoid()}
     modules, state = [], {}
-    for i, (w, b) in enumerate(layers):
-        # Linear i is module 2i; layers.{i}.weight is its weight as it is.
-        modules.append(nn.Linear(w.shape[1], w.shape[0]))
-        state[f"{2 * i}.weight"] = torch.from_numpy(w.copy())
-        state[f"{2 * i}.bias"] = torch.from_numpy(b.copy())
-        if i < len(layers) - 1:
-            name, params = name_and_params(spec["activations"][i])
-            modules.append(activations[name](params))
+
+    def add(module, tensors):
+        # module k's parameters and buffers: layers.{i}.<key> as they are
+        for key, t in tensors.items():
+            state[f"{len(modules)}.{key}"] = torch.from_numpy(t.copy())
+        modules.append(module)
+
+    for i, layer in enumerate(layers):
+        w = layer["weight"]
+        add(nn.Linear(w.shape[1], w.shape[0]),
+            {"weight": w, "bias": layer["bias"]})
+        if i == len(layers) - 1:
+            break
+        if layer["norm"] is not None:
+            name, params = name_and_params(layer["norm"])
+            tensors = {k[5:]: v for k, v in layer.items() if k.startswith("norm.")}
+            if name == "batch":
+                tensors["num_batches_tracked"] = np.array(0)
+            add(norms[name](w.shape[0], params), tensors)
+        name, params = name_and_params(spec["activations"][i])
+        modules.append(activations[name](params))
+        if layer["dropout"] > 0:
+            modules.append(nn.Dropout(layer["dropout"]))
     head_name = name_and_params(spec["head"])[0]
     if head_name in heads:  # mse, huber: the outputs themselves
         modules.append(heads[head_name])
@@ -282,6 +336,18 @@ def predict_torch(spec, scale, layers, x):
 
 def check_names(path, spec):
     """Names this script knows, so a newer file fails with a message."""
+    for key in spec:
+        if key not in ("layers", "activations", "head", "norms", "dropouts"):
+            raise ValueError(
+                f"{path}: its spec has {json.dumps(key)}, which this script "
+                "does not know (a newer webgpu-mlp?)"
+            )
+    for entry in spec.get("norms") or []:
+        if entry is not None and name_and_params(entry)[0] not in ("layer", "batch"):
+            raise ValueError(
+                f"{path}: norm {json.dumps(entry)} is not one of layer, "
+                "batch (a newer webgpu-mlp?)"
+            )
     for entry in spec["activations"]:
         if name_and_params(entry)[0] not in ACTIVATIONS:
             raise ValueError(

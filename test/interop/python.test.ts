@@ -2,81 +2,26 @@
  * PyTorch / NumPy interop: networks trained and saved by the library here (on the GPU) are loaded by
  * examples/python/load_model.py, and its predictions must be those of `mlp.predict`. One network per
  * head, the six activations among them (leakyRelu with a slope that is not the default, gelu in its
- * tanh approximation) and one trained on bytes, whose file carries `inputScale`.
+ * tanh approximation), one trained on bytes, whose file carries `inputScale`, and networks with
+ * LayerNorm, BatchNorm and dropout.
  *
  * Needs `python3` (or $PYTHON) with numpy and safetensors; without them every test here fails with
  * what to install (`bash .ci/run` installs them). torch is optional: when it is importable the
  * script's torch.nn.Sequential is compared too, otherwise the output says that path did not run.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors } from '../../src/io/safetensors.js';
 import { createMLP, type MLP } from '../../src/mlp.js';
-import type { Activation, Head } from '../../src/model/spec.js';
+import type { Activation, Head, NetworkOptions } from '../../src/model/spec.js';
 import { encodeTable } from '../../src/table/encode.js';
 import { parseCsv } from '../../src/table/read.js';
+import { ATOL, LOAD_MODEL, npy, PYTHON, RTOL, requirePython, run } from '../helpers/python.js';
 import { randomArray, randomInts } from '../helpers/random.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SCRIPT = join(ROOT, 'examples/python/load_model.py');
-const PYTHON = process.env.PYTHON ?? 'python3';
-const INSTALL = `${PYTHON} -m pip install --user numpy safetensors`;
-
-/**
- * |python − library| ≤ ATOL + RTOL·|python| per output. The library runs in f32 on the GPU; the
- * script in float64 (torch: f32) from the same f32 weights. Each f32 op rounds by ≤ 2⁻²⁴ ≈ 6e-8
- * relative and WGSL's exp/tanh are allowed a few ULP more, so through ≤ 3 layers of width ≤ 8 the
- * outputs (of order 1) differ by ~1e-6 at most (measured on SwiftShader: ≤ 4e-7). 1e-5 leaves a
- * wide margin, while a real mistake (a wrong slope, GELU's coefficient, a missed 1/255, sigmoid for
- * tanh) moves outputs by 1e-3 or more: each of those fails here.
- */
-const ATOL = 1e-5;
-const RTOL = 1e-5;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(command, args, { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      // a command that could not start (ENOENT) has no stderr: its error says why
-      const why = error && typeof error.code !== 'number' ? error.message : '';
-      done({ code, stdout: String(stdout), stderr: String(stderr) + why });
-    });
-  });
-}
-
-/** Fails (never skips) when Python, numpy or safetensors is missing, saying what to install. */
-async function requirePython(): Promise<void> {
-  const probe = await run(PYTHON, ['-c', 'import numpy, safetensors']);
-  if (probe.code !== 0) {
-    throw new Error(
-      `${PYTHON} with numpy and safetensors is needed to run examples/python/load_model.py: ${INSTALL} ` +
-        `(bash .ci/run does it).\n${probe.stderr.trim()}`,
-    );
-  }
-}
-
-/** An .npy file (format 1.0) of a row-major [rows, cols] array: '<f4' for floats, '|u1' for bytes. */
-function npy(data: Float32Array | Uint8Array, rows: number, cols: number): Uint8Array {
-  const descr = data instanceof Uint8Array ? '|u1' : '<f4';
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
-  header += `${' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64)}\n`; // the data starts 64-aligned
-  const out = new Uint8Array(10 + header.length + data.byteLength);
-  out.set([0x93, ...new TextEncoder().encode('NUMPY'), 1, 0]);
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  out.set(new TextEncoder().encode(header), 10);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length); // little-endian host
-  return out;
-}
+const SCRIPT = LOAD_MODEL;
 
 interface Diff {
   maxAbs: number;
@@ -115,7 +60,7 @@ afterAll(() => {
 
 interface Case {
   name: string;
-  layers: number[];
+  layers: NetworkOptions['layers'];
   activation: Activation | Activation[];
   head: Head;
   /** Training targets for `count` rows of inputs x. */
@@ -170,6 +115,25 @@ const CASES: Case[] = [
     targets: (_x, count) => randomInts(count, 12, 3),
     bytes: true,
   },
+  {
+    name: 'LayerNorm and dropout (nn.LayerNorm, nn.Dropout: none in evaluation), relu',
+    layers: [3, { units: 8, norm: 'layer', dropout: 0.3 }, { units: 6, dropout: 0.5 }, 4],
+    activation: 'relu',
+    head: 'softmax',
+    targets: (_x, count) => randomInts(count, 13, 4),
+  },
+  {
+    name: 'BatchNorm (nn.BatchNorm1d: its running statistics in evaluation, momentum 0.3), tanh and gelu, mse head',
+    layers: [
+      3,
+      { units: 8, norm: { name: 'batch', momentum: 0.3 } },
+      { units: 6, activation: 'gelu', norm: 'batch' },
+      2,
+    ],
+    activation: 'tanh',
+    head: 'mse',
+    targets: dense(2, 3, (a, b) => Math.cos(a) - b),
+  },
 ];
 
 describe('examples/python/load_model.py against mlp.predict', () => {
@@ -180,8 +144,8 @@ describe('examples/python/load_model.py against mlp.predict', () => {
   CASES.forEach((c, n) => {
     it(`examples/python/load_model.py: ${c.name}`, async () => {
       await requirePython();
-      const D = c.layers[0];
-      const C = c.layers[c.layers.length - 1];
+      const D = c.layers[0] as number;
+      const C = c.layers[c.layers.length - 1] as number;
       const count = 64;
       // Inputs in [−2, 2] (both sides of every activation's bend), or bytes 0..255.
       const x = randomArray(count * D, 100 + n, 2);
