@@ -153,6 +153,23 @@ describe('docs/*.md against the repository', () => {
     expect(unknown).toEqual([]);
   });
 
+  it('the step docs/architecture.md shows is StepPlan.encodeStep of src/train/plan.ts, line for line', () => {
+    const doc = read('docs/architecture.md');
+    const at = doc.indexOf('One training step, top to bottom');
+    const block = doc.slice(at).match(/```ts\n([\s\S]*?)```/)?.[1] ?? '';
+    const lines = (text: string) =>
+      text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
+    const shown = lines(block);
+    expect(shown[0]).toMatch(/^encodeStep\(/);
+    const code = lines(read('src/train/plan.ts'));
+    const start = code.indexOf(shown[0] as string);
+    expect(start, 'encodeStep in src/train/plan.ts').toBeGreaterThanOrEqual(0);
+    expect(code.slice(start, start + shown.length)).toEqual(shown);
+  });
+
   it('the import table of docs/architecture.md allows every import in src/', () => {
     const table = importTable();
     const sources = filesUnder('src').filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
