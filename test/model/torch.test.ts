@@ -3,15 +3,20 @@
  * (to 1e-12) and their GPU kernels against torch (to fp32), forward and backward, from
  * PyTorch's own numbers in test/torch/fixtures.json (test/torch/fixtures.py: torch.nn.functional.layer_norm,
  * torch.nn.BatchNorm1d in train then eval mode, gradients by autograd of L = Σ y·dy).
- * (Dropout: PyTorch draws its masks from its own generator, so only the map given a mask can agree —
- * x·mask/(1 − p) forward and backward, checked in test/reference/dropout.test.ts.)
+ * Dropout: PyTorch draws its masks from its own generator, so only the map given a mask can agree:
+ * torch.nn.Dropout's mask is read off its output (no input is 0), and our twin's forward and backward
+ * with that mask, and the layer definition's evaluation, are compared with torch's (in float64 to the bit).
+ * That the GPU draws exactly the twin's masks is test/kernels/dropout.test.ts.
  */
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { prepareBatchNormBackward, prepareBatchNormEval, prepareBatchNormTrain } from '../../src/kernels/batch_norm.js';
 import { prepareLayerNorm, prepareLayerNormBackward } from '../../src/kernels/layer_norm.js';
 import { OpScope, submitOps } from '../../src/kernels/op.js';
+import { LAYER_REGISTRY, networkLayers } from '../../src/model/layers/index.js';
+import { resolveSpec } from '../../src/model/spec.js';
 import { batchNormBackwardRef, batchNormEvalRef, batchNormForwardRef } from '../../src/reference/batch_norm.js';
+import { dropoutBackwardRef, dropoutForwardRef } from '../../src/reference/dropout.js';
 import { layerNormBackwardRef, layerNormForwardRef } from '../../src/reference/layer_norm.js';
 import { kernelAct } from '../helpers/activations.js';
 import { expectClose } from '../helpers/close.js';
@@ -36,9 +41,21 @@ interface NormCase {
   f32: Values;
 }
 
+interface DropoutCase {
+  name: string;
+  rows: number;
+  cols: number;
+  p: number;
+  x: number[];
+  dy: number[];
+  f64: Values;
+  f32: Values;
+}
+
 const FIXTURES = JSON.parse(readFileSync(new URL('../torch/fixtures.json', import.meta.url), 'utf8')) as {
   layerNorm: NormCase[];
   batchNorm: NormCase[];
+  dropout: DropoutCase[];
 };
 
 // Float64 against torch in float64: the same formulas, summed in another order: a few ulp.
@@ -220,5 +237,47 @@ describe("BatchNorm1d against PyTorch's torch.nn.BatchNorm1d (a training step, t
       });
     }
     console.log(`BatchNorm GPU vs torch (float64): largest difference ${w.toExponential(2)}`);
+  });
+});
+
+describe("Dropout against PyTorch's torch.nn.Dropout (training with torch's mask, then evaluation)", () => {
+  it('the twin with the mask torch drew: y and dx the same bits as torch in float64, within fp32 of its float32; evaluation the identity', () => {
+    for (const c of FIXTURES.dropout) {
+      const n = c.rows * c.cols;
+      for (const key of ['f64', 'f32'] as const) {
+        const t = c[key];
+        const mask = Uint8Array.from(t.y as number[], (v) => (v !== 0 ? 1 : 0));
+        const kept = mask.reduce((s, v) => s + v, 0);
+        expect(kept, `${c.name}: some kept, some dropped`).toBeGreaterThan(0);
+        expect(kept, `${c.name}: some kept, some dropped`).toBeLessThan(n);
+        const y = new Float64Array(n);
+        const dx = new Float64Array(n);
+        dropoutForwardRef(c.x, mask, c.p, y);
+        dropoutBackwardRef(c.dy, mask, c.p, dx);
+        if (key === 'f64') {
+          // the same bits, but for the sign of a dropped unit's 0 (torch's x·0 is −0 where x < 0; ours +0)
+          const bits = (v: ArrayLike<number>) => Array.from(v, (u) => u + 0);
+          expect(bits(y), `${c.name} y`).toEqual(bits(t.y as number[]));
+          expect(bits(dx), `${c.name} dx`).toEqual(bits(t.dx as number[]));
+        } else {
+          expectClose(y, t.y as number[], { atol: 1e-6, rtol: 1e-6 }, `${c.name} y (float32)`);
+          expectClose(dx, t.dx as number[], { atol: 1e-6, rtol: 1e-6 }, `${c.name} dx (float32)`);
+        }
+      }
+      // evaluation: the layer definition's forward is the identity, as torch's eval() is
+      const layer = networkLayers(resolveSpec({ layers: [c.cols, { units: c.cols, dropout: c.p }, 2] })).find(
+        (l) => l.kind === 'dropout',
+      );
+      if (!layer) throw new Error('no dropout layer in the walker list');
+      const { output } = LAYER_REGISTRY.dropout.forwardRef({
+        layer,
+        batch: c.rows,
+        mode: 'eval',
+        input: Float64Array.from(c.x),
+        tensors: {},
+        running: {},
+      });
+      expect(Array.from(output), `${c.name} evaluation`).toEqual(c.f64.yEval);
+    }
   });
 });

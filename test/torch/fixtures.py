@@ -1,6 +1,6 @@
 """PyTorch's own numbers for the definitions we say we match, written to fixtures.json.
 
-The tests (test/optim/rmsprop.test.ts, and the layer tests) read fixtures.json and compare our
+The tests (test/optim/rmsprop.test.ts, test/model/torch.test.ts) read fixtures.json and compare our
 Float64 reference and GPU kernels with it, so CI checks against PyTorch without installing it.
 test/torch/fixtures.test.ts runs this script again where torch is installed and checks that the
 file is what it writes. Regenerate after changing a case:
@@ -104,6 +104,28 @@ def batch_norm_case(name, rows, cols, seed, eps=1e-5, momentum=0.1):
     return out
 
 
+def dropout_case(name, rows, cols, p, seed):
+    """torch.nn.Dropout(p) in training mode, forward and backward (L = sum(y * dy)), and in evaluation.
+
+    torch draws the mask from its own generator; the mask is where its output is not 0 (no input is 0),
+    so the tests can apply our map with torch's mask and compare.
+    """
+    rng = np.random.RandomState(seed)
+    x = rng.uniform(0.1, 3, (rows, cols)) * rng.choice([-1, 1], (rows, cols))
+    dy = rng.uniform(-1, 1, (rows, cols))
+    out = {"name": name, "rows": rows, "cols": cols, "p": p, "x": values(torch.tensor(x)), "dy": values(torch.tensor(dy))}
+    for dtype, key in ((torch.float64, "f64"), (torch.float32, "f32")):
+        torch.manual_seed(seed)
+        drop = torch.nn.Dropout(p)
+        tx = torch.tensor(x, dtype=dtype, requires_grad=True)
+        y = drop.train()(tx)
+        y.backward(torch.tensor(dy, dtype=dtype))
+        with torch.no_grad():
+            y_eval = drop.eval()(torch.tensor(x, dtype=dtype))
+        out[key] = {"y": values(y), "dx": values(tx.grad), "yEval": values(y_eval)}
+    return out
+
+
 def main():
     torch.manual_seed(0)
     fixtures = {
@@ -123,6 +145,11 @@ def main():
             batch_norm_case("[8, 6]", 8, 6, 21),
             batch_norm_case("[2, 5], momentum 0.3", 2, 5, 22, momentum=0.3),
             batch_norm_case("[65, 3], eps 1e-3", 65, 3, 23, eps=1e-3),
+        ],
+        "dropout": [
+            dropout_case("[6, 7], p 0.3", 6, 7, 0.3, 31),
+            dropout_case("[65, 3], p 0.5", 65, 3, 0.5, 32),
+            dropout_case("[4, 1031], p 0.1", 4, 1031, 0.1, 33),
         ],
     }
     text = json.dumps(fixtures, indent=1, sort_keys=True) + "\n"
