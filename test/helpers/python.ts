@@ -41,6 +41,23 @@ export function run(command: string, args: string[]): Promise<Run> {
   });
 }
 
+let withTorch: Promise<string> | undefined;
+
+/**
+ * The python that compares predictions: $PYTHON when set; else the first of $PYTHON_TORCH, python3 and
+ * /usr/bin/python3 (Debian's, with python3-torch) that has torch, numpy and safetensors, so that
+ * load_model.py's torch.nn.Sequential is checked too wherever torch is installed; else python3.
+ */
+export function comparePython(): Promise<string> {
+  withTorch ??= (async () => {
+    if (process.env.PYTHON) return process.env.PYTHON;
+    const candidates = [process.env.PYTHON_TORCH, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+    for (const p of candidates) if ((await run(p, ['-c', 'import torch, numpy, safetensors'])).code === 0) return p;
+    return PYTHON;
+  })();
+  return withTorch;
+}
+
 /** Fails (never skips) when Python, numpy or safetensors is missing, saying what to install. */
 export async function requirePython(): Promise<void> {
   const probe = await run(PYTHON, ['-c', 'import numpy, safetensors']);

@@ -6,8 +6,9 @@
  * LayerNorm, BatchNorm and dropout.
  *
  * Needs `python3` (or $PYTHON) with numpy and safetensors; without them every test here fails with
- * what to install (`bash .ci/run` installs them). torch is optional: when it is importable the
- * script's torch.nn.Sequential is compared too, otherwise the output says that path did not run.
+ * what to install (`bash .ci/run` installs them). torch is optional: where a python with torch, numpy and
+ * safetensors is found (comparePython: $PYTHON_TORCH, python3, /usr/bin/python3) the predictions are
+ * compared with it, the script's torch.nn.Sequential included; otherwise the output says that path did not run.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import { createMLP, type MLP } from '../../src/mlp.js';
 import type { Activation, Head, NetworkOptions } from '../../src/model/spec.js';
 import { encodeTable } from '../../src/table/encode.js';
 import { parseCsv } from '../../src/table/read.js';
-import { ATOL, LOAD_MODEL, npy, PYTHON, RTOL, requirePython, run } from '../helpers/python.js';
+import { ATOL, comparePython, LOAD_MODEL, npy, PYTHON, RTOL, requirePython, run } from '../helpers/python.js';
 import { randomArray, randomInts } from '../helpers/random.js';
 
 const SCRIPT = LOAD_MODEL;
@@ -168,7 +169,7 @@ describe('examples/python/load_model.py against mlp.predict', () => {
         const outFile = join(work, `case${n}.json`);
         writeFileSync(model, await mlp.save());
         writeFileSync(inputFile, npy(inputs, rows, D));
-        const result = await run(PYTHON, [SCRIPT, model, inputFile, '--out', outFile]);
+        const result = await run(await comparePython(), [SCRIPT, model, inputFile, '--out', outFile]);
         expect(result.code, `load_model.py failed:\n${result.stdout}\n${result.stderr}`).toBe(0);
         if (c.bytes) expect(result.stderr).toMatch(/input scale 0\.00392157/);
 

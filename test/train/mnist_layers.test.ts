@@ -14,7 +14,7 @@ import { loadMnistNode } from '../../src/data/mnist_node.js';
 import { loadPredictor } from '../../src/infer/mlp_predictor.js';
 import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../../src/io/checkpoint_file.js';
 import { type CreateMLPOptions, createMLP, type FitOptions } from '../../src/mlp.js';
-import { LOAD_MODEL, npy, PYTHON, requirePython, run } from '../helpers/python.js';
+import { comparePython, LOAD_MODEL, npy, requirePython, run } from '../helpers/python.js';
 
 const ROWS = Number(process.env.MNIST_LAYERS_ROWS ?? 6000);
 const TEST_ROWS = 1000;
@@ -98,7 +98,7 @@ describe(`MNIST (${ROWS} training images, 2 epochs) with dropout, LayerNorm and 
       const out = join(work, `mnist${n}.json`);
       writeFileSync(model, saved);
       writeFileSync(inputs, npy(test, TEST_ROWS, 784));
-      const python = await run(PYTHON, [LOAD_MODEL, model, inputs, '--out', out]);
+      const python = await run(await comparePython(), [LOAD_MODEL, model, inputs, '--out', out]);
       expect(python.code, python.stderr).toBe(0);
       const rows = JSON.parse(readFileSync(out, 'utf8')) as { numpy: number[][]; torch: number[][] | null };
       const worst = (got: number[][]) => Math.max(...got.flat().map((v, i) => Math.abs(v - (expected[i] as number))));
