@@ -221,7 +221,7 @@ async function main(): Promise<number> {
   );
   console.log(formatConfusion(evaluation.confusion));
 
-  const params = model ? await model.readParams() : flatFromCpu(cpu as CpuBatchTrainer);
+  const params = model ? await model.readParams() : (cpu as CpuBatchTrainer).flatParams();
   const bytes = encodeModel(spec, params, {
     trainedWith: 'webgpu-mlp train',
     backend: backendName,
@@ -279,16 +279,6 @@ function readResume(args: TrainArgs): MLPCheckpoint {
     );
   }
   return resume;
-}
-
-function flatFromCpu(cpu: CpuBatchTrainer): Float32Array {
-  const layout = paramLayout(cpu.spec);
-  const flat = new Float32Array(layout.totalFloats);
-  cpu.params.forEach((p, l) => {
-    flat.set(p.w, layout.weights[l].offset);
-    flat.set(p.b, layout.biases[l].offset);
-  });
-  return flat;
 }
 
 main().then(

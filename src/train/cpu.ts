@@ -108,6 +108,15 @@ export class CpuBatchTrainer implements BatchTrainer {
     return this.train.count;
   }
 
+  /** The parameters in the flat GPU layout (ParamLayout), float32: what a model file holds (encodeModel). */
+  flatParams(): Float32Array {
+    const layout = paramLayout(this.spec);
+    const flat = new Float32Array(layout.totalFloats);
+    // every trained tensor (a norm layer's too), by its slot: the inverse of toRefParams
+    for (const slot of layout.tensors) flat.set(this.params[slot.block][slot.key], slot.offset);
+    return flat;
+  }
+
   /** The loss of chance predictions; with loss weights, times their mean (as GpuBatchTrainer's). */
   get chanceLoss(): number | undefined {
     const chance = headOf(this.spec).definition.chanceLoss?.(this.spec.layers[this.spec.layers.length - 1]);

@@ -257,3 +257,29 @@ describe('files and resuming', () => {
     });
   }
 });
+
+describe("the CPU trainer's parameters as a model file holds them", () => {
+  it('flatParams puts every trained tensor (dense, LayerNorm, BatchNorm) where toRefParams reads it, in float32', async () => {
+    const count = 16;
+    const data = {
+      images: randomArray(count * 10, 5),
+      labels: randomInts(count, 6, 4),
+      count,
+      cols: 10,
+      classes: 4,
+      scale: 1,
+    };
+    const layers = [10, { units: 12, norm: 'layer' }, { units: 9, norm: 'batch' }, 4] as const;
+    const spec = resolveSpec({ layers: [...layers], activation: 'relu' });
+    const cpu = new CpuBatchTrainer(spec, resolveOptimizer({ kind: 'sgd', learningRate: 0.1 }), data, undefined, 2);
+    await cpu.step(0, count); // every tensor moved off its initial value
+    const layout = paramLayout(spec);
+    const back = toRefParams(layout, cpu.flatParams());
+    expect(layout.tensors.map((s) => s.key)).toContain('gamma');
+    expect(back.map((p) => Object.keys(p).sort())).toEqual(cpu.params.map((p) => Object.keys(p).sort()));
+    for (const slot of layout.tensors) {
+      const want = Float64Array.from(Float32Array.from(cpu.params[slot.block]?.[slot.key] as Float64Array));
+      expect(back[slot.block]?.[slot.key], slot.name).toEqual(want);
+    }
+  });
+});
