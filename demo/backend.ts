@@ -60,14 +60,29 @@ function argmax(values: ArrayLike<number>): number {
   return best;
 }
 
+/**
+ * Hears of a device lost behind the page's back (a driver reset, the browser reclaiming the GPU): calls
+ * `onLost` with what the device said, unless the function returned was called first — by the page,
+ * just before it destroys the device itself.
+ */
+export function watchDevice(device: GPUDevice, onLost: (message: string) => void): () => void {
+  let ours = false;
+  device.lost.then((info) => {
+    if (!ours) onLost(info.message || `reason: ${info.reason}`);
+  });
+  return () => {
+    ours = true;
+  };
+}
+
 /** WebGPU: one context for the page's life; the data sets are uploaded once and shared by every run. */
 export class GpuBackend implements Backend {
   readonly kind = 'webgpu';
   readonly description: string;
   private readonly trainData: GpuDataset;
   private readonly testData: GpuDataset;
-  /** True once we destroy the device ourselves, so that its `lost` promise is no news. */
-  private closing = false;
+  /** Called before we destroy the device ourselves, so that its `lost` promise is no news. */
+  private readonly release: () => void;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -78,9 +93,7 @@ export class GpuBackend implements Backend {
     this.description = ctx.adapter ? describeAdapter(ctx.adapter) : 'WebGPU';
     this.trainData = trainData;
     this.testData = testData;
-    ctx.device.lost.then((info) => {
-      if (!this.closing) onLost(info.message || `reason: ${info.reason}`);
-    });
+    this.release = watchDevice(ctx.device, onLost);
   }
 
   /**
@@ -131,7 +144,7 @@ export class GpuBackend implements Backend {
   }
 
   destroy(): void {
-    this.closing = true;
+    this.release();
     this.trainData.destroy();
     this.testData.destroy();
     this.ctx.destroy();

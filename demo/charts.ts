@@ -30,14 +30,14 @@ const MUTED = '#8a94a6';
 const GRID = '#eef0f3';
 const AXIS = '#d5d9e0';
 
-export class LineChart {
-  series: Series[] = [];
+/**
+ * A drawing on a canvas, sized to its box at the device pixel ratio: redrawn on the next frame after
+ * `invalidate` (once, however often it is called) and whenever the canvas is resized.
+ */
+abstract class FrameDrawing {
   private pending = false;
 
-  constructor(
-    private readonly canvas: HTMLCanvasElement,
-    private readonly options: ChartOptions,
-  ) {
+  constructor(protected readonly canvas: HTMLCanvasElement) {
     new ResizeObserver(() => this.invalidate()).observe(canvas);
   }
 
@@ -47,16 +47,28 @@ export class LineChart {
     this.pending = true;
     requestAnimationFrame(() => {
       this.pending = false;
-      this.draw();
+      const sized = sizeCanvas(this.canvas);
+      if (!sized) return;
+      sized.g.font = FONT;
+      this.draw(sized.g, sized.width, sized.height);
     });
   }
 
-  private draw(): void {
-    const sized = sizeCanvas(this.canvas);
-    if (!sized) return;
-    const { g, width, height } = sized;
-    g.font = FONT;
+  /** Draws on the cleared canvas, in CSS pixels. */
+  protected abstract draw(g: CanvasRenderingContext2D, width: number, height: number): void;
+}
 
+export class LineChart extends FrameDrawing {
+  series: Series[] = [];
+
+  constructor(
+    canvas: HTMLCanvasElement,
+    private readonly options: ChartOptions,
+  ) {
+    super(canvas);
+  }
+
+  protected draw(g: CanvasRenderingContext2D, width: number, height: number): void {
     const all = this.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.y));
     const [y0, y1, yTicks] = this.yDomain(all);
     const xMax = Math.max(this.options.xMax(), ...all.map((p) => p.x), 1e-9);
@@ -185,4 +197,91 @@ export function smooth(points: Point[], alpha = 0.12): Point[] {
     weight = (1 - alpha) * weight + alpha;
     return { x: p.x, y: avg / weight };
   });
+}
+
+/** A chart's legend: a swatch, a name and the latest value (– when none) per series; text only, no markup. */
+export function legend(el: HTMLElement, items: [string, string, string | undefined][]): void {
+  el.replaceChildren(
+    ...items.map(([color, name, value]) => {
+      const span = document.createElement('span');
+      const swatch = document.createElement('i');
+      swatch.style.background = color;
+      const b = document.createElement('b');
+      b.textContent = value ?? '–';
+      span.append(swatch, `${name} `, b);
+      return span;
+    }),
+  );
+}
+
+/**
+ * Predicted against true values (a regression's validation rows): a point per row, the diagonal
+ * y = x where a perfect model's points would lie, the same scale on both axes.
+ */
+export class ScatterPlot extends FrameDrawing {
+  private points: Point[] = [];
+
+  constructor(
+    canvas: HTMLCanvasElement,
+    private readonly format: (v: number) => string = (v) => String(+v.toPrecision(4)),
+  ) {
+    super(canvas);
+  }
+
+  /** x: the true value, y: the prediction. */
+  update(points: Point[]): void {
+    this.points = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+    this.invalidate();
+  }
+
+  protected draw(g: CanvasRenderingContext2D, width: number, height: number): void {
+    const values = this.points.flatMap((p) => [p.x, p.y]);
+    let lo = values.length ? Math.min(...values) : 0;
+    let hi = values.length ? Math.max(...values) : 1;
+    if (hi - lo < 1e-9) [lo, hi] = [lo - 1, hi + 1];
+    const step = niceStep((hi - lo) / 5);
+    lo = Math.floor(lo / step) * step;
+    hi = Math.ceil(hi / step) * step;
+    const ticks: number[] = [];
+    for (let t = lo; t <= hi + step * 1e-6; t += step) ticks.push(+t.toFixed(10));
+    const left = 8 + Math.max(...ticks.map((t) => g.measureText(this.format(t)).width)) + 8;
+    const side = Math.min(width - left - 10, height - 8 - 24);
+    const box = { left, right: left + side, top: 8, bottom: 8 + side };
+    const sx = (v: number) => box.left + ((v - lo) / (hi - lo)) * side;
+    const sy = (v: number) => box.bottom - ((v - lo) / (hi - lo)) * side;
+
+    g.lineWidth = 1;
+    for (const t of ticks) {
+      g.strokeStyle = GRID;
+      g.beginPath();
+      g.moveTo(box.left, Math.round(sy(t)) + 0.5);
+      g.lineTo(box.right, Math.round(sy(t)) + 0.5);
+      g.moveTo(Math.round(sx(t)) + 0.5, box.top);
+      g.lineTo(Math.round(sx(t)) + 0.5, box.bottom);
+      g.stroke();
+      g.fillStyle = MUTED;
+      g.textAlign = 'right';
+      g.textBaseline = 'middle';
+      g.fillText(this.format(t), box.left - 8, sy(t));
+      g.textAlign = 'center';
+      g.textBaseline = 'top';
+      g.fillText(this.format(t), sx(t), box.bottom + 6);
+    }
+    g.strokeStyle = AXIS;
+    g.strokeRect(box.left + 0.5, box.top + 0.5, side, side);
+    g.save();
+    g.setLineDash([4, 4]);
+    g.strokeStyle = '#94a3b8';
+    g.beginPath();
+    g.moveTo(sx(lo), sy(lo));
+    g.lineTo(sx(hi), sy(hi));
+    g.stroke();
+    g.restore();
+    g.fillStyle = 'rgba(79, 70, 229, 0.55)';
+    for (const p of this.points) {
+      g.beginPath();
+      g.arc(sx(p.x), sy(p.y), 3, 0, 2 * Math.PI);
+      g.fill();
+    }
+  }
 }

@@ -18,18 +18,22 @@ import {
   resolveSpec,
 } from '../src/index.js';
 import { type Backend, CpuBackend, GpuBackend, type Run, type RunConfig } from './backend.js';
-import { LineChart, type Point, smooth } from './charts.js';
+import { LineChart, legend, type Point, smooth } from './charts.js';
 import { loadMnist, type Mnist } from './data.js';
 import { DrawingPad, saliencyImage } from './pad.js';
+import {
+  $,
+  fmt,
+  fmtRate,
+  formatProb,
+  formatTime,
+  pct,
+  setBackendBadge as setBadge,
+  notice as showNotice,
+} from './page.js';
 import { parseHidden, parseParams } from './params.js';
 import { type ChunkReport, type EvaluationReport, Session, type SessionState } from './session.js';
 import { ConfusionView, DigitGrid, WeightsView } from './views.js';
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`demo: #${id} is missing from the page`);
-  return el as T;
-};
 
 const params = parseParams(location.search);
 /** A new optimizer's learning rate in the form: its definition's default. */
@@ -74,49 +78,14 @@ const ui = {
   showSaliency: $<HTMLInputElement>('show-saliency'),
 };
 
-const fmt = new Intl.NumberFormat('en-US');
-const fmtRate = (v: number) => (v >= 100 ? fmt.format(Math.round(v)) : v.toFixed(1));
-const pct = (v: number, digits = 1) => `${(100 * v).toFixed(digits)}%`;
-/** A probability as a percentage with one decimal, "0%" and "100%" without. */
-const formatProb = (p: number) => `${(100 * p).toFixed(1).replace(/\.0$/, '')}%`;
-const formatTime = (ms: number) => {
-  const s = ms / 1000;
-  return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${String(Math.floor(s % 60)).padStart(2, '0')} s`;
-};
-
 // ---- notices ------------------------------------------------------------------------------------
 
 function notice(title: string, text: string, level: 'warn' | 'error' = 'warn', action?: [string, () => void]) {
-  const el = document.createElement('div');
-  el.className = 'notice';
-  el.dataset.level = level;
-  el.setAttribute('role', level === 'error' ? 'alert' : 'status');
-  const body = document.createElement('div');
-  const strong = document.createElement('strong');
-  strong.textContent = title;
-  const p = document.createElement('p');
-  p.textContent = text;
-  body.append(strong, p);
-  el.append(body);
-  if (action) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'small';
-    button.textContent = action[0];
-    button.addEventListener('click', () => {
-      el.remove();
-      action[1]();
-    });
-    el.append(button);
-  }
-  ui.notices.append(el);
-  return el;
+  return showNotice(ui.notices, title, text, level, action);
 }
 
 function setBackendBadge(kind: 'webgpu' | 'cpu' | 'lost' | 'pending', text: string): void {
-  ui.backend.dataset.kind = kind;
-  ui.backendText.textContent = text;
-  ui.backend.title = text;
+  setBadge(ui.backend, ui.backendText, kind, text);
 }
 
 // ---- controls -----------------------------------------------------------------------------------
@@ -251,20 +220,6 @@ function redrawCharts(): void {
     ['#64748b', 'train', trainAcc === undefined ? undefined : pct(trainAcc)],
     [TEST_COLOR, 'test', last(testAcc) === undefined ? undefined : pct(last(testAcc))],
   ]);
-}
-
-function legend(el: HTMLElement, items: [string, string, string | undefined][]): void {
-  el.replaceChildren(
-    ...items.map(([color, name, value]) => {
-      const span = document.createElement('span');
-      const swatch = document.createElement('i');
-      swatch.style.background = color;
-      const b = document.createElement('b');
-      b.textContent = value ?? '–';
-      span.append(swatch, `${name} `, b);
-      return span;
-    }),
-  );
 }
 
 let grid: DigitGrid | undefined;

@@ -46,7 +46,7 @@ export interface SessionOptions {
 }
 
 /** The next frame; in a hidden tab (no frames) the next task, so that training goes on. */
-const nextFrame = () =>
+export const nextFrame = () =>
   new Promise<void>((resolve) => {
     if (document.hidden) setTimeout(resolve, 0);
     else requestAnimationFrame(() => resolve());

@@ -99,6 +99,21 @@ export class DigitGrid {
   }
 }
 
+/**
+ * A confusion matrix cell's colours, by its count `n` of the true class's `total`: right answers (the
+ * diagonal) in indigo as strong as their share, mistakes in red, stronger as they grow; empty cells grey.
+ */
+export function confusionCell(n: number, total: number, diagonal: boolean): { bg: string; fg: string } {
+  const f = total ? n / total : 0;
+  if (diagonal) return { bg: `rgba(79, 70, 229, ${0.08 + 0.82 * f})`, fg: f > 0.55 ? '#fff' : '#17202f' };
+  if (n === 0) return { bg: '#f6f7f9', fg: '#17202f' };
+  const a = Math.min(1, (f * 8) ** 0.6);
+  return { bg: `rgba(224, 69, 58, ${0.1 + 0.75 * a})`, fg: a > 0.7 ? '#fff' : '#17202f' };
+}
+
+/** The recall of a true class: right answers of its rows, as a percentage with one decimal. */
+const recall = (row: readonly number[], t: number, total: number) => `${((100 * row[t]) / total).toFixed(1)}%`;
+
 /** The confusion matrix: counts, right answers in indigo, mistakes in red (stronger as they grow). */
 export class ConfusionView {
   private confusion: number[][] | undefined;
@@ -138,20 +153,9 @@ export class ConfusionView {
       const total = m[t].reduce((a, b) => a + b, 0);
       for (let p = 0; p < C; p++) {
         const n = m[t][p];
-        const f = total ? n / total : 0;
         const x = x0 + p * cell;
         const y = y0 + t * cell;
-        let bg: string;
-        let fg = '#17202f';
-        if (t === p) {
-          const a = f;
-          bg = `rgba(79, 70, 229, ${0.08 + 0.82 * a})`;
-          if (a > 0.55) fg = '#fff';
-        } else if (n > 0) {
-          const a = Math.min(1, (f * 8) ** 0.6);
-          bg = `rgba(224, 69, 58, ${0.1 + 0.75 * a})`;
-          if (a > 0.7) fg = '#fff';
-        } else bg = '#f6f7f9';
+        const { bg, fg } = confusionCell(n, total, t === p);
         g.fillStyle = bg;
         roundRect(g, x + 1, y + 1, cell - 2, cell - 2, 3);
         g.fill();
@@ -166,7 +170,7 @@ export class ConfusionView {
       if (total) {
         g.fillStyle = '#4b5565';
         g.font = font(Math.min(11.5, cell * 0.34));
-        g.fillText(`${((100 * m[t][t]) / total).toFixed(1)}%`, x0 + C * cell + recallW / 2 + 2, y0 + (t + 0.5) * cell);
+        g.fillText(recall(m[t], t, total), x0 + C * cell + recallW / 2 + 2, y0 + (t + 0.5) * cell);
       }
     }
   }
@@ -220,4 +224,56 @@ export class WeightsView {
           ? 'no hidden layer: each tile is one digit\u2019s template, 0 to 9'
           : `all ${fanOut} units: each tile is one unit's 784 input weights`;
   }
+}
+
+/**
+ * A confusion matrix with class names, as an HTML table (rows: true class, columns: predicted, then
+ * each class's recall), coloured as ConfusionView's. Names of any length or content come from people's
+ * files: they reach the page as text (textContent, the title property), never as markup.
+ */
+export class ConfusionTable {
+  constructor(private readonly root: HTMLElement) {}
+
+  update(confusion: readonly (readonly number[])[], classes: readonly string[]): void {
+    const table = document.createElement('table');
+    table.className = 'confusion-table';
+    const head = table.createTHead().insertRow();
+    const corner = document.createElement('th');
+    corner.className = 'corner';
+    corner.textContent = 'true ↓  predicted →';
+    head.append(corner, ...classes.map((c) => nameCell(c, 'col')));
+    const recallHead = document.createElement('th');
+    recallHead.textContent = 'recall';
+    head.append(recallHead);
+    const body = table.createTBody();
+    confusion.forEach((row, t) => {
+      const tr = body.insertRow();
+      tr.append(nameCell(classes[t], 'row'));
+      const total = row.reduce((a, b) => a + b, 0);
+      row.forEach((n, p) => {
+        const td = tr.insertCell();
+        const { bg, fg } = confusionCell(n, total, t === p);
+        td.style.background = bg;
+        td.style.color = fg;
+        td.textContent = String(n);
+        td.dataset.true = String(t);
+        td.dataset.predicted = String(p);
+        td.title = `true ${classes[t]}, predicted ${classes[p]}: ${n} row${n === 1 ? '' : 's'}`;
+      });
+      const r = tr.insertCell();
+      r.className = 'recall';
+      r.textContent = total ? recall(row, t, total) : '–';
+    });
+    this.root.replaceChildren(table);
+  }
+}
+
+/** A header cell holding a class name as text. */
+function nameCell(name: string, scope: 'row' | 'col'): HTMLTableCellElement {
+  const th = document.createElement('th');
+  th.scope = scope;
+  th.className = 'class-name';
+  th.textContent = name;
+  th.title = name;
+  return th;
 }
