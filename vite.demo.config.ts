@@ -8,7 +8,8 @@ import { gzip } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
 import { wgsl } from './scripts/vite-plugin-wgsl.js';
 
-// The demo pages (demo/index.html: MNIST; demo/bench.html: benchmarks) as a static site.
+// The demo pages (demo/index.html: MNIST; demo/tables.html: your own table; demo/bench.html: benchmarks) as a
+// static site.
 //   npm run demo    dev server            npm run build   → dist/demo/ (relative paths: host it anywhere)
 // The library build is vite.config.ts; the Node entry points are vite.node.config.ts.
 
@@ -76,6 +77,7 @@ export default defineConfig({
     rolldownOptions: {
       input: {
         index: resolve(root, 'demo/index.html'),
+        tables: resolve(root, 'demo/tables.html'),
         bench: resolve(root, 'demo/bench.html'),
       },
     },

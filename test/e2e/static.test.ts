@@ -1,7 +1,8 @@
 /**
  * `npm run build` writes the demo as a static site (dist/demo/) that works from any static host:
  * built here into a temporary folder, served by a plain file server (no Vite) under a sub-path,
- * opened in headless Chromium: the data loads, a short run trains, and the bench page opens.
+ * opened in headless Chromium: the data loads, a short run trains, the table page trains on its bundled
+ * sample, and the bench page opens.
  * It always uses the packaged Chromium (@sparticuz/chromium, see test/helpers/chromium.ts), so that
  * the bare-machine browser is tested in every run, also where the system has its own.
  */
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Chromium, fileUnder, launchChromium, openPage, serveFiles } from '../helpers/chromium.js';
+import { type Chromium, fileUnder, launchChromium, openPage, serveFiles, waitForStatus } from '../helpers/chromium.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SUBPATH = '/some/where/demo/';
@@ -64,10 +65,16 @@ describe('the built demo on a plain static server, under a sub-path', () => {
   });
 
   it('has the pages, the compressed data set and no absolute asset paths', () => {
-    for (const f of ['index.html', 'bench.html', 'mnist/manifest.json', 'mnist/train-images-idx3-ubyte.gzip']) {
+    for (const f of [
+      'index.html',
+      'tables.html',
+      'bench.html',
+      'mnist/manifest.json',
+      'mnist/train-images-idx3-ubyte.gzip',
+    ]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
-    for (const page of ['index.html', 'bench.html']) {
+    for (const page of ['index.html', 'tables.html', 'bench.html']) {
       const html = readFileSync(join(out, page), 'utf8');
       expect(html.match(/(?:src|href)="\/[^"]*"/g) ?? [], `${page}: root-absolute paths`).toEqual([]);
       expect(html).toMatch(/src="\.\/assets\//);
@@ -84,16 +91,29 @@ describe('the built demo on a plain static server, under a sub-path', () => {
     });
     expect(await page.locator('#backend').getAttribute('data-kind')).toBe('webgpu');
     await page.locator('#train').click();
-    await page.waitForFunction(
-      () => ['done', 'failed'].includes(document.getElementById('status')?.dataset.state ?? ''),
-      undefined,
-      { timeout: 120_000 },
-    );
-    expect(
-      await page.locator('#status').getAttribute('data-state'),
-      (await page.locator('#status').textContent()) ?? '',
-    ).toBe('done');
+    await waitForStatus(page, 'done', 120_000);
     expect(Number(await page.locator('#test-accuracy').getAttribute('data-value'))).toBeGreaterThan(0.7);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('the table page trains on its bundled penguins sample (a few epochs) and names its classes', async () => {
+    const { page, errors } = await openPage(browser.context, `${baseUrl}tables.html`);
+    await page.locator('#backend[data-kind="webgpu"]').waitFor({ timeout: 60_000 });
+    await page.locator('#sample-penguins').click(); // the sample is an asset of the build, fetched from beside the page
+    await waitForStatus(page, 'ready', 30_000);
+    expect(await page.locator('#target option:checked').textContent()).toBe('Species');
+    expect(await page.locator('#plan').textContent()).toMatch(
+      /^classification into 3 classes \(Adelie, Chinstrap, Gentoo\)/,
+    );
+    await page.locator('#epochs').fill('5');
+    await page.locator('#train').click();
+    await waitForStatus(page, 'done', 120_000);
+    expect(await page.locator('#confusion thead th.class-name').allTextContents()).toEqual([
+      'Adelie',
+      'Chinstrap',
+      'Gentoo',
+    ]);
     expect(errors).toEqual([]);
     await page.close();
   }, 180_000);

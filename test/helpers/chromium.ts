@@ -152,6 +152,25 @@ export async function openPage(
   return { page, errors };
 }
 
+/**
+ * Waits for a demo page's status line (`#status`, its `data-state`) to reach `state`, or to stop at
+ * `failed` or `lost`; throws with the line's text when it stopped anywhere but `state`.
+ */
+export async function waitForStatus(page: Page, state: string, timeout: number): Promise<void> {
+  await page.waitForFunction(
+    (want) => {
+      const s = document.getElementById('status')?.dataset.state;
+      return s === want || s === 'failed' || s === 'lost';
+    },
+    state,
+    { timeout, polling: 200 },
+  );
+  const status = page.locator('#status');
+  const reached = await status.getAttribute('data-state');
+  if (reached !== state)
+    throw new Error(`the page's status is ${reached}, not ${state}: ${await status.textContent()}`);
+}
+
 /** A Vite dev server on a free port of 127.0.0.1 (a secure context, as WebGPU needs), without HMR. */
 export async function serveWithVite(config: InlineConfig): Promise<{ baseUrl: string; close(): Promise<void> }> {
   const port = await freePort();
