@@ -696,7 +696,7 @@ describe('file decoders under seeded mutation', () => {
       // "metadata Maximum call stack size exceeded"
       'layers nested 10,000 deep',
       () => decodeCheckpoint(withMeta('spec', `{"layers":${nested(10_000, '[', ']')}}`), 'f'),
-      'f: metadata spec.layers = [[[[[[[[[[[[[[[[[…]]]]]]]]]]]]]]]]] is invalid',
+      'f: metadata spec.layers[0] = [[[[[[[[[[[[[[[[[…]]]]]]]]]]]]]]]]] is invalid: expected a width: an integer in 1..1048576',
     ],
     [
       // 'metadata "optimizer" Cannot convert undefined or null to object: "null"'
