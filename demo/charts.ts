@@ -199,6 +199,20 @@ export function smooth(points: Point[], alpha = 0.12): Point[] {
   });
 }
 
+/** The pages' loss chart: a log scale, epochs along x up to `xMax()`. */
+export function createLossChart(canvas: HTMLCanvasElement, xMax: () => number): LineChart {
+  return new LineChart(canvas, {
+    y: 'log',
+    formatY: (v) => (v >= 1 ? v.toFixed(0) : v >= 0.1 ? v.toFixed(1) : v.toPrecision(1)),
+    xMax,
+  });
+}
+
+/** The pages' accuracy chart: 0 to 100%, epochs along x up to `xMax()`. */
+export function createAccuracyChart(canvas: HTMLCanvasElement, xMax: () => number): LineChart {
+  return new LineChart(canvas, { y: 'linear', yRange: [0, 1], formatY: (v) => `${Math.round(v * 100)}%`, xMax });
+}
+
 /** A chart's legend: a swatch, a name and the latest value (– when none) per series; text only, no markup. */
 export function legend(el: HTMLElement, items: [string, string, string | undefined][]): void {
   el.replaceChildren(

@@ -18,11 +18,12 @@ import {
   resolveSpec,
 } from '../src/index.js';
 import { type Backend, CpuBackend, GpuBackend, type Run, type RunConfig } from './backend.js';
-import { LineChart, legend, type Point, smooth } from './charts.js';
+import { createAccuracyChart, createLossChart, legend, type Point, smooth } from './charts.js';
 import { loadMnist, type Mnist } from './data.js';
 import { DrawingPad, saliencyImage } from './pad.js';
 import {
   $,
+  deviceLostNotice,
   fmt,
   fmtRate,
   formatProb,
@@ -183,17 +184,9 @@ const accRaw: Point[] = [];
 const testLoss: Point[] = [];
 const testAcc: Point[] = [];
 
-const lossChart = new LineChart($<HTMLCanvasElement>('loss-chart'), {
-  y: 'log',
-  formatY: (v) => (v >= 1 ? v.toFixed(0) : v >= 0.1 ? v.toFixed(1) : v.toPrecision(1)),
-  xMax: () => session?.epochsTarget ?? Number(ui.epochs.value),
-});
-const accChart = new LineChart($<HTMLCanvasElement>('acc-chart'), {
-  y: 'linear',
-  yRange: [0, 1],
-  formatY: (v) => `${Math.round(v * 100)}%`,
-  xMax: () => session?.epochsTarget ?? Number(ui.epochs.value),
-});
+const epochsShown = () => session?.epochsTarget ?? Number(ui.epochs.value);
+const lossChart = createLossChart($<HTMLCanvasElement>('loss-chart'), epochsShown);
+const accChart = createAccuracyChart($<HTMLCanvasElement>('acc-chart'), epochsShown);
 const TRAIN_COLOR = '#94a3b8';
 const TEST_COLOR = '#4f46e5';
 
@@ -476,11 +469,11 @@ function onDeviceLost(message: string): void {
   setBackendBadge('lost', 'WebGPU device lost');
   setStatus('lost', 'The GPU device was lost; training stopped.');
   updateButtons();
-  notice(
-    'The GPU device was lost',
-    `${message}. This happens when the GPU driver resets or the browser reclaims the GPU. The trained weights are gone with it; start again on a new device.`,
-    'error',
-    ['Restart training', () => void restartBackend()],
+  deviceLostNotice(
+    ui.notices,
+    message,
+    'The trained weights are gone with it; start again on a new device.',
+    () => void restartBackend(),
   );
 }
 

@@ -61,6 +61,25 @@ export function notice(
   return el;
 }
 
+/**
+ * The notice of a GPU device lost behind the page's back: what the device said, why that happens,
+ * `gone` (what the page lost with it, and what it kept), and a button that starts again on a new one.
+ */
+export function deviceLostNotice(
+  container: HTMLElement,
+  message: string,
+  gone: string,
+  restart: () => void,
+): HTMLElement {
+  return notice(
+    container,
+    'The GPU device was lost',
+    `${message}. This happens when the GPU driver resets or the browser reclaims the GPU. ${gone}`,
+    'error',
+    ['Restart training', restart],
+  );
+}
+
 /** The badge that says where the page computes: a dot coloured by `kind` and a line of text. */
 export function setBackendBadge(
   badge: HTMLElement,

@@ -38,8 +38,19 @@ import {
   trainTestSplit,
 } from '../src/index.js';
 import { quoteName } from '../src/table/errors.js';
-import { LineChart, legend, type Point, ScatterPlot } from './charts.js';
-import { $, fmt, fmtRate, formatBytes, formatProb, formatTime, notice, pct, setBackendBadge } from './page.js';
+import { createAccuracyChart, createLossChart, legend, type Point, ScatterPlot } from './charts.js';
+import {
+  $,
+  deviceLostNotice,
+  fmt,
+  fmtRate,
+  formatBytes,
+  formatProb,
+  formatTime,
+  notice,
+  pct,
+  setBackendBadge,
+} from './page.js';
 import { parseHidden } from './params.js';
 import { nextFrame } from './session.js';
 import { CpuTableBackend, GpuTableBackend, type TableBackend, type TableNetwork } from './table_backend.js';
@@ -502,17 +513,8 @@ const trainAcc: Point[] = [];
 const valAcc: Point[] = [];
 let epochsTarget = 1;
 
-const lossChart = new LineChart($<HTMLCanvasElement>('loss-chart'), {
-  y: 'log',
-  formatY: (v) => (v >= 1 ? v.toFixed(0) : v >= 0.1 ? v.toFixed(1) : v.toPrecision(1)),
-  xMax: () => epochsTarget,
-});
-const accChart = new LineChart($<HTMLCanvasElement>('acc-chart'), {
-  y: 'linear',
-  yRange: [0, 1],
-  formatY: (v) => `${Math.round(v * 100)}%`,
-  xMax: () => epochsTarget,
-});
+const lossChart = createLossChart($<HTMLCanvasElement>('loss-chart'), () => epochsTarget);
+const accChart = createAccuracyChart($<HTMLCanvasElement>('acc-chart'), () => epochsTarget);
 const confusion = new ConfusionTable(ui.confusion);
 const scatter = new ScatterPlot($<HTMLCanvasElement>('scatter'));
 
@@ -936,12 +938,11 @@ function onDeviceLost(message: string): void {
   badge('lost', 'WebGPU device lost');
   setStatus('lost', 'The GPU device was lost; training stopped.');
   updateButtons();
-  notice(
+  deviceLostNotice(
     ui.notices,
-    'The GPU device was lost',
-    `${message}. This happens when the GPU driver resets or the browser reclaims the GPU. The network is gone with it; your file and choices stay: start again on a new device.`,
-    'error',
-    ['Restart training', () => void restart()],
+    message,
+    'The network is gone with it; your file and choices stay: start again on a new device.',
+    () => void restart(),
   );
 }
 
