@@ -11,7 +11,7 @@
 //   dx[r,c] = (γ_c·ρ_c/B)·(B·dy[r,c] − Σ_r dy[r,c] − x̂[r,c]·Σ_r dy[r,c]·x̂[r,c])
 // x, y, dy, dx: [B, C]; γ, β, running statistics, μ, ρ: [C].
 import { checkLength } from './check.js';
-import { affineRef, momentsRef, type NormStats, rstdOf } from './norm.js';
+import { affineRef, type NormStats, normalizeRef, rstdOf } from './norm.js';
 
 export interface RunningStats {
   mean: Float64Array;
@@ -30,9 +30,8 @@ export function batchNormForwardRef(
   running: RunningStats,
   y: Float64Array,
 ): NormStats & { running: RunningStats } {
-  const { mean, variance } = momentsRef(x, rows, cols, 'column');
-  const stats = { mean, rstd: rstdOf(variance, eps) };
-  affineRef(x, gamma, beta, stats, rows, cols, 'column', y);
+  const { mean, rstd, variance } = normalizeRef(x, gamma, beta, rows, cols, eps, 'column', y);
+  const stats = { mean, rstd };
   const next = {
     mean: mean.map((mu, c) => (1 - momentum) * (running.mean[c] as number) + momentum * mu),
     // the unbiased variance σ²·B/(B − 1); a batch of one row has none, and leaves running_var as it was

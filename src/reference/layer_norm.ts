@@ -7,7 +7,7 @@
 //   dx[r,c] = ρ_r·(g[r,c] − mean_c(g[r,:]) − x̂[r,c]·mean_c(g[r,:]·x̂[r,:]))
 // x, y, dy, dx: [R, C] row-major; γ, β, dγ, dβ: [C]; μ, ρ: [R] (kept by the forward for the backward).
 import { checkLength } from './check.js';
-import { affineRef, momentsRef, type NormStats, rstdOf } from './norm.js';
+import { type NormStats, normalizeRef } from './norm.js';
 
 export type { NormStats };
 
@@ -21,10 +21,8 @@ export function layerNormForwardRef(
   eps: number,
   y: Float64Array,
 ): NormStats {
-  const { mean, variance } = momentsRef(x, rows, cols, 'row');
-  const stats = { mean, rstd: rstdOf(variance, eps) };
-  affineRef(x, gamma, beta, stats, rows, cols, 'row', y);
-  return stats;
+  const { mean, rstd } = normalizeRef(x, gamma, beta, rows, cols, eps, 'row', y);
+  return { mean, rstd };
 }
 
 /** dγ, dβ and dx (when given) from dy and the forward's statistics. */

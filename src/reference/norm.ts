@@ -71,3 +71,23 @@ export function affineRef(
     }
   }
 }
+
+/**
+ * The whole normalisation of a forward pass from the input's own statistics: each group's moments,
+ * ρ, and y = γ_c·(x − μ_g)·ρ_g + β_c. Returns μ and ρ (what a backward needs) and the biased variance.
+ */
+export function normalizeRef(
+  x: ArrayLike<number>,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  eps: number,
+  axis: NormAxis,
+  y: Float64Array,
+): NormStats & { variance: Float64Array } {
+  const { mean, variance } = momentsRef(x, rows, cols, axis);
+  const stats = { mean, rstd: rstdOf(variance, eps) };
+  affineRef(x, gamma, beta, stats, rows, cols, axis, y);
+  return { ...stats, variance };
+}
