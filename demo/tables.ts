@@ -386,6 +386,11 @@ function replan(): void {
     const isTarget = !!target?.includes(c.name);
     tr.dataset.target = String(isTarget);
     const select = tr.querySelector('select') as HTMLSelectElement;
+    // The target's menu says so (and is locked); another column's shows its role again.
+    const targetOption = select.querySelector<HTMLOptionElement>('option[value="target"]');
+    if (isTarget && !targetOption) select.append(new Option('target', 'target'));
+    if (!isTarget) targetOption?.remove();
+    select.value = isTarget ? 'target' : roles[i];
     select.disabled = isTarget || !!training;
   });
   if (ui.target.value === '' || !target) {

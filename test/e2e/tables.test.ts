@@ -108,6 +108,9 @@ describe('demo/tables.html in headless Chromium', () => {
     expect(await page.locator('#data-summary').textContent()).toContain(EVIL_FILE);
     expect(await page.locator('#columns tbody th').allTextContents()).toContain(EVIL_COLUMN);
     await page.locator('#target').selectOption({ label: 'Species' });
+    expect(await roleOf(page, 'Species').inputValue()).toBe('target');
+    expect(await roleOf(page, 'Species').isDisabled()).toBe(true);
+    expect(await roleOf(page, EVIL_COLUMN).inputValue()).toBe('input'); // inferred: a text column, a category input
     await page.locator('#missing').selectOption('drop');
     expect(await page.locator('#plan').getAttribute('data-state')).toBe('ok');
     expect(await page.locator('#plan').textContent()).toContain(`3 classes (${EVIL_CLASS}, Adelie, Chinstrap)`);
@@ -149,7 +152,7 @@ describe('demo/tables.html in headless Chromium', () => {
     expect(classes).toEqual([EVIL_CLASS, 'Adelie', 'Chinstrap']);
     expect(await page.locator('#confusion tbody th.class-name').allTextContents()).toEqual(classes);
     const counts = (await page.locator('#confusion tbody td[data-true]').allTextContents()).map(Number);
-    expect(counts.reduce((a, b) => a + b, 0)).toBe(67); // the validation rows: 20% of 333
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(67); // the validation rows: 20% of the 334 without missing values
     expect(await page.locator('#chart-loss, #loss-legend b').first().textContent()).not.toBe('–');
 
     // A row: edited, predicted by class name.
