@@ -1,21 +1,26 @@
 /**
  * A saved network as an ONNX graph that computes what `mlp.predict` returns (docs/maths.md §2): the
- * input scaling the file records (`inputScale`), then per dense layer `Z = A·Wᵀ + b` (Gemm, with
- * the file's `[out, in]` weight, `transB = 1`) and its activation, then the head's outputs
+ * input scaling the file records (`inputScale`), then the walker's layers in their evaluation form
+ * (src/model/layers/network.ts) — a dense layer `Z = A·Wᵀ + b` (Gemm, with the file's `[out, in]`
+ * weight, `transB = 1`), LayerNorm (LayerNormalization), BatchNorm1d with its running statistics
+ * (BatchNormalization), dropout as nothing — each with its activation, then the head's outputs
  * (softmax or sigmoid probabilities, or the regression values themselves).
  *
  * Opset 17 (IR version 8, the pair of ONNX 1.12 in onnx's docs/Versioning.md): every operator used
- * here — Gemm, Relu, LeakyRelu, Tanh, Sigmoid, Softmax, Mul, Div, Add — is in onnxruntime-web's
- * WebGPU execution provider, and 17 is the first opset with LayerNormalization. ONNX's own Gelu
- * operator is opset 20: GELU is written out as the nodes of our definition instead (below).
+ * here — Gemm, LayerNormalization, BatchNormalization, Relu, LeakyRelu, Tanh, Sigmoid, Softmax, Mul,
+ * Div, Add — is in onnxruntime-web's WebGPU execution provider, and 17 is the first opset with
+ * LayerNormalization. ONNX's own Gelu operator is opset 20: GELU is written out as the nodes of our
+ * definition instead (below).
  *
- * Each activation and head has its ONNX form in the tables below, typed by the registries' names:
- * an activation or head added to the library without one does not compile.
+ * Each layer kind, activation and head has its ONNX form in the tables below, typed by the
+ * registries' names: a layer kind, activation or head added to the library without one does not compile.
  */
 import { GELU_C, GELU_K } from '../model/activations/gelu.js';
 import { type ActivationName, describeActivation } from '../model/activations/index.js';
 import { describeHead, type HeadName } from '../model/heads/outputs.js';
-import { activationOf, headName, type MlpSpec } from '../model/spec.js';
+import type { Layer, LayerKindName } from '../model/layers/definition.js';
+import { networkLayers, shapeOf } from '../model/layers/network.js';
+import { headName, type MlpSpec } from '../model/spec.js';
 import { checkOptions, fail, formatValue, type ParamValues } from '../params.js';
 import {
   decodePreprocessing,
@@ -27,7 +32,14 @@ import {
 } from '../table/preprocessing.js';
 import { featureNames as tableFeatureNames } from '../table/schema.js';
 import { VERSION } from '../version.js';
-import { decodeModel, type LoadedModel, layerTensors, type MODEL_OWN_KEYS, metadataObject } from './model_file.js';
+import {
+  decodeModel,
+  type LoadedModel,
+  layerTensors,
+  type MODEL_OWN_KEYS,
+  metadataObject,
+  runningTensors,
+} from './model_file.js';
 import { encodeOnnx, type OnnxInitializer, type OnnxModel, type OnnxNode } from './onnx.js';
 import type { FileBytes } from './safetensors.js';
 
@@ -63,8 +75,17 @@ const OWN_KEYS: { readonly [K in (typeof MODEL_OWN_KEYS)[number]]: { carried: bo
   preprocessing: { carried: true }, // the input affine and the regression outputs' unscaling: in the graph
 };
 
-/** The spec keys the export knows: a file with another (a newer file format) is refused, not half-exported. */
-const SPEC_KEYS = ['layers', 'activations', 'head'];
+/**
+ * The spec keys the export knows, typed by MlpSpec's (a key added there does not compile until it is
+ * here): a file with another (a newer file format) is refused, not half-exported.
+ */
+const SPEC_KEYS = Object.keys({
+  layers: true,
+  activations: true,
+  head: true,
+  norms: true,
+  dropouts: true,
+} satisfies { readonly [K in keyof Required<MlpSpec>]: true });
 
 /** A graph being built: nodes in order, and the constants they use. */
 class Graph {
@@ -122,6 +143,50 @@ const ONNX_ACTIVATIONS: { readonly [K in ActivationName]: OnnxActivation } = {
     const onePlusT = g.node('Add', [g.constant('one', 1), t], `${out}.one_plus_tanh`);
     const halfX = g.node('Mul', [g.constant('half', 0.5), x], `${out}.half_x`);
     return g.node('Mul', [halfX, onePlusT], out);
+  },
+};
+
+/**
+ * A layer kind's ONNX form (its activation follows, from ONNX_ACTIVATIONS): the nodes from the value
+ * `x`, the last one's output named `out`, `tensor` naming (and adding) the layer's tensor of
+ * that file name (`weight`, `norm.running_var`); and how its output is named in the graph,
+ * `layers.{block}.{output}`. Typed by the walker's kinds: a kind added without one does not compile.
+ */
+interface OnnxLayer {
+  output: string;
+  nodes(g: Graph, x: string, layer: Layer, tensor: (name: string) => string, out: string): string;
+}
+
+const ONNX_LAYERS: { readonly [K in LayerKindName]: OnnxLayer } = {
+  // Z = A·Wᵀ + b with the file's [out, in] weight (torch.nn.Linear's)
+  dense: {
+    output: 'z',
+    nodes: (g, x, _l, t, out) => g.node('Gemm', [x, t('weight'), t('bias')], out, [{ name: 'transB', int: 1 }]),
+  },
+  // evaluation is the identity (inverted dropout scales in training): no node, as predict runs none
+  dropout: { output: 'dropout', nodes: (_g, x) => x },
+  // γ·(x − μ_r)/√(σ_r² + ε) + β over each row's units (docs/maths.md §12; the export §10):
+  // LayerNormalization (opset 17) over the last axis, ε in float32 as the kernel's
+  layerNorm: {
+    output: 'norm',
+    nodes: (g, x, layer, t, out) =>
+      g.node('LayerNormalization', [x, t('norm.weight'), t('norm.bias')], out, [
+        { name: 'axis', int: -1 },
+        { name: 'epsilon', float: layer.params.eps as number },
+      ]),
+  },
+  // evaluation form, γ·(x − m)/√(v + ε) + β with the running mean and variance (maths §12): ONNX's
+  // BatchNormalization in inference mode (training_mode 0, its default), whose channels are the
+  // second dimension — a unit of [batch, units] as BatchNorm1d's
+  batchNorm: {
+    output: 'norm',
+    nodes: (g, x, layer, t, out) =>
+      g.node(
+        'BatchNormalization',
+        [x, t('norm.weight'), t('norm.bias'), t('norm.running_mean'), t('norm.running_var')],
+        out,
+        [{ name: 'epsilon', float: layer.params.eps as number }],
+      ),
   },
 };
 
@@ -214,22 +279,27 @@ export function onnxModel(bytes: FileBytes, options: OnnxOptions = {}, name = 'm
   const head = ONNX_HEADS[headName(spec) as HeadName];
   // A regression network's outputs z·std + mean (trained on standardised targets), as predict unscales them.
   const outAffine = pre && outputAffine(pre);
-  const L = spec.layers.length - 1;
-  const tensors = layerTensors(file.layout, file.params); // layers.{l}.weight [out, in], layers.{l}.bias [out]
-  for (let l = 0; l < L; l++) {
-    const [weight, bias] = [tensors[2 * l], tensors[2 * l + 1]];
-    g.initializers.push(
-      { name: weight.name, dims: weight.shape, data: weight.data },
-      { name: bias.name, dims: bias.shape, data: bias.data },
-    );
-    const last = l === L - 1;
-    const z = last && !head.node && !outAffine ? head.output : `layers.${l}.z`;
-    x = g.node('Gemm', [x, weight.name, bias.name], z, [{ name: 'transB', int: 1 }]);
-    if (!last) {
-      const { definition, params } = activationOf(spec, l);
-      x = ONNX_ACTIVATIONS[definition.name as ActivationName](g, x, `layers.${l}.${definition.name}`, params);
-    }
-  }
+  // Each layer of the walker's list as its ONNX form (dropout: none), then its activation; the last
+  // layer is the output block's dense layer (linear: the head follows).
+  const layers = networkLayers(spec);
+  const tensors = new Map(
+    [...layerTensors(file.layout, file.params), ...runningTensors(file.layout, file.running)].map((t) => [t.name, t]),
+  );
+  layers.forEach((layer, i) => {
+    const tensor = (name: string) => {
+      const full = `layers.${layer.block}.${name}`;
+      const t = tensors.get(full);
+      if (!t) throw new Error(`ONNX export: the model has no tensor ${full}`); // decodeModel read them all
+      g.initializers.push({ name: full, dims: t.shape, data: t.data });
+      return full;
+    };
+    const last = i === layers.length - 1;
+    const out =
+      last && !head.node && !outAffine ? head.output : `layers.${layer.block}.${ONNX_LAYERS[layer.kind].output}`;
+    x = ONNX_LAYERS[layer.kind].nodes(g, x, layer, tensor, out);
+    const { definition, params } = layer.activation;
+    x = ONNX_ACTIVATIONS[definition.name as ActivationName](g, x, `layers.${layer.block}.${definition.name}`, params);
+  });
   if (head.node) x = head.node(g, x, outAffine ? 'head' : head.output);
   if (outAffine) {
     const s = g.initializer('target.std', [C], outAffine.scale);
@@ -325,8 +395,18 @@ function names(
   return list;
 }
 
-/** `[784, 512, 10] relu, softmax head`. */
+/** `[784, 512, 10] relu, softmax head`; `[784, 256, 10] relu with BatchNorm1d, dropout, softmax head`. */
 function describeNetwork(spec: MlpSpec): string {
   const acts = [...new Set(spec.activations.map(describeActivation))];
-  return `[${spec.layers.join(', ')}]${acts.length ? ` ${acts.join(' / ')}` : ''}, ${describeHead(spec.head)} head`;
+  const kinds = [
+    ...new Set(
+      networkLayers(spec)
+        .filter((layer) => layer.kind !== 'dense')
+        .map((layer) => shapeOf(layer).title),
+    ),
+  ];
+  return (
+    `[${spec.layers.join(', ')}]${acts.length ? ` ${acts.join(' / ')}` : ''}` +
+    `${kinds.length ? ` with ${kinds.join(', ')}` : ''}, ${describeHead(spec.head)} head`
+  );
 }

@@ -2,7 +2,8 @@
  * The exported ONNX files in a browser: onnxruntime-web in headless Chromium, with its WebGPU
  * execution provider (on SwiftShader's adapter here), falling back to its wasm provider only if the
  * WebGPU one cannot start — the test says which ran. The networks are test/helpers/onnx_cases.ts's
- * (every activation and head on random inputs, three trained on MNIST), trained and predicted in
+ * (every activation and head on random inputs, every layer kind before every head, networks trained
+ * on MNIST and on tables), trained and predicted in
  * Node (`mlp.predict`, Dawn); the browser gets the .onnx files and the inputs from a plain file
  * server, and its outputs must be within 1e-6 of `mlp.predict`'s (see compareOutputs for the one
  * exception), at batch sizes 1 and 1,000.
@@ -14,6 +15,7 @@ import {
   compareOutputs,
   type ExportedCase,
   exportCase,
+  LAYER_CASES,
   loadRealData,
   RANDOM_CASES,
   REAL_CASES,
@@ -55,7 +57,7 @@ const cases: ExportedCase[] = [];
 
 beforeAll(async () => {
   await loadRealData();
-  for (const c of [...RANDOM_CASES, ...REAL_CASES]) {
+  for (const c of [...RANDOM_CASES, ...LAYER_CASES, ...REAL_CASES]) {
     const exported = await exportCase(c);
     const i = cases.push(exported) - 1;
     files.set(`/case${i}.onnx`, exported.onnx);

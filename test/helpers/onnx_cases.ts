@@ -18,7 +18,7 @@ import { encodeTable, type TableData } from '../../src/table/encode.js';
 import { decodePreprocessing, inputAffine, outputAffine } from '../../src/table/preprocessing.js';
 import { readTable } from '../../src/table/read.js';
 import { trainTestSplit } from '../../src/table/split.js';
-import { toRefParams } from '../../src/train/check.js';
+import { toRefParams, toRefRunning } from '../../src/train/check.js';
 import { vegaBytes } from './datasets.js';
 import { randomArray, randomInts } from './random.js';
 
@@ -120,6 +120,55 @@ export const RANDOM_CASES: OnnxCase[] = [
   ),
   random('no hidden layer, softmax head', { layers: [12, 4] }, 6, 'labels'),
   random('trained on bytes (inputScale 1/255), relu, softmax head', { layers: [12, 10, 3] }, 7, 'labels', true),
+];
+
+/**
+ * Every layer kind (LayerNorm, BatchNorm1d in its evaluation form with the running statistics its
+ * training left, dropout as the identity), alone and together, before every head: each head has each
+ * kind, and norms with parameters of their own.
+ */
+export const LAYER_CASES: OnnxCase[] = [
+  random('LayerNorm → relu, softmax head', { layers: [12, { units: 16, norm: 'layer' }, 5] }, 11, 'labels'),
+  random('BatchNorm1d → relu, softmax head', { layers: [12, { units: 16, norm: 'batch' }, 5] }, 12, 'labels'),
+  random('relu → dropout 0.3, softmax head', { layers: [12, { units: 16, dropout: 0.3 }, 5] }, 13, 'labels'),
+  random(
+    'LayerNorm (ε 1e-3) → gelu, BatchNorm1d (momentum 0.3) → tanh → dropout 0.2, sigmoid head',
+    {
+      layers: [
+        12,
+        { units: 16, norm: { name: 'layer', eps: 1e-3 }, activation: 'gelu' },
+        { units: 9, norm: { name: 'batch', momentum: 0.3 }, activation: 'tanh', dropout: 0.2 },
+        4,
+      ],
+      head: 'sigmoid',
+    },
+    14,
+    'binary',
+  ),
+  random(
+    'BatchNorm1d (ε 1e-3) → sigmoid → dropout 0.5, LayerNorm → leakyRelu, mse head',
+    {
+      layers: [
+        12,
+        { units: 16, norm: { name: 'batch', eps: 1e-3 }, activation: 'sigmoid', dropout: 0.5 },
+        { units: 8, norm: 'layer', activation: 'leakyRelu' },
+        3,
+      ],
+      head: 'mse',
+    },
+    15,
+    'values',
+  ),
+  random(
+    'LayerNorm → gelu → dropout 0.25, BatchNorm1d → linear, huber head',
+    {
+      layers: [12, { units: 16, norm: 'layer', dropout: 0.25 }, { units: 8, norm: 'batch', activation: 'linear' }, 2],
+      activation: 'gelu',
+      head: { name: 'huber', delta: 0.5 },
+    },
+    16,
+    'values',
+  ),
 ];
 
 let mnist: { train: MnistSplit; test: MnistSplit } | undefined;
@@ -227,6 +276,11 @@ export const REAL_CASES: OnnxCase[] = [
     (l) => [l / 9, l >= 5 ? 1 : 0],
   ),
   mnistCase(
+    'MNIST [784, 64 BatchNorm1d relu dropout 0.2, 32 LayerNorm relu, 10], softmax head',
+    { layers: [784, { units: 64, norm: 'batch', dropout: 0.2 }, { units: 32, norm: 'layer' }, 10] },
+    (l) => [l],
+  ),
+  mnistCase(
     'MNIST multi-label [784, 32, 3] tanh, sigmoid head (even, ≥ 5, has a loop)',
     { layers: [784, 32, 3], activation: 'tanh', head: 'sigmoid' },
     (l) => [l % 2 === 0 ? 1 : 0, l >= 5 ? 1 : 0, [0, 6, 8, 9].includes(l) ? 1 : 0],
@@ -244,6 +298,7 @@ export async function exportCase(c: OnnxCase): Promise<ExportedCase> {
     const onnx = await toOnnx(mlp);
     const saved = decodeModel(await mlp.save());
     const params = toRefParams(saved.layout, saved.params);
+    const running = toRefRunning(saved.layout, saved.running); // BatchNorm's, as training left them
     const D = mlp.layers[0];
     const C = mlp.layers[mlp.layers.length - 1];
     const json = saved.metadata.preprocessing;
@@ -257,7 +312,12 @@ export async function exportCase(c: OnnxCase): Promise<ExportedCase> {
       const seen = raw instanceof Uint8Array ? Float32Array.from(raw, (v) => v / 255) : Float64Array.from(raw);
       if (inAffine)
         for (let i = 0; i < seen.length; i++) seen[i] = seen[i] * inAffine.scale[i % D] + inAffine.shift[i % D];
-      const exact = headOutputsRef(saved.spec, mlpForwardRef(saved.spec, params, seen, rows).logits, rows, C);
+      const exact = headOutputsRef(
+        saved.spec,
+        mlpForwardRef(saved.spec, params, seen, rows, { running }).logits,
+        rows,
+        C,
+      );
       if (outAffine)
         for (let i = 0; i < exact.length; i++) exact[i] = exact[i] * outAffine.scale[i % C] + outAffine.shift[i % C];
       batches.push({ rows, inputs: Float32Array.from(raw), expected, exact });

@@ -2,11 +2,12 @@
  * ONNX export end to end in Node: networks trained here on the GPU, exported with `toOnnx`, run by
  * onnxruntime-node (its CPU execution provider): the outputs must be `mlp.predict`'s within 1e-6
  * (see compareOutputs for the one exception, and why), for every activation and head on random
- * inputs and for four networks trained on MNIST (classifiers as small as [784, 64, 10] and as large
- * as npm run train's [784, 512, 10], a regression and a multi-label network), at batch sizes 1 and
- * 1,000. The largest difference per case, and each side's from the float64 outputs, is printed at
- * the end. The networks are test/helpers/onnx_cases.ts's, which
- * test/e2e/onnx_web.test.ts runs in onnxruntime-web.
+ * inputs, for every layer kind (LayerNorm, BatchNorm1d, dropout) alone and together before every
+ * head, and for five networks trained on MNIST (classifiers as small as [784, 64, 10] and as large
+ * as npm run train's [784, 512, 10], one with BatchNorm1d, dropout and LayerNorm, a regression and
+ * a multi-label network), at batch sizes 1 and 1,000. The largest difference per case, and each
+ * side's from the float64 outputs, is printed at the end. The networks are
+ * test/helpers/onnx_cases.ts's, which test/e2e/onnx_web.test.ts runs in onnxruntime-web.
  */
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import {
   compareOutputs,
   type ExportedCase,
   exportCase,
+  LAYER_CASES,
   loadRealData,
   RANDOM_CASES,
   REAL_CASES,
@@ -48,6 +50,12 @@ async function check(c: ExportedCase): Promise<void> {
 describe('onnxruntime-node runs the exported file as mlp.predict computes it', () => {
   for (const c of RANDOM_CASES) {
     it(`random inputs: ${c.name}`, async () => {
+      await check(await exportCase(c));
+    });
+  }
+
+  for (const c of LAYER_CASES) {
+    it(`layer kinds, random inputs: ${c.name}`, async () => {
       await check(await exportCase(c));
     });
   }

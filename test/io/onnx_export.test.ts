@@ -1,11 +1,11 @@
 /**
  * The ONNX export's graph, read back with test/helpers/onnx.ts: opset, symbolic batch, metadata_props,
- * GELU's nodes, the input scaling; and files that cannot be exported are errors that say why. That
- * onnxruntime computes what mlp.predict does is test/interop/onnxruntime.test.ts (Node) and
- * test/e2e/onnx_web.test.ts (the browser, WebGPU).
+ * GELU's nodes, the layer kinds' nodes and tensors, the input scaling; and files that cannot be
+ * exported are errors that say why. That onnxruntime computes what mlp.predict does is
+ * test/interop/onnxruntime.test.ts (Node) and test/e2e/onnx_web.test.ts (the browser, WebGPU).
  */
 import { describe, expect, it } from 'vitest';
-import { encodeModel, layerTensors } from '../../src/io/model_file.js';
+import { decodeModel, encodeModel, layerTensors, runningTensors } from '../../src/io/model_file.js';
 import { ONNX_IR_VERSION, ONNX_OPSET } from '../../src/io/onnx_export.js';
 import { encodeSafetensors } from '../../src/io/safetensors.js';
 import { createMLP, loadMLP, toOnnx } from '../../src/mlp.js';
@@ -93,6 +93,84 @@ describe('the exported graph', () => {
     } finally {
       await mlp.destroy();
     }
+  });
+});
+
+describe('the layer kinds: LayerNorm, BatchNorm1d in evaluation form, dropout as nothing', () => {
+  it("each in the walker's order, between the linear map and the activation, with the file's tensors", async () => {
+    const mlp = await createMLP({
+      layers: [
+        6,
+        { units: 5, norm: { name: 'batch', eps: 1e-3, momentum: 0.3 }, dropout: 0.2 },
+        { units: 4, norm: 'layer', activation: 'tanh', dropout: 0.1 },
+        3,
+      ],
+      seed: 4,
+    });
+    try {
+      // trained a few steps, so that the running statistics are the batches', not their 0 and 1
+      await mlp.fit(
+        randomArray(64 * 6, 5, 2),
+        Uint32Array.from({ length: 64 }, (_, i) => i % 3),
+        {
+          epochs: 2,
+          batchSize: 16,
+        },
+      );
+      const bytes = await mlp.save();
+      const model = readOnnx(await toOnnx(bytes));
+      expect(model.graph.nodes.map((n) => `${n.op}:${n.outputs[0]}`)).toEqual([
+        'Gemm:layers.0.z',
+        'BatchNormalization:layers.0.norm',
+        'Relu:layers.0.relu', // dropout: no node (the identity in evaluation)
+        'Gemm:layers.1.z',
+        'LayerNormalization:layers.1.norm',
+        'Tanh:layers.1.tanh',
+        'Gemm:layers.2.z',
+        'Softmax:probabilities',
+      ]);
+      const [bn, ln] = [model.graph.nodes[1], model.graph.nodes[4]];
+      expect(bn.inputs).toEqual([
+        'layers.0.z',
+        'layers.0.norm.weight',
+        'layers.0.norm.bias',
+        'layers.0.norm.running_mean',
+        'layers.0.norm.running_var',
+      ]);
+      expect(bn.attributes).toEqual({ epsilon: Math.fround(1e-3) }); // training_mode: 0, its default
+      expect(model.graph.nodes[3].inputs[0]).toBe('layers.0.relu'); // the dropout's output is its input
+      expect(ln.inputs).toEqual(['layers.1.z', 'layers.1.norm.weight', 'layers.1.norm.bias']);
+      expect(ln.attributes).toEqual({ axis: -1, epsilon: Math.fround(1e-5) });
+      const file = decodeModel(bytes);
+      const saved = new Map(
+        [...layerTensors(file.layout, file.params), ...runningTensors(file.layout, file.running)].map((t) => [
+          t.name,
+          t.data,
+        ]),
+      );
+      expect(model.graph.initializers.map((t) => t.name).sort()).toEqual([...saved.keys()].sort());
+      for (const t of model.graph.initializers) expect(t.data, t.name).toEqual(saved.get(t.name));
+      const init = (name: string) => model.graph.initializers.find((t) => t.name === name)?.data ?? [];
+      expect(init('layers.0.norm.running_mean').some((v) => v !== 0)).toBe(true);
+      expect(init('layers.0.norm.running_var').some((v) => v !== 1)).toBe(true);
+      expect(model.metadata.spec).toBe(file.metadata.spec); // norms and dropouts with it
+      expect(model.doc).toContain('BatchNorm1d');
+    } finally {
+      await mlp.destroy();
+    }
+  });
+
+  it('a network with dropout exports as the same network without it (what predict runs)', async () => {
+    const plain = resolveSpec({ layers: [4, 6, 5, 2] });
+    const params = randomArray(paramLayout(plain).totalFloats, 6);
+    const dropped = resolveSpec({ layers: [4, { units: 6, dropout: 0.5 }, { units: 5, dropout: 0.1 }, 2] });
+    expect(paramLayout(dropped).totalFloats).toBe(params.length);
+    const [a, b] = [
+      readOnnx(await toOnnx(encodeModel(plain, params))),
+      readOnnx(await toOnnx(encodeModel(dropped, params))),
+    ];
+    expect(b.graph.nodes).toEqual(a.graph.nodes);
+    expect(b.graph.initializers).toEqual(a.graph.initializers);
   });
 });
 
@@ -200,7 +278,7 @@ describe('what cannot be exported is an error naming it', () => {
       /^cannot export to ONNX: model file: its spec has "attention" \(.*self.*\), which webgpu-mlp /,
     );
     expect(error).toContain(
-      `which webgpu-mlp ${VERSION} does not know (a file from a newer version?): it knows layers,`,
+      `which webgpu-mlp ${VERSION} does not know (a file from a newer version?): it knows layers, activations, head, norms, dropouts`,
     );
   });
 
