@@ -254,7 +254,7 @@ describe('demo/tables.html in headless Chromium', () => {
     await page.close();
   }, 240_000);
 
-  it('demo/tables.ts: files that cannot be used say what and where; a large file shows its progress; roles fix an identifier; the cars sample opens ready to train', async () => {
+  it('demo/tables.ts: files that cannot be used say what and where; a large file shows its progress; roles fix an identifier; { input, output } rows and the cars sample open ready to train', async () => {
     const { page, errors } = await open();
     await page.locator('#backend[data-kind="webgpu"]').waitFor({ timeout: 30_000 });
 
@@ -326,6 +326,19 @@ describe('demo/tables.html in headless Chromium', () => {
       'classification into 3 classes (a, b, c); 4 columns → 4 inputs',
     );
     expect(await page.locator('#train').isEnabled()).toBe(true);
+
+    // ml5/brain.js-style { input, output } rows: their outputs are the target, chosen already.
+    const io = Array.from({ length: 20 }, (_, i) => {
+      const v = (i % 10) / 10;
+      return { input: { r: v, g: 1 - v, b: 0.5 }, output: { color: v < 0.5 ? 'dark' : 'light' } };
+    });
+    await pick(page, 'colors.json', Buffer.from(JSON.stringify(io)), 'application/json');
+    await page.locator('#data-summary', { hasText: 'colors.json' }).waitFor({ timeout: 30_000 });
+    await waitForStatus(page, 'ready', 30_000);
+    expect(await page.locator('#target option:checked').textContent()).toBe("the rows' outputs: color");
+    expect(await page.locator('#plan').textContent()).toMatch(
+      /^classification into 2 classes \(dark, light\); 3 columns → 3 inputs/,
+    );
 
     // The bundled cars sample (served with the page): read, its target and roles chosen, ready to train.
     await page.locator('#sample-cars').click();
