@@ -267,6 +267,16 @@ fn store_tile(m: u32, n: u32, s: u32, t: mat4x4f) {
   store_row(m + 3u, n, s, t[3]);
 }
 
+// C[m, n + j] = the epilogue of v[j] for the elements inside C (or partial, db: see emit): how the quick
+// 4×4 block stores, each element once, the epilogue inlined at its 16 stores.
+fn emit_row(m: u32, n: u32, s: u32, v: vec4f) {
+  if (m >= dims.M + AUG) { return; }
+  if (n < dims.N) { emit(m, n, s, v.x); }
+  if (n + 1u < dims.N) { emit(m, n + 1u, s, v.y); }
+  if (n + 2u < dims.N) { emit(m, n + 2u, s, v.z); }
+  if (n + 3u < dims.N) { emit(m, n + 3u, s, v.w); }
+}
+
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul_direct(@builtin(global_invocation_id) gid: vec3u) {
   let m = gid.y * DM;
@@ -322,6 +332,16 @@ fn matmul_direct(@builtin(global_invocation_id) gid: vec3u) {
     ib1 += step_b;
   }
   let s = gid.z;
+  if (DM == 4u && DN == 4u) {
+    // The quick 4×4 kernel: the epilogue at each store (16 of them compile in tens of ms) rather than
+    // in a second pass reading C back, which took 10–25% of a small product's time (docs/benchmarks.md).
+    // The same product through the same epilogue: the same bits.
+    emit_row(m, n, s, c00[0]);
+    emit_row(m + 1u, n, s, c00[1]);
+    emit_row(m + 2u, n, s, c00[2]);
+    emit_row(m + 3u, n, s, c00[3]);
+    return;
+  }
   store_tile(m, n, s, c00);
   if (DN > 4u) { store_tile(m, n + 4u, s, c01); }
   if (DM > 4u) {

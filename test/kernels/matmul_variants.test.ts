@@ -73,7 +73,15 @@ describe.each(OTHERS)('matmul (%s) against the Float64 reference', (variant) => 
 });
 
 describe('split-K: slices added in a fixed order by a second dispatch', () => {
-  const SPLITS = ['tiled/k2', 'tiled/k16', 'tiled.32x16/k4', 'tiled.128x128/k8', 'direct/k4', 'direct.8x4/k16'];
+  const SPLITS = [
+    'tiled/k2',
+    'tiled/k16',
+    'tiled.32x16/k4',
+    'tiled.128x128/k8',
+    'direct/k4',
+    'direct.8x4/k16',
+    'direct.4x4/k4',
+  ];
   for (const variant of SPLITS) {
     it(`${variant}: the three forms with K awkward and slices of unequal length, and every epilogue`, async () => {
       let seed = 900;
