@@ -62,6 +62,9 @@ export function missingCapabilities(device: GPUDevice): string[] {
 
 const MIB = 1024 * 1024;
 
+/** Bytes of free staging buffers a context keeps for `readRanges` (a few epochs' copies of a small network; freed with the context). */
+const STAGING_KEPT = 8 * MIB;
+
 /** Bytes in binary units: `512 B`, `12.5 MiB`, `2 GiB`. */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -155,6 +158,9 @@ export class GpuContext {
   private readonly onError = (event: Event): void => {
     this.errors.push((event as GPUUncapturedErrorEvent).error);
   };
+  /** Free staging buffers of `readRanges`, by size, and the bytes they hold (at most STAGING_KEPT). */
+  private readonly staging = new Map<number, GPUBuffer[]>();
+  private stagingBytes = 0;
   private destroyed = false;
   /** Set when the device is lost (driver reset, `device.destroy()`, tab in the background too long…). */
   lostInfo: GPUDeviceLostInfo | undefined;
@@ -465,6 +471,65 @@ export class GpuContext {
   }
 
   /**
+   * Reads several buffer ranges back as one: one copy submit into one staging buffer, mapped once, the
+   * ranges laid end to end in the result. The staging buffer is kept for the next read of the same size
+   * (up to STAGING_KEPT bytes of them), so a read per epoch (pipelined epochs: Model.endEpoch) makes
+   * none and copies nothing twice. As `read`, the copy is submitted before any await. Sizes and offsets:
+   * multiples of 4.
+   */
+  async readRanges(
+    label: string,
+    ranges: readonly { buffer: GPUBuffer; offset?: number; size: number }[],
+  ): Promise<ArrayBuffer> {
+    const size = ranges.reduce((sum, r) => sum + r.size, 0);
+    const free = this.staging.get(size);
+    const kept = free?.pop();
+    if (kept) this.stagingBytes -= size;
+    const { made: staging, settled } = kept
+      ? { made: kept, settled: Promise.resolve(kept) }
+      : this.allocateNow(
+          `the readback of ${label} (${formatBytes(size)})`,
+          () =>
+            this.device.createBuffer({
+              label: `${label}.readback`,
+              size,
+              usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+            }),
+          (made) => made.destroy(),
+          'free GPU memory (other models: destroy())',
+        );
+    this.device.pushErrorScope('validation');
+    const encoder = this.device.createCommandEncoder({ label: `${label}.readback` });
+    let at = 0;
+    for (const r of ranges) {
+      encoder.copyBufferToBuffer(r.buffer, r.offset ?? 0, staging, at, r.size);
+      at += r.size;
+    }
+    this.device.queue.submit([encoder.finish()]);
+    const copied = this.device.popErrorScope().catch(() => null);
+    await settled; // out of memory: the copy's error is only its echo
+    let reuse = false;
+    try {
+      const invalid = await copied;
+      if (invalid) throw new Error(`reading back ${label} failed: ${invalid.message}`);
+      await staging.mapAsync(GPUMapMode.READ);
+      const bytes = staging.getMappedRange().slice(0);
+      staging.unmap();
+      reuse = !this.destroyed && this.stagingBytes + size <= STAGING_KEPT;
+      return bytes;
+    } catch (error) {
+      throw await this.explain(error);
+    } finally {
+      if (reuse) {
+        const list = this.staging.get(size) ?? [];
+        list.push(staging);
+        this.staging.set(size, list);
+        this.stagingBytes += size;
+      } else staging.destroy();
+    }
+  }
+
+  /**
    * A failed GPU call is often the first sign of a lost device (mapAsync rejects with an AbortError
    * before `device.lost` settles): wait briefly for `lost`, and report the loss rather than the symptom.
    */
@@ -503,6 +568,9 @@ export class GpuContext {
     this.destroyed = true;
     for (const buffer of this.buffers.keys()) buffer.destroy();
     this.buffers.clear();
+    for (const list of this.staging.values()) for (const buffer of list) buffer.destroy();
+    this.staging.clear();
+    this.stagingBytes = 0;
     this.pipelines.clear();
     this.device.removeEventListener('uncapturederror', this.onError);
     if (this.ownsDevice) this.device.destroy();

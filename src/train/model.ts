@@ -108,8 +108,6 @@ export class Model {
   private update: OptimizerOp | undefined;
   /** Optimizer steps taken (Adam's t). */
   private stepCount = 0;
-  /** Where endEpoch copies the statistics, parameters and optimizer state (made on first use). */
-  private epochCopy: GPUBuffer | undefined;
   /** Resolves once `update` is compiled (setOptimizer's deferCompile). */
   private ready: Promise<void> = Promise.resolve();
   /** The first validation error of the work submitted since the last statistics read (submitWork). */
@@ -523,27 +521,15 @@ export class Model {
     const bytes = this.layout.totalFloats * 4;
     const sources = [this.params, ...state];
     const runningBytes = this.layout.running.totalFloats * 4; // BatchNorm's running statistics, after the rest
-    const size = STATS_BYTES + bytes * sources.length + runningBytes;
-    // One buffer the copies land in, reused: ctx.read copies it out at once, in queue order, so the
-    // next epoch's copies (queued later) never overwrite what an earlier read has yet to take.
-    if (this.epochCopy?.size !== size) {
-      if (this.epochCopy) this.ctx.releaseBuffer(this.epochCopy);
-      this.epochCopy = undefined;
-      this.epochCopy = this.ctx.createBuffer(`${this.label}.epochCopy`, size, STORAGE_RW());
-    }
-    const copy = this.epochCopy;
     const runningAt = STATS_BYTES + bytes * sources.length;
-    this.submitWork(() => {
-      const encoder = this.ctx.device.createCommandEncoder({ label: `${this.label}.endEpoch` });
-      encoder.copyBufferToBuffer(this.trainStats, 0, copy, 0, STATS_BYTES);
-      for (const [i, source] of sources.entries()) {
-        encoder.copyBufferToBuffer(source, 0, copy, STATS_BYTES + i * bytes, bytes);
-      }
-      if (this.running) encoder.copyBufferToBuffer(this.running, 0, copy, runningAt, runningBytes);
-      this.ctx.device.queue.submit([encoder.finish()]);
-    });
-    const read = this.ctx.read(copy);
-    resetStats(this.ctx, this.trainStats); // queue-ordered after the copy
+    // One copy submit straight into a staging buffer the context keeps (readRanges), queued behind the
+    // work submitted so far; the statistics zeroed after it, in queue order.
+    const read = this.ctx.readRanges(`${this.label}.endEpoch`, [
+      { buffer: this.trainStats, size: STATS_BYTES },
+      ...sources.map((buffer) => ({ buffer, size: bytes })),
+      ...(this.running ? [{ buffer: this.running, size: runningBytes }] : []),
+    ]);
+    resetStats(this.ctx, this.trainStats);
     await this.throwRefused(read);
     const all = await read;
     const floats = (i: number) => new Float32Array(all, STATS_BYTES + i * bytes, this.layout.totalFloats);
@@ -787,7 +773,6 @@ export class Model {
     for (const b of [this.params, this.grads, this.trainStats, this.evalStats, this.running, this.random]) {
       if (b) this.ctx.releaseBuffer(b);
     }
-    if (this.epochCopy) this.ctx.releaseBuffer(this.epochCopy);
     if (this.ownsContext) this.ctx.destroy();
   }
 }
