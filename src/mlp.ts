@@ -549,8 +549,11 @@ export class MLP {
       // The divergence rule's reference: the loss before training, on a batch of the training rows.
       const trainInputs = split ? split.train.inputs : inputs;
       const trainLabels = split ? split.train.labels : labels;
+      const measuring = performance.now();
       const before = await this.initialLoss(trainInputs, trainLabels, Math.min(batchSize, train.count), pre);
       if (before !== undefined) run.initialLoss = before * train.meanWeight;
+      // It made the step plan (its pipelines compiled here): part of the run's setup (EpochResult.setupMs).
+      run.setupBeforeMs = performance.now() - measuring;
       try {
         return await drive(run, {
           onStep: options.onStep,

@@ -52,7 +52,8 @@ export interface EpochResult {
   samplesPerSecond: number;
   /**
    * First epoch of a run only: milliseconds spent before its first step making the step plans
-   * (compiling shaders, allocating buffers), which samplesPerSecond leaves out.
+   * (compiling shaders, allocating buffers; in fit, measuring the loss before training too, which makes
+   * them), which samplesPerSecond leaves out.
    */
   setupMs?: number;
   /** The last epoch of a run with early stopping: what it decided (see FitOptions.earlyStopping). */
@@ -324,6 +325,12 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
    * may already include a rise when a rate explodes within the first progress interval.
    */
   initialLoss: number | undefined;
+  /**
+   * Milliseconds of the run's setup its caller did before starting it (fit measures the loss before
+   * training with the step plan, which compiles its pipelines then): counted in the first epoch's setupMs
+   * and in elapsedMs.
+   */
+  setupBeforeMs = 0;
   /** The latest statistics read, and where. */
   private latest: { epoch: number; step: number; stats: Stats } | undefined;
   private started = false;
@@ -432,7 +439,8 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
   private async *events(): AsyncGenerator<TrainingEvent, void, undefined> {
     const { trainer } = this;
     const n = trainer.count;
-    const t0 = performance.now();
+    // The run's clock starts with the setup its caller did for it (setupBeforeMs).
+    const t0 = performance.now() - this.setupBeforeMs;
     this.t0 = t0;
     const { earlyStopping, start } = this.options;
     // A resumed run's early stopping goes on from where the checkpoint's stood (same settings: checked).
