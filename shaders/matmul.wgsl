@@ -268,7 +268,7 @@ fn store_tile(m: u32, n: u32, s: u32, t: mat4x4f) {
 }
 
 // C[m, n + j] = the epilogue of v[j] for the elements inside C (or partial, db: see emit): how the quick
-// 4×4 block stores, each element once, the epilogue inlined at its 16 stores.
+// 4×4 block stores a row, each element once.
 fn emit_row(m: u32, n: u32, s: u32, v: vec4f) {
   if (m >= dims.M + AUG) { return; }
   if (n < dims.N) { emit(m, n, s, v.x); }
@@ -333,13 +333,11 @@ fn matmul_direct(@builtin(global_invocation_id) gid: vec3u) {
   }
   let s = gid.z;
   if (DM == 4u && DN == 4u) {
-    // The quick 4×4 kernel: the epilogue at each store (16 of them compile in tens of ms) rather than
-    // in a second pass reading C back, which took 10–25% of a small product's time (docs/benchmarks.md).
+    // The quick 4×4 kernel: the epilogue at each store rather than in a second pass reading C back,
+    // which took 10–25% of a small product's time (docs/benchmarks.md). A loop over the 4 rows, so
+    // the epilogue is inlined 4 times, not 16 (which compiled twice as long, ~100 ms more setup).
     // The same product through the same epilogue: the same bits.
-    emit_row(m, n, s, c00[0]);
-    emit_row(m + 1u, n, s, c00[1]);
-    emit_row(m + 2u, n, s, c00[2]);
-    emit_row(m + 3u, n, s, c00[3]);
+    for (var i = 0u; i < 4u; i++) { emit_row(m + i, n, s, c00[i]); }
     return;
   }
   store_tile(m, n, s, c00);
