@@ -9,6 +9,7 @@
  * - `vec4`, `vec4.32x32`, `vec4.128x128`: the same with vec4 loads and stores, for aligned shapes only;
  * - `direct` (CPU implementations such as SwiftShader, the default there): no workgroup memory, 16×8
  *   outputs per invocation; `direct.8x8`, `direct.16x4`, `direct.8x4`, `direct.4x4`: smaller blocks;
+ *   `direct.4x4.1x8`: 4×4 blocks in workgroups of 1×8 invocations (the quick kernel);
  * - any tiled or direct variant with `/k<S>` appended (`tiled/k4`): split-K in S slices, a second
  *   dispatch adding the slices' partial products in a fixed order (deterministic);
  * and, for dW = Aᵀ·G, `biasGrad`: db = Σ_rows G from the same dispatch (tiled and direct variants).
@@ -94,6 +95,11 @@ export const MATMUL_VARIANTS = {
   'direct.16x4': { family: 'direct', wg: [4, 4], block: [16, 4] },
   'direct.8x4': { family: 'direct', wg: [4, 4], block: [8, 4] },
   'direct.4x4': { family: 'direct', wg: [4, 4], block: [4, 4] },
+  // The quick kernel (MATMUL_QUICK_VARIANT): 4×4 blocks, a workgroup of 8 row blocks in one column of
+  // blocks. SwiftShader runs 4 consecutive invocations (x fastest) as the lanes of one SIMD register, so
+  // a 4×4 workgroup leaves 3 of 4 lanes idle when C has ≤ 4 columns (an output layer of 2 or 3 classes,
+  // its dW); 1×8 fills the lanes with rows instead: 2–2.5× faster there, as fast elsewhere.
+  'direct.4x4.1x8': { family: 'direct', wg: [1, 8], block: [4, 4] },
 } as const satisfies Record<string, MatmulVariantSpec>;
 
 export type MatmulVariantName = keyof typeof MATMUL_VARIANTS;
@@ -323,8 +329,11 @@ export function matmulCall(args: MatmulArgs, variant: MatmulVariant, label = 'ma
  * of the default 16×8 blocks on SwiftShader (about 50 ms against 0.7–1.5 s per pipeline, on this
  * 2-core machine), so the first step starts early. Every direct variant adds each element's terms in
  * the same order (k = 0, 1, …, K − 1), so it computes the same bits as the default (test/kernels/matmul.test.ts).
+ * Its 1×8 workgroups keep SwiftShader's SIMD lanes busy on outputs of few columns: per dispatch, on
+ * the products of `[13,100,3]` B=133, 113 against 247 µs (133×3×100) and unchanged within noise on
+ * the 100-column ones (docs/benchmarks.md has every block and workgroup shape measured).
  */
-export const MATMUL_QUICK_VARIANT = 'direct.4x4';
+export const MATMUL_QUICK_VARIANT = 'direct.4x4.1x8';
 
 /**
  * Products of at least this many multiply-adds (M·N·K) move from the quick kernel to the default direct

@@ -34,7 +34,14 @@ const GPU_VARIANTS: MatmulVariantName[] = [
   'direct',
   'direct.8x4',
 ];
-const CPU_VARIANTS: MatmulVariantName[] = ['direct', 'direct.8x8', 'direct.16x4', 'direct.8x4', 'direct.4x4'];
+const CPU_VARIANTS: MatmulVariantName[] = [
+  'direct',
+  'direct.8x8',
+  'direct.16x4',
+  'direct.8x4',
+  'direct.4x4',
+  'direct.4x4.1x8',
+];
 
 /** Workgroups a variant dispatches for an output of rows × N. */
 function workgroups(name: MatmulVariantName, rows: number, N: number): number {
