@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../src/gpu/context.js';
 import {
+  MATMUL_MID_VARIANT,
+  MATMUL_MID_WORK,
   MATMUL_QUICK_VARIANT,
   MATMUL_UPGRADE_WORK,
   type MatmulArgs,
   type MatmulVariant,
+  matmulUpgrade,
   prepareMatmul,
 } from '../../src/kernels/matmul.js';
 import { OpScope, submitOps } from '../../src/kernels/op.js';
@@ -160,42 +163,58 @@ describe('the quick direct kernel first, the default behind it (setup: docs/benc
     }
   });
 
-  it('a large product starts on the quick kernel and moves to the default once it has compiled, with the same bits', async () => {
-    const created = await GpuContext.create({ device: gpu().device, kernelPreference: 'direct' });
-    const scope = new OpScope(created);
-    const M = 128;
-    const N = 96;
-    const K = Math.ceil(MATMUL_UPGRADE_WORK / (M * N)); // just large enough to move
-    const out = emptyF32(created, 'upgrade.out', M * N);
-    const op = await prepareMatmul(created, scope, {
-      a: upload(created, 'a', randomArray(M * K, 11)),
-      b: upload(created, 'b', randomArray(K * N, 12)),
-      out,
-      M,
-      N,
-      K,
-    });
-    const pipelines: unknown[] = [];
-    const encode = () => {
-      const encoder = created.device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      const setPipeline = pass.setPipeline.bind(pass);
-      pass.setPipeline = (p) => {
-        pipelines.push(p);
-        setPipeline(p);
-      };
-      op.encode(pass);
-      pass.end();
-      created.device.queue.submit([encoder.finish()]);
-      return created.readF32(out);
-    };
-    const first = await encode();
-    await created.compiled();
-    const second = await encode();
-    expect(second).toEqual(first);
-    expect(pipelines).toHaveLength(2);
-    expect(pipelines[1]).not.toBe(pipelines[0]);
-    scope.destroy();
-    created.destroy(); // a shared device: only the context's own buffers go
+  it('moves large products to the default kernel, mid-size ones of many columns and terms to direct.8x8, and keeps the others quick', () => {
+    expect(matmulUpgrade({ M: 128, N: 96, K: 86 }, 'direct')).toBe('direct'); // ≥ 2²⁰
+    expect(matmulUpgrade({ M: 200, N: 100, K: 30 }, 'direct')).toBe(MATMUL_MID_VARIANT); // [30,100,2]'s forward
+    expect(matmulUpgrade({ M: 30, N: 100, K: 200 }, 'direct')).toBe(MATMUL_MID_VARIANT); // and its dW
+    expect(matmulUpgrade({ M: 133, N: 100, K: 13 }, 'direct')).toBeUndefined(); // under 2¹⁸
+    expect(matmulUpgrade({ M: 2048, N: 100, K: 2 }, 'direct')).toBeUndefined(); // dA, K = 2 classes
+    expect(matmulUpgrade({ M: 4096, N: 10, K: 20 }, 'direct')).toBeUndefined(); // 10 columns
+    expect(MATMUL_MID_WORK).toBeLessThan(MATMUL_UPGRADE_WORK);
   });
+
+  // A large product (A·B) and a mid-size dW (Aᵀ·B, K = the batch).
+  it.each([
+    { name: 'large', M: 128, N: 96, K: Math.ceil(MATMUL_UPGRADE_WORK / (128 * 96)), transposeA: false },
+    { name: 'mid-size', M: 30, N: 100, K: Math.ceil(MATMUL_MID_WORK / 3000), transposeA: true },
+  ])(
+    'a $name product starts on the quick kernel and moves once its kernel has compiled, with the same bits',
+    async ({ M, N, K, transposeA }) => {
+      const created = await GpuContext.create({ device: gpu().device, kernelPreference: 'direct' });
+      const scope = new OpScope(created);
+      expect(matmulUpgrade({ M, N, K }, 'direct')).toBeDefined(); // just large enough to move
+      const out = emptyF32(created, 'upgrade.out', M * N);
+      const op = await prepareMatmul(created, scope, {
+        a: upload(created, 'a', randomArray(M * K, 11)),
+        b: upload(created, 'b', randomArray(K * N, 12)),
+        out,
+        M,
+        N,
+        K,
+        transposeA,
+      });
+      const pipelines: unknown[] = [];
+      const encode = () => {
+        const encoder = created.device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        const setPipeline = pass.setPipeline.bind(pass);
+        pass.setPipeline = (p) => {
+          pipelines.push(p);
+          setPipeline(p);
+        };
+        op.encode(pass);
+        pass.end();
+        created.device.queue.submit([encoder.finish()]);
+        return created.readF32(out);
+      };
+      const first = await encode();
+      await created.compiled();
+      const second = await encode();
+      expect(second).toEqual(first);
+      expect(pipelines).toHaveLength(2);
+      expect(pipelines[1]).not.toBe(pipelines[0]);
+      scope.destroy();
+      created.destroy(); // a shared device: only the context's own buffers go
+    },
+  );
 });
