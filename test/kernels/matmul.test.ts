@@ -164,7 +164,10 @@ describe('the quick direct kernel first, the default behind it (setup: docs/benc
   });
 
   it('moves large products to the default kernel, mid-size ones of many columns and terms to direct.8x8, and keeps the others quick', () => {
-    expect(matmulUpgrade({ M: 128, N: 96, K: 86 }, 'direct')).toBe('direct'); // ≥ 2²⁰
+    expect(matmulUpgrade({ M: 128, N: 96, K: 86 }, 'direct')).toBe(MATMUL_MID_VARIANT); // ≥ 2²⁰, few outputs
+    expect(matmulUpgrade({ M: 128, N: 256, K: 784 }, 'direct')).toBe('direct'); // MNIST's first layer
+    expect(matmulUpgrade({ M: 1024, N: 10, K: 1024 }, 'direct')).toBe('direct'); // 10 columns
+    expect(matmulUpgrade({ M: 64, N: 100, K: 200 }, 'direct')).toBe(MATMUL_MID_VARIANT); // [64,100,10]'s dW
     expect(matmulUpgrade({ M: 200, N: 100, K: 30 }, 'direct')).toBe(MATMUL_MID_VARIANT); // [30,100,2]'s forward
     expect(matmulUpgrade({ M: 30, N: 100, K: 200 }, 'direct')).toBe(MATMUL_MID_VARIANT); // and its dW
     expect(matmulUpgrade({ M: 133, N: 100, K: 13 }, 'direct')).toBeUndefined(); // under 2¹⁸
@@ -175,7 +178,7 @@ describe('the quick direct kernel first, the default behind it (setup: docs/benc
 
   // A large product (A·B) and a mid-size dW (Aᵀ·B, K = the batch).
   it.each([
-    { name: 'large', M: 128, N: 96, K: Math.ceil(MATMUL_UPGRADE_WORK / (128 * 96)), transposeA: false },
+    { name: 'large', M: 128, N: 256, K: Math.ceil(MATMUL_UPGRADE_WORK / (128 * 256)), transposeA: false },
     { name: 'mid-size', M: 30, N: 100, K: Math.ceil(MATMUL_MID_WORK / 3000), transposeA: true },
   ])(
     'a $name product starts on the quick kernel and moves once its kernel has compiled, with the same bits',
