@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OpScope, submitOps } from '../../src/kernels/op.js';
-import { prepareOptimizer } from '../../src/kernels/optimizer.js';
+import { OPTIMIZER_SMALL, OPTIMIZER_SMALL_WG, prepareOptimizer } from '../../src/kernels/optimizer.js';
 import {
   hyperOf,
   OPTIMIZERS,
@@ -119,6 +119,13 @@ describe('optimizer against the Float64 reference, several steps', () => {
       // 1024 elements (f32 or vec4) per workgroup: 5001 f32 and 5000 vec4 both need 5
       await check({ config: configs[kind], count: 5001, decayCount: 2000, maxWorkgroupsPerDimension: 4 }, 5);
       await check({ config: configs[kind], count: 20000, decayCount: 9999, maxWorkgroupsPerDimension: 4 }, 9);
+    });
+    it(`${kind}: a small update's workgroups of ${OPTIMIZER_SMALL_WG} (${OPTIMIZER_SMALL - 1} elements: 16 workgroups → 4 × 4; 1,703 as [13,100,3])`, async () => {
+      await check(
+        { config: configs[kind], count: OPTIMIZER_SMALL - 1, decayCount: 1300, maxWorkgroupsPerDimension: 4 },
+        10,
+      );
+      await check({ config: configs[kind], count: 1703, decayCount: 1300 }, 11);
     });
   }
 
