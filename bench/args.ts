@@ -171,7 +171,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   return args;
 }
 
-/** `bench-results/bench-2025-01-31T12-00-00.json` for a date. */
-export function defaultReportPath(date: Date): string {
-  return `bench-results/bench-${date.toISOString().slice(0, 19).replace(/:/g, '-')}.json`;
+/** `bench-results/<kind>-2025-01-31T12-00-00.json` for a date (kind: bench, setup, tables, race). */
+export function defaultReportPath(date: Date, kind = 'bench'): string {
+  return `bench-results/${kind}-${date.toISOString().slice(0, 19).replace(/:/g, '-')}.json`;
 }

@@ -78,7 +78,7 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
     if (args.setup && setup) {
       io.log('');
       io.log(formatSetup(setup));
-      const path = resolve(args.out ?? defaultReportPath(stamp).replace('bench-', 'setup-'));
+      const path = resolve(args.out ?? defaultReportPath(stamp, 'setup'));
       writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(setup, null, 2)}\n`));
       io.log(`wrote ${path}`);
       return { code: setup.failures.length ? 1 : 0 };
@@ -146,7 +146,7 @@ async function tables(
   });
   io.log('');
   io.log(formatTableBench(report));
-  const path = resolve(args.out ?? defaultReportPath(stamp).replace('bench-', 'tables-'));
+  const path = resolve(args.out ?? defaultReportPath(stamp, 'tables'));
   writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
   io.log(`wrote ${path}`);
   return { code: 0, path };
@@ -173,7 +173,7 @@ async function race(
   });
   io.log('');
   io.log(formatRace(report));
-  const path = resolve(args.out ?? defaultReportPath(stamp).replace('bench-', 'race-'));
+  const path = resolve(args.out ?? defaultReportPath(stamp, 'race'));
   writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
   io.log(`wrote ${path}`);
   const errors = report.results.flatMap((r) =>

@@ -114,6 +114,11 @@ describe('options', () => {
     expect(defaultReportPath(new Date('2025-01-31T12:34:56.789Z'))).toBe(
       'bench-results/bench-2025-01-31T12-34-56.json',
     );
+    // --setup, --tables and --vs write beside it (they once wrote to race-results/bench-<date>.json,
+    // an unignored folder, by replacing the first "bench-" in the path)
+    expect(defaultReportPath(new Date('2025-01-31T12:34:56.789Z'), 'race')).toBe(
+      'bench-results/race-2025-01-31T12-34-56.json',
+    );
   });
 });
 
