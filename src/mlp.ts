@@ -40,6 +40,7 @@ import {
   checkCallbacks,
   drive,
   type EpochResult,
+  initialLossRows,
   type StepProgress,
   scalingAdvice,
   TrainingRun,
@@ -410,8 +411,8 @@ export class MLP {
 
   /**
    * The mean loss of the network as it is on the first `rows` training rows (host inputs and targets;
-   * undefined for GPU buffers): evaluated with the step plan of that batch size, so it compiles nothing
-   * the run does not use.
+   * undefined for GPU buffers): evaluated with the plan of that many rows, the step plan when `rows` is
+   * the batch (initialLossRows), so it compiles nothing the run does not use.
    */
   private async initialLoss(
     inputs: Inputs,
@@ -550,9 +551,11 @@ export class MLP {
       const trainInputs = split ? split.train.inputs : inputs;
       const trainLabels = split ? split.train.labels : labels;
       const measuring = performance.now();
-      const before = await this.initialLoss(trainInputs, trainLabels, Math.min(batchSize, train.count), pre);
+      const rows = initialLossRows(Math.min(batchSize, train.count), model.layout.parameterCount);
+      const before = await this.initialLoss(trainInputs, trainLabels, rows, pre);
       if (before !== undefined) run.initialLoss = before * train.meanWeight;
-      // It made the step plan (its pipelines compiled here): part of the run's setup (EpochResult.setupMs).
+      // It made a plan (the step plan when it took the whole batch; its pipelines compiled here): part of
+      // the run's setup (EpochResult.setupMs), as the step plans made before the first step are.
       run.setupBeforeMs = performance.now() - measuring;
       try {
         return await drive(run, {

@@ -302,6 +302,11 @@ export class GpuContext {
     }
   }
 
+  /** How many items queued `behind` the first steps have not finished (0: `compiled()` resolves at once). */
+  get queuedBehind(): number {
+    return this.queued;
+  }
+
   /** Resolves once the work queued `behind` the first steps so far has finished (benchmarks wait for it). */
   async compiled(): Promise<void> {
     while (this.queued > 0) await this.queue;

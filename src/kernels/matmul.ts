@@ -363,6 +363,17 @@ export const MATMUL_MID_VARIANT = 'direct.8x8';
  */
 export const MATMUL_MID_OUTPUTS = 2 ** 15;
 
+/**
+ * A training step of at least this many multiply-adds (about 3 × rows × parameters: the forward pass,
+ * dW and dA) waits in its run's setup for its products' upgrades ({@link matmulUpgrade}) to compile
+ * instead of starting on the quick kernel. Steps are encoded ahead of the GPU (several per submit,
+ * short epochs pipelined), so every step encoded before the compile ends runs on the quick kernel
+ * however late it executes: quiet, on SwiftShader, the race's MNIST `[784,256,10]` B=128 (78M per
+ * step) trained 2 epochs in 2.96–3.01 s waiting against 3.44–3.48 s not, its setup 0.3 s longer; the
+ * tables (at most 4.5M per step) gain nothing from waiting (docs/benchmarks.md).
+ */
+export const MATMUL_WAIT_WORK = 2 ** 25;
+
 /** The kernel an untuned product on the direct family moves to once compiled; undefined: it stays quick. */
 export function matmulUpgrade(args: Pick<MatmulArgs, 'M' | 'N' | 'K'>, preferred: string): string | undefined {
   const work = args.M * args.N * args.K;

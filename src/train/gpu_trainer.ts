@@ -5,6 +5,7 @@
  */
 import { GpuWorkRefused, refusedWork } from '../gpu/refused.js';
 import { type Checkpoint, nonFiniteState } from '../io/checkpoint_file.js';
+import { MATMUL_WAIT_WORK } from '../kernels/matmul.js';
 import { headOf } from '../model/heads/index.js';
 import type { GpuDataset } from './dataset.js';
 import { type Evaluation, evaluateDataset } from './evaluate.js';
@@ -78,6 +79,8 @@ export class GpuBatchTrainer implements BatchTrainer {
         })(),
       ]);
     });
+    // A large step waits for its faster kernels rather than being encoded on the quick one (MATMUL_WAIT_WORK).
+    if (3 * Math.max(...rows) * this.model.layout.parameterCount >= MATMUL_WAIT_WORK) await this.model.ctx.compiled();
   }
 
   async step(start: number, rows: number, learningRate?: number): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../../src/io/checkpoint_file.js';
+import { MATMUL_WAIT_WORK } from '../../src/kernels/matmul.js';
 import { createMLP, type FitOptions, type MLP } from '../../src/mlp.js';
 import { paramLayout } from '../../src/model/layout.js';
 import { resolveOptimizer } from '../../src/optim/index.js';
@@ -14,7 +15,13 @@ import { CpuBatchTrainer } from '../../src/train/cpu.js';
 import { GpuDataset } from '../../src/train/dataset.js';
 import { resolveEarlyStopping } from '../../src/train/early_stopping.js';
 import { GpuBatchTrainer } from '../../src/train/gpu_trainer.js';
-import { type EpochResult, fit } from '../../src/train/loop.js';
+import {
+  type EpochResult,
+  fit,
+  INITIAL_LOSS_MIN_ROWS,
+  INITIAL_LOSS_WORK,
+  initialLossRows,
+} from '../../src/train/loop.js';
 import { Model } from '../../src/train/model.js';
 import { resolveLearningRate, type ScheduleAt } from '../../src/train/schedule.js';
 import { expectClose } from '../helpers/close.js';
@@ -448,6 +455,42 @@ describe('batch size, progress and speed', () => {
     for (const r of results) expect(r.samplesPerSecond).toBeCloseTo(40 / (r.epochMs / 1000), 6);
     expect(first.elapsedMs).toBeGreaterThanOrEqual((first.setupMs as number) + first.epochMs);
     await expect(mlp.fit(x, y, { progressEvery: 0 })).rejects.toThrow('progressEvery = 0 is invalid');
+    await mlp.destroy();
+  });
+});
+
+describe('setup: what a run makes before its first step', () => {
+  it('measures the loss before training on the first batch, or on fewer rows (at least 256) when that batch is costly', () => {
+    expect(initialLossRows(133, 1_703)).toBe(133); // a table
+    expect(initialLossRows(128, 203_530)).toBe(128); // MNIST [784,256,10]: 26M multiply-adds
+    expect(initialLossRows(1024, 1_863_690)).toBe(INITIAL_LOSS_MIN_ROWS); // [784,1024,1024,10]: 1.9G
+    expect(initialLossRows(1024, 100_000)).toBe(Math.floor(INITIAL_LOSS_WORK / 100_000));
+    expect(initialLossRows(100, 1e9)).toBe(100); // never more than the batch
+  });
+
+  it('a large step waits in setup for its faster kernels: no step is encoded on the quick one', async () => {
+    const D = 256;
+    const rows = 200;
+    const x = Float32Array.from({ length: rows * D }, (_, i) => Math.sin(i * 0.37));
+    const y = Uint32Array.from({ length: rows }, (_, i) => i % 10);
+    const mlp = await createMLP({ layers: [D, 256, 10], seed: 1, device: gpu().device });
+    const { model } = mlp;
+    expect(3 * rows * model.layout.parameterCount).toBeGreaterThanOrEqual(MATMUL_WAIT_WORK);
+    const queued: number[] = [];
+    const one = model.submitStep.bind(model);
+    const many = model.submitSteps.bind(model);
+    model.submitStep = (...args) => {
+      queued.push(model.ctx.queuedBehind);
+      return one(...args);
+    };
+    model.submitSteps = (...args) => {
+      queued.push(model.ctx.queuedBehind);
+      return many(...args);
+    };
+    const results = await mlp.fit(x, y, { epochs: 2, batchSize: rows, optimizer: 'adam', learningRate: 1e-3 });
+    expect(results).toHaveLength(2);
+    expect(queued.length).toBeGreaterThan(0);
+    expect(queued.every((n) => n === 0)).toBe(true);
     await mlp.destroy();
   });
 });
