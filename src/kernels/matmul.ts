@@ -336,32 +336,35 @@ export function matmulCall(args: MatmulArgs, variant: MatmulVariant, label = 'ma
 export const MATMUL_QUICK_VARIANT = 'direct.4x4.1x8';
 
 /**
- * Products of at least this many multiply-adds (M·N·K) move from the quick kernel to the default direct
- * one once that has compiled behind the first steps: there its larger blocks (fewer loads per
- * multiply-add) run up to 4× faster. Smaller products keep the quick kernel, which runs them as fast
- * (launch costs dominate) and saves the compilation. docs/benchmarks.md has the measurements.
+ * The kernel that untuned products on the direct family move to from the quick one, once it has
+ * compiled behind the first steps ({@link matmulUpgrade}): 8×8 blocks, fewer loads per multiply-add
+ * than the quick 4×4. It also beats the 16×8 default on every large product measured: quiet, on
+ * SwiftShader, per dispatch, `[784,1024,1024,10]` B=1024's 1024×1024×1024 forward 551 against 623 ms,
+ * its dW 520 against 592, its 1024×1024×784 forward 426 against 469 and 784×1024×1024 dW 402 against
+ * 458 (dA with its mask 619 against 623); MNIST `[784,256,10]` B=128's 128×256×784 forward 14.0
+ * against 15.0 ms and dW 13.0 against 15.7; `[64,100,10]` B=200's 200×100×64 forward 1.18 against
+ * 1.34 ms (docs/benchmarks.md). All direct variants add each element's terms in the same order: the
+ * same bits.
+ */
+export const MATMUL_UPGRADE_VARIANT = 'direct.8x8';
+
+/**
+ * Products of at least this many multiply-adds (M·N·K) move to {@link MATMUL_UPGRADE_VARIANT}, where
+ * its larger blocks run up to 4× faster than the quick kernel's.
  */
 export const MATMUL_UPGRADE_WORK = 2 ** 20;
 
 /**
- * Mid-size products (at least this many multiply-adds, below {@link MATMUL_UPGRADE_WORK}) with at
- * least {@link MATMUL_MID_MIN} columns and terms (the first layer's forward pass and dW of a table
- * network, K = its features or the batch) move from the quick kernel to {@link MATMUL_MID_VARIANT} once
- * that has compiled behind the first steps: quiet, on SwiftShader, `[30,100,2]` B=200's 200×100×30
- * forward 0.72–0.74 against 0.92–1.17 ms and its 30×100×200 dW 0.39–0.45 against 0.70 ms per dispatch.
- * Smaller products gain less per step than the 8×8 pipeline's ~170 ms of compilation costs a short
- * fit; products with few columns or terms (an output layer, dA = G·Wᵀ with K = classes) gain nothing.
+ * Mid-size products (at least this many multiply-adds, below {@link MATMUL_UPGRADE_WORK}) move too when
+ * they have at least {@link MATMUL_MID_MIN} columns and terms (the first layer's forward pass and dW of
+ * a table network, K = its features or the batch): quiet, on SwiftShader, `[30,100,2]` B=200's
+ * 200×100×30 forward 0.72–0.74 against 0.92–1.17 ms and its 30×100×200 dW 0.39–0.45 against 0.70 ms
+ * per dispatch. Smaller products gain less per step than the 8×8 pipeline's ~170 ms of compilation
+ * costs a short fit; products with few columns or terms (an output layer, dA = G·Wᵀ with K = classes)
+ * gain nothing, and keep the quick kernel.
  */
 export const MATMUL_MID_WORK = 2 ** 18;
 export const MATMUL_MID_MIN = 16;
-export const MATMUL_MID_VARIANT = 'direct.8x8';
-/**
- * Larger products with fewer outputs than this (M·N) take {@link MATMUL_MID_VARIANT} too, not the
- * 16×8 default, whose 64×32 workgroups are then too few to share out: quiet, `[64,100,10]` B=200's
- * 200×100×64 forward 1.18 against 1.34 ms, its 64×100×200 dW 0.84 against 1.02 ms (64×100×1000: 4.0
- * against 7.3 ms). MNIST's products (128×256 outputs and more) keep the default.
- */
-export const MATMUL_MID_OUTPUTS = 2 ** 15;
 
 /**
  * A training step of at least this many multiply-adds (about 3 × rows × parameters: the forward pass,
@@ -375,20 +378,18 @@ export const MATMUL_MID_OUTPUTS = 2 ** 15;
 export const MATMUL_WAIT_WORK = 2 ** 25;
 
 /** The kernel an untuned product on the direct family moves to once compiled; undefined: it stays quick. */
-export function matmulUpgrade(args: Pick<MatmulArgs, 'M' | 'N' | 'K'>, preferred: string): string | undefined {
+export function matmulUpgrade(args: Pick<MatmulArgs, 'M' | 'N' | 'K'>): string | undefined {
   const work = args.M * args.N * args.K;
   const mid = work >= MATMUL_MID_WORK && Math.min(args.N, args.K) >= MATMUL_MID_MIN;
-  if (mid && (work < MATMUL_UPGRADE_WORK || args.M * args.N < MATMUL_MID_OUTPUTS)) return MATMUL_MID_VARIANT;
-  if (work >= MATMUL_UPGRADE_WORK) return preferred;
-  return undefined;
+  return mid || work >= MATMUL_UPGRADE_WORK ? MATMUL_UPGRADE_VARIANT : undefined;
 }
 
 /**
  * Prepares the dispatch(es) of a product as one op (split-K: both passes, encoded in order). Without
  * `args.variant`, on a context whose default is the direct family, the op starts with the quick kernel
  * ({@link MATMUL_QUICK_VARIANT}) and, for a large or mid-size product ({@link matmulUpgrade}), switches
- * to the default direct kernel or {@link MATMUL_MID_VARIANT} when that has compiled (`ctx.compiled()`
- * waits for it), computing the same bits either way.
+ * to {@link MATMUL_UPGRADE_VARIANT} when that has compiled (`ctx.compiled()` waits for it), computing
+ * the same bits either way.
  */
 export async function prepareMatmul(
   ctx: GpuContext,
@@ -399,7 +400,7 @@ export async function prepareMatmul(
   const variant = args.variant ?? ctx.kernelPreference;
   if (args.variant !== undefined || variant !== 'direct') return prepareVariant(ctx, scope, args, variant, label);
   const quick = await prepareVariant(ctx, scope, args, MATMUL_QUICK_VARIANT, label);
-  const upgrade = matmulUpgrade(args, variant);
+  const upgrade = matmulUpgrade(args);
   if (upgrade === undefined) return quick;
   let current = quick;
   ctx.behind(async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../src/gpu/context.js';
 import {
-  MATMUL_MID_VARIANT,
   MATMUL_MID_WORK,
   MATMUL_QUICK_VARIANT,
+  MATMUL_UPGRADE_VARIANT,
   MATMUL_UPGRADE_WORK,
   type MatmulArgs,
   type MatmulVariant,
@@ -132,7 +132,7 @@ describe('matmul', () => {
   });
 });
 
-describe('the quick direct kernel first, the default behind it (setup: docs/benchmarks.md)', () => {
+describe('the quick direct kernel first, direct.8x8 behind it (setup: docs/benchmarks.md)', () => {
   it(`${MATMUL_QUICK_VARIANT} computes the same bits as the default direct kernel, in every form and epilogue`, async () => {
     const ctx = gpu();
     const run = async (variant: string, c: Partial<MatmulArgs> & { M: number; N: number; K: number }) => {
@@ -163,16 +163,17 @@ describe('the quick direct kernel first, the default behind it (setup: docs/benc
     }
   });
 
-  it('moves large products to the default kernel, mid-size ones of many columns and terms to direct.8x8, and keeps the others quick', () => {
-    expect(matmulUpgrade({ M: 128, N: 96, K: 86 }, 'direct')).toBe(MATMUL_MID_VARIANT); // ≥ 2²⁰, few outputs
-    expect(matmulUpgrade({ M: 128, N: 256, K: 784 }, 'direct')).toBe('direct'); // MNIST's first layer
-    expect(matmulUpgrade({ M: 1024, N: 10, K: 1024 }, 'direct')).toBe('direct'); // 10 columns
-    expect(matmulUpgrade({ M: 64, N: 100, K: 200 }, 'direct')).toBe(MATMUL_MID_VARIANT); // [64,100,10]'s dW
-    expect(matmulUpgrade({ M: 200, N: 100, K: 30 }, 'direct')).toBe(MATMUL_MID_VARIANT); // [30,100,2]'s forward
-    expect(matmulUpgrade({ M: 30, N: 100, K: 200 }, 'direct')).toBe(MATMUL_MID_VARIANT); // and its dW
-    expect(matmulUpgrade({ M: 133, N: 100, K: 13 }, 'direct')).toBeUndefined(); // under 2¹⁸
-    expect(matmulUpgrade({ M: 2048, N: 100, K: 2 }, 'direct')).toBeUndefined(); // dA, K = 2 classes
-    expect(matmulUpgrade({ M: 4096, N: 10, K: 20 }, 'direct')).toBeUndefined(); // 10 columns
+  it('moves large products, and mid-size ones of many columns and terms, to direct.8x8, and keeps the others quick', () => {
+    expect(matmulUpgrade({ M: 128, N: 96, K: 86 })).toBe(MATMUL_UPGRADE_VARIANT); // ≥ 2²⁰
+    expect(matmulUpgrade({ M: 128, N: 256, K: 784 })).toBe(MATMUL_UPGRADE_VARIANT); // MNIST's first layer
+    expect(matmulUpgrade({ M: 1024, N: 1024, K: 1024 })).toBe(MATMUL_UPGRADE_VARIANT); // MNIST L's hidden layer
+    expect(matmulUpgrade({ M: 1024, N: 10, K: 1024 })).toBe(MATMUL_UPGRADE_VARIANT); // 10 columns, ≥ 2²⁰
+    expect(matmulUpgrade({ M: 64, N: 100, K: 200 })).toBe(MATMUL_UPGRADE_VARIANT); // [64,100,10]'s dW
+    expect(matmulUpgrade({ M: 200, N: 100, K: 30 })).toBe(MATMUL_UPGRADE_VARIANT); // [30,100,2]'s forward
+    expect(matmulUpgrade({ M: 30, N: 100, K: 200 })).toBe(MATMUL_UPGRADE_VARIANT); // and its dW
+    expect(matmulUpgrade({ M: 133, N: 100, K: 13 })).toBeUndefined(); // under 2¹⁸
+    expect(matmulUpgrade({ M: 2048, N: 100, K: 2 })).toBeUndefined(); // dA, K = 2 classes
+    expect(matmulUpgrade({ M: 4096, N: 10, K: 20 })).toBeUndefined(); // 10 columns
     expect(MATMUL_MID_WORK).toBeLessThan(MATMUL_UPGRADE_WORK);
   });
 
@@ -185,7 +186,7 @@ describe('the quick direct kernel first, the default behind it (setup: docs/benc
     async ({ M, N, K, transposeA }) => {
       const created = await GpuContext.create({ device: gpu().device, kernelPreference: 'direct' });
       const scope = new OpScope(created);
-      expect(matmulUpgrade({ M, N, K }, 'direct')).toBeDefined(); // just large enough to move
+      expect(matmulUpgrade({ M, N, K })).toBeDefined(); // just large enough to move
       const out = emptyF32(created, 'upgrade.out', M * N);
       const op = await prepareMatmul(created, scope, {
         a: upload(created, 'a', randomArray(M * K, 11)),
