@@ -161,16 +161,27 @@ async function race(
   stamp: Date,
 ): Promise<CliResult> {
   const adapter = ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown';
-  const report = await runRace({
-    mode: args.quick ? 'quick' : 'full',
-    contenders: args.contenders,
-    createMLP: (options) => createMLP(options),
-    tfjs: nodeTfjsLoader(),
-    mnist: async () => (await loadMnistNode()).train,
-    log: (line) => io.log(line),
-    environment: `Node ${process.versions.node}, webgpu (Dawn) on ${process.platform}, ${runtime.summary}`,
-    adapter,
-  });
+  // Our networks share one device made for the race (its first case pays for it), as TF.js keeps its
+  // backend from case to case: the pipelines compiled for one case serve the next (GpuContext).
+  let device: Promise<GpuContext> | undefined;
+  let report: Awaited<ReturnType<typeof runRace>>;
+  try {
+    report = await runRace({
+      mode: args.quick ? 'quick' : 'full',
+      contenders: args.contenders,
+      createMLP: async (options) => {
+        device ??= GpuContext.create();
+        return createMLP({ ...options, device: (await device).device });
+      },
+      tfjs: nodeTfjsLoader(),
+      mnist: async () => (await loadMnistNode()).train,
+      log: (line) => io.log(line),
+      environment: `Node ${process.versions.node}, webgpu (Dawn) on ${process.platform}, ${runtime.summary}`,
+      adapter,
+    });
+  } finally {
+    (await device?.catch(() => undefined))?.destroy();
+  }
   io.log('');
   io.log(formatRace(report));
   const path = resolve(args.out ?? defaultReportPath(stamp, 'race'));

@@ -187,7 +187,12 @@ export interface RaceOptions {
   /** Which cases (raceCases): default 'full'. */
   mode?: RaceMode;
   cases?: RaceCase[];
-  /** Creates our network (a new device each time, as a new process or page would have). */
+  /**
+   * Creates our network. The CLI and the page keep one device for the whole race, made by the first
+   * case (which pays for it), as TF.js keeps its backend (and its WebGPU program cache) from case to
+   * case: a case's setup is then its own pipelines and buffers. A cold start in a new process is
+   * `npm run bench -- --setup`'s figure.
+   */
   createMLP: (options: { layers: number[]; seed: number }) => Promise<MLP>;
   tfjs: TfjsLoader;
   /** MNIST training images and labels, for the MNIST cases (skipped without). */

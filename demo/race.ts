@@ -69,9 +69,15 @@ async function race(mode: RaceMode): Promise<void> {
     const adapter = ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown adapter';
     ctx.destroy();
     const { loadTfjs } = await import('./tfjs_browser.js');
+    // Our networks share one device made for the race (its first case pays for it), as TF.js keeps its
+    // backend from case to case: the pipelines compiled for one case serve the next (GpuContext).
+    let device: Promise<GpuContext> | undefined;
     report = await runRace({
       mode,
-      createMLP: (options) => createMLP(options),
+      createMLP: async (options) => {
+        device ??= GpuContext.create();
+        return createMLP({ ...options, device: (await device).device });
+      },
       tfjs: loadTfjs,
       mnist: async () => (await loadMnist(new URL('mnist/', document.baseURI), () => {})).train,
       log: (line) => setStatus('running', line.trim()),
@@ -82,6 +88,8 @@ async function race(mode: RaceMode): Promise<void> {
       environment: navigator.userAgent,
       adapter,
     });
+    (await device)?.destroy();
+    device = undefined;
     $<HTMLButtonElement>('race-download').disabled = false;
     const valid = report.results.filter((r) => r.valid).length;
     setStatus(

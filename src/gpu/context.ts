@@ -135,6 +135,22 @@ export class DeviceLostError extends Error {
   }
 }
 
+/**
+ * Compiled pipelines per device, shared by every context on it: a second network on an application's
+ * device (or on one a benchmark keeps) compiles nothing the first did. Keyed by the request, the
+ * shader's source included.
+ */
+const devicePipelines = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+
+function pipelinesOf(device: GPUDevice): Map<string, Promise<GPUComputePipeline>> {
+  let cache = devicePipelines.get(device);
+  if (!cache) {
+    cache = new Map();
+    devicePipelines.set(device, cache);
+  }
+  return cache;
+}
+
 export class GpuContext {
   readonly device: GPUDevice;
   /** True when this context created the device (and so destroys it). */
@@ -146,7 +162,8 @@ export class GpuContext {
   readonly kernelPreference: KernelPreference;
   /** Uncaptured GPU errors seen on this device since the context was made. */
   readonly errors: GPUError[] = [];
-  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  /** This device's pipelines, shared with every context on it (devicePipelines). */
+  private readonly pipelines: Map<string, Promise<GPUComputePipeline>>;
   private readonly buffers = new Map<GPUBuffer, number>();
   /** Pipelines being compiled now (what work `behind` waits for). */
   private readonly compiling = new Set<Promise<unknown>>();
@@ -176,6 +193,7 @@ export class GpuContext {
     gpu?: GPU,
   ) {
     this.device = device;
+    this.pipelines = pipelinesOf(device);
     this.gpuInstance = gpu;
     this.ownsDevice = owns;
     this.adapter = adapter;
@@ -218,7 +236,15 @@ export class GpuContext {
   /** Compiles (once per distinct request) and returns a compute pipeline. WGSL errors name the shader and line. */
   pipeline(req: PipelineRequest): Promise<GPUComputePipeline> {
     this.assertAlive();
-    const key = JSON.stringify([req.shader, req.entryPoint, req.flags ?? {}, req.constants ?? {}, req.key ?? '']);
+    // The source too: two copies of the library on one device share nothing they do not agree on.
+    const key = JSON.stringify([
+      req.shader,
+      req.entryPoint,
+      req.flags ?? {},
+      req.constants ?? {},
+      req.key ?? '',
+      req.source,
+    ]);
     let p = this.pipelines.get(key);
     if (!p) {
       const made = this.compile(req);
@@ -576,7 +602,8 @@ export class GpuContext {
     for (const list of this.staging.values()) for (const buffer of list) buffer.destroy();
     this.staging.clear();
     this.stagingBytes = 0;
-    this.pipelines.clear();
+    // The pipelines stay for other contexts on an application's device; ours goes with its device.
+    if (this.ownsDevice) devicePipelines.delete(this.device);
     this.device.removeEventListener('uncapturederror', this.onError);
     if (this.ownsDevice) this.device.destroy();
   }

@@ -5,6 +5,7 @@
  * samples/s without the setup.
  */
 import { describe, expect, it } from 'vitest';
+import { GpuContext } from '../../src/gpu/context.js';
 import { decodeCheckpoint, encodeCheckpoint, type MLPCheckpoint } from '../../src/io/checkpoint_file.js';
 import { MATMUL_WAIT_WORK } from '../../src/kernels/matmul.js';
 import { createMLP, type FitOptions, type MLP } from '../../src/mlp.js';
@@ -492,6 +493,37 @@ describe('setup: what a run makes before its first step', () => {
     expect(queued.length).toBeGreaterThan(0);
     expect(queued.every((n) => n === 0)).toBe(true);
     await mlp.destroy();
+  });
+});
+
+describe('networks sharing a device', () => {
+  it('a second network on a device compiles nothing the first did; destroying either leaves the other working', async () => {
+    const owner = await GpuContext.create(); // a device of its own: nothing compiled on it yet
+    const compiled: string[] = [];
+    const compile = owner.device.createComputePipelineAsync.bind(owner.device);
+    owner.device.createComputePipelineAsync = (descriptor) => {
+      compiled.push(descriptor.label ?? '?');
+      return compile(descriptor);
+    };
+    const { x, y } = data(40, 31);
+    const fitOne = async () => {
+      const mlp = await createMLP({ layers: [4, 8, 3], seed: 2, device: owner.device });
+      const results = await mlp.fit(x, y, { epochs: 2, batchSize: 16, optimizer: 'adam', learningRate: 0.01 });
+      return { mlp, loss: results.at(-1)?.trainLoss };
+    };
+    const first = await fitOne();
+    const firstCompiles = compiled.length;
+    expect(firstCompiles).toBeGreaterThan(3);
+    const second = await fitOne();
+    expect(compiled.length).toBe(firstCompiles);
+    expect(second.loss).toBe(first.loss); // the same network, data and seed: the same bits
+    await first.mlp.destroy();
+    const third = await fitOne(); // the first one's context is gone; the device's pipelines are not
+    expect(compiled.length).toBe(firstCompiles);
+    expect(third.loss).toBe(first.loss);
+    await second.mlp.destroy();
+    await third.mlp.destroy();
+    owner.destroy();
   });
 });
 
