@@ -290,8 +290,13 @@ describe('7. one fit at a time, and a rejected fit changes nothing', () => {
     for (const device of [undefined, gpu().device]) {
       const mlp = await createMLP({ layers: [2, 32, 3], device });
       const { x, y } = blobs(2000);
-      const fitting = mlp.fit(x, y, { epochs: 5, batchSize: 16, progressEvery: 5 });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Destroyed once an epoch has ended, in a run far from its end (however fast the adapter).
+      let started = () => {};
+      const firstEpoch = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      const fitting = mlp.fit(x, y, { epochs: 1000, batchSize: 16, progressEvery: 5, onEpoch: () => started() });
+      await Promise.race([firstEpoch, fitting.catch(() => {})]);
       const predicting = mlp.predict(x).then(
         (rows) => `finished first: ${rows.length} values`,
         (error: Error) => error.message,
