@@ -7,9 +7,10 @@
  * - `tiled` (GPUs, the default there): 64×64 tiles in workgroup memory, 4×4 outputs per invocation;
  *   `tiled.32x32`, `tiled.32x16` (few columns, e.g. 10 classes), `tiled.128x128` (8×8 per invocation);
  * - `vec4`, `vec4.32x32`, `vec4.128x128`: the same with vec4 loads and stores, for aligned shapes only;
- * - `direct` (CPU implementations such as SwiftShader, the default there): no workgroup memory, 16×8
+ * - `direct` (CPU implementations such as SwiftShader, the family there): no workgroup memory, 16×8
  *   outputs per invocation; `direct.8x8`, `direct.16x4`, `direct.8x4`, `direct.4x4`: smaller blocks;
- *   `direct.4x4.1x8`: 4×4 blocks in workgroups of 1×8 invocations (the quick kernel);
+ *   `direct.4x4.1x8`: 4×4 blocks in workgroups of 1×8 invocations (the quick kernel). Untuned products
+ *   start on the quick kernel and move to `direct.8x8` (MATMUL_UPGRADE_VARIANT);
  * - any tiled or direct variant with `/k<S>` appended (`tiled/k4`): split-K in S slices, a second
  *   dispatch adding the slices' partial products in a fixed order (deterministic);
  * and, for dW = Aᵀ·G, `biasGrad`: db = Σ_rows G from the same dispatch (tiled and direct variants).
@@ -325,9 +326,9 @@ export function matmulCall(args: MatmulArgs, variant: MatmulVariant, label = 'ma
 }
 
 /**
- * The direct kernel prepared first when none is named: its 4×4 blocks compile in a tenth of the time
- * of the default 16×8 blocks on SwiftShader (about 50 ms against 0.7–1.5 s per pipeline, on this
- * 2-core machine), so the first step starts early. Every direct variant adds each element's terms in
+ * The direct kernel prepared first when none is named: its 4×4 blocks compile in less time than the
+ * larger blocks on SwiftShader (60–95 ms of CPU against ~170 ms for 8×8, on this 2-core machine), so the first
+ * step starts early. Every direct variant adds each element's terms in
  * the same order (k = 0, 1, …, K − 1), so it computes the same bits as the default (test/kernels/matmul.test.ts).
  * Its 1×8 workgroups keep SwiftShader's SIMD lanes busy on outputs of few columns: per dispatch, on
  * the products of `[13,100,3]` B=133, 113 against 247 µs (133×3×100) and unchanged within noise on
