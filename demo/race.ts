@@ -72,24 +72,26 @@ async function race(mode: RaceMode): Promise<void> {
     // Our networks share one device made for the race (its first case pays for it), as TF.js keeps its
     // backend from case to case: the pipelines compiled for one case serve the next (GpuContext).
     let device: Promise<GpuContext> | undefined;
-    report = await runRace({
-      mode,
-      createMLP: async (options) => {
-        device ??= GpuContext.create();
-        return createMLP({ ...options, device: (await device).device });
-      },
-      tfjs: loadTfjs,
-      mnist: async () => (await loadMnist(new URL('mnist/', document.baseURI), () => {})).train,
-      log: (line) => setStatus('running', line.trim()),
-      onResult: (r) => {
-        results.push(r);
-        draw(results);
-      },
-      environment: navigator.userAgent,
-      adapter,
-    });
-    (await device)?.destroy();
-    device = undefined;
+    try {
+      report = await runRace({
+        mode,
+        createMLP: async (options) => {
+          device ??= GpuContext.create();
+          return createMLP({ ...options, device: (await device).device });
+        },
+        tfjs: loadTfjs,
+        mnist: async () => (await loadMnist(new URL('mnist/', document.baseURI), () => {})).train,
+        log: (line) => setStatus('running', line.trim()),
+        onResult: (r) => {
+          results.push(r);
+          draw(results);
+        },
+        environment: navigator.userAgent,
+        adapter,
+      });
+    } finally {
+      (await device?.catch(() => undefined))?.destroy();
+    }
     $<HTMLButtonElement>('race-download').disabled = false;
     const valid = report.results.filter((r) => r.valid).length;
     setStatus(

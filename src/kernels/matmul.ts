@@ -327,9 +327,9 @@ export function matmulCall(args: MatmulArgs, variant: MatmulVariant, label = 'ma
 
 /**
  * The direct kernel prepared first when none is named: its 4×4 blocks compile in less time than the
- * larger blocks on SwiftShader (60–95 ms of CPU against ~170 ms for 8×8, on this 2-core machine), so the first
- * step starts early. Every direct variant adds each element's terms in
- * the same order (k = 0, 1, …, K − 1), so it computes the same bits as the default (test/kernels/matmul.test.ts).
+ * larger blocks on SwiftShader (60–95 ms of CPU against ~170 ms for 8×8, on this 2-core machine), so
+ * the first step starts early. Every direct variant adds each element's terms in the same order
+ * (k = 0, 1, …, K − 1), so it computes the same bits as the others (test/kernels/matmul.test.ts).
  * Its 1×8 workgroups keep SwiftShader's SIMD lanes busy on outputs of few columns: per dispatch, on
  * the products of `[13,100,3]` B=133, 113 against 247 µs (133×3×100) and unchanged within noise on
  * the 100-column ones (docs/benchmarks.md has every block and workgroup shape measured).
