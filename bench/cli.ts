@@ -69,7 +69,7 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
     io.log(
       `adapter: ${ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown'}; kernels: ${ctx.kernelPreference} (untuned default); tune: ${args.tune ?? 'both'}`,
     );
-    io.log(`runtime: ${runtime.summary}`);
+    io.log(`environment: ${nodeEnvironment(runtime, ctx)}`);
     const stamp = new Date();
     if (args.vs === 'tfjs') return await race(args, ctx, runtime, io, stamp);
     if (args.tables) return await tables(args, ctx, runtime, io, stamp);
@@ -92,7 +92,7 @@ export async function runBenchCli(argv: readonly string[], io: CliIo = console):
       models: args.models,
       environment: {
         runtime: 'node',
-        version: `Node ${process.versions.node}, webgpu (Dawn) on ${process.platform}, ${runtime.summary}`,
+        version: nodeEnvironment(runtime, ctx),
       },
       log: (line) => io.log(line),
       mnist: () => loadMnistNode(),
@@ -140,7 +140,7 @@ async function tables(
   const report = await runTableBench({
     dataDir,
     streamGb: args.streamGb,
-    environment: `Node ${process.versions.node}, webgpu (Dawn) on ${process.platform}, ${runtime.summary}`,
+    environment: nodeEnvironment(runtime, ctx),
     adapter: ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown',
     log: (line) => io.log(line),
   });
@@ -150,6 +150,12 @@ async function tables(
   writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
   io.log(`wrote ${path}`);
   return { code: 0, path };
+}
+
+/** Node, Dawn, the runtime, and whether Dawn checks the bounds of every buffer access (DeviceOptions.robustness). */
+function nodeEnvironment(runtime: WebGpuRuntime, ctx: GpuContext): string {
+  const checks = ctx.robustness === false ? 'off (the kernels keep in bounds)' : 'on';
+  return `Node ${process.versions.node}, webgpu (Dawn) on ${process.platform}, ${runtime.summary}; Dawn's bounds checks ${checks}`;
 }
 
 /** `--vs tfjs`: the race against TF.js (bench/race.ts), its table and its JSON report. */
@@ -176,7 +182,7 @@ async function race(
       tfjs: nodeTfjsLoader(),
       mnist: async () => (await loadMnistNode()).train,
       log: (line) => io.log(line),
-      environment: `Node ${process.versions.node}, webgpu (Dawn) on ${process.platform}, ${runtime.summary}`,
+      environment: nodeEnvironment(runtime, ctx),
       adapter,
     });
   } finally {

@@ -181,6 +181,11 @@ export class GpuContext {
   private destroyed = false;
   /** Set when the device is lost (driver reset, `device.destroy()`, tab in the background too long…). */
   lostInfo: GPUDeviceLostInfo | undefined;
+  /**
+   * Whether Dawn checks every buffer access on the device: `false` only for a device this context made
+   * in Node (DeviceOptions.robustness), unknown (`undefined`) for the application's.
+   */
+  robustness: boolean | undefined;
   /** Keeps the GPU instance we created alive as long as this context (see OwnedDevice.gpu). */
   readonly gpuInstance: GPU | undefined;
 
@@ -229,8 +234,11 @@ export class GpuContext {
     }
     // Loaded only here: an application that brings its own device never downloads device creation.
     const { requestGpuDevice } = await import('./device.js');
-    const { device, adapterInfo, gpu } = await requestGpuDevice(options);
-    return new GpuContext(device, true, adapterInfo, debug, preference, gpu);
+    // A device for this library alone: its kernels keep their accesses in bounds (DeviceOptions.robustness).
+    const owned = await requestGpuDevice({ ...options, robustness: options.robustness ?? false });
+    const ctx = new GpuContext(owned.device, true, owned.adapterInfo, debug, preference, owned.gpu);
+    ctx.robustness = owned.robustness;
+    return ctx;
   }
 
   /** Compiles (once per distinct request) and returns a compute pipeline. WGSL errors name the shader and line. */

@@ -4,6 +4,7 @@
  * Nothing here runs at import time. A device the application already owns is used as it is
  * (see `GpuContext`); only a device this module creates is ours to destroy.
  */
+import { describeValue } from '../params.js';
 import { type AdapterSummary, describeAdapter, summariseAdapter } from './adapter.js';
 
 /** Options for {@link requestGpuDevice}. */
@@ -12,6 +13,15 @@ export interface DeviceOptions {
   powerPreference?: GPUPowerPreference;
   /** Node only: extra flags for Dawn's `create()`, e.g. `'disable-dawn-features=timestamp_quantization'`. */
   nodeFlags?: string[];
+  /**
+   * Node only (a browser always checks): whether Dawn checks the bounds of every buffer access of
+   * every shader on the device (off: Dawn's `disable_robustness` toggle). Default `true` for
+   * {@link requestGpuDevice}, whose device goes to the application and its own shaders; the device
+   * that `createMLP` and `GpuContext.create` make for this library alone goes without the checks
+   * unless this is `true`: every kernel here keeps its own accesses in bounds, and the checks cost
+   * about a third of a small training step on SwiftShader (README, "Bounds checks in Node").
+   */
+  robustness?: boolean;
   /** Features to require in addition to the ones this library uses when available. */
   requiredFeatures?: GPUFeatureName[];
   /** Label for the created device. */
@@ -28,6 +38,8 @@ export interface OwnedDevice {
    * device would die with it.
    */
   gpu: GPU;
+  /** Whether Dawn checks every buffer access of the device's shaders ({@link DeviceOptions.robustness}; always in a browser). */
+  robustness: boolean;
 }
 
 /** Path of the SwiftShader Vulkan driver that Debian's `chromium` package ships. */
@@ -57,7 +69,7 @@ function isNode(): boolean {
  */
 export async function getGpu(options: DeviceOptions = {}): Promise<GPU> {
   if (typeof navigator !== 'undefined' && (navigator as Navigator).gpu) return (navigator as Navigator).gpu;
-  if (isNode()) return nodeGpu(options.nodeFlags ?? []);
+  if (isNode()) return nodeGpu(dawnFlags(options.nodeFlags ?? [], options.robustness ?? true));
   if (typeof isSecureContext !== 'undefined' && !isSecureContext) {
     throw new Error(
       'WebGPU is unavailable: this page is not a secure context. Serve it over https:// or from http://localhost.',
@@ -66,6 +78,19 @@ export async function getGpu(options: DeviceOptions = {}): Promise<GPU> {
   throw new Error(
     'WebGPU is unavailable: navigator.gpu is undefined. Use a browser with WebGPU (Chrome/Edge 113+, Safari 26+, Firefox 141+ on Windows) or enable it in the browser flags.',
   );
+}
+
+/**
+ * Dawn's `create()` flags: the caller's, with the `disable_robustness` toggle added to their
+ * `enable-dawn-features` list (or as one) when bounds checks are not wanted.
+ */
+export function dawnFlags(flags: readonly string[], robustness: boolean): string[] {
+  const out = [...flags];
+  if (robustness) return out;
+  const at = out.findIndex((f) => f.startsWith('enable-dawn-features='));
+  if (at < 0) out.push('enable-dawn-features=disable_robustness');
+  else out[at] += ',disable_robustness';
+  return out;
 }
 
 async function nodeGpu(flags: string[]): Promise<GPU> {
@@ -110,6 +135,9 @@ async function configureNodeVulkan(): Promise<void> {
  * In Node, a hardware adapter is preferred and SwiftShader is the fallback.
  */
 export async function requestGpuDevice(options: DeviceOptions = {}): Promise<OwnedDevice> {
+  if (options.robustness !== undefined && typeof options.robustness !== 'boolean') {
+    throw new Error(`robustness is ${describeValue(options.robustness)}: expected true or false`);
+  }
   const gpu = await getGpu(options);
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
@@ -141,7 +169,12 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Own
     );
   }
   keepAlive(device, gpu);
-  return { device, adapterInfo: summariseAdapter(adapter.info), gpu };
+  return {
+    device,
+    adapterInfo: summariseAdapter(adapter.info),
+    gpu,
+    robustness: !isNode() || options.robustness !== false,
+  };
 }
 
 /** Where a device keeps the GPU object it came from (see keepAlive). */
