@@ -27,9 +27,9 @@ export {
   missingCapabilities,
 } from './gpu/context.js';
 export type { DeviceOptions, OwnedDevice } from './gpu/device.js';
-export { requestGpuDevice } from './gpu/device.js';
 export { spaceOutDawnPolling } from './gpu/polling.js';
 export { GpuWorkRefused } from './gpu/refused.js';
+export { requestGpuDevice } from './gpu/request_device.js';
 export type { GpuInputs, Inputs, Labels } from './inputs.js';
 export type { Checkpoint, MLPCheckpoint, TrainingCheckpoint } from './io/checkpoint_file.js';
 export { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from './io/checkpoint_file.js';
