@@ -151,6 +151,11 @@ function pipelinesOf(device: GPUDevice): Map<string, Promise<GPUComputePipeline>
   return cache;
 }
 
+/** The pipeline cache's key: all of the request, the source too (two copies of the library on one device share nothing they do not agree on). */
+function pipelineKey(req: PipelineRequest): string {
+  return JSON.stringify([req.shader, req.entryPoint, req.flags ?? {}, req.constants ?? {}, req.key ?? '', req.source]);
+}
+
 export class GpuContext {
   readonly device: GPUDevice;
   /** True when this context created the device (and so destroys it). */
@@ -241,18 +246,15 @@ export class GpuContext {
     return ctx;
   }
 
+  /** Whether the device has this pipeline, compiled or compiling (by any context on it): using it costs no compile. */
+  hasPipeline(req: PipelineRequest): boolean {
+    return this.pipelines.has(pipelineKey(req));
+  }
+
   /** Compiles (once per distinct request) and returns a compute pipeline. WGSL errors name the shader and line. */
   pipeline(req: PipelineRequest): Promise<GPUComputePipeline> {
     this.assertAlive();
-    // The source too: two copies of the library on one device share nothing they do not agree on.
-    const key = JSON.stringify([
-      req.shader,
-      req.entryPoint,
-      req.flags ?? {},
-      req.constants ?? {},
-      req.key ?? '',
-      req.source,
-    ]);
+    const key = pipelineKey(req);
     let p = this.pipelines.get(key);
     if (!p) {
       const made = this.compile(req);

@@ -6,7 +6,7 @@
  * wrapper that names a binding or a field the shader lacks, or leaves one unset, fails on the CPU
  * (`Kernel.resolve`, which the contract tests run for every wrapper without a GPU).
  */
-import type { GpuContext } from '../gpu/context.js';
+import type { GpuContext, PipelineRequest } from '../gpu/context.js';
 import { preprocessWgsl, type ShaderFlags } from '../gpu/preprocess.js';
 import { type BufferRef, type GpuOp, makeOp, type OpScope } from './op.js';
 import { identifiersReachedFrom, packStruct, reflectWgsl, type WgslReflection } from './reflect.js';
@@ -115,16 +115,26 @@ export class Kernel {
     return { code, reflection, storage, uniforms };
   }
 
-  /** Compiles (once per distinct shader variant, cached by the context) and binds a call. */
-  async prepare(ctx: GpuContext, scope: OpScope, call: KernelCall): Promise<KernelOp> {
-    const resolved = this.resolve(call);
-    const pipeline = await ctx.pipeline({
+  /** What the context compiles for a call (its cache key). */
+  private request(call: KernelCall, code = this.resolve(call).code): PipelineRequest {
+    return {
       shader: this.name,
-      source: resolved.code,
+      source: code,
       entryPoint: call.entryPoint,
       key: JSON.stringify([call.flags ?? {}, (call.modules ?? []).map((m) => m.name)]),
       constants: call.constants,
-    });
+    };
+  }
+
+  /** Whether the device already has this call's pipeline (compiled or compiling): preparing it compiles nothing. */
+  isCompiled(ctx: GpuContext, call: KernelCall): boolean {
+    return ctx.hasPipeline(this.request(call));
+  }
+
+  /** Compiles (once per distinct shader variant, cached by the context) and binds a call. */
+  async prepare(ctx: GpuContext, scope: OpScope, call: KernelCall): Promise<KernelOp> {
+    const resolved = this.resolve(call);
+    const pipeline = await ctx.pipeline(this.request(call, resolved.code));
     const entries: Record<number, BufferRef> = {};
     for (const [binding, ref] of resolved.storage) entries[binding] = ref;
     const uniformBuffers = new Map<string, GPUBuffer>();

@@ -401,7 +401,7 @@ export async function prepareMatmul(
   const variant = args.variant ?? ctx.kernelPreference;
   if (args.variant !== undefined || variant !== 'direct') return prepareVariant(ctx, scope, args, variant, label);
   const quick = await prepareVariant(ctx, scope, args, MATMUL_QUICK_VARIANT, label);
-  const upgrade = matmulUpgrade(args);
+  const upgrade = matmulUpgrade(args) ?? (upgradeCompiled(ctx, args) ? MATMUL_UPGRADE_VARIANT : undefined);
   if (upgrade === undefined) return quick;
   let current = quick;
   ctx.behind(async () => {
@@ -413,6 +413,21 @@ export async function prepareMatmul(
       current.encode(pass);
     },
   };
+}
+
+/**
+ * A product too small for its upgrade to repay a compilation ({@link matmulUpgrade}) still moves when
+ * the device already has the upgrade's pipeline (another network on it, or another layer, compiled it)
+ * and the product has at least {@link MATMUL_MID_MIN} columns: there 8×8 blocks are faster too. Quiet,
+ * on SwiftShader, per dispatch, quick against 8×8: `[13,100,3]` B=133's forward 347 against 316 µs, its
+ * dW 265 against 218, dA 243 against 197; `[10,100,2]` B=200's forward 420 against 375, dW 315 against
+ * 294; spirals' 64×32×32 forward 116 against 72 (docs/benchmarks.md). With fewer columns the quick
+ * kernel stays faster (`[13,100,3]`'s output layer: 99 against 237).
+ */
+function upgradeCompiled(ctx: GpuContext, args: MatmulArgs): boolean {
+  const limit = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+  const [d] = matmulDispatches(args, MATMUL_UPGRADE_VARIANT, '', undefined, limit, hosts.get(ctx));
+  return args.N >= MATMUL_MID_MIN && MATMUL.isCompiled(ctx, (d as MatmulDispatch).call);
 }
 
 /**

@@ -177,6 +177,56 @@ describe('the quick direct kernel first, direct.8x8 behind it (setup: docs/bench
     expect(MATMUL_MID_WORK).toBeLessThan(MATMUL_UPGRADE_WORK);
   });
 
+  it('a small product of many columns moves too when the device already has the 8×8 pipeline; one of few columns never', async () => {
+    const own = await GpuContext.create({ kernelPreference: 'direct' }); // a device with nothing compiled yet
+    const scope = new OpScope(own);
+    /** The pipelines a product's op binds before and after its upgrade could compile, and its outputs. */
+    const run = async (M: number, N: number, K: number) => {
+      const out = emptyF32(own, 'small.out', M * N);
+      const op = await prepareMatmul(own, scope, {
+        a: upload(own, 'a', randomArray(M * K, 21)),
+        b: upload(own, 'b', randomArray(K * N, 22)),
+        out,
+        M,
+        N,
+        K,
+      });
+      const pipelines: unknown[] = [];
+      const results: Float32Array[] = [];
+      for (let pass = 0; pass < 2; pass++) {
+        const encoder = own.device.createCommandEncoder();
+        const p = encoder.beginComputePass();
+        const setPipeline = p.setPipeline.bind(p);
+        p.setPipeline = (pipeline) => {
+          pipelines.push(pipeline);
+          setPipeline(pipeline);
+        };
+        op.encode(p);
+        p.end();
+        own.device.queue.submit([encoder.finish()]);
+        results.push(await own.readF32(out));
+        await own.compiled();
+      }
+      expect(results[1]).toEqual(results[0]); // the same bits on either kernel
+      return pipelines;
+    };
+    try {
+      expect(matmulUpgrade({ M: 61, N: 37, K: 13 })).toBeUndefined(); // too small to pay for a compilation
+      const before = await run(61, 37, 13);
+      expect(before[1]).toBe(before[0]); // nothing compiled it: it stays quick
+      const large = await run(128, 96, 86); // ≥ 2²⁰: compiles the 8×8 pipeline of this form
+      expect(large[1]).not.toBe(large[0]);
+      const after = await run(61, 37, 13);
+      expect(after[1]).toBe(large[1]); // now on the device: the small product takes it
+      const narrow = await run(61, 7, 13); // 7 columns: the quick kernel is faster there
+      expect(narrow[1]).toBe(narrow[0]);
+      expect(narrow[0]).toBe(before[0]);
+    } finally {
+      scope.destroy();
+      own.destroy();
+    }
+  });
+
   // A large product (A·B) and a mid-size dW (Aᵀ·B, K = the batch).
   it.each([
     { name: 'large', M: 128, N: 256, K: Math.ceil(MATMUL_UPGRADE_WORK / (128 * 256)), transposeA: false },
