@@ -19,7 +19,7 @@ export interface DeviceOptions {
    * {@link requestGpuDevice}, whose device goes to the application and its own shaders; the device
    * that `createMLP` and `GpuContext.create` make for this library alone goes without the checks
    * unless this is `true`: every kernel here keeps its own accesses in bounds, and the checks cost
-   * about a third of a small training step on SwiftShader (README, "Bounds checks in Node").
+   * about 30% of a small training step on SwiftShader (README, "Bounds checks in Node").
    */
   robustness?: boolean;
   /** Features to require in addition to the ones this library uses when available. */
