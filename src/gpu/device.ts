@@ -173,7 +173,10 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Own
     device,
     adapterInfo: summariseAdapter(adapter.info),
     gpu,
-    robustness: !isNode() || options.robustness !== false,
+    // Off where asked, or where the caller's own Dawn flags turned it off.
+    robustness:
+      !isNode() ||
+      (options.robustness !== false && !(options.nodeFlags ?? []).some((f) => f.includes('disable_robustness'))),
   };
 }
 

@@ -47,6 +47,10 @@ describe('which devices have the checks', () => {
       expect(asked.robustness).toBe(true);
       expect(app.robustness).toBe(true);
       expect(wrapped.robustness).toBeUndefined();
+      // The caller's own Dawn flags can turn the checks off too: the device says so.
+      const flagged = await requestGpuDevice({ nodeFlags: ['enable-dawn-features=disable_robustness'] });
+      expect(flagged.robustness).toBe(false);
+      flagged.device.destroy();
     } finally {
       own.destroy();
       asked.destroy();
