@@ -10,13 +10,28 @@ import {
   matmulUpgrade,
   prepareMatmul,
 } from '../../src/kernels/matmul.js';
-import { OpScope, submitOps } from '../../src/kernels/op.js';
+import { type GpuOp, OpScope, submitOps } from '../../src/kernels/op.js';
 import { kernelAct } from '../helpers/activations.js';
 import { emptyF32, upload, useGpuContext } from '../helpers/gpu.js';
 import { AWKWARD, type Case, checkMatmul, EPILOGUES, FORMS, variantsOf } from '../helpers/matmul.js';
 import { randomArray } from '../helpers/random.js';
 
 const gpu = useGpuContext();
+
+/** Encodes an op in a pass of its own, noting the pipelines it binds, and reads `out` back. */
+async function encodeNoting(ctx: GpuContext, op: GpuOp, out: GPUBuffer, pipelines: unknown[]): Promise<Float32Array> {
+  const encoder = ctx.device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  const setPipeline = pass.setPipeline.bind(pass);
+  pass.setPipeline = (pipeline) => {
+    pipelines.push(pipeline);
+    setPipeline(pipeline);
+  };
+  op.encode(pass);
+  pass.end();
+  ctx.device.queue.submit([encoder.finish()]);
+  return ctx.readF32(out);
+}
 const check = (c: Case, seed: number, variant: MatmulVariant) => checkMatmul(gpu(), c, seed, variant);
 
 // The two untuned defaults get the whole grid: 'tiled' (workgroup memory, GPUs) and 'direct' (no barriers, CPUs).
@@ -194,17 +209,7 @@ describe('the quick direct kernel first, direct.8x8 behind it (setup: docs/bench
       const pipelines: unknown[] = [];
       const results: Float32Array[] = [];
       for (let pass = 0; pass < 2; pass++) {
-        const encoder = own.device.createCommandEncoder();
-        const p = encoder.beginComputePass();
-        const setPipeline = p.setPipeline.bind(p);
-        p.setPipeline = (pipeline) => {
-          pipelines.push(pipeline);
-          setPipeline(pipeline);
-        };
-        op.encode(p);
-        p.end();
-        own.device.queue.submit([encoder.finish()]);
-        results.push(await own.readF32(out));
+        results.push(await encodeNoting(own, op, out, pipelines));
         await own.compiled();
       }
       expect(results[1]).toEqual(results[0]); // the same bits on either kernel
@@ -248,19 +253,7 @@ describe('the quick direct kernel first, direct.8x8 behind it (setup: docs/bench
         transposeA,
       });
       const pipelines: unknown[] = [];
-      const encode = () => {
-        const encoder = created.device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        const setPipeline = pass.setPipeline.bind(pass);
-        pass.setPipeline = (p) => {
-          pipelines.push(p);
-          setPipeline(p);
-        };
-        op.encode(pass);
-        pass.end();
-        created.device.queue.submit([encoder.finish()]);
-        return created.readF32(out);
-      };
+      const encode = () => encodeNoting(created, op, out, pipelines);
       const first = await encode();
       await created.compiled();
       const second = await encode();
