@@ -45,7 +45,7 @@ import { gzipSync } from 'node:zlib';
  *   heads, two activations, the kernel contracts (WGSL reflection), the pausable training run, fit's
  *   schedules, early stopping and loss weights, and the matmul variants the tuner picks from (the tuner
  *   itself is a chunk loaded on demand).
- * - infer.js, webgpu-mlp/infer (load a saved file, predict): 22.6 KB (22.55 KB measured with issue 24's
+ * - infer.js, webgpu-mlp/infer (load a saved file, predict): 22.6 KB (22.56 KB measured with issue 24's
  *   small products that take an 8×8 pipeline already on the device, +0.15 KB: prediction plans share
  *   prepareMatmul with training, and the check builds the pipeline's key without compiling). 22.5 KB until
  *   then (22.2 KB measured, −0.55 KB: prediction

@@ -190,7 +190,7 @@ export class GpuContext {
    * Whether Dawn checks every buffer access on the device: `false` only for a device this context made
    * in Node (DeviceOptions.robustness), unknown (`undefined`) for the application's.
    */
-  robustness: boolean | undefined;
+  readonly robustness: boolean | undefined;
   /** Keeps the GPU instance we created alive as long as this context (see OwnedDevice.gpu). */
   readonly gpuInstance: GPU | undefined;
 
@@ -201,7 +201,9 @@ export class GpuContext {
     debug: boolean,
     preference: KernelPreference | undefined,
     gpu?: GPU,
+    robustness?: boolean,
   ) {
+    this.robustness = robustness;
     this.device = device;
     this.pipelines = pipelinesOf(device);
     this.gpuInstance = gpu;
@@ -241,9 +243,7 @@ export class GpuContext {
     const { requestGpuDevice } = await import('./device.js');
     // A device for this library alone: its kernels keep their accesses in bounds (DeviceOptions.robustness).
     const owned = await requestGpuDevice({ ...options, robustness: options.robustness ?? false });
-    const ctx = new GpuContext(owned.device, true, owned.adapterInfo, debug, preference, owned.gpu);
-    ctx.robustness = owned.robustness;
-    return ctx;
+    return new GpuContext(owned.device, true, owned.adapterInfo, debug, preference, owned.gpu, owned.robustness);
   }
 
   /** Whether the device has this pipeline, compiled or compiling (by any context on it): using it costs no compile. */

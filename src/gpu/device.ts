@@ -176,7 +176,10 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Own
     // Off where asked, or where the caller's own Dawn flags turned it off.
     robustness:
       !isNode() ||
-      (options.robustness !== false && !(options.nodeFlags ?? []).some((f) => f.includes('disable_robustness'))),
+      (options.robustness !== false &&
+        !(options.nodeFlags ?? []).some(
+          (f) => f.startsWith('enable-dawn-features=') && f.includes('disable_robustness'),
+        )),
   };
 }
 

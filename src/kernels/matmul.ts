@@ -425,9 +425,10 @@ export async function prepareMatmul(
  * kernel stays faster (`[13,100,3]`'s output layer: 99 against 237).
  */
 function upgradeCompiled(ctx: GpuContext, args: MatmulArgs): boolean {
+  if (args.N < MATMUL_MID_MIN) return false;
   const limit = ctx.device.limits.maxComputeWorkgroupsPerDimension;
   const [d] = matmulDispatches(args, MATMUL_UPGRADE_VARIANT, '', undefined, limit, hosts.get(ctx));
-  return args.N >= MATMUL_MID_MIN && MATMUL.isCompiled(ctx, (d as MatmulDispatch).call);
+  return MATMUL.isCompiled(ctx, (d as MatmulDispatch).call);
 }
 
 /**

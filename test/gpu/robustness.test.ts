@@ -51,6 +51,9 @@ describe('which devices have the checks', () => {
       const flagged = await requestGpuDevice({ nodeFlags: ['enable-dawn-features=disable_robustness'] });
       expect(flagged.robustness).toBe(false);
       flagged.device.destroy();
+      const kept = await requestGpuDevice({ nodeFlags: ['disable-dawn-features=disable_robustness'] });
+      expect(kept.robustness).toBe(true); // the toggle named among those to disable: the checks stay
+      kept.device.destroy();
     } finally {
       own.destroy();
       asked.destroy();
