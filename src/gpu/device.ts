@@ -69,7 +69,7 @@ function isNode(): boolean {
  */
 export async function getGpu(options: DeviceOptions = {}): Promise<GPU> {
   if (typeof navigator !== 'undefined' && (navigator as Navigator).gpu) return (navigator as Navigator).gpu;
-  if (isNode()) return nodeGpu(dawnFlags(options.nodeFlags ?? [], options.robustness ?? true));
+  if (isNode()) return nodeGpu(nodeFlagsOf(options));
   if (typeof isSecureContext !== 'undefined' && !isSecureContext) {
     throw new Error(
       'WebGPU is unavailable: this page is not a secure context. Serve it over https:// or from http://localhost.',
@@ -87,10 +87,18 @@ export async function getGpu(options: DeviceOptions = {}): Promise<GPU> {
 export function dawnFlags(flags: readonly string[], robustness: boolean): string[] {
   const out = [...flags];
   if (robustness) return out;
-  const at = out.findIndex((f) => f.startsWith('enable-dawn-features='));
-  if (at < 0) out.push('enable-dawn-features=disable_robustness');
-  else out[at] += ',disable_robustness';
+  const at = out.findIndex((f) => f.startsWith(ENABLE));
+  if (at < 0) out.push(`${ENABLE}${UNCHECKED}`);
+  else out[at] += `,${UNCHECKED}`;
   return out;
+}
+
+const ENABLE = 'enable-dawn-features=';
+const UNCHECKED = 'disable_robustness';
+
+/** The flags Dawn's `create()` gets for these options (DeviceOptions.nodeFlags and .robustness). */
+function nodeFlagsOf(options: DeviceOptions): string[] {
+  return dawnFlags(options.nodeFlags ?? [], options.robustness ?? true);
 }
 
 async function nodeGpu(flags: string[]): Promise<GPU> {
@@ -173,13 +181,8 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Own
     device,
     adapterInfo: summariseAdapter(adapter.info),
     gpu,
-    // Off where asked, or where the caller's own Dawn flags turned it off.
-    robustness:
-      !isNode() ||
-      (options.robustness !== false &&
-        !(options.nodeFlags ?? []).some(
-          (f) => f.startsWith('enable-dawn-features=') && f.includes('disable_robustness'),
-        )),
+    // Read off the flags Dawn was given: off where asked, or where the caller's own flags turned it off.
+    robustness: !isNode() || !nodeFlagsOf(options).some((f) => f.startsWith(ENABLE) && f.includes(UNCHECKED)),
   };
 }
 
