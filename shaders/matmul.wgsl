@@ -34,9 +34,13 @@
 // sums k in [z·k_slice, min(K, (z + 1)·k_slice)) into partial[z] with no epilogue; matmul_reduce then
 // adds the slices' partials in the fixed order z = 0, 1, … and applies the epilogue. The result does
 // not depend on timing (no atomics), only on k_slice.
-// DB (the bias gradient fused into dW = Aᵀ·G, seed 001's bias as an extra input fixed at 1): op(A)
-// gets an extra row M of ones, so row M of the product is db[n] = Σ_k op(B)[k,n]; it goes to db
-// instead of C. rows = M + 1 with DB, else M. Only without bias, mask, pre or an activation.
+// The bias gradient fused into dW = Aᵀ·G (db[n] = Σ_k op(B)[k,n], seed 001's bias as an extra input
+// fixed at 1), only without bias, mask, pre or an activation:
+//   matmul, matmul_reduce: the DB flag. op(A) gets an extra row M of ones, so row M of the product is
+//     db; it goes to db instead of C. rows = M + 1 with DB, else M.
+//   matmul_direct: the EPI_DB bit of dims.epilogue, so that dW shares the forward's pipeline. The
+//     invocations of the first row block also sum their columns of op(B) as bias_grad_direct does
+//     (column_sums: the same bits) and write db. rows = M. Not with split-K.
 
 struct Dims {
   M: u32, N: u32, K: u32, k_slice: u32,
@@ -48,6 +52,7 @@ struct Dims {
 const EPI_BIAS = 1u;      // c += bias[n]
 const EPI_ACTIVATE = 2u;  // c = activate(c)                 (forward)
 const EPI_MASK = 4u;      // c *= activation_grad(mask[m, n])  (backward; instead of EPI_ACTIVATE)
+const EPI_DB = 8u;        // matmul_direct: db = Σ_k op(B)[k, :] too (dW = Aᵀ·G); no other bit
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
@@ -64,8 +69,9 @@ const PRE_KEPT = false;
 #if ${SPLIT}
 @group(0) @binding(7) var<storage, read_write> partial: array<f32>;  // [slices, rows, N]
 #endif
+// [N]: Σ_k op(B)[k, n]. matmul_direct always binds it (a placeholder when EPI_DB is off).
+@group(0) @binding(8) var<storage, read_write> db: array<f32>;
 #if ${DB}
-@group(0) @binding(8) var<storage, read_write> db: array<f32>;    // [N]: Σ_k op(B)[k, n]
 const AUG = 1u;  // op(A) has the extra row of ones
 #else
 const AUG = 0u;
@@ -219,40 +225,34 @@ fn b_index(n: u32) -> vec4u {
   return select(c, c * dims.K, dims.trans_b != 0u);
 }
 
-// op(A)[m .. m + 3, k] from its indices; with DB, row M is the row of ones.
-fn a4(i: vec4u, m: u32) -> vec4f {
-  let v = vec4f(A[i.x], A[i.y], A[i.z], A[i.w]);
-#if ${DB}
-  return select(v, vec4f(1.0), vec4u(m) + vec4u(0u, 1u, 2u, 3u) == vec4u(dims.M));
-#else
-  return v;
-#endif
+// op(A)[m .. m + 3, k] from its indices.
+fn a4(i: vec4u) -> vec4f {
+  return vec4f(A[i.x], A[i.y], A[i.z], A[i.w]);
 }
 
 fn b4(i: vec4u) -> vec4f {
   return vec4f(B[i.x], B[i.y], B[i.z], B[i.w]);
 }
 
-// The product v of C[m, n] before the epilogue: to partial (SPLIT), db (DB's row M) or C, from which
-// matmul_direct's epilogue pass reads it back.
+// The product v of C[m, n] before the epilogue: to partial (SPLIT) or C, from which matmul_direct's
+// epilogue pass reads it back.
 fn put(m: u32, n: u32, s: u32, v: f32) {
 #if ${SPLIT}
-  partial[(s * (dims.M + AUG) + m) * dims.N + n] = v;
+  partial[(s * dims.M + m) * dims.N + n] = v;
 #else
-#if ${DB}
-  if (m == dims.M) {
-    db[n] = v;
-    return;
-  }
-#endif
   C[m * dims.N + n] = v;
 #endif
+}
+
+// db[n + j] = v[j] for the columns inside C (once per invocation: a loop is short enough).
+fn put_db(n: u32, v: vec4f) {
+  for (var j = 0u; j < 4u && n + j < dims.N; j++) { db[n + j] = v[j]; }
 }
 
 // C[m, n + j] = v[j] for the elements that lie inside C (constant indices: a loop over j would index a
 // vector dynamically, which SwiftShader does through memory).
 fn store_row(m: u32, n: u32, s: u32, v: vec4f) {
-  if (m >= dims.M + AUG) { return; }
+  if (m >= dims.M) { return; }
   if (n < dims.N) { put(m, n, s, v.x); }
   if (n + 1u < dims.N) { put(m, n + 1u, s, v.y); }
   if (n + 2u < dims.N) { put(m, n + 2u, s, v.z); }
@@ -267,21 +267,45 @@ fn store_tile(m: u32, n: u32, s: u32, t: mat4x4f) {
   store_row(m + 3u, n, s, t[3]);
 }
 
-// C[m, n + j] = the epilogue of v[j] for the elements inside C (or partial, db: see emit): how the quick
+// C[m, n + j] = the epilogue of v[j] for the elements inside C (or partial: see emit): how the quick
 // 4×4 block stores a row, each element once.
 fn emit_row(m: u32, n: u32, s: u32, v: vec4f) {
-  if (m >= dims.M + AUG) { return; }
+  if (m >= dims.M) { return; }
   if (n < dims.N) { emit(m, n, s, v.x); }
   if (n + 1u < dims.N) { emit(m, n + 1u, s, v.y); }
   if (n + 2u < dims.N) { emit(m, n + 2u, s, v.z); }
   if (n + 3u < dims.N) { emit(m, n + 3u, s, v.w); }
 }
 
+// EPI_DB: db[n .. n + DN − 1] = Σ_k op(B)[k, ·], summed as bias_grad_direct sums a column: in blocks
+// of 64 terms, the block sums added in turn (the same bits). The invocations of the first row block
+// run it before their product; a loop of its own, so that the other products carry no more registers.
+fn column_sums(n: u32, step_b: vec4u) {
+  var ib0 = b_index(n);
+  var ib1 = b_index(n + 4u);
+  var db0 = vec4f();
+  var db1 = vec4f();
+  for (var k0 = 0u; k0 < dims.K; k0 += 64u) {
+    var s0 = vec4f();
+    var s1 = vec4f();
+    for (var k = k0; k < min(k0 + 64u, dims.K); k++) {
+      s0 += b4(ib0);
+      if (DN > 4u) { s1 += b4(ib1); }
+      ib0 += step_b;
+      ib1 += step_b;
+    }
+    db0 += s0;
+    db1 += s1;
+  }
+  put_db(n, db0);
+  if (DN > 4u) { put_db(n + 4u, db1); }
+}
+
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul_direct(@builtin(global_invocation_id) gid: vec3u) {
   let m = gid.y * DM;
   let n = gid.x * DN;
-  if (m >= dims.M + AUG || n >= dims.N) { return; }
+  if (m >= dims.M || n >= dims.N) { return; }
   let k_begin = gid.z * dims.k_slice;
   let k_end = min(dims.K, k_begin + dims.k_slice);
   let step_a = vec4u(select(1u, dims.M, dims.trans_a != 0u));
@@ -301,7 +325,7 @@ fn matmul_direct(@builtin(global_invocation_id) gid: vec3u) {
   var c30 = mat4x4f();
   var c31 = mat4x4f();
   for (var k = k_begin; k < k_end; k++) {
-    let a0 = a4(ia0, m);
+    let a0 = a4(ia0);
     let b0 = b4(ib0);
     c00 += outer(a0, b0);
     var b1 = vec4f();
@@ -310,13 +334,13 @@ fn matmul_direct(@builtin(global_invocation_id) gid: vec3u) {
       c01 += outer(a0, b1);
     }
     if (DM > 4u) {
-      let a1 = a4(ia1, m + 4u);
+      let a1 = a4(ia1);
       c10 += outer(a1, b0);
       if (DN > 4u) { c11 += outer(a1, b1); }
     }
     if (DM > 8u) {
-      let a2 = a4(ia2, m + 8u);
-      let a3 = a4(ia3, m + 12u);
+      let a2 = a4(ia2);
+      let a3 = a4(ia3);
       c20 += outer(a2, b0);
       c30 += outer(a3, b0);
       if (DN > 4u) {
@@ -338,6 +362,7 @@ fn matmul_direct(@builtin(global_invocation_id) gid: vec3u) {
     // the epilogue is inlined 4 times, not 16 (which compiled twice as long, ~100 ms more setup).
     // The same product through the same epilogue: the same bits.
     for (var i = 0u; i < 4u; i++) { emit_row(m + i, n, s, c00[i]); }
+    if ((dims.epilogue & EPI_DB) != 0u && gid.y == 0u) { column_sums(n, step_b); }
     return;
   }
   store_tile(m, n, s, c00);
@@ -359,8 +384,8 @@ fn matmul_direct(@builtin(global_invocation_id) gid: vec3u) {
   // The epilogue, once in a loop over the block rather than inlined at each of its DM·DN stores (which
   // made the pipeline several times slower to compile): each product read back as stored, so the
   // same bits as applying it in place.
-  if (dims.epilogue != 0u || PRE_KEPT) {
-    let rows = min(DM, select(dims.M - m, 0u, m >= dims.M));
+  if ((dims.epilogue & (EPI_BIAS | EPI_ACTIVATE | EPI_MASK)) != 0u || PRE_KEPT) {
+    let rows = min(DM, dims.M - m);
     let cols = min(DN, dims.N - n);
     for (var i = 0u; i < rows; i++) {
       for (var j = 0u; j < cols; j++) {
@@ -370,6 +395,7 @@ fn matmul_direct(@builtin(global_invocation_id) gid: vec3u) {
     }
   }
 #endif
+  if ((dims.epilogue & EPI_DB) != 0u && gid.y == 0u) { column_sums(n, step_b); }
 }
 
 // ---- matmul_reduce: the second pass of split-K ----------------------------------------------------

@@ -52,7 +52,9 @@ export interface MatmulArgs {
   preActivation?: BufferRef;
   /**
    * [N], written: the column sums of op(B), Σ_k op(B)[k,n] — a layer's db beside dW = Aᵀ·G — from the
-   * same dispatch (op(A) gets an extra row of ones). Tiled and direct variants; no other epilogue.
+   * same dispatch: tiled variants give op(A) an extra row of ones; direct ones sum op(B)'s columns as
+   * bias_grad_direct does (the same bits), on the forward's pipeline, and not with split-K. No other
+   * epilogue.
    */
   biasGrad?: BufferRef;
   /**
@@ -125,6 +127,7 @@ export async function matmulKernel(shader: MatmulDispatch['shader']): Promise<Ke
 const EPI_BIAS = 1;
 const EPI_ACTIVATE = 2;
 const EPI_MASK = 4;
+const EPI_DB = 8;
 
 const LINEAR: KernelActivation = {
   name: 'activations/linear',
@@ -157,10 +160,11 @@ export function parseMatmulVariant(variant: string, label = 'matmul'): ParsedVar
 
 /**
  * Why `variant` cannot compute `args`, or undefined when it can: vec4 kernels need aligned shapes and
- * take no biasGrad; biasGrad excludes the other epilogues.
+ * take no biasGrad, nor do direct ones with split-K; biasGrad excludes the other epilogues.
  */
 export function matmulUnsupported(args: MatmulArgs, variant: string): string | undefined {
-  const { spec } = parseMatmulVariant(variant);
+  const { spec, splits } = parseMatmulVariant(variant);
+  if (spec.family === 'direct' && splits > 1 && args.biasGrad) return 'direct split-K kernels do not fuse biasGrad';
   if (spec.family !== 'vec4') return undefined;
   if (args.biasGrad) return 'vec4 kernels do not fuse biasGrad';
   const { M, N, K } = args;
@@ -236,6 +240,11 @@ export function matmulDispatches(
    * called): another product's, so that both share one pipeline. Default: linear.wgsl.
    */
   host?: KernelActivation,
+  /**
+   * What a direct kernel binds to `db` when it writes none (a writable binding may not alias C or pre):
+   * a small buffer of the op's scope. Default: `out`, which only resolving without a device accepts.
+   */
+  placeholder?: BufferRef,
 ): MatmulDispatch[] {
   checkArgs(args, label);
   const parsed = parseMatmulVariant(variant, label);
@@ -244,7 +253,9 @@ export function matmulDispatches(
   const { M, N, K } = args;
   const { spec } = parsed;
   const activation = args.activation ?? LINEAR;
-  const rows = M + (args.biasGrad ? 1 : 0);
+  const direct = spec.family === 'direct';
+  // db: the tiled kernel's extra row of ones (DB), or the direct kernel's column sums (EPI_DB).
+  const rows = M + (args.biasGrad && !direct ? 1 : 0);
   const { kSlice, slices } = matmulSlices(K, parsed);
   const split = slices > 1;
   if (split) {
@@ -256,24 +267,26 @@ export function matmulDispatches(
   // EPI_ACTIVATE off, so that every product of a network shares its pipeline (see prepareMatmul).
   const linear = !args.mask && (activation === LINEAR || activation.name === LINEAR.name);
   const module = vec4 || !linear ? activation : (host ?? LINEAR);
-  const epilogue = (args.bias ? EPI_BIAS : 0) | (args.mask ? EPI_MASK : linear ? 0 : EPI_ACTIVATE);
+  const epilogue =
+    (args.bias ? EPI_BIAS : 0) |
+    (args.mask ? EPI_MASK : linear ? 0 : EPI_ACTIVATE) |
+    (direct && args.biasGrad ? EPI_DB : 0);
   const flags: Record<string, boolean> = vec4
     ? { BIAS: args.bias !== undefined, MASK: args.mask !== undefined, PRE: args.preActivation !== undefined }
     : {
         PRE: args.preActivation !== undefined,
         SPLIT: split,
-        DB: args.biasGrad !== undefined,
+        DB: args.biasGrad !== undefined && !direct,
         WIDE: spec.family === 'tiled' && Math.max(...spec.block) > 4,
       };
   const [wgX, wgY] = spec.wg;
   const [blockRows, blockCols] = spec.block;
   const transposes = { TRANSPOSE_A: args.transposeA ? 1 : 0, TRANSPOSE_B: args.transposeB ? 1 : 0 };
-  const sizes: Record<string, number> =
-    spec.family === 'direct'
-      ? { WG_X: wgX, WG_Y: wgY, DM: blockRows, DN: blockCols }
-      : spec.family === 'vec4'
-        ? { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, CN: blockCols / 4, ...transposes }
-        : { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, RN: blockCols, ...transposes };
+  const sizes: Record<string, number> = direct
+    ? { WG_X: wgX, WG_Y: wgY, DM: blockRows, DN: blockCols }
+    : spec.family === 'vec4'
+      ? { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, CN: blockCols / 4, ...transposes }
+      : { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, RN: blockCols, ...transposes };
   const dims: Record<string, number> = vec4
     ? { M, N, K, k_slice: kSlice }
     : {
@@ -286,18 +299,29 @@ export function matmulDispatches(
         epilogue,
         pad: 0,
       };
-  // Without the flags, bias and mask are always bound: to A when the epilogue does not read them.
+  // Without the flags, bias and mask are always bound: to A when the epilogue does not read them; the
+  // direct product always binds db (the placeholder when it writes none).
+  const unusedDb = direct && !args.biasGrad ? (placeholder ?? args.out) : undefined;
   const epilogueBindings = vec4
     ? { bias: args.bias, mask: args.mask, pre: args.preActivation }
-    : { bias: args.bias ?? args.a, mask: args.mask ?? args.a, pre: args.preActivation, db: args.biasGrad };
+    : {
+        bias: args.bias ?? args.a,
+        mask: args.mask ?? args.a,
+        pre: args.preActivation,
+        db: args.biasGrad ?? (split ? undefined : unusedDb),
+      };
   const product: KernelCall = {
     label: split ? `${label}.slices` : label,
-    entryPoint: spec.family === 'direct' ? 'matmul_direct' : spec.family === 'vec4' ? 'matmul_vec4' : 'matmul',
+    entryPoint: direct ? 'matmul_direct' : spec.family === 'vec4' ? 'matmul_vec4' : 'matmul',
     flags,
     modules: [module],
     constants: { ...sizes, ...module.constants },
     uniforms: { dims },
-    bindings: { A: args.a, B: args.b, ...(split ? { partial } : { C: args.out, ...epilogueBindings }) },
+    bindings: {
+      A: args.a,
+      B: args.b,
+      ...(split ? { partial, db: unusedDb } : { C: args.out, ...epilogueBindings }),
+    },
     workgroups: [Math.ceil(N / (wgX * blockCols)), Math.ceil(rows / (wgY * blockRows)), slices],
   };
   const shader = spec.family === 'vec4' ? 'matmul_vec4' : 'matmul';
@@ -456,6 +480,7 @@ async function prepareVariant(
     partial,
     ctx.device.limits.maxComputeWorkgroupsPerDimension,
     hosts.get(ctx),
+    parseMatmulVariant(variant, label).spec.family === 'direct' && !args.biasGrad ? scope.placeholder() : undefined,
   );
   const ops = await Promise.all(
     dispatches.map(async (d) => (await matmulKernel(d.shader)).prepare(ctx, scope, d.call)),

@@ -21,6 +21,7 @@ export interface GpuOp {
 export class OpScope {
   private readonly owned: GPUBuffer[] = [];
   private destroyed = false;
+  private unused: GPUBuffer | undefined;
   constructor(readonly ctx: GpuContext) {}
 
   /** Refuses to make buffers once destroyed (work finishing behind the first steps, for a plan gone). */
@@ -48,6 +49,15 @@ export class OpScope {
     return buffer;
   }
 
+  /**
+   * A 4-byte storage buffer, one per scope, for a binding a kernel declares but a dispatch never
+   * touches (writable bindings of one dispatch may not alias each other).
+   */
+  placeholder(): GPUBuffer {
+    this.unused ??= this.storage('placeholder', 4);
+    return this.unused;
+  }
+
   /** How many buffers it owns (storage and uniforms). */
   get count(): number {
     return this.owned.length;
@@ -62,6 +72,7 @@ export class OpScope {
 
   destroy(): void {
     this.destroyed = true;
+    this.unused = undefined;
     for (const b of this.owned) this.ctx.releaseBuffer(b);
     this.owned.length = 0;
   }

@@ -2,6 +2,7 @@
 // split-K, and db fused into dW: a file of its own so that the test runner's two workers share the
 // matmul tests.
 import { describe, expect, it } from 'vitest';
+import { prepareBiasGrad } from '../../src/kernels/bias_grad.js';
 import {
   MATMUL_VARIANTS,
   type MatmulArgs,
@@ -125,9 +126,9 @@ describe('split-K: slices added in a fixed order by a second dispatch', () => {
   });
 });
 
-describe('biasGrad: db = Σ_rows G from the dW = Aᵀ·G dispatch (an extra row of ones in op(A))', () => {
-  // Every tiled and direct variant (vec4 kernels do not fuse db), and two split-K forms.
-  const FUSING = [...variantsOf('tiled', 'direct'), 'tiled/k4', 'direct/k2'];
+describe('biasGrad: db = Σ_rows G from the dW = Aᵀ·G dispatch', () => {
+  // Every tiled and direct variant (vec4 kernels do not fuse db), and two split-K forms (tiled only).
+  const FUSING = [...variantsOf('tiled', 'direct'), 'tiled/k4', 'tiled.32x32/k2'];
   for (const variant of FUSING) {
     it(`${variant}: dW and db at awkward shapes (rows a multiple of the tile, and not)`, async () => {
       let seed = 1100;
@@ -143,4 +144,45 @@ describe('biasGrad: db = Σ_rows G from the dW = Aᵀ·G dispatch (an extra row 
       await check({ M: 15, N: 9, K: 33, biasGrad: true }, seed++, variant); // A·B too
     });
   }
+
+  it("direct kernels sum db as bias_grad_direct does (blocks of 64 rows): the same bits, on dW's own pipeline", async () => {
+    const ctx = gpu();
+    for (const [M, N, K] of [
+      [13, 100, 133], // a table's first layer: three blocks of rows, the last short
+      [100, 3, 200],
+      [7, 9, 64],
+      [5, 257, 65],
+    ] as const) {
+      const scope = new OpScope(ctx);
+      const a = upload(ctx, 'a', randomArray(K * M, M + K));
+      const g = upload(
+        ctx,
+        'g',
+        randomArray(K * N, N + K).map((v) => v * 1e3 + 0.1),
+      );
+      const separate = emptyF32(ctx, 'db.separate', N);
+      const ops = [await prepareBiasGrad(ctx, scope, { grad: g, rows: K, cols: N, out: separate, variant: 'direct' })];
+      const fused: GPUBuffer[] = [];
+      for (const variant of variantsOf('direct')) {
+        const db = emptyF32(ctx, `db.${variant}`, N);
+        const args = { a, b: g, out: emptyF32(ctx, 'dW', M * N), M, N, K, transposeA: true, biasGrad: db, variant };
+        ops.push(await prepareMatmul(ctx, scope, args));
+        fused.push(db);
+      }
+      submitOps(ctx, ops);
+      const expected = await ctx.readF32(separate);
+      for (const [i, db] of fused.entries()) {
+        expect(await ctx.readF32(db), `${variantsOf('direct')[i]} ${M}×${N}×${K}`).toEqual(expected);
+      }
+      scope.destroy();
+    }
+  });
+
+  it('direct split-K kernels do not fuse db (the sums would follow the slices, not bias_grad_direct)', () => {
+    const buffer = { size: 64 } as GPUBuffer; // matmulUnsupported reads the shape only
+    const args = { a: buffer, b: buffer, out: buffer, M: 4, N: 4, K: 4, transposeA: true, biasGrad: buffer };
+    expect(matmulUnsupported(args, 'direct/k2')).toMatch(/direct split-K kernels do not fuse biasGrad/);
+    expect(matmulUnsupported(args, 'direct')).toBeUndefined();
+    expect(matmulUnsupported(args, 'tiled/k2')).toBeUndefined();
+  });
 });

@@ -73,7 +73,10 @@ export const denseShape: LayerShape = {
 
 /**
  * dW = Aᵀ·dZ, db = Σ_rows dZ, and dZ_below = (dZ·Wᵀ) ⊙ act'_below when asked. `choose` (a plan's tuner)
- * picks the kernels, and may fuse db into the dW dispatch.
+ * picks the kernels, and may fuse db into the dW dispatch. Untuned, the direct family (CPU
+ * implementations) fuses it: the same bits as bias_grad_direct on dW's own pipeline, one dispatch less
+ * (~25 µs of fixed cost each on SwiftShader, where a small table's step is ~1 ms); the tiled family
+ * keeps the bias_grad dispatch.
  */
 async function backward(args: LayerBackwardArgs): Promise<GpuOp[]> {
   const { ctx, scope, layer, batch, label, choose } = args;
@@ -89,13 +92,14 @@ async function backward(args: LayerBackwardArgs): Promise<GpuOp[]> {
     transposeA: true,
   };
   const dWChoice = await choose?.({ args: dW, biasGrad: true });
-  const ops = dWChoice?.fuseBiasGrad
-    ? // dW and db = Σ_rows dZ in one dispatch (an extra row of ones in Aᵀ)
+  const fuse = dWChoice ? dWChoice.fuseBiasGrad : ctx.kernelPreference === 'direct';
+  const ops = fuse
+    ? // dW and db = Σ_rows dZ in one dispatch
       [
         await prepareMatmul(
           ctx,
           scope,
-          { ...dW, variant: dWChoice.variant, biasGrad: args.tensorGrads.b },
+          { ...dW, variant: dWChoice?.variant, biasGrad: args.tensorGrads.b },
           `${label}.dW+db`,
         ),
       ]
