@@ -516,13 +516,11 @@ export class GpuContext {
    * ranges laid end to end in the result. The staging buffer is kept for the next read of the same size
    * (up to STAGING_KEPT bytes of them), so a read per epoch (pipelined epochs: Model.endEpoch) makes
    * none and copies nothing twice. As `read`, the copy is submitted before any await. Sizes and offsets:
-   * multiples of 4. `after` encodes more commands behind the copies, in the same submit (Model.endEpoch
-   * zeroes the statistics it copied: a queue write of its own would cost more than the copy).
+   * multiples of 4.
    */
   async readRanges(
     label: string,
     ranges: readonly { buffer: GPUBuffer; offset?: number; size: number }[],
-    after?: (encoder: GPUCommandEncoder) => void,
   ): Promise<ArrayBuffer> {
     const size = ranges.reduce((sum, r) => sum + r.size, 0);
     const free = this.staging.get(size);
@@ -548,7 +546,6 @@ export class GpuContext {
       encoder.copyBufferToBuffer(r.buffer, r.offset ?? 0, staging, at, r.size);
       at += r.size;
     }
-    after?.(encoder);
     this.device.queue.submit([encoder.finish()]);
     const copied = this.device.popErrorScope().catch(() => null);
     await settled; // out of memory: the copy's error is only its echo

@@ -131,9 +131,9 @@ function gatherDims(args: GatherArgs, start: number): Record<string, number> {
 
 /**
  * Prepares the gather; `setStart(start)` selects the window indices[start, start + rows). It writes a
- * uniform with queue.writeBuffer (none when the start is the one already held), which takes effect at
- * the next submit: every dispatch of this op inside one submit sees the same start (prepare one op per
- * step to batch several steps in a submit). The start is 0 until set.
+ * uniform with queue.writeBuffer, which takes effect at the next submit: every dispatch of this op
+ * inside one submit sees the same start (prepare one op per step to batch several steps in a submit).
+ * The start is 0 until set.
  */
 export async function prepareGather(
   ctx: GpuContext,

@@ -138,13 +138,9 @@ export class Kernel {
     const entries: Record<number, BufferRef> = {};
     for (const [binding, ref] of resolved.storage) entries[binding] = ref;
     const uniformBuffers = new Map<string, GPUBuffer>();
-    // What each uniform holds: a write of the same words is skipped (a one-step epoch's gather keeps its
-    // start; each queue write costs a small step ~0.1 ms on SwiftShader, docs/benchmarks.md).
-    const held = new Map<string, Uint32Array>();
     for (const [binding, { name, words }] of resolved.uniforms) {
       const buffer = scope.uniform(`${call.label}.${name}`, words);
       uniformBuffers.set(name, buffer);
-      held.set(name, words);
       entries[binding] = buffer;
     }
     const op = makeOp(ctx, call.label, pipeline, entries, call.workgroups);
@@ -155,11 +151,7 @@ export class Kernel {
         const buffer = uniformBuffers.get(name);
         const struct = resolved.reflection.structs.get(resolved.reflection.bindings.get(name)?.type ?? '');
         if (!buffer || !struct) throw new Error(`${call.label}: no uniform ${name} to set`);
-        const words = packStruct(struct, values, `${call.label} ${name}`);
-        const before = held.get(name);
-        if (before && before.length === words.length && before.every((w, i) => w === words[i])) return;
-        held.set(name, words);
-        ctx.device.queue.writeBuffer(buffer, 0, words);
+        ctx.device.queue.writeBuffer(buffer, 0, packStruct(struct, values, `${call.label} ${name}`));
       },
     };
   }

@@ -523,16 +523,13 @@ export class Model {
     const runningBytes = this.layout.running.totalFloats * 4; // BatchNorm's running statistics, after the rest
     const runningAt = STATS_BYTES + bytes * sources.length;
     // One copy submit straight into a staging buffer the context keeps (readRanges), queued behind the
-    // work submitted so far; the statistics zeroed after the copy, in the same submit.
-    const read = this.ctx.readRanges(
-      `${this.label}.endEpoch`,
-      [
-        { buffer: this.trainStats, size: STATS_BYTES },
-        ...sources.map((buffer) => ({ buffer, size: bytes })),
-        ...(this.running ? [{ buffer: this.running, size: runningBytes }] : []),
-      ],
-      (encoder) => encoder.clearBuffer(this.trainStats),
-    );
+    // work submitted so far; the statistics zeroed after it, in queue order.
+    const read = this.ctx.readRanges(`${this.label}.endEpoch`, [
+      { buffer: this.trainStats, size: STATS_BYTES },
+      ...sources.map((buffer) => ({ buffer, size: bytes })),
+      ...(this.running ? [{ buffer: this.running, size: runningBytes }] : []),
+    ]);
+    resetStats(this.ctx, this.trainStats);
     await this.throwRefused(read);
     const all = await read;
     const floats = (i: number) => new Float32Array(all, STATS_BYTES + i * bytes, this.layout.totalFloats);
