@@ -279,7 +279,8 @@ fn emit_row(m: u32, n: u32, s: u32, v: vec4f) {
 
 // EPI_DB: db[n .. n + DN − 1] = Σ_k op(B)[k, ·], summed as bias_grad_direct sums a column: in blocks
 // of 64 terms, the block sums added in turn (the same bits). The invocations of the first row block
-// run it before their product; a loop of its own, so that the other products carry no more registers.
+// run it after their product, as a loop of its own: summed inside the product's loop, or branched to
+// before it, it made every product slower, db or not (docs/benchmarks.md).
 fn column_sums(n: u32, step_b: vec4u) {
   var ib0 = b_index(n);
   var ib1 = b_index(n + 4u);
