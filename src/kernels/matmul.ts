@@ -241,10 +241,11 @@ export function matmulDispatches(
    */
   host?: KernelActivation,
   /**
-   * What a direct kernel binds to `db` when it writes none (a writable binding may not alias C or pre):
-   * a small buffer of the op's scope. Default: `out`, which only resolving without a device accepts.
+   * Makes what a direct kernel binds to `db` when it writes none (a writable binding may not alias C or
+   * pre): a small buffer of the op's scope, asked for only then. Default: `out`, which only resolving
+   * without a device accepts.
    */
-  placeholder?: BufferRef,
+  placeholder?: () => BufferRef,
 ): MatmulDispatch[] {
   checkArgs(args, label);
   const parsed = parseMatmulVariant(variant, label);
@@ -301,7 +302,7 @@ export function matmulDispatches(
       };
   // Without the flags, bias and mask are always bound: to A when the epilogue does not read them; the
   // direct product always binds db (the placeholder when it writes none).
-  const unusedDb = direct && !args.biasGrad ? (placeholder ?? args.out) : undefined;
+  const unusedDb = direct && !args.biasGrad ? (placeholder?.() ?? args.out) : undefined;
   const epilogueBindings = vec4
     ? { bias: args.bias, mask: args.mask, pre: args.preActivation }
     : {
@@ -480,7 +481,7 @@ async function prepareVariant(
     partial,
     ctx.device.limits.maxComputeWorkgroupsPerDimension,
     hosts.get(ctx),
-    parseMatmulVariant(variant, label).spec.family === 'direct' && !args.biasGrad ? scope.placeholder() : undefined,
+    () => scope.placeholder(),
   );
   const ops = await Promise.all(
     dispatches.map(async (d) => (await matmulKernel(d.shader)).prepare(ctx, scope, d.call)),
