@@ -163,6 +163,11 @@ export class GpuContext {
   /** The adapter, from `requestAdapter` or the given device's `adapterInfo` (undefined where a browser lacks it). */
   readonly adapter: AdapterSummary | undefined;
   readonly hasTimestamps: boolean;
+  /**
+   * Whether the device has the `subgroups` feature (the library asks for it when the adapter has it):
+   * the direct family's products then move to `direct.subgroup` (src/kernels/matmul.ts).
+   */
+  readonly subgroups: boolean;
   /** The kernel family the wrappers pick by default (see {@link KernelPreference}). */
   readonly kernelPreference: KernelPreference;
   /** Uncaptured GPU errors seen on this device since the context was made. */
@@ -212,6 +217,7 @@ export class GpuContext {
     this.debugShaders = debug;
     this.kernelPreference = preference ?? (adapter?.isSoftware ? 'direct' : 'tiled');
     this.hasTimestamps = device.features.has('timestamp-query');
+    this.subgroups = device.features.has('subgroups' as GPUFeatureName);
     // A listener, never `onuncapturederror =`: the application may have its own.
     device.addEventListener('uncapturederror', this.onError);
     device.lost.then((info) => {

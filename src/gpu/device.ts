@@ -56,8 +56,11 @@ const WANTED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
 ] as const;
 
-/** Optional features this library takes when the adapter has them. */
-const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query'];
+/**
+ * Optional features this library takes when the adapter has them: GPU timestamps (the tuner, the
+ * benchmark) and subgroups (the direct kernels' `direct.subgroup`, on SwiftShader).
+ */
+const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups' as GPUFeatureName];
 
 function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';

@@ -9,8 +9,10 @@
  * - `vec4`, `vec4.32x32`, `vec4.128x128`: the same with vec4 loads and stores, for aligned shapes only;
  * - `direct` (CPU implementations such as SwiftShader, the family there): no workgroup memory, 16×8
  *   outputs per invocation; `direct.8x8`, `direct.16x4`, `direct.8x4`, `direct.4x4`: smaller blocks;
- *   `direct.4x4.1x8`: 4×4 blocks in workgroups of 1×8 invocations (the quick kernel). Untuned products
- *   start on the quick kernel and move to `direct.8x8` (MATMUL_UPGRADE_VARIANT);
+ *   `direct.4x4.1x8`: 4×4 blocks in workgroups of 1×8 invocations (the quick kernel); `direct.subgroup`
+ *   (shaders/matmul_subgroup.wgsl, devices with subgroups): 16×16 per subgroup of 4 lanes that share the
+ *   rows of op(A) they load. Untuned products start on the quick kernel and move to `direct.subgroup`,
+ *   or `direct.8x8` without subgroups (matmulUpgradeVariant);
  * - any tiled or direct variant with `/k<S>` appended (`tiled/k4`): split-K in S slices, a second
  *   dispatch adding the slices' partial products in a fixed order (deterministic);
  * and, for dW = Aᵀ·G, `biasGrad`: db = Σ_rows G from the same dispatch (tiled and direct variants).
@@ -79,6 +81,11 @@ export interface MatmulVariantSpec {
   readonly block: readonly [number, number];
   /** K-slice staged in workgroup memory between barriers (tiled, vec4). */
   readonly tileK?: number;
+  /**
+   * One subgroup of 4 invocations per workgroup, sharing loads by subgroupShuffle (matmul_subgroup.wgsl):
+   * only on a device with the `subgroups` feature (`ctx.subgroups`); no split-K.
+   */
+  readonly subgroups?: boolean;
 }
 
 /**
@@ -103,6 +110,8 @@ export const MATMUL_VARIANTS = {
   // a 4×4 workgroup leaves 3 of 4 lanes idle when C has ≤ 4 columns (an output layer of 2 or 3 classes,
   // its dW); 1×8 fills the lanes with rows instead: 2–2.5× faster there, as fast elsewhere.
   'direct.4x4.1x8': { family: 'direct', wg: [1, 8], block: [4, 4] },
+  // 16×16 per workgroup of one subgroup: lane l computes rows 0–15 × columns l, l + 4, l + 8, l + 12.
+  'direct.subgroup': { family: 'direct', wg: [4, 1], block: [16, 4], subgroups: true },
 } as const satisfies Record<string, MatmulVariantSpec>;
 
 export type MatmulVariantName = keyof typeof MATMUL_VARIANTS;
@@ -118,10 +127,21 @@ export const MATMUL_SPLITS = [2, 4, 8, 16] as const;
 
 export const MATMUL = /* @__PURE__ */ new Kernel('matmul', source);
 
-/** The kernel of a dispatch: matmul.wgsl, or matmul_vec4.wgsl (loaded on first use: only tuned plans run it). */
+/**
+ * The kernel of a dispatch: matmul.wgsl, or one loaded on first use: matmul_vec4.wgsl (only tuned plans
+ * run it), matmul_subgroup.wgsl (only devices with subgroups).
+ */
 export async function matmulKernel(shader: MatmulDispatch['shader']): Promise<Kernel> {
-  return shader === 'matmul' ? MATMUL : (await import('./matmul_vec4.js')).MATMUL_VEC4;
+  if (shader === 'matmul') return MATMUL;
+  if (shader === 'matmul_subgroup') {
+    subgroupKernel ??= (await import('./matmul_subgroup.js')).MATMUL_SUBGROUP;
+    return subgroupKernel;
+  }
+  return (await import('./matmul_vec4.js')).MATMUL_VEC4;
 }
+
+/** matmul_subgroup's kernel once loaded (upgradeCompiled asks whether it has a pipeline, synchronously). */
+let subgroupKernel: Kernel | undefined;
 
 /** dims.epilogue bits of matmul.wgsl. */
 const EPI_BIAS = 1;
@@ -150,12 +170,17 @@ export function parseMatmulVariant(variant: string, label = 'matmul'): ParsedVar
   const spec = (MATMUL_VARIANTS as Record<string, MatmulVariantSpec>)[base as string];
   const splits = split === undefined ? 1 : Number(split.slice(1));
   const known = split === undefined || (split.startsWith('k') && (MATMUL_SPLITS as readonly number[]).includes(splits));
-  if (!spec || !known || extra !== undefined || (splits > 1 && spec.family === 'vec4')) {
+  if (!spec || !known || extra !== undefined || (splits > 1 && !splittable(spec))) {
     throw new Error(
       `${label}: variant = '${String(variant)}', expected one of ${Object.keys(MATMUL_VARIANTS).join(', ')}, a tiled or direct one optionally with /k${MATMUL_SPLITS.join('|')} (split-K)`,
     );
   }
   return { name: variant, base: base as MatmulVariantName, spec, splits };
+}
+
+/** Whether a variant has split-K forms (`/k<S>`): the tiled and direct ones but direct.subgroup. */
+export function splittable(spec: MatmulVariantSpec): boolean {
+  return spec.family !== 'vec4' && !spec.subgroups;
 }
 
 /**
@@ -193,7 +218,7 @@ export function matmulScratchBytes(args: Pick<MatmulArgs, 'M' | 'N' | 'K' | 'bia
 
 /** One dispatch of a matmul: the shader it runs (see matmulKernel) and its call. */
 export interface MatmulDispatch {
-  shader: 'matmul' | 'matmul_vec4';
+  shader: 'matmul' | 'matmul_vec4' | 'matmul_subgroup';
   call: KernelCall;
 }
 
@@ -283,11 +308,13 @@ export function matmulDispatches(
   const [wgX, wgY] = spec.wg;
   const [blockRows, blockCols] = spec.block;
   const transposes = { TRANSPOSE_A: args.transposeA ? 1 : 0, TRANSPOSE_B: args.transposeB ? 1 : 0 };
-  const sizes: Record<string, number> = direct
-    ? { WG_X: wgX, WG_Y: wgY, DM: blockRows, DN: blockCols }
-    : spec.family === 'vec4'
-      ? { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, CN: blockCols / 4, ...transposes }
-      : { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, RN: blockCols, ...transposes };
+  const sizes: Record<string, number> = spec.subgroups
+    ? {}
+    : direct
+      ? { WG_X: wgX, WG_Y: wgY, DM: blockRows, DN: blockCols }
+      : spec.family === 'vec4'
+        ? { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, CN: blockCols / 4, ...transposes }
+        : { WG_X: wgX, WG_Y: wgY, TILE_K: spec.tileK ?? 16, RM: blockRows, RN: blockCols, ...transposes };
   const dims: Record<string, number> = vec4
     ? { M, N, K, k_slice: kSlice }
     : {
@@ -313,7 +340,13 @@ export function matmulDispatches(
       };
   const product: KernelCall = {
     label: split ? `${label}.slices` : label,
-    entryPoint: direct ? 'matmul_direct' : spec.family === 'vec4' ? 'matmul_vec4' : 'matmul',
+    entryPoint: spec.subgroups
+      ? 'matmul_subgroup'
+      : direct
+        ? 'matmul_direct'
+        : spec.family === 'vec4'
+          ? 'matmul_vec4'
+          : 'matmul',
     flags,
     modules: [module],
     constants: { ...sizes, ...module.constants },
@@ -325,7 +358,7 @@ export function matmulDispatches(
     },
     workgroups: [Math.ceil(N / (wgX * blockCols)), Math.ceil(rows / (wgY * blockRows)), slices],
   };
-  const shader = spec.family === 'vec4' ? 'matmul_vec4' : 'matmul';
+  const shader = spec.subgroups ? 'matmul_subgroup' : spec.family === 'vec4' ? 'matmul_vec4' : 'matmul';
   if (!split) return [{ shader, call: product }];
   const reduce: KernelCall = {
     label: `${label}.reduce`,
@@ -375,6 +408,21 @@ export const MATMUL_QUICK_VARIANT = 'direct.4x4.1x8';
 export const MATMUL_UPGRADE_VARIANT = 'direct.8x8';
 
 /**
+ * What untuned products move to instead of {@link MATMUL_UPGRADE_VARIANT} on a device with subgroups
+ * (`ctx.subgroups`): 16×16 per subgroup of 4 lanes sharing the rows of op(A) they load, half the loads
+ * of 8×8 blocks. Quiet, on SwiftShader, per dispatch, against 8×8: `[64,100,10]` B=200's 200×100×64
+ * forward 639–701 against 732–770 µs, its 64×100×200 dW 559–600 against 670–704, dA (200×100×10)
+ * 202–209 against 223–247; `[30,100,2]`'s 200×100×30 forward 386 against 442; `[13,100,3]`'s 133×100×13
+ * forward 182 against 205 (docs/benchmarks.md). The same bits as every direct variant.
+ */
+export const MATMUL_SUBGROUP_VARIANT = 'direct.subgroup';
+
+/** The upgrade of a device: {@link MATMUL_SUBGROUP_VARIANT} with subgroups, else {@link MATMUL_UPGRADE_VARIANT}. */
+export function matmulUpgradeVariant(subgroups: boolean): string {
+  return subgroups ? MATMUL_SUBGROUP_VARIANT : MATMUL_UPGRADE_VARIANT;
+}
+
+/**
  * Products of at least this many multiply-adds (M·N·K) move to {@link MATMUL_UPGRADE_VARIANT}, where
  * its larger blocks run up to 4× faster than the quick kernel's.
  */
@@ -393,6 +441,15 @@ export const MATMUL_MID_WORK = 2 ** 18;
 export const MATMUL_MID_MIN = 16;
 
 /**
+ * With subgroups, a product too small to repay a compilation moves to the subgroup kernel (when the
+ * device has its pipeline) from this many columns on: the quick kernel covers 8 with two of its blocks
+ * of 4. Quiet, on SwiftShader, per dispatch, quick against subgroup: `[64,100,10]` B=200's output layer
+ * (200×10×100) 226 against 185 µs, its dW (100×10×200) 228 against 203; with 8 columns 160 against 203
+ * (docs/benchmarks.md).
+ */
+export const MATMUL_SUBGROUP_MIN = 9;
+
+/**
  * A training step of at least this many multiply-adds (about 3 × rows × parameters: the forward pass,
  * dW and dA) waits in its run's setup for its products' upgrades ({@link matmulUpgrade}) to compile
  * instead of starting on the quick kernel. Steps are encoded ahead of the GPU (several per submit,
@@ -403,18 +460,21 @@ export const MATMUL_MID_MIN = 16;
  */
 export const MATMUL_WAIT_WORK = 2 ** 25;
 
-/** The kernel an untuned product on the direct family moves to once compiled; undefined: it stays quick. */
-export function matmulUpgrade(args: Pick<MatmulArgs, 'M' | 'N' | 'K'>): string | undefined {
+/**
+ * The kernel an untuned product on the direct family moves to once compiled (on a device with
+ * `subgroups` or without); undefined: it stays quick.
+ */
+export function matmulUpgrade(args: Pick<MatmulArgs, 'M' | 'N' | 'K'>, subgroups = false): string | undefined {
   const work = args.M * args.N * args.K;
   const mid = work >= MATMUL_MID_WORK && Math.min(args.N, args.K) >= MATMUL_MID_MIN;
-  return mid || work >= MATMUL_UPGRADE_WORK ? MATMUL_UPGRADE_VARIANT : undefined;
+  return mid || work >= MATMUL_UPGRADE_WORK ? matmulUpgradeVariant(subgroups) : undefined;
 }
 
 /**
  * Prepares the dispatch(es) of a product as one op (split-K: both passes, encoded in order). Without
  * `args.variant`, on a context whose default is the direct family, the op starts with the quick kernel
  * ({@link MATMUL_QUICK_VARIANT}) and, for a large or mid-size product ({@link matmulUpgrade}), switches
- * to {@link MATMUL_UPGRADE_VARIANT} when that has compiled (`ctx.compiled()` waits for it), computing
+ * to the device's upgrade ({@link matmulUpgradeVariant}) when that has compiled (`ctx.compiled()` waits for it), computing
  * the same bits either way.
  */
 export async function prepareMatmul(
@@ -426,7 +486,9 @@ export async function prepareMatmul(
   const variant = args.variant ?? ctx.kernelPreference;
   if (args.variant !== undefined || variant !== 'direct') return prepareVariant(ctx, scope, args, variant, label);
   const quick = await prepareVariant(ctx, scope, args, MATMUL_QUICK_VARIANT, label);
-  const upgrade = matmulUpgrade(args) ?? (upgradeCompiled(ctx, args) ? MATMUL_UPGRADE_VARIANT : undefined);
+  const upgrade =
+    matmulUpgrade(args, ctx.subgroups) ??
+    (upgradeCompiled(ctx, args) ? matmulUpgradeVariant(ctx.subgroups) : undefined);
   if (upgrade === undefined) return quick;
   let current = quick;
   ctx.behind(async () => {
@@ -447,13 +509,15 @@ export async function prepareMatmul(
  * on SwiftShader, per dispatch, quick against 8×8: `[13,100,3]` B=133's forward 347 against 316 µs, its
  * dW 265 against 218, dA 243 against 197; `[10,100,2]` B=200's forward 420 against 375, dW 315 against
  * 294; spirals' 64×32×32 forward 116 against 72 (docs/benchmarks.md). With fewer columns the quick
- * kernel stays faster (`[13,100,3]`'s output layer: 99 against 237).
+ * kernel stays faster (`[13,100,3]`'s output layer: 99 against 237). The subgroup kernel's 16×16 blocks
+ * take fewer columns: {@link MATMUL_SUBGROUP_MIN}.
  */
 function upgradeCompiled(ctx: GpuContext, args: MatmulArgs): boolean {
-  if (args.N < MATMUL_MID_MIN) return false;
+  if (args.N < (ctx.subgroups ? MATMUL_SUBGROUP_MIN : MATMUL_MID_MIN)) return false;
   const limit = ctx.device.limits.maxComputeWorkgroupsPerDimension;
-  const [d] = matmulDispatches(args, MATMUL_UPGRADE_VARIANT, '', undefined, limit, hosts.get(ctx));
-  return MATMUL.isCompiled(ctx, (d as MatmulDispatch).call);
+  const [d] = matmulDispatches(args, matmulUpgradeVariant(ctx.subgroups), '', undefined, limit, hosts.get(ctx));
+  const { shader, call } = d as MatmulDispatch;
+  return shader === 'matmul' ? MATMUL.isCompiled(ctx, call) : subgroupKernel?.isCompiled(ctx, call) === true;
 }
 
 /**
@@ -470,6 +534,9 @@ async function prepareVariant(
   variant: MatmulVariant,
   label: string,
 ): Promise<GpuOp> {
+  if (parseMatmulVariant(variant, label).spec.subgroups && !ctx.subgroups) {
+    throw new Error(`${label}: variant '${variant}' needs a device with the 'subgroups' feature (this one has none)`);
+  }
   const scratch = matmulScratchBytes(args, variant);
   const partial = scratch ? scope.storage(`${label}.partial`, scratch) : undefined;
   const activation = args.activation;

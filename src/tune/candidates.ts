@@ -7,8 +7,8 @@
  *   direct ones (no barriers: they can win on tiny products), and split-K when the output fills few
  *   workgroups and K is long (the skinny products of an MLP step: dW with K = B, the first layer).
  * - On CPU implementations (`direct` preference): the direct blocks only (the tiled kernels run 3–10×
- *   slower there, so timing them would only spend the budget), and split-K when the output fills
- *   fewer than four workgroups.
+ *   slower there, so timing them would only spend the budget), `direct.subgroup` on a device with
+ *   subgroups, and split-K when the output fills fewer than four workgroups.
  * Tiles much larger than the output (area over 4× that of C) are left out, except the default.
  */
 import type { KernelPreference } from '../gpu/context.js';
@@ -16,6 +16,7 @@ import {
   MATMUL_VARIANTS,
   type MatmulProblem,
   type MatmulVariantName,
+  type MatmulVariantSpec,
   matmulScratchBytes,
   matmulUnsupported,
 } from '../kernels/matmul.js';
@@ -41,6 +42,7 @@ const CPU_VARIANTS: MatmulVariantName[] = [
   'direct.8x4',
   'direct.4x4',
   'direct.4x4.1x8',
+  'direct.subgroup', // only with subgroups
 ];
 
 /** Workgroups a variant dispatches for an output of rows × N. */
@@ -59,12 +61,15 @@ export function matmulCandidates(
   problem: MatmulProblem,
   preference: KernelPreference,
   maxBindingBytes = Number.POSITIVE_INFINITY,
+  /** Whether the device has the `subgroups` feature (`ctx.subgroups`), which `direct.subgroup` needs. */
+  subgroups = false,
 ): string[] {
   const { M, N, K } = problem.args;
   const names = preference === 'direct' ? CPU_VARIANTS : GPU_VARIANTS;
   const out: string[] = [preference];
   for (const name of names) {
     if (name === preference) continue;
+    if ((MATMUL_VARIANTS[name] as MatmulVariantSpec).subgroups && !subgroups) continue;
     if (matmulUnsupported(problem.args, name)) continue;
     if (tileArea(name) > 4 * M * N) continue;
     out.push(name);

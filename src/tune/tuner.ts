@@ -370,7 +370,7 @@ export class MatmulTuner {
 
       const candidates =
         this.options.candidates?.(problem) ??
-        matmulCandidates(problem, defaultVariant, ctx.device.limits.maxStorageBufferBindingSize);
+        matmulCandidates(problem, defaultVariant, ctx.device.limits.maxStorageBufferBindingSize, ctx.subgroups);
       const results: CandidateResult[] = [];
       const overBudget = () => performance.now() - t0 > shareMs;
       const skip = (variant: string, fuse: boolean) =>

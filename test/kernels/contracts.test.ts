@@ -34,6 +34,7 @@ import {
   matmulCall,
   matmulDispatches,
   matmulKernel,
+  splittable,
 } from '../../src/kernels/matmul.js';
 import { METRICS, metricsCall, STATS_BYTES } from '../../src/kernels/metrics.js';
 import { OPTIMIZER, optimizerCall } from '../../src/kernels/optimizer.js';
@@ -76,9 +77,13 @@ describe('kernel contracts, resolved on the CPU', () => {
   });
 
   it('matmul: every variant (and split-K, and biasGrad where offered) with every epilogue and activation', async () => {
-    const kernels = { matmul: await matmulKernel('matmul'), matmul_vec4: await matmulKernel('matmul_vec4') };
+    const kernels = {
+      matmul: await matmulKernel('matmul'),
+      matmul_vec4: await matmulKernel('matmul_vec4'),
+      matmul_subgroup: await matmulKernel('matmul_subgroup'),
+    };
     const variants = Object.entries(MATMUL_VARIANTS).flatMap(([name, spec]) =>
-      spec.family === 'vec4' ? [name] : [name, ...MATMUL_SPLITS.map((s) => `${name}/k${s}`)],
+      splittable(spec) ? [name, ...MATMUL_SPLITS.map((s) => `${name}/k${s}`)] : [name],
     );
     let calls = 0;
     const resolve = (args: Parameters<typeof matmulDispatches>[0], variant: string) => {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../src/gpu/context.js';
+import { getGpu } from '../../src/gpu/device.js';
 import {
   MATMUL_MID_WORK,
   MATMUL_QUICK_VARIANT,
+  MATMUL_SUBGROUP_VARIANT,
   MATMUL_UPGRADE_VARIANT,
   MATMUL_UPGRADE_WORK,
   type MatmulArgs,
@@ -147,8 +149,8 @@ describe('matmul', () => {
   });
 });
 
-describe('the quick direct kernel first, direct.8x8 behind it (setup: docs/benchmarks.md)', () => {
-  it(`${MATMUL_QUICK_VARIANT} computes the same bits as the default direct kernel, in every form and epilogue`, async () => {
+describe('the quick direct kernel first, its upgrade (direct.subgroup, or direct.8x8) behind it (setup: docs/benchmarks.md)', () => {
+  it(`${MATMUL_QUICK_VARIANT}, ${MATMUL_UPGRADE_VARIANT} and ${MATMUL_SUBGROUP_VARIANT} compute the same bits as the default direct kernel, in every form and epilogue`, async () => {
     const ctx = gpu();
     const run = async (variant: string, c: Partial<MatmulArgs> & { M: number; N: number; K: number }) => {
       const scope = new OpScope(ctx);
@@ -174,7 +176,11 @@ describe('the quick direct kernel first, direct.8x8 behind it (setup: docs/bench
       { M: 61, N: 37, K: 17, transposeB: true, mask, activation: kernelAct('sigmoid') },
       { M: 61, N: 37, K: 3, bias, activation: kernelAct('relu') },
     ]) {
-      expect(await run(MATMUL_QUICK_VARIANT, c), JSON.stringify(c.K)).toEqual(await run('direct', c));
+      const expected = await run('direct', c);
+      expect(ctx.subgroups).toBe(true); // SwiftShader has subgroups (of 4 lanes)
+      for (const variant of [MATMUL_QUICK_VARIANT, MATMUL_UPGRADE_VARIANT, MATMUL_SUBGROUP_VARIANT]) {
+        expect(await run(variant, c), `${variant} K = ${c.K}`).toEqual(expected);
+      }
     }
   });
 
@@ -190,9 +196,46 @@ describe('the quick direct kernel first, direct.8x8 behind it (setup: docs/bench
     expect(matmulUpgrade({ M: 2048, N: 100, K: 2 })).toBeUndefined(); // dA, K = 2 classes
     expect(matmulUpgrade({ M: 4096, N: 10, K: 20 })).toBeUndefined(); // 10 columns
     expect(MATMUL_MID_WORK).toBeLessThan(MATMUL_UPGRADE_WORK);
+    // On a device with subgroups, the same products move to the subgroup kernel instead.
+    expect(matmulUpgrade({ M: 64, N: 100, K: 200 }, true)).toBe(MATMUL_SUBGROUP_VARIANT);
+    expect(matmulUpgrade({ M: 1024, N: 10, K: 1024 }, true)).toBe(MATMUL_SUBGROUP_VARIANT);
+    expect(matmulUpgrade({ M: 133, N: 100, K: 13 }, true)).toBeUndefined();
   });
 
-  it('a small product of many columns moves too when the device already has the 8×8 pipeline; one of few columns never', async () => {
+  it('a device without subgroups computes on the other direct kernels, and refuses direct.subgroup with a clear error', async () => {
+    const adapter = await (await getGpu()).requestAdapter();
+    const device = await (adapter as GPUAdapter).requestDevice(); // no optional feature asked for
+    const own = await GpuContext.create({ device, kernelPreference: 'direct' });
+    const scope = new OpScope(own);
+    try {
+      expect(own.subgroups).toBe(false);
+      const [M, N, K] = [128, 96, 86]; // ≥ 2²⁰: moves
+      const args = {
+        a: upload(own, 'a', randomArray(M * K, 31)),
+        b: upload(own, 'b', randomArray(K * N, 32)),
+        out: emptyF32(own, 'nosub.out', M * N),
+        M,
+        N,
+        K,
+      };
+      const op = await prepareMatmul(own, scope, args);
+      await own.compiled();
+      submitOps(own, [op]);
+      const moved = await own.readF32(args.out);
+      const forced = await prepareMatmul(own, scope, { ...args, variant: MATMUL_UPGRADE_VARIANT });
+      submitOps(own, [forced]);
+      expect(await own.readF32(args.out)).toEqual(moved);
+      await expect(prepareMatmul(own, scope, { ...args, variant: MATMUL_SUBGROUP_VARIANT })).rejects.toThrow(
+        /variant 'direct.subgroup' needs a device with the 'subgroups' feature/,
+      );
+    } finally {
+      scope.destroy();
+      own.destroy();
+      device.destroy();
+    }
+  });
+
+  it("a small product of many columns moves too when the device already has the upgrade's pipeline; one of few columns never", async () => {
     const own = await GpuContext.create({ kernelPreference: 'direct' }); // a device with nothing compiled yet
     const scope = new OpScope(own);
     /** The pipelines a product's op binds before and after its upgrade could compile, and its outputs. */
@@ -219,7 +262,7 @@ describe('the quick direct kernel first, direct.8x8 behind it (setup: docs/bench
       expect(matmulUpgrade({ M: 61, N: 37, K: 13 })).toBeUndefined(); // too small to pay for a compilation
       const before = await run(61, 37, 13);
       expect(before[1]).toBe(before[0]); // nothing compiled it: it stays quick
-      const large = await run(128, 96, 86); // ≥ 2²⁰: compiles the 8×8 pipeline of this form
+      const large = await run(128, 96, 86); // ≥ 2²⁰: compiles the upgrade's pipeline of this form
       expect(large[1]).not.toBe(large[0]);
       const after = await run(61, 37, 13);
       expect(after[1]).toBe(large[1]); // now on the device: the small product takes it

@@ -9,6 +9,7 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import { type MatmulProblem, prepareMatmul } from '../../src/kernels/matmul.js';
 import { Model } from '../../src/train/model.js';
 import { type ShapeTuning, setTuneCache, TuneCache, type TuneStore, tuneCacheOf } from '../../src/tune/cache.js';
+import { matmulCandidates } from '../../src/tune/candidates.js';
 import type { TuneTimer } from '../../src/tune/timing.js';
 import { adapterKey, decidePick, MatmulTuner, problemKey, TUNE_MARGIN } from '../../src/tune/tuner.js';
 import { kernelAct, refAct } from '../helpers/activations.js';
@@ -149,6 +150,23 @@ describe('the pick', () => {
       'direct.8x4+db:ok',
       'direct+db:ok',
     ]);
+  });
+});
+
+describe('the candidates', () => {
+  it('offer direct.subgroup on CPU implementations only where the device has subgroups, and never split', () => {
+    const buffer = { size: 1 << 20 } as GPUBuffer; // matmulCandidates reads the shape only
+    const problem = { args: { a: buffer, b: buffer, out: buffer, M: 200, N: 100, K: 64 } };
+    const without = matmulCandidates(problem, 'direct', Number.POSITIVE_INFINITY, false);
+    const withSubgroups = matmulCandidates(problem, 'direct', Number.POSITIVE_INFINITY, true);
+    expect(without[0]).toBe('direct');
+    expect(without).not.toContain('direct.subgroup');
+    expect(withSubgroups).toEqual([...without, 'direct.subgroup']);
+    expect(matmulCandidates(problem, 'tiled', Number.POSITIVE_INFINITY, true)).not.toContain('direct.subgroup');
+    const skinny = { args: { ...problem.args, M: 13, N: 10, K: 1000 } }; // split-K offered, not for subgroups
+    expect(
+      matmulCandidates(skinny, 'direct', Number.POSITIVE_INFINITY, true).filter((v) => v.includes('subgroup')),
+    ).toEqual(['direct.subgroup']);
   });
 });
 
