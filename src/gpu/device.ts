@@ -71,8 +71,30 @@ function isNode(): boolean {
  * Throws an error that says what is missing and what to do.
  */
 export async function getGpu(options: DeviceOptions = {}): Promise<GPU> {
-  if (typeof navigator !== 'undefined' && (navigator as Navigator).gpu) return (navigator as Navigator).gpu;
-  if (isNode()) return nodeGpu(nodeFlagsOf(options));
+  return (await platformGpu(options)).gpu;
+}
+
+/**
+ * The GPU object for a device with these options, and whether Dawn checks the bounds on its devices.
+ * In Node, a `navigator.gpu` that something else set (another library's Dawn instance) took its flags
+ * when it was made: a device that needs flags of its own (`robustness: false`, `nodeFlags`) gets a Dawn
+ * instance of its own, and one that needs none shares it (checks on: Dawn's default).
+ */
+async function platformGpu(options: DeviceOptions): Promise<{ gpu: GPU; robustness: boolean }> {
+  const shared = typeof navigator !== 'undefined' ? (navigator as Navigator).gpu : undefined;
+  if (isNode()) {
+    const flags = nodeFlagsOf(options);
+    if (!shared || flags.length > 0) {
+      try {
+        const unchecked = flags.some((f) => f.startsWith(ENABLE) && f.includes(UNCHECKED));
+        return { gpu: await nodeGpu(flags), robustness: !unchecked };
+      } catch (error) {
+        if (!shared) throw error; // no `webgpu` package: the shared one (a runtime's own), checks on
+      }
+    }
+    return { gpu: shared as GPU, robustness: true };
+  }
+  if (shared) return { gpu: shared, robustness: true };
   if (typeof isSecureContext !== 'undefined' && !isSecureContext) {
     throw new Error(
       'WebGPU is unavailable: this page is not a secure context. Serve it over https:// or from http://localhost.',
@@ -149,7 +171,7 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Own
   if (options.robustness !== undefined && typeof options.robustness !== 'boolean') {
     throw new Error(`robustness is ${describeValue(options.robustness)}: expected true or false`);
   }
-  const gpu = await getGpu(options);
+  const { gpu, robustness } = await platformGpu(options);
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
     const hint = isNode()
@@ -185,7 +207,7 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Own
     adapterInfo: summariseAdapter(adapter.info),
     gpu,
     // Read off the flags Dawn was given: off where asked, or where the caller's own flags turned it off.
-    robustness: !isNode() || !nodeFlagsOf(options).some((f) => f.startsWith(ENABLE) && f.includes(UNCHECKED)),
+    robustness,
   };
 }
 

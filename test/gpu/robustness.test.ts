@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../src/gpu/context.js';
-import { dawnFlags, requestGpuDevice } from '../../src/gpu/device.js';
+import { dawnFlags, getGpu, requestGpuDevice } from '../../src/gpu/device.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
 import { type CreateMLPOptions, createMLP } from '../../src/mlp.js';
 import { mulberry32 } from '../../src/model/random.js';
@@ -59,6 +59,29 @@ describe('which devices have the checks', () => {
       asked.destroy();
       wrapped.destroy();
       app.device.destroy();
+    }
+  });
+
+  it("a navigator.gpu that something else set in Node serves devices that need no flags; one that needs them gets Dawn's own", async () => {
+    // What TF.js's loader in the benchmark does, and any library may: navigator.gpu, a Dawn instance made
+    // with the checks on, before ours asks for a device without them.
+    const other = await getGpu();
+    const had = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: other }, configurable: true, writable: true });
+    try {
+      const shared = await requestGpuDevice();
+      expect(shared.gpu).toBe(other);
+      expect(shared.robustness).toBe(true);
+      const unchecked = await requestGpuDevice({ robustness: false });
+      expect(unchecked.gpu).not.toBe(other); // the shared instance cannot take the flag
+      expect(unchecked.robustness).toBe(false);
+      const own = await GpuContext.create();
+      expect(own.robustness).toBe(false);
+      for (const d of [shared.device, unchecked.device]) d.destroy();
+      own.destroy();
+    } finally {
+      if (had) Object.defineProperty(globalThis, 'navigator', had);
+      else Reflect.deleteProperty(globalThis, 'navigator');
     }
   });
 });
