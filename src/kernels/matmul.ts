@@ -423,8 +423,8 @@ export function matmulUpgradeVariant(subgroups: boolean): string {
 }
 
 /**
- * Products of at least this many multiply-adds (M·N·K) move to {@link MATMUL_UPGRADE_VARIANT}, where
- * its larger blocks run up to 4× faster than the quick kernel's.
+ * Products of at least this many multiply-adds (M·N·K) move to the device's upgrade
+ * ({@link matmulUpgradeVariant}), where its larger blocks run up to 4× faster than the quick kernel's.
  */
 export const MATMUL_UPGRADE_WORK = 2 ** 20;
 

@@ -97,9 +97,11 @@ export interface TuneReport {
   shapes: ShapeTuning[];
 }
 
-/** The adapter part of a cache key: the adapter line and the kernel family. */
+/** The adapter part of a cache key: the adapter line, the kernel family and whether the device has subgroups. */
 export function adapterKey(ctx: GpuContext): string {
-  return `${ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown adapter'}; kernels ${ctx.kernelPreference}`;
+  // With subgroups the candidates differ (direct.subgroup), and a pick of it needs them: its own key.
+  const family = `${ctx.kernelPreference}${ctx.subgroups ? ' with subgroups' : ''}`;
+  return `${ctx.adapter ? describeAdapter(ctx.adapter) : 'unknown adapter'}; kernels ${family}`;
 }
 
 /** The shape part of a cache key, e.g. `A·B 128×128×784 +bias +relu`, `Aᵀ·B 784×128×128 +db`, `A·Bᵀ 128×128×10 ⊙relu'`. */
