@@ -277,29 +277,28 @@ fn emit_row(m: u32, n: u32, s: u32, v: vec4f) {
   if (n + 3u < dims.N) { emit(m, n + 3u, s, v.w); }
 }
 
-// EPI_DB: db[n .. n + DN − 1] = Σ_k op(B)[k, ·], summed as bias_grad_direct sums a column: in blocks
-// of 64 terms, the block sums added in turn (the same bits). The invocations of the first row block
-// run it after their product, as a loop of its own: summed inside the product's loop, or branched to
-// before it, it made every product slower, db or not (docs/benchmarks.md).
-fn column_sums(n: u32, step_b: vec4u) {
-  var ib0 = b_index(n);
-  var ib1 = b_index(n + 4u);
-  var db0 = vec4f();
-  var db1 = vec4f();
+// Σ_k op(B)[k, ·] of four columns, from their indices at k = 0 (+step_b per k), summed as
+// bias_grad_direct sums a column: in blocks of 64 terms, the block sums added in turn (the same bits).
+fn block_column_sums(first: vec4u, step_b: vec4u) -> vec4f {
+  var ib = first;
+  var total = vec4f();
   for (var k0 = 0u; k0 < dims.K; k0 += 64u) {
-    var s0 = vec4f();
-    var s1 = vec4f();
+    var s = vec4f();
     for (var k = k0; k < min(k0 + 64u, dims.K); k++) {
-      s0 += b4(ib0);
-      if (DN > 4u) { s1 += b4(ib1); }
-      ib0 += step_b;
-      ib1 += step_b;
+      s += b4(ib);
+      ib += step_b;
     }
-    db0 += s0;
-    db1 += s1;
+    total += s;
   }
-  put_db(n, db0);
-  if (DN > 4u) { put_db(n + 4u, db1); }
+  return total;
+}
+
+// EPI_DB: db[n .. n + DN − 1] = Σ_k op(B)[k, ·] (block_column_sums). The invocations of the first row
+// block run it after their product, as a loop of its own: summed inside the product's loop, or
+// branched to before it, it made every product slower, db or not (docs/benchmarks.md).
+fn column_sums(n: u32, step_b: vec4u) {
+  put_db(n, block_column_sums(b_index(n), step_b));
+  if (DN > 4u) { put_db(n + 4u, block_column_sums(b_index(n + 4u), step_b)); }
 }
 
 @compute @workgroup_size(WG_X, WG_Y)

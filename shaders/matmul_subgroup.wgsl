@@ -14,8 +14,8 @@
 // Rows and columns past the edge are clamped to the last one (every load in bounds) and not stored.
 //   dispatch: (ceil(N / 16), ceil(M / 16), 1), one subgroup per workgroup (subgroup size 4: the context
 //   offers this kernel only on a device with subgroups; docs/tuning.md).
-// EPI_DB: the first row of workgroups also sums its columns of op(B) as column_sums does (blocks of 64
-// terms, the block sums added in turn: the same bits as bias_grad_direct). Not with split-K.
+// EPI_DB: the first row of workgroups also sums its columns of op(B) with block_column_sums, as
+// matmul_direct does (the same bits as bias_grad_direct). Not with split-K.
 
 // C[m, cols[c]] = v[c] for the columns inside C: the product before the epilogue.
 fn put_lanes(m: u32, cols: vec4u, v: vec4f) {
@@ -26,18 +26,9 @@ fn put_lanes(m: u32, cols: vec4u, v: vec4f) {
   if (cols.w < dims.N) { C[m * dims.N + cols.w] = v.w; }
 }
 
-// db[cols[c]] = Σ_k op(B)[k, cols[c]], from the indices of op(B)[0, cols].
+// db[cols[c]] = Σ_k op(B)[k, cols[c]] (matmul.wgsl's block_column_sums), from the indices of op(B)[0, cols].
 fn lane_column_sums(first: vec4u, step_b: vec4u, cols: vec4u) {
-  var ib = first;
-  var total = vec4f();
-  for (var k0 = 0u; k0 < dims.K; k0 += 64u) {
-    var s = vec4f();
-    for (var k = k0; k < min(k0 + 64u, dims.K); k++) {
-      s += b4(ib);
-      ib += step_b;
-    }
-    total += s;
-  }
+  let total = block_column_sums(first, step_b);
   if (cols.x < dims.N) { db[cols.x] = total.x; }
   if (cols.y < dims.N) { db[cols.y] = total.y; }
   if (cols.z < dims.N) { db[cols.z] = total.z; }
