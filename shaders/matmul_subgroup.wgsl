@@ -16,14 +16,39 @@
 //   offers this kernel only on a device with subgroups; docs/tuning.md).
 // EPI_DB: the first row of workgroups also sums its columns of op(B) with block_column_sums, as
 // matmul_direct does (the same bits as bias_grad_direct). Not with split-K.
+// The epilogue (matmul.wgsl's store: c + bias, Z kept, then activate(c) or c·act'(mask)) is applied to
+// the registers, not to C read back. SwiftShader pays for every side of a branch, taken or not, even a
+// uniform one, so the two exclusive halves of the epilogue are compiled apart (FORM, set per pipeline
+// by src/kernels/matmul.ts from the EPI_* bits): with both in one pipeline (and a uniform branch
+// between them), `[13,100,3]` B=133's dA took 203–227 µs, with the mask alone 125–149 (docs/tuning.md).
 
-// C[m, cols[c]] = v[c] for the columns inside C: the product before the epilogue.
-fn put_lanes(m: u32, cols: vec4u, v: vec4f) {
+const FORM_FORWARD = 0u;  // bias, Z kept, activation (the forward pass); the product alone, with db (dW)
+const FORM_MASK = 1u;     // bias, Z kept, the mask (dA)
+override FORM: u32 = FORM_FORWARD;
+
+// Row m of the block at this lane's columns `cols` (`inside`: clamped into C) from its product v and
+// the bias b at those columns: matmul.wgsl's store, on 4 columns at once (the same operations).
+fn put_row(m: u32, cols: vec4u, inside: vec4u, v: vec4f, b: vec4f) {
   if (m >= dims.M) { return; }
-  if (cols.x < dims.N) { C[m * dims.N + cols.x] = v.x; }
-  if (cols.y < dims.N) { C[m * dims.N + cols.y] = v.y; }
-  if (cols.z < dims.N) { C[m * dims.N + cols.z] = v.z; }
-  if (cols.w < dims.N) { C[m * dims.N + cols.w] = v.w; }
+  let row = m * dims.N;
+  let z = v + b;
+#if ${PRE}
+  if (cols.x < dims.N) { pre[row + cols.x] = z.x; }
+  if (cols.y < dims.N) { pre[row + cols.y] = z.y; }
+  if (cols.z < dims.N) { pre[row + cols.z] = z.z; }
+  if (cols.w < dims.N) { pre[row + cols.w] = z.w; }
+#endif
+  var c: vec4f;
+  if (FORM == FORM_MASK) {
+    let at = vec4u(row) + inside;
+    c = z * vec4f(activation_grad(mask[at.x]), activation_grad(mask[at.y]), activation_grad(mask[at.z]), activation_grad(mask[at.w]));
+  } else {
+    c = select(z, vec4f(activate(z.x), activate(z.y), activate(z.z), activate(z.w)), (dims.epilogue & EPI_ACTIVATE) != 0u);
+  }
+  if (cols.x < dims.N) { C[row + cols.x] = c.x; }
+  if (cols.y < dims.N) { C[row + cols.y] = c.y; }
+  if (cols.z < dims.N) { C[row + cols.z] = c.z; }
+  if (cols.w < dims.N) { C[row + cols.w] = c.w; }
 }
 
 // db[cols[c]] = Σ_k op(B)[k, cols[c]] (matmul.wgsl's block_column_sums), from the indices of op(B)[0, cols].
@@ -91,31 +116,23 @@ fn matmul_subgroup(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocati
     ia += step_a;
     ib += step_b;
   }
-  put_lanes(m, cols, c0);
-  put_lanes(m + 1u, cols, c1);
-  put_lanes(m + 2u, cols, c2);
-  put_lanes(m + 3u, cols, c3);
-  put_lanes(m + 4u, cols, c4);
-  put_lanes(m + 5u, cols, c5);
-  put_lanes(m + 6u, cols, c6);
-  put_lanes(m + 7u, cols, c7);
-  put_lanes(m + 8u, cols, c8);
-  put_lanes(m + 9u, cols, c9);
-  put_lanes(m + 10u, cols, c10);
-  put_lanes(m + 11u, cols, c11);
-  put_lanes(m + 12u, cols, c12);
-  put_lanes(m + 13u, cols, c13);
-  put_lanes(m + 14u, cols, c14);
-  put_lanes(m + 15u, cols, c15);
-  // The epilogue as matmul_direct applies it: once, in a loop over the block, each product read back.
-  if ((dims.epilogue & (EPI_BIAS | EPI_ACTIVATE | EPI_MASK)) != 0u || PRE_KEPT) {
-    let count = min(16u, dims.M - m);
-    for (var i = 0u; i < count; i++) {
-      for (var c = 0u; c < 4u; c++) {
-        let col = n + lane + 4u * c;
-        if (col < dims.N) { store(m + i, col, C[(m + i) * dims.N + col]); }
-      }
-    }
-  }
-  if ((dims.epilogue & EPI_DB) != 0u && wid.y == 0u) { lane_column_sums(first_b, step_b, cols); }
+  var b = vec4f();  // the bias at the lane's columns (bias is bound to A, unread, without EPI_BIAS)
+  if ((dims.epilogue & EPI_BIAS) != 0u) { b = vec4f(bias[inside.x], bias[inside.y], bias[inside.z], bias[inside.w]); }
+  put_row(m, cols, inside, c0, b);
+  put_row(m + 1u, cols, inside, c1, b);
+  put_row(m + 2u, cols, inside, c2, b);
+  put_row(m + 3u, cols, inside, c3, b);
+  put_row(m + 4u, cols, inside, c4, b);
+  put_row(m + 5u, cols, inside, c5, b);
+  put_row(m + 6u, cols, inside, c6, b);
+  put_row(m + 7u, cols, inside, c7, b);
+  put_row(m + 8u, cols, inside, c8, b);
+  put_row(m + 9u, cols, inside, c9, b);
+  put_row(m + 10u, cols, inside, c10, b);
+  put_row(m + 11u, cols, inside, c11, b);
+  put_row(m + 12u, cols, inside, c12, b);
+  put_row(m + 13u, cols, inside, c13, b);
+  put_row(m + 14u, cols, inside, c14, b);
+  put_row(m + 15u, cols, inside, c15, b);
+  if (FORM == FORM_FORWARD && (dims.epilogue & EPI_DB) != 0u && wid.y == 0u) { lane_column_sums(first_b, step_b, cols); }
 }

@@ -178,7 +178,10 @@ export class GpuContext {
   /** Pipelines being compiled now (what work `behind` waits for). */
   private readonly compiling = new Set<Promise<unknown>>();
   private queue: Promise<unknown> = Promise.resolve();
+  private laterQueue: Promise<unknown> = Promise.resolve();
+  /** Items queued `behind` not finished: all of them, and those not queued `later`. */
   private queued = 0;
+  private first = 0;
   /** Preparations that work `behind` waits for (see `before`). */
   private readonly held = new Set<Promise<undefined>>();
   private readonly debugShaders: boolean;
@@ -313,17 +316,26 @@ export class GpuContext {
    * Queues work to run behind the first steps (a faster kernel compiling: src/kernels/matmul.ts): one
    * item at a time, each once no pipeline is compiling, so it never delays what a first step waits for
    * and leaves the other cores to training. A failure is dropped: what it would replace keeps working.
-   * `compiled()` waits for the queue.
+   * `later`: only once the items queued without it have finished, which `compiled({ later: false })`
+   * waits for (a product that merely follows another onto a kernel must not hold back a large step
+   * waiting for its own). `compiled()` waits for both.
    */
-  behind(work: () => Promise<unknown>): void {
+  behind(work: () => Promise<unknown>, later = false): void {
     this.queued++;
-    this.queue = this.queue
+    if (!later) this.first++;
+    const next = (later ? this.laterQueue : this.queue)
       .then(async () => {
+        while (later && this.first > 0) await this.queue;
         while (this.compiling.size || this.held.size) await Promise.allSettled([...this.compiling, ...this.held]);
         if (!this.destroyed) await work();
       })
       .catch(() => undefined)
-      .finally(() => this.queued--);
+      .finally(() => {
+        this.queued--;
+        if (!later) this.first--;
+      });
+    if (later) this.laterQueue = next;
+    else this.queue = next;
   }
 
   /**
@@ -344,14 +356,20 @@ export class GpuContext {
     }
   }
 
-  /** How many items queued `behind` the first steps have not finished (0: `compiled()` resolves at once). */
+  /**
+   * How many items queued `behind` the first steps, not `later`, have not finished (0:
+   * `compiled({ later: false })`, what a large step waits for, resolves at once).
+   */
   get queuedBehind(): number {
-    return this.queued;
+    return this.first;
   }
 
-  /** Resolves once the work queued `behind` the first steps so far has finished (benchmarks wait for it). */
-  async compiled(): Promise<void> {
-    while (this.queued > 0) await this.queue;
+  /**
+   * Resolves once the work queued `behind` the first steps so far has finished (benchmarks wait for it);
+   * with `later: false`, not waiting for the items queued `later`.
+   */
+  async compiled({ later = true }: { later?: boolean } = {}): Promise<void> {
+    while (later ? this.queued > 0 : this.first > 0) await Promise.all([this.queue, this.laterQueue]);
   }
 
   /**

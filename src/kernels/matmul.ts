@@ -133,15 +133,9 @@ export const MATMUL = /* @__PURE__ */ new Kernel('matmul', source);
  */
 export async function matmulKernel(shader: MatmulDispatch['shader']): Promise<Kernel> {
   if (shader === 'matmul') return MATMUL;
-  if (shader === 'matmul_subgroup') {
-    subgroupKernel ??= (await import('./matmul_subgroup.js')).MATMUL_SUBGROUP;
-    return subgroupKernel;
-  }
+  if (shader === 'matmul_subgroup') return (await import('./matmul_subgroup.js')).MATMUL_SUBGROUP;
   return (await import('./matmul_vec4.js')).MATMUL_VEC4;
 }
-
-/** matmul_subgroup's kernel once loaded (upgradeCompiled asks whether it has a pipeline, synchronously). */
-let subgroupKernel: Kernel | undefined;
 
 /** dims.epilogue bits of matmul.wgsl. */
 const EPI_BIAS = 1;
@@ -308,8 +302,9 @@ export function matmulDispatches(
   const [wgX, wgY] = spec.wg;
   const [blockRows, blockCols] = spec.block;
   const transposes = { TRANSPOSE_A: args.transposeA ? 1 : 0, TRANSPOSE_B: args.transposeB ? 1 : 0 };
+  // matmul_subgroup compiles the mask's half of the epilogue apart from the rest (FORM_MASK = 1).
   const sizes: Record<string, number> = spec.subgroups
-    ? {}
+    ? { FORM: args.mask ? 1 : 0 }
     : direct
       ? { WG_X: wgX, WG_Y: wgY, DM: blockRows, DN: blockCols }
       : spec.family === 'vec4'
@@ -441,9 +436,9 @@ export const MATMUL_MID_WORK = 2 ** 18;
 export const MATMUL_MID_MIN = 16;
 
 /**
- * With subgroups, a product too small to repay a compilation moves to the subgroup kernel (when the
- * device has its pipeline) from this many columns on: the quick kernel covers 8 with two of its blocks
- * of 4. Quiet, on SwiftShader, per dispatch, quick against subgroup: `[64,100,10]` B=200's output layer
+ * With subgroups, a product too small to repay a compilation moves to the subgroup kernel (once another
+ * product on the device has: {@link upgradeCompiled}) from this many columns on: the quick kernel covers
+ * 8 with two of its blocks of 4. Quiet, on SwiftShader, per dispatch, quick against subgroup: `[64,100,10]` B=200's output layer
  * (200×10×100) 226 against 185 µs, its dW (100×10×200) 228 against 203; with 8 columns 160 against 203
  * (docs/benchmarks.md).
  */
@@ -486,14 +481,16 @@ export async function prepareMatmul(
   const variant = args.variant ?? ctx.kernelPreference;
   if (args.variant !== undefined || variant !== 'direct') return prepareVariant(ctx, scope, args, variant, label);
   const quick = await prepareVariant(ctx, scope, args, MATMUL_QUICK_VARIANT, label);
-  const upgrade =
-    matmulUpgrade(args, ctx.subgroups) ??
-    (upgradeCompiled(ctx, args) ? matmulUpgradeVariant(ctx.subgroups) : undefined);
+  const own = matmulUpgrade(args, ctx.subgroups);
+  const upgrade = own ?? (upgradeCompiled(ctx, args) ? matmulUpgradeVariant(ctx.subgroups) : undefined);
   if (upgrade === undefined) return quick;
+  if (upgrade === MATMUL_SUBGROUP_VARIANT) subgroupDevices.add(ctx.device);
   let current = quick;
+  // A product that follows others onto the kernel compiles its pipeline (if it must) after theirs, and
+  // a large step's setup does not wait for it (gpu_trainer.ts).
   ctx.behind(async () => {
     current = await prepareVariant(ctx, scope, args, upgrade, label);
-  });
+  }, own === undefined);
   return {
     label,
     encode(pass) {
@@ -510,15 +507,22 @@ export async function prepareMatmul(
  * dW 265 against 218, dA 243 against 197; `[10,100,2]` B=200's forward 420 against 375, dW 315 against
  * 294; spirals' 64×32×32 forward 116 against 72 (docs/benchmarks.md). With fewer columns the quick
  * kernel stays faster (`[13,100,3]`'s output layer: 99 against 237). The subgroup kernel's 16×16 blocks
- * take fewer columns: {@link MATMUL_SUBGROUP_MIN}.
+ * take fewer columns ({@link MATMUL_SUBGROUP_MIN}), and move once any product on the device has moved
+ * to it (usually a network's first layer, as it is prepared first): its pipelines are two, the forward
+ * pass's epilogue and dA's mask (matmul_subgroup.wgsl's FORM), and the second is then worth compiling
+ * too, since dA = G·Wᵀ (K = the classes) is where the quick kernel is slowest: `[13,100,3]` B=133's dA
+ * 243 µs quick against 125–149 on the mask's pipeline.
  */
 function upgradeCompiled(ctx: GpuContext, args: MatmulArgs): boolean {
   if (args.N < (ctx.subgroups ? MATMUL_SUBGROUP_MIN : MATMUL_MID_MIN)) return false;
+  if (ctx.subgroups) return subgroupDevices.has(ctx.device);
   const limit = ctx.device.limits.maxComputeWorkgroupsPerDimension;
-  const [d] = matmulDispatches(args, matmulUpgradeVariant(ctx.subgroups), '', undefined, limit, hosts.get(ctx));
-  const { shader, call } = d as MatmulDispatch;
-  return shader === 'matmul' ? MATMUL.isCompiled(ctx, call) : subgroupKernel?.isCompiled(ctx, call) === true;
+  const [d] = matmulDispatches(args, matmulUpgradeVariant(false), '', undefined, limit, hosts.get(ctx));
+  return MATMUL.isCompiled(ctx, (d as MatmulDispatch).call);
 }
+
+/** Devices on which a product has moved to the subgroup kernel (upgradeCompiled). */
+const subgroupDevices = new WeakSet<GPUDevice>();
 
 /**
  * Per context, the activation module that products with a linear epilogue borrow (matmulDispatches'

@@ -79,8 +79,11 @@ export class GpuBatchTrainer implements BatchTrainer {
         })(),
       ]);
     });
-    // A large step waits for its faster kernels rather than being encoded on the quick one (MATMUL_WAIT_WORK).
-    if (3 * Math.max(...rows) * this.model.layout.parameterCount >= MATMUL_WAIT_WORK) await this.model.ctx.compiled();
+    // A large step waits for its faster kernels rather than being encoded on the quick one (MATMUL_WAIT_WORK);
+    // not for those of products too small to have asked for one (queued `later`).
+    if (3 * Math.max(...rows) * this.model.layout.parameterCount >= MATMUL_WAIT_WORK) {
+      await this.model.ctx.compiled({ later: false });
+    }
   }
 
   async step(start: number, rows: number, learningRate?: number): Promise<void> {

@@ -152,20 +152,26 @@ describe('matmul', () => {
 describe('the quick direct kernel first, its upgrade (direct.subgroup, or direct.8x8) behind it (setup: docs/benchmarks.md)', () => {
   it(`${MATMUL_QUICK_VARIANT}, ${MATMUL_UPGRADE_VARIANT} and ${MATMUL_SUBGROUP_VARIANT} compute the same bits as the default direct kernel, in every form and epilogue`, async () => {
     const ctx = gpu();
-    const run = async (variant: string, c: Partial<MatmulArgs> & { M: number; N: number; K: number }) => {
+    const run = async (
+      variant: string,
+      c: Partial<MatmulArgs> & { M: number; N: number; K: number; keepZ?: boolean },
+    ) => {
       const scope = new OpScope(ctx);
       const out = emptyF32(ctx, 'same.out', c.M * c.N);
+      const pre = c.keepZ ? emptyF32(ctx, 'same.pre', c.M * c.N) : undefined;
       const op = await prepareMatmul(ctx, scope, {
         a: upload(ctx, 'a', randomArray(c.M * c.K, 7)),
         b: upload(ctx, 'b', randomArray(c.K * c.N, 8)),
         out,
         ...c,
+        ...(pre && { preActivation: pre }),
         variant,
       });
       submitOps(ctx, [op]);
-      const got = await ctx.readF32(out);
+      const got = [await ctx.readF32(out), ...(pre ? [await ctx.readF32(pre)] : [])];
       scope.destroy();
       ctx.releaseBuffer(out);
+      if (pre) ctx.releaseBuffer(pre);
       return got;
     };
     const mask = upload(ctx, 'mask', randomArray(61 * 37, 9));
@@ -175,6 +181,8 @@ describe('the quick direct kernel first, its upgrade (direct.subgroup, or direct
       { M: 61, N: 37, K: 130, transposeA: true },
       { M: 61, N: 37, K: 17, transposeB: true, mask, activation: kernelAct('sigmoid') },
       { M: 61, N: 37, K: 3, bias, activation: kernelAct('relu') },
+      { M: 61, N: 37, K: 5, bias, activation: kernelAct('gelu'), keepZ: true }, // Z kept too (PRE)
+      { M: 61, N: 37, K: 9, bias }, // a linear layer's forward pass
     ]) {
       const expected = await run('direct', c);
       expect(ctx.subgroups).toBe(true); // SwiftShader has subgroups (of 4 lanes)
@@ -235,11 +243,11 @@ describe('the quick direct kernel first, its upgrade (direct.subgroup, or direct
     }
   });
 
-  it("a small product of many columns moves too when the device already has the upgrade's pipeline; one of few columns never", async () => {
+  it("a small product of many columns moves too when the device already has the upgrade's pipeline (dA to its own); one of few columns never", async () => {
     const own = await GpuContext.create({ kernelPreference: 'direct' }); // a device with nothing compiled yet
     const scope = new OpScope(own);
     /** The pipelines a product's op binds before and after its upgrade could compile, and its outputs. */
-    const run = async (M: number, N: number, K: number) => {
+    const run = async (M: number, N: number, K: number, mask?: GPUBuffer) => {
       const out = emptyF32(own, 'small.out', M * N);
       const op = await prepareMatmul(own, scope, {
         a: upload(own, 'a', randomArray(M * K, 21)),
@@ -248,6 +256,7 @@ describe('the quick direct kernel first, its upgrade (direct.subgroup, or direct
         M,
         N,
         K,
+        ...(mask && { mask, activation: kernelAct('relu') }),
       });
       const pipelines: unknown[] = [];
       const results: Float32Array[] = [];
@@ -266,6 +275,10 @@ describe('the quick direct kernel first, its upgrade (direct.subgroup, or direct
       expect(large[1]).not.toBe(large[0]);
       const after = await run(61, 37, 13);
       expect(after[1]).toBe(large[1]); // now on the device: the small product takes it
+      // dA = G·Wᵀ with the mask moves too, to the subgroup kernel's pipeline of the mask (its own FORM)
+      const masked = await run(61, 37, 3, upload(own, 'mask', randomArray(61 * 37, 23)));
+      expect(masked[1]).not.toBe(masked[0]);
+      expect(masked[1]).not.toBe(large[1]);
       const narrow = await run(61, 7, 13); // 7 columns: the quick kernel is faster there
       expect(narrow[1]).toBe(narrow[0]);
       expect(narrow[0]).toBe(before[0]);

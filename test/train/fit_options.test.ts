@@ -469,7 +469,7 @@ describe('setup: what a run makes before its first step', () => {
     expect(initialLossRows(100, 1e9)).toBe(100); // never more than the batch
   });
 
-  it('a large step waits in setup for its faster kernels: no step is encoded on the quick one', async () => {
+  it("a large step waits in setup for its large products' faster kernels: none is encoded on the quick one", async () => {
     const D = 256;
     const rows = 200;
     const x = Float32Array.from({ length: rows * D }, (_, i) => Math.sin(i * 0.37));
