@@ -369,7 +369,8 @@ export class GpuContext {
    * with `later: false`, not waiting for the items queued `later`.
    */
   async compiled({ later = true }: { later?: boolean } = {}): Promise<void> {
-    while (later ? this.queued > 0 : this.first > 0) await Promise.all([this.queue, this.laterQueue]);
+    if (!later) while (this.first > 0) await this.queue;
+    else while (this.queued > 0) await Promise.all([this.queue, this.laterQueue]);
   }
 
   /**
