@@ -20,7 +20,7 @@
 // the registers, not to C read back. SwiftShader pays for every side of a branch, taken or not, even a
 // uniform one, so the two exclusive halves of the epilogue are compiled apart (FORM, set per pipeline
 // by src/kernels/matmul.ts from the EPI_* bits): with both in one pipeline (and a uniform branch
-// between them), `[13,100,3]` B=133's dA took 203–227 µs, with the mask alone 125–149 (docs/tuning.md).
+// between them), `[13,100,3]` B=133's dA took 203–227 µs, with the mask alone 142–148 (docs/benchmarks.md).
 
 const FORM_FORWARD = 0u;  // bias, Z kept, activation (the forward pass); the product alone, with db (dW)
 const FORM_MASK = 1u;     // bias, Z kept, the mask (dA)

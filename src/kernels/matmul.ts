@@ -511,7 +511,7 @@ export async function prepareMatmul(
  * to it (usually a network's first layer, as it is prepared first): its pipelines are two, the forward
  * pass's epilogue and dA's mask (matmul_subgroup.wgsl's FORM), and the second is then worth compiling
  * too, since dA = G·Wᵀ (K = the classes) is where the quick kernel is slowest: `[13,100,3]` B=133's dA
- * 243 µs quick against 125–149 on the mask's pipeline.
+ * 243 µs quick against 142–148 on the mask's pipeline.
  */
 function upgradeCompiled(ctx: GpuContext, args: MatmulArgs): boolean {
   if (args.N < (ctx.subgroups ? MATMUL_SUBGROUP_MIN : MATMUL_MID_MIN)) return false;
