@@ -438,9 +438,9 @@ export const MATMUL_MID_MIN = 16;
 /**
  * With subgroups, a product too small to repay a compilation moves to the subgroup kernel (once another
  * product on the device has: {@link upgradeCompiled}) from this many columns on: the quick kernel covers
- * 8 with two of its blocks of 4. Quiet, on SwiftShader, per dispatch, quick against subgroup: `[64,100,10]` B=200's output layer
- * (200×10×100) 226 against 185 µs, its dW (100×10×200) 228 against 203; with 8 columns 160 against 203
- * (docs/benchmarks.md).
+ * 8 with two of its blocks of 4. Quiet, on SwiftShader, per dispatch, quick against subgroup:
+ * `[64,100,10]` B=200's output layer (200×10×100) 226 against 185 µs, its dW (100×10×200) 228 against
+ * 203; with 8 columns 160 against 203 (docs/benchmarks.md).
  */
 export const MATMUL_SUBGROUP_MIN = 9;
 
@@ -517,7 +517,7 @@ function upgradeCompiled(ctx: GpuContext, args: MatmulArgs): boolean {
   if (args.N < (ctx.subgroups ? MATMUL_SUBGROUP_MIN : MATMUL_MID_MIN)) return false;
   if (ctx.subgroups) return subgroupDevices.has(ctx.device);
   const limit = ctx.device.limits.maxComputeWorkgroupsPerDimension;
-  const [d] = matmulDispatches(args, matmulUpgradeVariant(false), '', undefined, limit, hosts.get(ctx));
+  const [d] = matmulDispatches(args, MATMUL_UPGRADE_VARIANT, '', undefined, limit, hosts.get(ctx));
   return MATMUL.isCompiled(ctx, (d as MatmulDispatch).call);
 }
 
