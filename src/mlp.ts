@@ -29,7 +29,7 @@ import type { NamedRows, NamedRowsOptions } from './table/rows.js';
 import { type CheckReport, checkStep } from './train/check.js';
 import { GpuDataset } from './train/dataset.js';
 import { type EarlyStoppingOptions, resolveEarlyStopping } from './train/early_stopping.js';
-import { type Evaluation, evaluateDataset, regressionMetrics } from './train/evaluate.js';
+import { datasetLoss, type Evaluation, evaluateDataset, regressionMetrics } from './train/evaluate.js';
 
 /** The table code, loaded when the network first meets a table (src/table/network.ts). */
 type Tables = typeof import('./table/network.js');
@@ -410,30 +410,14 @@ export class MLP {
   }
 
   /**
-   * The mean loss of the network as it is on the first `rows` training rows (host inputs and targets;
-   * undefined for GPU buffers): evaluated with the plan of that many rows, the step plan when `rows` is
-   * the batch (initialLossRows), so it compiles nothing the run does not use.
+   * The mean loss of the network as it is on the first `rows` rows of the training data set, already
+   * on the GPU (undefined when the application's GPU buffers hold them): evaluated with the plan of that
+   * many rows, the step plan when `rows` is the batch (initialLossRows), so it compiles nothing the run
+   * does not use, and only the loss is read back.
    */
-  private async initialLoss(
-    inputs: Inputs,
-    labels: Labels,
-    rows: number,
-    pre: Preprocessing | undefined,
-  ): Promise<number | undefined> {
-    const { spec } = this.model;
-    const D = spec.layers[0];
-    const C = spec.layers[spec.layers.length - 1];
-    const x = resolveInputs(inputs, D);
-    const y = resolveLabels(labels, spec, x.count);
-    if (x.kind !== 'host' || y.kind !== 'host') return undefined;
-    const t = y.targets;
-    const some = t.kind === 'labels' ? t.labels.subarray(0, rows) : Float32Array.from(t.values.subarray(0, rows * C));
-    const data = await this.dataset(x.images.subarray(0, rows * D), some, 'inputs', 'labels', {}, pre);
-    try {
-      return (await evaluateDataset(this.model, data, rows)).loss;
-    } finally {
-      data.destroy();
-    }
+  private async initialLoss(train: GpuDataset, rows: number): Promise<number | undefined> {
+    if (train.appBuffers.length > 0) return undefined;
+    return datasetLoss(this.model, train, rows);
   }
 
   /**
@@ -548,11 +532,9 @@ export class MLP {
       if (resume) await model.restore(resume.state);
       await model.setOptimizer(settings);
       // The divergence rule's reference: the loss before training, on a batch of the training rows.
-      const trainInputs = split ? split.train.inputs : inputs;
-      const trainLabels = split ? split.train.labels : labels;
       const measuring = performance.now();
       const rows = initialLossRows(Math.min(batchSize, train.count), model.layout.parameterCount);
-      const before = await this.initialLoss(trainInputs, trainLabels, rows, pre);
+      const before = await this.initialLoss(train, rows);
       if (before !== undefined) run.initialLoss = before * train.meanWeight;
       // It made a plan (the step plan when it took the whole batch; its pipelines compiled here): part of
       // the run's setup (EpochResult.setupMs), as the step plans made before the first step are.

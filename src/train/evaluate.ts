@@ -11,7 +11,8 @@ import type { PredictionKind } from '../model/heads/index.js';
 import { headOf } from '../model/heads/index.js';
 import { fail } from '../params.js';
 import type { GpuDataset } from './dataset.js';
-import type { Model } from './model.js';
+import type { Model, Stats } from './model.js';
+import type { StepPlan } from './plan.js';
 
 export interface Evaluation {
   /** Mean loss per row, as training reports it. */
@@ -155,17 +156,10 @@ async function evaluateNow(model: Model, data: GpuDataset, batchSize: number): P
   const { prediction } = headOf(model.spec).definition;
   const readback = evaluationReadback(prediction);
   const C = data.classes;
-  const B = Math.min(batchSize, data.count, Math.max(1, maxPlanRows(model.spec, model.ctx.device.limits)));
-  const rest = data.count % B;
-  const steps = Math.ceil(data.count / B);
   const rowBytes = readback === 'classes' ? 4 : C * 4;
   // Everything acquired is released in `finally`, whichever step fails (a plan, the buffer, the GPU).
   const release: (() => void)[] = [];
   try {
-    const full = await model.plans.acquire(B, data.targetKind, false, false);
-    release.push(() => full.release());
-    const last = rest ? await model.plans.acquire(rest, data.targetKind, false, false) : full;
-    if (last !== full) release.push(() => last.release());
     const gathered = await model.ctx.allocating(
       `the evaluation's outputs of ${data.name} (${data.count} rows)`,
       () =>
@@ -178,22 +172,9 @@ async function evaluateNow(model: Model, data: GpuDataset, batchSize: number): P
       'evaluate fewer rows at a time',
     );
     release.push(() => model.ctx.releaseBuffer(gathered));
-    model.assertAlive(); // destroyed while the plans were made: no write to its buffers
-    data.setOrder(undefined);
-    model.resetEvalStats();
-    for (let s = 0; s < steps; s++) {
-      const plan = (s === steps - 1 ? last : full).plan;
+    const stats = await forwardRows(model, data, data.count, batchSize, release, (plan, start) => {
       const from = readback === 'classes' ? plan.predictions : plan.outputs[plan.outputs.length - 1];
-      model.submitEval(
-        plan,
-        [await data.gather(plan, s * B)],
-        [{ from, to: gathered, offset: s * B * rowBytes, bytes: plan.batch * rowBytes }],
-      );
-      if ((s + 1) % 20 === 0) await model.ctx.device.queue.onSubmittedWorkDone();
-    }
-    const stats = await model.readEvalStats().catch(async (error: unknown) => {
-      if (!(error instanceof GpuWorkRefused)) throw error;
-      throw await refusedWork(model.ctx, `evaluating ${data.name}`, error, data.appBuffers);
+      return [{ from, to: gathered, offset: start * rowBytes, bytes: plan.batch * rowBytes }];
     });
     const bytes = await model.ctx.read(gathered);
     const read = readback === 'classes' ? { classes: new Uint32Array(bytes) } : { logits: new Float32Array(bytes) };
@@ -207,4 +188,59 @@ async function evaluateNow(model: Model, data: GpuDataset, batchSize: number): P
   } finally {
     for (const r of release.reverse()) r();
   }
+}
+
+/**
+ * The mean loss, unweighted, of the first `rows` rows of a GPU data set in their stored order, in
+ * batches of at most `batchSize`: the evaluation's forward pass and loss, one statistics read and
+ * nothing else read back (fit's loss before training, the divergence rule's reference, measured on
+ * the training rows already on the GPU).
+ */
+export async function datasetLoss(model: Model, data: GpuDataset, rows: number, batchSize = rows): Promise<number> {
+  if (!Number.isInteger(rows) || rows < 1 || rows > data.count) fail('rows', rows, `an integer in 1..${data.count}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    fail('batchSize', batchSize, `an integer in 1..${Number.MAX_SAFE_INTEGER}`);
+  }
+  return model.exclusiveEvaluation(async () => {
+    const release: (() => void)[] = [];
+    try {
+      return (await forwardRows(model, data, rows, batchSize, release)).meanLoss;
+    } finally {
+      for (const r of release.reverse()) r();
+    }
+  });
+}
+
+/**
+ * The evaluation forward pass and loss over rows 0 … rows − 1 of `data` in its natural order, B rows
+ * a submit (B = batchSize, or fewer where the device limits a plan), with `copies` encoded after each
+ * submit's pass; returns the evaluation statistics read back. The plans it pins go onto `release`.
+ */
+async function forwardRows(
+  model: Model,
+  data: GpuDataset,
+  rows: number,
+  batchSize: number,
+  release: (() => void)[],
+  copies?: (plan: StepPlan, start: number) => { from: GPUBuffer; to: GPUBuffer; offset: number; bytes: number }[],
+): Promise<Stats> {
+  const B = Math.min(batchSize, rows, Math.max(1, maxPlanRows(model.spec, model.ctx.device.limits)));
+  const rest = rows % B;
+  const steps = Math.ceil(rows / B);
+  const full = await model.plans.acquire(B, data.targetKind, false, false);
+  release.push(() => full.release());
+  const last = rest ? await model.plans.acquire(rest, data.targetKind, false, false) : full;
+  if (last !== full) release.push(() => last.release());
+  model.assertAlive(); // destroyed while the plans were made: no write to its buffers
+  data.setOrder(undefined);
+  model.resetEvalStats();
+  for (let s = 0; s < steps; s++) {
+    const plan = (s === steps - 1 ? last : full).plan;
+    model.submitEval(plan, [await data.gather(plan, s * B)], copies?.(plan, s * B));
+    if ((s + 1) % 20 === 0) await model.ctx.device.queue.onSubmittedWorkDone();
+  }
+  return model.readEvalStats().catch(async (error: unknown) => {
+    if (!(error instanceof GpuWorkRefused)) throw error;
+    throw await refusedWork(model.ctx, `evaluating ${data.name}`, error, data.appBuffers);
+  });
 }
