@@ -467,11 +467,15 @@ export class TrainingRun implements AsyncIterable<TrainingEvent> {
     let sinceCheckpoint = 0;
     let setupMs: number | undefined;
     try {
+      // The first checkpoint's state is read while the step plans are made (nothing before the first
+      // step changes it): one wait for both instead of one after the other.
+      const first = trainer.prepare ? trainer.snapshot() : undefined;
+      first?.catch(() => {}); // surfaces below, where it is awaited
       if (trainer.prepare && this.epoch <= this.epochs) {
         await trainer.prepare(stepRows(n, this.batchSize));
         setupMs = performance.now() - t0;
       }
-      yield await this.takeCheckpoint(this.epoch, this.step);
+      yield await this.takeCheckpoint(this.epoch, this.step, await first);
       while (this.epoch <= this.epochs) {
         if (this.pipelines()) {
           const ended = yield* this.pipelinedEpochs(stopping, setupMs);
