@@ -19,6 +19,8 @@ export interface BenchArgs {
   vs: 'tfjs' | undefined;
   /** The race's contenders; undefined: all three. */
   contenders: Contender[] | undefined;
+  /** Rounds of the race (RaceOptions.rounds); undefined: 1. */
+  rounds: number | undefined;
   /** Only the setup probes (a network's setup in a new process, bench/setup_probe.ts). */
   setup: boolean;
   /** Only the tables: file to saved model, and the CSV stream (bench/tables.ts). */
@@ -60,6 +62,8 @@ Options:
                           steady epochs apart, each checked to reach a comparable loss; with --quick,
                           small sizes. Writes bench-results/race-<date>.json
   --contenders A,B,...    the race's contenders: webgpu-mlp, tfjs-webgpu, tfjs-wasm   (default all)
+  --rounds N              race each case N times, alternating who goes first, and compare each
+                          contender's median run (every run is kept in the JSON)   (default 1)
   --tables                only the tables (issue 21): penguins, cars and Seattle weather from the
                           file to the saved model with the webgpu-mlp train defaults (reading,
                           shader compilation and writing included, beside samples/s), then a
@@ -84,6 +88,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     models: undefined,
     vs: undefined,
     contenders: undefined,
+    rounds: undefined,
     setup: false,
     tables: false,
     streamGb: Number.NaN,
@@ -122,6 +127,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         args.contenders = names as Contender[];
         break;
       }
+      case '--rounds':
+        args.rounds = int(flag, take(), 1, 99);
+        break;
       case '--vs': {
         const v = take();
         if (v !== 'tfjs') bad(flag, v, 'tfjs');
@@ -168,6 +176,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   });
   if (Number.isNaN(args.streamGb)) args.streamGb = args.quick ? 0.5 : 4;
   else if (!args.tables) throw new Error('--stream-gb is for --tables. See --help.');
+  if (args.rounds !== undefined && args.vs !== 'tfjs') throw new Error('--rounds is for --vs tfjs. See --help.');
   return args;
 }
 

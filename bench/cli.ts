@@ -175,6 +175,7 @@ async function race(
     report = await runRace({
       mode: args.quick ? 'quick' : 'full',
       contenders: args.contenders,
+      rounds: args.rounds,
       createMLP: async (options) => {
         device ??= GpuContext.create();
         return createMLP({ ...options, device: (await device).device });

@@ -148,8 +148,14 @@ export interface RaceRun {
 
 export interface RaceResult {
   case: RaceCase;
+  /**
+   * Each contender's run; with several rounds, its median run by total time (the lower of the two
+   * middle ones for an even count; a failed round's run instead, if any failed).
+   */
   runs: RaceRun[];
-  /** Both learned and ended at comparable losses (see `comparable`); a void race says why in `note`. */
+  /** With several rounds (RaceOptions.rounds): every round's runs, in the order of `runs`. */
+  rounds?: RaceRun[][];
+  /** Both learned and ended at comparable losses in every round (see `judge`); a void race says why in `note`. */
   valid: boolean;
   note: string;
   /** TF.js webgpu ÷ webgpu-mlp: steady epoch time and total time (higher is better for us). */
@@ -167,6 +173,8 @@ export interface RaceReport {
   environment: string;
   adapter: string;
   tfjs: string;
+  /** Rounds per case (RaceOptions.rounds); absent in reports of one round. */
+  rounds?: number;
   results: RaceResult[];
 }
 
@@ -198,6 +206,13 @@ export interface RaceOptions {
   /** MNIST training images and labels, for the MNIST cases (skipped without). */
   mnist?: () => Promise<{ images: Uint8Array; labels: Uint8Array }>;
   contenders?: Contender[];
+  /**
+   * How many times each case is raced (default 1), alternating which contender goes first from round
+   * to round; each contender's median run is the case's (RaceResult.runs), every run is kept
+   * (RaceResult.rounds). A fit of a small table takes a few hundred milliseconds, where one disturbed
+   * run moves a single race's ratio by 10–20% either way (docs/benchmarks.md).
+   */
+  rounds?: number;
   log?: (line: string) => void;
   /** Called after each case, with the results so far (the page draws them as they come). */
   onResult?: (result: RaceResult) => void;
@@ -327,18 +342,24 @@ function ratio(theirs: RaceRun | undefined, ours: RaceRun | undefined): { epoch:
   };
 }
 
-/** Runs the race: every case, every contender, alternating which goes first. */
+/**
+ * Runs the race: every case, every contender, `rounds` times, alternating which contender goes first
+ * from case to case and from round to round.
+ */
 export async function runRace(options: RaceOptions): Promise<RaceReport> {
   const log = options.log ?? (() => {});
   const cases = options.cases ?? raceCases(options.mode ?? 'full');
   const contenders = options.contenders ?? [...CONTENDERS];
+  const rounds = options.rounds ?? 1;
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`rounds = ${rounds} is invalid: expected an integer ≥ 1`);
   const results: RaceResult[] = [];
   let tfjsVersion = 'not loaded';
   let mnist: { images: Uint8Array; labels: Uint8Array } | undefined;
+  const byContender = (a: RaceRun, b: RaceRun) => contenders.indexOf(a.contender) - contenders.indexOf(b.contender);
   for (const [index, c] of cases.entries()) {
-    const order = index % 2 === 0 ? contenders : [...contenders].reverse();
-    const runs: RaceRun[] = [];
     let data: RaceData | undefined;
+    const all: RaceRun[][] = [];
     try {
       if (c.data === 'mnist' && !mnist) {
         if (!options.mnist) throw new Error('no MNIST loader');
@@ -347,33 +368,44 @@ export async function runRace(options: RaceOptions): Promise<RaceReport> {
       data = raceData(c, mnist);
     } catch (error) {
       const note = `no data: ${error instanceof Error ? error.message : String(error)}`;
-      for (const contender of contenders) runs.push({ contender, status: 'skipped', note });
+      all.push(contenders.map((contender) => ({ contender, status: 'skipped', note })));
     }
-    for (const contender of data ? order : []) {
-      log(`race ${c.name}: ${contender} …`);
-      let run: RaceRun;
-      try {
-        if (contender === 'webgpu-mlp') run = await runOurs(c, data as RaceData, options);
-        else {
-          const backend = contender === 'tfjs-webgpu' ? 'webgpu' : 'wasm';
-          run = await runTfjs(c, data as RaceData, backend, async (b) => {
-            const loaded = await options.tfjs(b);
-            tfjsVersion = loaded.version;
-            return loaded;
-          });
+    for (let round = 0; data && round < rounds; round++) {
+      const order = (index + round) % 2 === 0 ? contenders : [...contenders].reverse();
+      const of = rounds > 1 ? ` (round ${round + 1} of ${rounds})` : '';
+      const runs: RaceRun[] = [];
+      for (const contender of order) {
+        log(`race ${c.name}${of}: ${contender} …`);
+        let run: RaceRun;
+        try {
+          if (contender === 'webgpu-mlp') run = await runOurs(c, data, options);
+          else {
+            const backend = contender === 'tfjs-webgpu' ? 'webgpu' : 'wasm';
+            run = await runTfjs(c, data, backend, async (b) => {
+              const loaded = await options.tfjs(b);
+              tfjsVersion = loaded.version;
+              return loaded;
+            });
+          }
+        } catch (error) {
+          run = { contender, status: 'error', note: error instanceof Error ? error.message : String(error) };
         }
-      } catch (error) {
-        run = { contender, status: 'error', note: error instanceof Error ? error.message : String(error) };
+        log(`  ${describeRun(run)}`);
+        runs.push(run);
       }
-      log(`  ${describeRun(run)}`);
-      runs.push(run);
+      all.push(runs.sort(byContender));
     }
-    runs.sort((a, b) => contenders.indexOf(a.contender) - contenders.indexOf(b.contender));
+    const runs = contenders.map((contender) =>
+      medianRun(all.map((round) => round.find((r) => r.contender === contender) as RaceRun)),
+    );
     const ours = runs.find((r) => r.contender === 'webgpu-mlp');
+    // Void when any round is: a contender that did not learn once is not a contender that learns.
+    const verdict = all.map((round) => judge(c, round)).find((v) => !v.valid) ?? judge(c, runs);
     const result: RaceResult = {
       case: c,
       runs,
-      ...judge(c, runs),
+      ...(all.length > 1 && { rounds: all }),
+      ...verdict,
       vsWebgpu: ratio(
         runs.find((r) => r.contender === 'tfjs-webgpu'),
         ours,
@@ -393,8 +425,21 @@ export async function runRace(options: RaceOptions): Promise<RaceReport> {
     environment: options.environment,
     adapter: options.adapter,
     tfjs: tfjsVersion,
+    ...(rounds > 1 && { rounds }),
     results,
   };
+}
+
+/**
+ * One contender's runs of a case, one per round, as one: the first that did not finish, if any, else
+ * the median by total time (the lower of the two middle ones for an even count).
+ */
+export function medianRun(runs: readonly RaceRun[]): RaceRun {
+  if (runs.length === 0) throw new Error('medianRun: no runs');
+  const failed = runs.find((r) => r.status !== 'ok');
+  if (failed) return failed;
+  const sorted = [...runs].sort((a, b) => (a.totalMs as number) - (b.totalMs as number));
+  return sorted[(sorted.length - 1) >> 1] as RaceRun;
 }
 
 export function describeRun(r: RaceRun): string {
@@ -451,5 +496,6 @@ export function formatRace(report: RaceReport): string {
   const rows = [RACE_HEADER, ...report.results.map(raceCells)];
   const lines = rows.map((cells) => `| ${cells.join(' | ')} |`);
   lines.splice(1, 0, `|${RACE_HEADER.map(() => '---').join('|')}|`);
-  return [`race vs TF.js ${report.tfjs} on ${report.adapter} (${report.environment})`, ...lines].join('\n');
+  const rounds = report.rounds && report.rounds > 1 ? `, each contender's median of ${report.rounds} rounds` : '';
+  return [`race vs TF.js ${report.tfjs} on ${report.adapter} (${report.environment})${rounds}`, ...lines].join('\n');
 }

@@ -4,7 +4,8 @@
  * table shows setup and steady epochs apart and the ratios, the plot the ratios, and the JSON report
  * downloads. TF.js is loaded only when a race starts (demo/tfjs_browser.ts, a chunk of its own).
  *
- * URL parameters: `?race=quick` (or `full`, or `tiny`: two small cases, for the tests) starts a race on load.
+ * URL parameters: `?race=quick` (or `full`, or `tiny`: two small cases, for the tests) starts a race on load;
+ * `&rounds=N` races each case N times and compares each contender's median run (RaceOptions.rounds).
  */
 import { RACE_HEADER, type RaceMode, type RaceReport, type RaceResult, raceCells, runRace } from '../bench/race.js';
 import { describeAdapter } from '../src/gpu/adapter.js';
@@ -58,7 +59,7 @@ function draw(results: readonly RaceResult[]): void {
   }
 }
 
-async function race(mode: RaceMode): Promise<void> {
+async function race(mode: RaceMode, rounds = 1): Promise<void> {
   const buttons = ['race-quick', 'race-full'].map((id) => $<HTMLButtonElement>(id));
   for (const b of buttons) b.disabled = true;
   $<HTMLButtonElement>('race-download').disabled = true;
@@ -75,6 +76,7 @@ async function race(mode: RaceMode): Promise<void> {
     try {
       report = await runRace({
         mode,
+        rounds,
         createMLP: async (options) => {
           device ??= GpuContext.create();
           return createMLP({ ...options, device: (await device).device });
@@ -116,12 +118,17 @@ function download(): void {
 }
 
 export function setUpRace(): void {
-  $('race-quick').addEventListener('click', () => void race('quick'));
-  $('race-full').addEventListener('click', () => void race('full'));
+  const params = new URLSearchParams(location.search);
+  const mode = params.get('race');
+  const asked = params.get('rounds');
+  const rounds = asked === null ? 1 : Number(asked);
+  const roundsOk = /^\d+$/.test(asked ?? '1') && rounds >= 1 && rounds <= 99;
+  $('race-quick').addEventListener('click', () => void race('quick', roundsOk ? rounds : 1));
+  $('race-full').addEventListener('click', () => void race('full', roundsOk ? rounds : 1));
   $('race-download').addEventListener('click', download);
   (globalThis as unknown as { webgpuMlpRace: { report: () => RaceReport | undefined } }).webgpuMlpRace = {
     report: () => report,
   };
-  const mode = new URLSearchParams(location.search).get('race');
-  if (mode === 'tiny' || mode === 'quick' || mode === 'full') void race(mode);
+  if (!roundsOk) setStatus('failed', `rounds=${asked} is invalid: expected an integer in 1..99`);
+  else if (mode === 'tiny' || mode === 'quick' || mode === 'full') void race(mode, rounds);
 }

@@ -1,6 +1,6 @@
 /**
  * The race against TF.js in demo/bench.html, in headless Chromium (WebGPU on SwiftShader): the tiny
- * race (two small cases) runs to the end with TF.js loaded lazily (webgpu backend on the page's adapter,
+ * race (two small cases, two rounds) runs to the end with TF.js loaded lazily (webgpu backend on the page's adapter,
  * wasm from the .wasm files Vite serves), the table has a row per case with both contenders' times and
  * the ratios, the plot is drawn, and the report downloads. A screenshot goes to
  * test-artifacts/bench-race.png. No timing is asserted: speed is the benchmark's (docs/benchmarks.md).
@@ -30,8 +30,8 @@ afterAll(async () => {
 });
 
 describe('the race against TF.js in demo/bench.html', () => {
-  it('races both contenders on every case, tables and plots the ratios, and downloads the report', async () => {
-    const { page, errors } = await openPage(browser.context, `${server.baseUrl}/bench.html?race=tiny`);
+  it('races both contenders on every case in two rounds, tables and plots the ratios, and downloads the report', async () => {
+    const { page, errors } = await openPage(browser.context, `${server.baseUrl}/bench.html?race=tiny&rounds=2`);
     await page.waitForFunction(
       () => ['done', 'failed'].includes(document.getElementById('race-status')?.dataset.state ?? ''),
       undefined,
@@ -44,6 +44,7 @@ describe('the race against TF.js in demo/bench.html', () => {
       (globalThis as unknown as { webgpuMlpRace: { report: () => unknown } }).webgpuMlpRace.report(),
     )) as RaceReport;
     expect(report.mode).toBe('tiny');
+    expect(report.rounds).toBe(2);
     expect(report.tfjs).toMatch(/^4\.22\./);
     expect(report.results.map((r) => r.case.name)).toEqual(['table 13×3', 'spirals']);
     for (const r of report.results) {
@@ -55,6 +56,14 @@ describe('the race against TF.js in demo/bench.html', () => {
       for (const x of r.runs) {
         expect((x.setupMs as number) + r.case.epochs * (x.epochMs as number)).toBeCloseTo(x.totalMs as number, 3);
         expect(x.finalLoss, x.contender).toBeLessThan(x.firstLoss as number);
+      }
+      // Two rounds kept; each contender's run is the faster of its two (the lower median).
+      expect(r.rounds?.map((round) => round.map((x) => x.contender))).toEqual([
+        ['webgpu-mlp', 'tfjs-webgpu', 'tfjs-wasm'],
+        ['webgpu-mlp', 'tfjs-webgpu', 'tfjs-wasm'],
+      ]);
+      for (const [i, x] of r.runs.entries()) {
+        expect(x.totalMs).toBe(Math.min(...(r.rounds ?? []).map((round) => round[i]?.totalMs as number)));
       }
       expect(r.vsWebgpu?.total).toBeCloseTo((r.runs[1]?.totalMs as number) / (r.runs[0]?.totalMs as number), 6);
       console.log(`  ${r.case.name}: ${r.valid ? 'valid' : 'void'} (${r.note})`);

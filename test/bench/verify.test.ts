@@ -110,6 +110,15 @@ describe('options', () => {
     );
   });
 
+  it("takes the race's rounds with --vs tfjs only", () => {
+    expect(parseBenchArgs(['--vs', 'tfjs', '--rounds', '3'])).toMatchObject({ vs: 'tfjs', rounds: 3 });
+    expect(parseBenchArgs(['--vs', 'tfjs']).rounds).toBeUndefined();
+    expect(() => parseBenchArgs(['--vs', 'tfjs', '--rounds', '0'])).toThrow(
+      /--rounds "0" is invalid: expected an integer in 1\.\.99/,
+    );
+    expect(() => parseBenchArgs(['--rounds', '3'])).toThrow('--rounds is for --vs tfjs. See --help.');
+  });
+
   it('writes to bench-results/bench-<date>.json by default', () => {
     expect(defaultReportPath(new Date('2025-01-31T12:34:56.789Z'))).toBe(
       'bench-results/bench-2025-01-31T12-34-56.json',
