@@ -146,9 +146,7 @@ export function confusionMatrix(labels: ArrayLike<number>, predicted: ArrayLike<
  * loss weights (fit's sampleWeights, classWeights) shape training only, the evaluation reports the plain loss.
  */
 export async function evaluateDataset(model: Model, data: GpuDataset, batchSize = 1000): Promise<Evaluation> {
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    fail('batchSize', batchSize, `an integer in 1..${Number.MAX_SAFE_INTEGER}`);
-  }
+  checkBatchSize(batchSize);
   return model.exclusiveEvaluation(() => evaluateNow(model, data, batchSize));
 }
 
@@ -198,9 +196,7 @@ async function evaluateNow(model: Model, data: GpuDataset, batchSize: number): P
  */
 export async function datasetLoss(model: Model, data: GpuDataset, rows: number, batchSize = rows): Promise<number> {
   if (!Number.isInteger(rows) || rows < 1 || rows > data.count) fail('rows', rows, `an integer in 1..${data.count}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    fail('batchSize', batchSize, `an integer in 1..${Number.MAX_SAFE_INTEGER}`);
-  }
+  checkBatchSize(batchSize);
   return model.exclusiveEvaluation(async () => {
     const release: (() => void)[] = [];
     try {
@@ -209,6 +205,12 @@ export async function datasetLoss(model: Model, data: GpuDataset, rows: number, 
       for (const r of release.reverse()) r();
     }
   });
+}
+
+function checkBatchSize(batchSize: number): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    fail('batchSize', batchSize, `an integer in 1..${Number.MAX_SAFE_INTEGER}`);
+  }
 }
 
 /**
