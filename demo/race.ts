@@ -5,7 +5,8 @@
  * downloads. TF.js is loaded only when a race starts (demo/tfjs_browser.ts, a chunk of its own).
  *
  * URL parameters: `?race=quick` (or `full`, or `tiny`: two small cases, for the tests) starts a race on load;
- * `&rounds=N` races each case N times and compares each contender's median run (RaceOptions.rounds).
+ * `&rounds=N` fills the Rounds field: each case raced N times, each contender's median run compared
+ * (RaceOptions.rounds).
  */
 import { RACE_HEADER, type RaceMode, type RaceReport, type RaceResult, raceCells, runRace } from '../bench/race.js';
 import { describeAdapter } from '../src/gpu/adapter.js';
@@ -61,6 +62,7 @@ function draw(results: readonly RaceResult[]): void {
 
 async function race(mode: RaceMode, rounds = 1): Promise<void> {
   const buttons = ['race-quick', 'race-full'].map((id) => $<HTMLButtonElement>(id));
+  $<HTMLInputElement>('race-rounds').disabled = true;
   for (const b of buttons) b.disabled = true;
   $<HTMLButtonElement>('race-download').disabled = true;
   setStatus('running', 'Racing… (TF.js loads first)');
@@ -104,6 +106,7 @@ async function race(mode: RaceMode, rounds = 1): Promise<void> {
     setStatus('failed', `The race failed: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     for (const b of buttons) b.disabled = false;
+    $<HTMLInputElement>('race-rounds').disabled = false;
   }
 }
 
@@ -117,18 +120,29 @@ function download(): void {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
+/** The rounds asked for in #race-rounds: an integer in 1..99, or undefined (said in the status). */
+function roundsAsked(): number | undefined {
+  const text = $<HTMLInputElement>('race-rounds').value.trim();
+  const rounds = Number(text);
+  if (/^\d+$/.test(text) && rounds >= 1 && rounds <= 99) return rounds;
+  setStatus('failed', `Rounds = ${JSON.stringify(text)} is invalid: expected an integer in 1..99.`);
+  return undefined;
+}
+
 export function setUpRace(): void {
   const params = new URLSearchParams(location.search);
-  const mode = params.get('race');
   const asked = params.get('rounds');
-  const rounds = asked === null ? 1 : Number(asked);
-  const roundsOk = /^\d+$/.test(asked ?? '1') && rounds >= 1 && rounds <= 99;
-  $('race-quick').addEventListener('click', () => void race('quick', roundsOk ? rounds : 1));
-  $('race-full').addEventListener('click', () => void race('full', roundsOk ? rounds : 1));
+  if (asked !== null) $<HTMLInputElement>('race-rounds').value = asked;
+  const start = (mode: RaceMode) => {
+    const rounds = roundsAsked();
+    if (rounds !== undefined) void race(mode, rounds);
+  };
+  $('race-quick').addEventListener('click', () => start('quick'));
+  $('race-full').addEventListener('click', () => start('full'));
   $('race-download').addEventListener('click', download);
   (globalThis as unknown as { webgpuMlpRace: { report: () => RaceReport | undefined } }).webgpuMlpRace = {
     report: () => report,
   };
-  if (!roundsOk) setStatus('failed', `rounds=${asked} is invalid: expected an integer in 1..99`);
-  else if (mode === 'tiny' || mode === 'quick' || mode === 'full') void race(mode, rounds);
+  const mode = params.get('race');
+  if (mode === 'tiny' || mode === 'quick' || mode === 'full') start(mode);
 }

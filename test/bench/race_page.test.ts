@@ -45,6 +45,7 @@ describe('the race against TF.js in demo/bench.html', () => {
     )) as RaceReport;
     expect(report.mode).toBe('tiny');
     expect(report.rounds).toBe(2);
+    expect(await page.locator('#race-rounds').inputValue()).toBe('2'); // the URL's rounds, in the field
     expect(report.tfjs).toMatch(/^4\.22\./);
     expect(report.results.map((r) => r.case.name)).toEqual(['table 13×3', 'spirals']);
     for (const r of report.results) {
@@ -86,4 +87,22 @@ describe('the race against TF.js in demo/bench.html', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 600_000);
+
+  it('refuses rounds that are not an integer in 1..99, saying so, without racing', async () => {
+    const { page, errors } = await openPage(browser.context, `${server.baseUrl}/bench.html?race=tiny&rounds=0`);
+    await page.waitForFunction(() => document.getElementById('race-status')?.dataset.state === 'failed', undefined, {
+      timeout: 60_000,
+    });
+    expect(await page.locator('#race-status').textContent()).toBe(
+      'Rounds = "0" is invalid: expected an integer in 1..99.',
+    );
+    await page.locator('#race-rounds').fill('2.5');
+    await page.locator('#race-quick').click();
+    expect(await page.locator('#race-status').textContent()).toBe(
+      'Rounds = "2.5" is invalid: expected an integer in 1..99.',
+    );
+    expect(await page.locator('#race-table tbody tr').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
 });
