@@ -15,8 +15,8 @@
  * outside a poll; the polls it asks for itself continue it): a wait for what the GPU has already done
  * or soon will — an error scope, a small read — ends then instead of a poll interval later, while a
  * long wait is still polled every `ms`. A fit's setup waits many such short times: on a warm device
- * (SwiftShader, 2 cores), a `[13,100,3]` network's Model.create took 3.1 ms and its B=133 step plan
- * 3.6, 1.0 and 2.3 with the window of 0.25 ms, and the epochs of a run were as fast as before.
+ * (SwiftShader, 2 cores), Model.create of a `[13,100,3]` network took 3.1 ms and its B=133 step plan
+ * 3.6 ms; with a window of 0.25 ms, 1.0 and 2.3 ms, and a run's epochs were as fast as before.
  */
 export function spaceOutDawnPolling(ms = 1, quickMs = QUICK_POLL_MS): () => void {
   const original = globalThis.setImmediate;
