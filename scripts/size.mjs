@@ -17,8 +17,8 @@ import { gzipSync } from 'node:zlib';
 /**
  * Budgets in bytes of gzip (level 9) of each entry with the chunks it imports statically.
  * - index.js, the whole library (training, evaluation, checkpoints, the Float64 reference that
- *   `check()` runs, inference, tables): 78.5 KB (78.43 KB measured with issue 24's quick polls,
- *   +0.08 KB: spaceOutDawnPolling's first 0.25 ms of each wait polled at once, and the loss before
+ *   `check()` runs, inference, tables): 78.5 KB (78.46 KB measured with issue 24's quick polls,
+ *   +0.11 KB: spaceOutDawnPolling's first 0.25 ms of each wait polled at once, and the loss before
  *   training read alone, datasetLoss, beside the evaluation it shares its pass with). 78.4 KB until
  *   then (78.35 KB measured with issue 24's two subgroup
  *   pipelines, +0.05 KB: dA's mask compiled apart, the products that follow another onto the subgroup

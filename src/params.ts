@@ -60,6 +60,11 @@ export function fail(arg: string, value: unknown, expected: string): never {
   throw new Error(`${arg} = ${formatValue(value)} is invalid: expected ${expected}`);
 }
 
+/** Throws (fail) unless `v` is an integer in 1..max. */
+export function checkPositiveInt(arg: string, v: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(v) || v < 1 || v > max) fail(arg, v, `an integer in 1..${max}`);
+}
+
 /** A name for the type of a value, for errors: `Float64Array`, `number[][]`, `GPUAdapter`, `object`, `null`, `string`. */
 export function typeName(value: unknown): string {
   if (value === null) return 'null';

@@ -9,7 +9,7 @@ import { GpuWorkRefused, refusedWork } from '../gpu/refused.js';
 import { maxPlanRows } from '../infer/plan.js';
 import type { PredictionKind } from '../model/heads/index.js';
 import { headOf } from '../model/heads/index.js';
-import { fail } from '../params.js';
+import { checkPositiveInt } from '../params.js';
 import type { GpuDataset } from './dataset.js';
 import type { Model, Stats } from './model.js';
 import type { StepPlan } from './plan.js';
@@ -146,7 +146,7 @@ export function confusionMatrix(labels: ArrayLike<number>, predicted: ArrayLike<
  * loss weights (fit's sampleWeights, classWeights) shape training only, the evaluation reports the plain loss.
  */
 export async function evaluateDataset(model: Model, data: GpuDataset, batchSize = 1000): Promise<Evaluation> {
-  checkBatchSize(batchSize);
+  checkPositiveInt('batchSize', batchSize);
   return model.exclusiveEvaluation(() => evaluateNow(model, data, batchSize));
 }
 
@@ -195,8 +195,8 @@ async function evaluateNow(model: Model, data: GpuDataset, batchSize: number): P
  * the training rows already on the GPU).
  */
 export async function datasetLoss(model: Model, data: GpuDataset, rows: number, batchSize = rows): Promise<number> {
-  if (!Number.isInteger(rows) || rows < 1 || rows > data.count) fail('rows', rows, `an integer in 1..${data.count}`);
-  checkBatchSize(batchSize);
+  checkPositiveInt('rows', rows, data.count);
+  checkPositiveInt('batchSize', batchSize);
   return model.exclusiveEvaluation(async () => {
     const release: (() => void)[] = [];
     try {
@@ -205,12 +205,6 @@ export async function datasetLoss(model: Model, data: GpuDataset, rows: number, 
       for (const r of release.reverse()) r();
     }
   });
-}
-
-function checkBatchSize(batchSize: number): void {
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    fail('batchSize', batchSize, `an integer in 1..${Number.MAX_SAFE_INTEGER}`);
-  }
 }
 
 /**

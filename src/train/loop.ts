@@ -13,7 +13,7 @@ import { DeviceLostError } from '../gpu/context.js';
 import { GpuWorkRefused } from '../gpu/refused.js';
 import type { EarlyStoppingState, TrainingCheckpoint } from '../io/checkpoint_file.js';
 import { checkSeed, permutation } from '../model/random.js';
-import { fail } from '../params.js';
+import { checkPositiveInt, fail } from '../params.js';
 import { EarlyStopper, type EarlyStopping, type EarlyStoppingResult, sameEarlyStopping } from './early_stopping.js';
 import type { Evaluation } from './evaluate.js';
 import type { Stats } from './model.js';
@@ -269,10 +269,6 @@ export const DIVERGENCE_FACTOR = 100;
 
 /** Steps whose learning rate is asked for before a run starts, at most (see RunOptions.scheduleCheckSteps). */
 export const SCHEDULE_CHECK_STEPS = 100_000;
-
-function checkPositiveInt(name: string, v: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (!Number.isInteger(v) || v < 1 || v > max) fail(name, v, `an integer in 1..${max}`);
-}
 
 /**
  * Runs steps [from, to) of an epoch: step s trains on rows [s·batchSize, s·batchSize + batchSize)
